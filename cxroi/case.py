@@ -1,0 +1,339 @@
+"""The business case: benefits, costs, KPIs, attribution and customer value of a scenario.
+
+:func:`evaluate` compares two projections of the same customer base, *baseline* (no initiative)
+and *with CX* (every initiative, every lever), and reports the case the way a Forrester Total
+Economic Impact study does: yearly benefits and costs, risk-adjusted, with NPV, ROI, IRR and
+payback beside their unadjusted values (MODEL.md section 5), the Shapley attribution by lever
+and by initiative and each segment's customer lifetime value (section 6).
+
+:func:`case_kpis` is the vectorised core: it takes :class:`~cxroi.engine.Params` of any batch
+shape, so Monte Carlo draws, tornado points and break-even searches reuse it unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxroi import engine, finance
+from cxroi.attribution import MAX_EXACT_PLAYERS, coalition_masks, shapley_values
+from cxroi.scenario import LEVERS, Scenario, load_scenario
+
+__all__ = ["BusinessCase", "evaluate", "case_kpis", "KPI_KEYS"]
+
+#: KPIs of a case, in the order of ``cxroi run --json``.
+KPI_KEYS = (
+    "npv",
+    "pv_benefits",
+    "pv_costs",
+    "roi",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "extra_customers_end",
+    "annual_switching_loss",
+)
+
+
+def _flows(benefit: np.ndarray, costs: np.ndarray, d: np.ndarray, badj, cadj, with_irr: bool):
+    """KPIs from yearly benefits and costs (years 0..H on the last axis)."""
+    benefits = benefit * (1.0 - np.asarray(badj))[..., None]
+    costs = costs * (1.0 + np.asarray(cadj))[..., None]
+    net = benefits - costs
+    df = finance.discount_factors(d, benefit.shape[-1] - 1)
+    pv_b = np.sum(benefits * df, axis=-1)
+    pv_c = np.sum(costs * df, axis=-1)
+    npv = pv_b - pv_c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(pv_c != 0.0, npv / np.where(pv_c != 0.0, pv_c, 1.0), np.nan)
+    out = {
+        "npv": npv,
+        "pv_benefits": pv_b,
+        "pv_costs": pv_c,
+        "roi": roi,
+        "payback_years": np.asarray(_nan(finance.payback_years(net))),
+        "discounted_payback_years": np.asarray(_nan(finance.payback_years(net * df))),
+        "benefits": benefits,
+        "costs": costs,
+        "net": net,
+        "discount_factors": df,
+    }
+    if with_irr:
+        out["irr"] = np.asarray(_nan(finance.irr(net)))
+    return out
+
+
+def _nan(x):
+    return np.nan if x is None else x
+
+
+def case_kpis(p: engine.Params, with_irr: bool = True) -> dict[str, Any]:
+    """Every KPI of the case for parameters of any batch shape.
+
+    Parameters
+    ----------
+    p : Params
+        Compiled scenario (see :func:`cxroi.engine.compile_scenario`), batch shape ``...``.
+    with_irr : bool
+        Compute the IRR as well (a root search per case).
+
+    Returns
+    -------
+    dict
+        ``adjusted`` and ``unadjusted``: dicts of arrays of batch shape (``npv``, ``pv_benefits``,
+        ``pv_costs``, ``roi``, ``irr``, ``payback_years``, ``discounted_payback_years``, and the
+        yearly ``benefits``, ``costs``, ``net`` with years 0..H last);
+        ``extra_customers_end``, ``annual_switching_loss``; and the two ``projections``.
+    """
+    I = p.ramp.shape[0]
+    levers = np.array([[0.0] * 4, [1.0] * 4])
+    active = np.ones((2, I))
+    batch = p.batch_shape
+    # put the baseline / with-CX axis first, ahead of the parameters' batch axes
+    shape = (2,) + (1,) * len(batch)
+    proj = engine.project(p, levers.reshape(shape + (4,)), active.reshape(shape + (I,)))
+    contribution = proj.contribution.sum(axis=-2)  # (2, ..., H)
+    benefit = contribution[1] - contribution[0]
+    benefit = np.concatenate([np.zeros(benefit.shape[:-1] + (1,)), benefit], axis=-1)
+    costs = np.broadcast_to(p.costs.sum(axis=-2), benefit.shape)
+    d = np.broadcast_to(p.discount_rate, benefit.shape[:-1])
+    adjusted = _flows(benefit, costs, d, p.benefit_adjustment, p.cost_adjustment, with_irr)
+    unadjusted = _flows(benefit, costs, d, 0.0, 0.0, with_irr)
+    customers_end = proj.customers[..., -1].sum(axis=-1)
+    extra = customers_end[1] - customers_end[0]
+    loss = engine.annual_switching_loss(p).sum(axis=-1)
+    for kpis in (adjusted, unadjusted):
+        kpis["extra_customers_end"] = extra
+        kpis["annual_switching_loss"] = np.broadcast_to(loss, extra.shape)
+    return {"adjusted": adjusted, "unadjusted": unadjusted, "projection": proj}
+
+
+def _lever_attribution(p: engine.Params) -> dict[str, float]:
+    """Shapley values of risk-adjusted PV of benefits over the four levers."""
+    I = p.ramp.shape[0]
+    masks = coalition_masks(len(LEVERS))  # (16, 4); row 0 is the baseline
+    proj = engine.project(p, masks, np.ones((len(masks), I)))
+    contribution = proj.contribution.sum(axis=-2)  # (16, H)
+    benefit = contribution - contribution[0]
+    df = finance.discount_factors(p.discount_rate, p.horizon_years)[1:]
+    pv = (benefit * df).sum(axis=-1) * (1.0 - float(p.benefit_adjustment))
+    return dict(zip(LEVERS, shapley_values(pv).tolist()))
+
+
+def _initiative_attribution(p: engine.Params, names: list[str]) -> dict[str, float] | None:
+    """Shapley values of risk-adjusted NPV over the initiatives (exact up to 8)."""
+    I = len(names)
+    if I > MAX_EXACT_PLAYERS:
+        return None
+    masks = coalition_masks(I)  # (2**I, I)
+    proj = engine.project(p, np.ones((len(masks), 4)), masks)
+    contribution = proj.contribution.sum(axis=-2)
+    baseline = engine.project(p, np.zeros(4), np.zeros(I)).contribution.sum(axis=-2)
+    benefit = np.concatenate([np.zeros((len(masks), 1)), contribution - baseline], axis=-1)
+    costs = masks @ p.costs  # (2**I, H+1)
+    d = np.full(len(masks), float(p.discount_rate))
+    npv = _flows(benefit, costs, d, p.benefit_adjustment, p.cost_adjustment, False)["npv"]
+    return dict(zip(names, shapley_values(npv).tolist()))
+
+
+def _py(x: Any) -> float | None:
+    """A finite Python float, or None."""
+    v = float(x)
+    return v if math.isfinite(v) else None
+
+
+@dataclass
+class BusinessCase:
+    """The evaluated case of one scenario (see :func:`evaluate`).
+
+    Attributes
+    ----------
+    scenario : Scenario
+    kpis, unadjusted : dict
+        KPIs with and without the TEI risk adjustment (``None`` where undefined).
+    cashflow : DataFrame
+        Years 0..H: ``benefits``, ``costs``, ``net``, ``cumulative_net``, ``discount_factor``,
+        ``discounted_net``, ``cumulative_discounted_net`` (risk-adjusted) and
+        ``benefits_unadjusted``, ``costs_unadjusted`` [money].
+    by_lever : dict
+        Shapley values of risk-adjusted PV of benefits by lever [money].
+    by_initiative : dict or None
+        Shapley values of risk-adjusted NPV by initiative [money]; None beyond 8 initiatives.
+    by_segment : DataFrame
+        Per segment: ``clv_baseline``, ``clv_with_cx`` [money per customer],
+        ``acquisition_cost``, ``clv_to_cac_baseline``, ``clv_to_cac_with_cx``,
+        ``annual_switching_loss`` [money/year], ``pv_benefits`` [money],
+        ``extra_customers_end`` [customers].
+    customers : DataFrame
+        Long table of active customers at the end of each year (0 = today): ``year``,
+        ``segment``, ``baseline``, ``with_cx``.
+    """
+
+    scenario: Scenario
+    kpis: dict[str, float | None]
+    unadjusted: dict[str, float | None]
+    cashflow: pd.DataFrame
+    by_lever: dict[str, float]
+    by_initiative: dict[str, float] | None
+    by_segment: pd.DataFrame
+    customers: pd.DataFrame
+    lines: pd.DataFrame = field(repr=False)
+
+    @property
+    def currency(self) -> str:
+        """Currency of every money figure."""
+        return self.scenario.currency
+
+    def tei_table(self) -> pd.DataFrame:
+        """Cash-flow summary in the TEI layout (risk-adjusted).
+
+        Rows ``Benefits``, ``Costs``, ``Net``, ``Cumulative net``; columns ``Initial``,
+        ``Year 1`` .. ``Year H``, ``Total`` and ``Present value`` (the last two are left empty
+        for the cumulative row).
+        """
+        cf = self.cashflow
+        cols = ["Initial"] + [f"Year {t}" for t in cf.index[1:]]
+        rows = {
+            "Benefits": cf["benefits"].to_numpy(),
+            "Costs": cf["costs"].to_numpy(),
+            "Net": cf["net"].to_numpy(),
+        }
+        df = cf["discount_factor"].to_numpy()
+        table = pd.DataFrame(rows, index=cols).T
+        table["Total"] = [v.sum() for v in rows.values()]
+        table["Present value"] = [(v * df).sum() for v in rows.values()]
+        cumulative = list(cf["cumulative_net"].to_numpy()) + [np.nan, np.nan]
+        table.loc["Cumulative net"] = cumulative
+        table.columns.name = self.currency
+        return table
+
+    def to_json(self) -> dict[str, Any]:
+        """The case as the JSON object of ``cxroi run --json`` (MODEL.md section 8)."""
+        out: dict[str, Any] = {k: self.kpis[k] for k in KPI_KEYS}
+        out["unadjusted"] = {k: self.unadjusted[k] for k in KPI_KEYS}
+        cf = self.cashflow
+        out["cashflow"] = {
+            "year": [int(y) for y in cf.index],
+            "benefits": [float(x) for x in cf["benefits"]],
+            "costs": [float(x) for x in cf["costs"]],
+            "net": [float(x) for x in cf["net"]],
+        }
+        out["by_lever"] = dict(self.by_lever)
+        out["by_initiative"] = None if self.by_initiative is None else dict(self.by_initiative)
+        out["segments"] = {
+            name: {"clv_baseline": _py(row.clv_baseline), "clv_with_cx": _py(row.clv_with_cx)}
+            for name, row in self.by_segment.iterrows()
+        }
+        return out
+
+
+def evaluate(scenario: Scenario | Any) -> BusinessCase:
+    """Evaluate a scenario's business case (MODEL.md sections 3-6).
+
+    Parameters
+    ----------
+    scenario : Scenario, mapping or path
+        Anything :func:`cxroi.load_scenario` accepts.
+
+    Returns
+    -------
+    BusinessCase
+
+    Examples
+    --------
+    >>> case = evaluate("scenarios/retail_bank.yaml")  # doctest: +SKIP
+    >>> round(case.kpis["npv"], 2)  # doctest: +SKIP
+    2469087.08
+    """
+    sc = load_scenario(scenario)
+    p = engine.compile_scenario(sc)
+    result = case_kpis(p)
+    adjusted, unadjusted, proj = result["adjusted"], result["unadjusted"], result["projection"]
+    H = sc.horizon_years
+    years = pd.RangeIndex(0, H + 1, name="year")
+    net = adjusted["net"]
+    df = adjusted["discount_factors"]
+    cashflow = pd.DataFrame(
+        {
+            "benefits": adjusted["benefits"],
+            "costs": adjusted["costs"],
+            "net": net,
+            "cumulative_net": np.cumsum(net),
+            "discount_factor": df,
+            "discounted_net": net * df,
+            "cumulative_discounted_net": np.cumsum(net * df),
+            "benefits_unadjusted": unadjusted["benefits"],
+            "costs_unadjusted": unadjusted["costs"],
+        },
+        index=years,
+    )
+    I = len(sc.initiatives)
+    names = sc.segment_names
+    clv_base = engine.customer_lifetime_value(p, np.zeros(4), np.zeros(I))
+    clv_cx = engine.customer_lifetime_value(p, np.ones(4), np.ones(I))
+    cac = np.asarray(p.acquisition_cost, dtype=float)
+    seg_benefit = proj.contribution[1] - proj.contribution[0]  # (S, H)
+    seg_pv = (seg_benefit * df[1:]).sum(axis=-1) * (1.0 - float(p.benefit_adjustment))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_segment = pd.DataFrame(
+            {
+                "clv_baseline": clv_base,
+                "clv_with_cx": clv_cx,
+                "acquisition_cost": cac,
+                "clv_to_cac_baseline": np.where(cac > 0, clv_base / np.where(cac > 0, cac, 1), np.nan),
+                "clv_to_cac_with_cx": np.where(cac > 0, clv_cx / np.where(cac > 0, cac, 1), np.nan),
+                "annual_switching_loss": engine.annual_switching_loss(p),
+                "pv_benefits": seg_pv,
+                "extra_customers_end": proj.customers[1, :, -1] - proj.customers[0, :, -1],
+            },
+            index=pd.Index(names, name="segment"),
+        )
+    customers = pd.DataFrame(
+        {
+            "year": np.tile(np.arange(H + 1), len(names)),
+            "segment": np.repeat(names, H + 1),
+            "baseline": proj.customers[0].reshape(-1),
+            "with_cx": proj.customers[1].reshape(-1),
+        }
+    )
+    lines = _lines(sc, proj)
+    return BusinessCase(
+        scenario=sc,
+        kpis={k: _py(adjusted[k]) for k in KPI_KEYS},
+        unadjusted={k: _py(unadjusted[k]) for k in KPI_KEYS},
+        cashflow=cashflow,
+        by_lever=_lever_attribution(p),
+        by_initiative=_initiative_attribution(p, sc.initiative_names),
+        by_segment=by_segment,
+        customers=customers,
+        lines=lines,
+    )
+
+
+def _lines(sc: Scenario, proj: engine.Projection) -> pd.DataFrame:
+    """Yearly P&L lines per segment for baseline and with CX (for audit and reports)."""
+    H = sc.horizon_years
+    frames = []
+    for k, projection in enumerate(("baseline", "with_cx")):
+        for s, name in enumerate(sc.segment_names):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "projection": projection,
+                        "segment": name,
+                        "year": np.arange(1, H + 1),
+                        "active_start": proj.customers[k, s, :-1],
+                        "revenue": proj.revenue[k, s],
+                        "gross_margin": proj.gross_margin[k, s],
+                        "service_cost": proj.service[k, s],
+                        "new_customers": proj.new_customers[k, s],
+                        "acquisition_cost": proj.acquisition[k, s],
+                        "contribution": proj.contribution[k, s],
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,205 @@
+"""Discounted cash-flow measures: NPV, IRR, payback (MODEL.md section 5).
+
+Conventions (Forrester TEI): periods are years; cash flows are end-of-year, year 0 is today and
+undiscounted; rates are decimals (0.10, not 10). Cash-flow arrays have years ``0..H`` on their
+last axis and any leading batch shape. Functions return a Python float for 1-D input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq
+
+__all__ = [
+    "discount_factors",
+    "npv",
+    "irr",
+    "payback_years",
+    "IRR_BRACKET",
+    "SIGN_TOLERANCE",
+]
+
+#: Rates searched for the IRR (MODEL.md section 5).
+IRR_BRACKET = (-0.9999, 1e6)
+#: Cash flows no larger than this in magnitude count as zero when looking for a sign change.
+SIGN_TOLERANCE = 1e-9
+
+
+def _scalar(x: np.ndarray):
+    x = np.asarray(x)
+    if x.ndim == 0:
+        v = float(x)
+        return None if np.isnan(v) else v
+    return x
+
+
+def discount_factors(discount_rate, horizon_years: int) -> np.ndarray:
+    r"""End-of-year discount factors for years ``0..H``.
+
+    .. math:: f_t = (1 + d)^{-t}
+
+    Parameters
+    ----------
+    discount_rate : float or array_like
+        d [1/year], decimal, > -1.
+    horizon_years : int
+        H [years].
+
+    Returns
+    -------
+    ndarray, shape (..., H+1)
+
+    Examples
+    --------
+    >>> discount_factors(0.10, 2).round(6).tolist()
+    [1.0, 0.909091, 0.826446]
+    """
+    d = np.asarray(discount_rate, dtype=float)[..., None]
+    return (1.0 + d) ** -np.arange(horizon_years + 1, dtype=float)
+
+
+def npv(discount_rate, cashflows):
+    r"""Net present value of end-of-year cash flows, year 0 undiscounted.
+
+    .. math:: \mathrm{NPV} = \sum_{t=0}^{H} \frac{c_t}{(1+d)^t}
+
+    Parameters
+    ----------
+    discount_rate : float or array_like
+        d [1/year].
+    cashflows : array_like, shape (..., H+1)
+        c_0..c_H [money].
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> round(npv(0.10, [-100, 60, 60]), 6)
+    4.132231
+    """
+    c = np.asarray(cashflows, dtype=float)
+    return _scalar(np.sum(c * discount_factors(discount_rate, c.shape[-1] - 1), axis=-1))
+
+
+def _has_both_signs(c: np.ndarray) -> np.ndarray:
+    pos = np.any(c > SIGN_TOLERANCE, axis=-1)
+    neg = np.any(c < -SIGN_TOLERANCE, axis=-1)
+    return pos & neg
+
+
+def _irr_one(c: np.ndarray) -> float:
+    if not _has_both_signs(c):
+        return np.nan
+    t = np.arange(c.size, dtype=float)
+
+    def f(rate: float) -> float:
+        return float(np.sum(c * (1.0 + rate) ** -t))
+
+    lo, hi = IRR_BRACKET
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo == 0.0:
+        return lo
+    if f_hi == 0.0:
+        return hi
+    if np.sign(f_lo) == np.sign(f_hi):
+        return np.nan
+    return brentq(f, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+
+
+def irr(cashflows):
+    r"""Internal rate of return: the rate at which the NPV of the cash flows is zero.
+
+    Found by Brent's method on ``[-0.9999, 1e6]`` when the cash flows have both signs
+    (ignoring values within 1e-9 of zero); NaN (``None`` for 1-D input) when they have one
+    sign or the NPV has the same sign at both ends of the bracket (MODEL.md section 5).
+    Several sign changes can give several roots; Brent's method returns one of them.
+
+    .. math:: \sum_{t=0}^{H} \frac{c_t}{(1+\mathrm{IRR})^t} = 0
+
+    Parameters
+    ----------
+    cashflows : array_like, shape (..., H+1)
+
+    Returns
+    -------
+    float, None or ndarray
+
+    Examples
+    --------
+    >>> round(irr([-100, 60, 60]), 6)
+    0.130662
+    >>> irr([100, 50]) is None
+    True
+    """
+    c = np.asarray(cashflows, dtype=float)
+    if c.ndim == 1:
+        return _scalar(_irr_one(c))
+    flat = c.reshape(-1, c.shape[-1])
+    out = _irr_vectorised(flat)
+    return out.reshape(c.shape[:-1])
+
+
+def _irr_vectorised(c: np.ndarray, iterations: int = 80) -> np.ndarray:
+    """IRR of many cash-flow rows at once: bisection on log(1 + rate), then one Brent polish.
+
+    Bisection over the whole bracket keeps every row bracketed without a Python loop per row;
+    the result agrees with Brent's method wherever the root in the bracket is unique.
+    """
+    t = np.arange(c.shape[-1], dtype=float)
+    lo = np.full(c.shape[0], np.log1p(IRR_BRACKET[0]))
+    hi = np.full(c.shape[0], np.log1p(IRR_BRACKET[1]))
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return np.sum(c * np.exp(-x[:, None] * t), axis=-1)
+
+    f_lo = f(lo)
+    f_hi = f(hi)
+    ok = _has_both_signs(c) & (np.sign(f_lo) != np.sign(f_hi))
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        f_mid = f(mid)
+        same = np.sign(f_mid) == np.sign(f_lo)
+        lo = np.where(same, mid, lo)
+        f_lo = np.where(same, f_mid, f_lo)
+        hi = np.where(same, hi, mid)
+    rate = np.expm1(0.5 * (lo + hi))
+    return np.where(ok, rate, np.nan)
+
+
+def payback_years(cashflows):
+    r"""Years until the cumulative cash flow turns non-negative, interpolated in the year.
+
+    With :math:`C_t = \sum_{s \le t} c_s`: 0 if :math:`C_0 \ge 0`; otherwise, at the first year
+    :math:`t \ge 1` with :math:`C_t \ge 0`,
+
+    .. math:: \text{payback} = (t - 1) + \frac{-C_{t-1}}{c_t}
+
+    and NaN (``None`` for 1-D input) if the cumulative cash flow stays negative through H.
+    Pass discounted cash flows for the discounted payback.
+
+    Parameters
+    ----------
+    cashflows : array_like, shape (..., H+1)
+
+    Returns
+    -------
+    float, None or ndarray [years]
+
+    Examples
+    --------
+    >>> payback_years([-100, 60, 60])
+    1.6666666666666667
+    """
+    c = np.asarray(cashflows, dtype=float)
+    cum = np.cumsum(c, axis=-1)
+    reached = cum[..., 1:] >= 0.0
+    found = reached.any(axis=-1)
+    t = np.argmax(reached, axis=-1) + 1  # first year with C_t >= 0
+    prev = np.take_along_axis(cum, (t - 1)[..., None], axis=-1)[..., 0]
+    step = np.take_along_axis(c, t[..., None], axis=-1)[..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        years = (t - 1) + (-prev) / step
+    out = np.where(cum[..., 0] >= 0.0, 0.0, np.where(found, years, np.nan))
+    return _scalar(out)
