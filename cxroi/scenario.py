@@ -61,13 +61,21 @@ MAX_HORIZON_YEARS = 50
 # --------------------------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------------------------
+class _Missing:
+    def __repr__(self) -> str:  # pragma: no cover - never shown
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
 @dataclass(frozen=True)
 class ScenarioIssue:
     """One problem found in a scenario: where, which rule, what value."""
 
     path: str
     rule: str
-    value: Any = None
+    value: Any = _MISSING
 
     def __str__(self) -> str:
         shown = _show(self.value)
@@ -79,14 +87,6 @@ def _show(value: Any) -> str:
         return ""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-class _Missing:
-    def __repr__(self) -> str:  # pragma: no cover - never shown
-        return "<missing>"
-
-
-_MISSING = _Missing()
 
 
 class ScenarioError(ValueError):
@@ -225,6 +225,11 @@ class Distribution(BaseModel):
     def to_mapping(self) -> dict[str, Any]:
         """Plain mapping, as written in a scenario file."""
         return self.model_dump(exclude_none=True)
+
+
+def base_value(value: Any) -> Any:
+    """The base value of a field: a distribution's base, or the value itself."""
+    return value.base if isinstance(value, Distribution) else value
 
 
 _DIST_KEYS = {
@@ -681,7 +686,7 @@ def read_yaml(path: str | os.PathLike) -> Any:
     except FileNotFoundError:
         raise ScenarioError(ScenarioIssue("", "file not found", source), source) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(ScenarioIssue("", f"cannot read the file: {exc}"), source) from None
+        raise ScenarioError(ScenarioIssue("", f"cannot read the file ({exc})"), source) from None
     return parse_yaml(text, source)
 
 
