@@ -71,7 +71,9 @@ def _nan(x):
     return np.nan if x is None else x
 
 
-def case_kpis(p: engine.Params, with_irr: bool = True) -> dict[str, Any]:
+def case_kpis(
+    p: engine.Params, with_irr: bool = True, with_unadjusted: bool = True
+) -> dict[str, Any]:
     """Every KPI of the case for parameters of any batch shape.
 
     Parameters
@@ -80,6 +82,8 @@ def case_kpis(p: engine.Params, with_irr: bool = True) -> dict[str, Any]:
         Compiled scenario (see :func:`cxroi.engine.compile_scenario`), batch shape ``...``.
     with_irr : bool
         Compute the IRR as well (a root search per case).
+    with_unadjusted : bool
+        Compute the unadjusted KPIs as well (else ``unadjusted`` is None).
 
     Returns
     -------
@@ -99,14 +103,23 @@ def case_kpis(p: engine.Params, with_irr: bool = True) -> dict[str, Any]:
     contribution = proj.contribution.sum(axis=-2)  # (2, ..., H)
     benefit = contribution[1] - contribution[0]
     benefit = np.concatenate([np.zeros(benefit.shape[:-1] + (1,)), benefit], axis=-1)
-    costs = np.broadcast_to(p.costs.sum(axis=-2), benefit.shape)
-    d = np.broadcast_to(p.discount_rate, benefit.shape[:-1])
+    costs = p.costs.sum(axis=-2)
+    batch = np.broadcast_shapes(
+        benefit.shape[:-1],
+        costs.shape[:-1],
+        p.discount_rate.shape,
+        p.benefit_adjustment.shape,
+        p.cost_adjustment.shape,
+    )
+    benefit = np.broadcast_to(benefit, batch + benefit.shape[-1:])
+    costs = np.broadcast_to(costs, benefit.shape)
+    d = np.broadcast_to(p.discount_rate, batch)
     adjusted = _flows(benefit, costs, d, p.benefit_adjustment, p.cost_adjustment, with_irr)
-    unadjusted = _flows(benefit, costs, d, 0.0, 0.0, with_irr)
+    unadjusted = _flows(benefit, costs, d, 0.0, 0.0, with_irr) if with_unadjusted else None
     customers_end = proj.customers[..., -1].sum(axis=-1)
-    extra = customers_end[1] - customers_end[0]
+    extra = np.broadcast_to(customers_end[1] - customers_end[0], batch)
     loss = engine.annual_switching_loss(p).sum(axis=-1)
-    for kpis in (adjusted, unadjusted):
+    for kpis in filter(None, (adjusted, unadjusted)):
         kpis["extra_customers_end"] = extra
         kpis["annual_switching_loss"] = np.broadcast_to(loss, extra.shape)
     return {"adjusted": adjusted, "unadjusted": unadjusted, "projection": proj}
@@ -121,7 +134,7 @@ def _lever_attribution(p: engine.Params) -> dict[str, float]:
     benefit = contribution - contribution[0]
     df = finance.discount_factors(p.discount_rate, p.horizon_years)[1:]
     pv = (benefit * df).sum(axis=-1) * (1.0 - float(p.benefit_adjustment))
-    return dict(zip(LEVERS, shapley_values(pv).tolist()))
+    return dict(zip(LEVERS, shapley_values(pv).tolist(), strict=True))
 
 
 def _initiative_attribution(p: engine.Params, names: list[str]) -> dict[str, float] | None:
@@ -137,7 +150,7 @@ def _initiative_attribution(p: engine.Params, names: list[str]) -> dict[str, flo
     costs = masks @ p.costs  # (2**I, H+1)
     d = np.full(len(masks), float(p.discount_rate))
     npv = _flows(benefit, costs, d, p.benefit_adjustment, p.cost_adjustment, False)["npv"]
-    return dict(zip(names, shapley_values(npv).tolist()))
+    return dict(zip(names, shapley_values(npv).tolist(), strict=True))
 
 
 def _py(x: Any) -> float | None:
@@ -278,14 +291,15 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
     cac = np.asarray(p.acquisition_cost, dtype=float)
     seg_benefit = proj.contribution[1] - proj.contribution[0]  # (S, H)
     seg_pv = (seg_benefit * df[1:]).sum(axis=-1) * (1.0 - float(p.benefit_adjustment))
+    safe_cac = np.where(cac > 0, cac, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         by_segment = pd.DataFrame(
             {
                 "clv_baseline": clv_base,
                 "clv_with_cx": clv_cx,
                 "acquisition_cost": cac,
-                "clv_to_cac_baseline": np.where(cac > 0, clv_base / np.where(cac > 0, cac, 1), np.nan),
-                "clv_to_cac_with_cx": np.where(cac > 0, clv_cx / np.where(cac > 0, cac, 1), np.nan),
+                "clv_to_cac_baseline": np.where(cac > 0, clv_base / safe_cac, np.nan),
+                "clv_to_cac_with_cx": np.where(cac > 0, clv_cx / safe_cac, np.nan),
                 "annual_switching_loss": engine.annual_switching_loss(p),
                 "pv_benefits": seg_pv,
                 "extra_customers_end": proj.customers[1, :, -1] - proj.customers[0, :, -1],

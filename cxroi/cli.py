@@ -64,7 +64,6 @@ _LABELS = {
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
     from cxroi.case import KPI_KEYS
-
     from cxroi.scenario import base_value
 
     sc = case.scenario

@@ -147,9 +147,7 @@ def _stack(items: list[Any], axis: int = -1) -> np.ndarray:
     return np.stack(arrays, axis=axis)
 
 
-def compile_scenario(
-    scenario: Scenario, overrides: Mapping[str, Any] | None = None
-) -> Params:
+def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = None) -> Params:
     """Turn a scenario into arrays, optionally overriding fields by path.
 
     Parameters
@@ -205,7 +203,8 @@ def compile_scenario(
             row = []
             for seg in scenario.segments:
                 own = ini.effects.get(seg.name)
-                star_value = getattr(star, f) if star is not None and f in star.model_fields_set else 0.0
+                star_given = star is not None and f in star.model_fields_set
+                star_value = getattr(star, f) if star_given else 0.0
                 star_value = value(f"{base}.effects[*].{f}", star_value)
                 if own is not None and f in own.model_fields_set:
                     row.append(value(f"{base}.effects[{seg.name}].{f}", getattr(own, f)))
@@ -225,6 +224,12 @@ def compile_scenario(
         held = ini.ramp + [ini.ramp[-1]] * H
         ramps.append(held[:H])
 
+    risk = scenario.risk
+    discount_rate = np.asarray(value("discount_rate", scenario.discount_rate), dtype=float)
+    benefit_adjustment = np.asarray(
+        value("risk.benefit_adjustment", risk.benefit_adjustment), dtype=float
+    )
+    cost_adjustment = np.asarray(value("risk.cost_adjustment", risk.cost_adjustment), dtype=float)
     unknown = sorted(set(overrides) - used)
     if unknown:
         raise ScenarioError(
@@ -233,14 +238,11 @@ def compile_scenario(
 
     capex = _stack([_stack(r) for r in capex_rows], axis=-2)
     opex = _stack([_stack(r) for r in opex_rows], axis=-2)
-    risk = scenario.risk
     return Params(
         horizon_years=H,
-        discount_rate=np.asarray(value("discount_rate", scenario.discount_rate), dtype=float),
-        benefit_adjustment=np.asarray(
-            value("risk.benefit_adjustment", risk.benefit_adjustment), dtype=float
-        ),
-        cost_adjustment=np.asarray(value("risk.cost_adjustment", risk.cost_adjustment), dtype=float),
+        discount_rate=discount_rate,
+        benefit_adjustment=benefit_adjustment,
+        cost_adjustment=cost_adjustment,
         **{f: _stack(seg_cols[f]) for f in SEGMENT_FIELDS},
         retention=_stack(ret),
         alpha=_stack(alpha),
@@ -348,7 +350,8 @@ def levers_in_force(p: Params, levers: np.ndarray, active: np.ndarray, full: boo
     )
     cts = np.maximum(
         0.0,
-        p.cost_to_serve[..., None] * np.prod(1.0 + p.cost_to_serve_change[..., None] * on(3), axis=-3),
+        p.cost_to_serve[..., None]
+        * np.prod(1.0 + p.cost_to_serve_change[..., None] * on(3), axis=-3),
     )
     return m, sow, ref, cts
 
@@ -378,8 +381,8 @@ def project(p: Params, levers: np.ndarray, active: np.ndarray) -> Projection:
     active = np.asarray(active, dtype=float)
     H = p.horizon_years
     m, sow, ref, cts = levers_in_force(p, levers, active)
-    shape = np.broadcast_shapes(m.shape, sow.shape, ref.shape, cts.shape, p.customers.shape + (1,))
-    batch = shape[:-1]  # (..., S)
+    S = p.is_sbg.shape[0]
+    batch = np.broadcast_shapes(levers.shape[:-1], active.shape[:-1], p.batch_shape) + (S,)
     years = np.arange(H, dtype=float)
     r_base = sbg_or_constant_retention(p, p.tenure[..., None] + years)  # (..., S, H): cohort 0
     r_new = sbg_or_constant_retention(p, years)  # (..., S, H): by renewals made, 0..H-1
@@ -484,8 +487,14 @@ def customer_lifetime_value(p: Params, levers: np.ndarray, active: np.ndarray) -
         beta_eff = p.beta + (1.0 - m) * p.alpha
         x = 1.0 / (1.0 + d)
         sbg = np.where(
-            x < 1.0, hyp2f1(1.0, np.where(p.is_sbg, beta_eff, 1.0), np.where(
-                p.is_sbg, p.alpha + p.beta, 2.0), np.minimum(x, 1.0 - 1e-16)), np.inf
+            x < 1.0,
+            hyp2f1(
+                1.0,
+                np.where(p.is_sbg, beta_eff, 1.0),
+                np.where(p.is_sbg, p.alpha + p.beta, 2.0),
+                np.minimum(x, 1.0 - 1e-16),
+            ),
+            np.inf,
         )
         lifetime = np.where(p.is_sbg, sbg, constant)
     return margin * lifetime

@@ -141,22 +141,28 @@ def irr(cashflows):
     return out.reshape(c.shape[:-1])
 
 
-def _irr_vectorised(c: np.ndarray, iterations: int = 80) -> np.ndarray:
-    """IRR of many cash-flow rows at once: bisection on log(1 + rate), then one Brent polish.
+def _irr_vectorised(c: np.ndarray, iterations: int = 48) -> np.ndarray:
+    """IRR of many cash-flow rows at once, by bisection on x = log(1 + rate).
 
     Bisection over the whole bracket keeps every row bracketed without a Python loop per row;
-    the result agrees with Brent's method wherever the root in the bracket is unique.
+    48 halvings of the 23-wide bracket in x leave an error below 1e-13 in x. The NPV is a
+    polynomial in v = exp(-x), evaluated by Horner's rule. The result agrees with Brent's method
+    wherever the root in the bracket is unique.
     """
-    t = np.arange(c.shape[-1], dtype=float)
     lo = np.full(c.shape[0], np.log1p(IRR_BRACKET[0]))
     hi = np.full(c.shape[0], np.log1p(IRR_BRACKET[1]))
+    columns = [np.ascontiguousarray(c[:, t]) for t in range(c.shape[1])]
 
     def f(x: np.ndarray) -> np.ndarray:
-        return np.sum(c * np.exp(-x[:, None] * t), axis=-1)
+        v = np.exp(-x)
+        acc = columns[-1].copy()
+        for col in columns[-2::-1]:
+            acc *= v
+            acc += col
+        return acc
 
     f_lo = f(lo)
-    f_hi = f(hi)
-    ok = _has_both_signs(c) & (np.sign(f_lo) != np.sign(f_hi))
+    ok = _has_both_signs(c) & (np.sign(f_lo) != np.sign(f(hi)))
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
         f_mid = f(mid)
@@ -189,8 +195,8 @@ def payback_years(cashflows):
 
     Examples
     --------
-    >>> payback_years([-100, 60, 60])
-    1.6666666666666667
+    >>> round(payback_years([-100, 60, 60]), 6)
+    1.666667
     """
     c = np.asarray(cashflows, dtype=float)
     cum = np.cumsum(c, axis=-1)

@@ -477,7 +477,9 @@ class Initiative(_Model):
     name: Name
     capex: Capex = 0.0
     opex: Opex = 0.0
-    ramp: Annotated[list[float], PlainValidator(_list_validator("ramp"))] = Field(default_factory=lambda: [1.0])
+    ramp: Annotated[list[float], PlainValidator(_list_validator("ramp"))] = Field(
+        default_factory=lambda: [1.0]
+    )
     effects: dict[str, Effect] = Field(default_factory=dict)
 
 
@@ -625,7 +627,8 @@ class Scenario(_Model):
         for ini in self.initiatives:
             base = f"initiatives[{ini.name}]"
             for key in ("capex", "opex", "ramp", "effects"):
-                out[f"{base}.{key}"] = Provenance("user" if key in ini.model_fields_set else "default")
+                given = key in ini.model_fields_set
+                out[f"{base}.{key}"] = Provenance("user" if given else "default")
         return out
 
 
@@ -667,9 +670,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def read_yaml(path: str | os.PathLike) -> Any:

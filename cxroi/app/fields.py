@@ -1,0 +1,288 @@
+"""What the dashboard's inputs are: one :class:`FieldSpec` per scenario field, and the
+parsing of what a user types.
+
+Everything here is pure (no widgets), so it is tested without a browser. A typed value is
+parsed into a number, a list or a capex mapping; it is *not* range-checked here: the candidate
+scenario goes through :func:`cxroi.load_scenario`, which owns the rules and names the field.
+
+Typed entry accepts ``0.12`` or ``12%`` for rates and shares (a bare number is a decimal, as
+everywhere in cxroi), ``1,500,000``, ``1.5M`` or ``250k`` for money and counts, ``0.4, 0.8, 1``
+(``;`` between amounts) for lists and ``0: 500k; 1: 250k`` for capex by year.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CASE_FIELDS",
+    "EFFECT_FIELDS",
+    "FieldParseError",
+    "FieldSpec",
+    "INITIATIVE_FIELDS",
+    "SEGMENT_FIELDS",
+    "SBG_FIELDS",
+    "css_class",
+    "format_value",
+    "parse_value",
+]
+
+#: Longest text accepted in one input (anything longer is refused before parsing).
+MAX_TEXT = 200
+
+
+class FieldParseError(ValueError):
+    """Typed text that is not a value of the field's kind."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One editable scenario field.
+
+    Attributes
+    ----------
+    key : str
+        Key in its mapping (``"discount_rate"``, ``"wallet"``...).
+    label : str
+        Label shown to the user.
+    kind : str
+        ``pct`` (decimal shown as %), ``money``, ``count``, ``number``, ``int``, ``text``,
+        ``choice``, ``money_list`` (opex), ``pct_list`` (ramp) or ``capex``.
+    slider : tuple of float or None
+        ``(min, max, step)`` of the slider where a range is natural; typed entry may go
+        beyond it (the scenario's rules decide).
+    optional : bool
+        Whether a blank entry is allowed (the key is then removed: default applies).
+    choices : tuple of str
+        Options of a ``choice`` field.
+    help : str
+        Tooltip text.
+    """
+
+    key: str
+    label: str
+    kind: str
+    slider: tuple[float, float, float] | None = None
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+CASE_FIELDS = (
+    FieldSpec("name", "Case name", "text"),
+    FieldSpec("currency", "Currency", "text", help="ISO 4217 code, e.g. USD, EUR"),
+    FieldSpec("horizon_years", "Horizon (years)", "int", slider=(1, 20, 1)),
+    FieldSpec("discount_rate", "Discount rate", "pct", slider=(0.0, 0.30, 0.005),
+              help="Annual hurdle rate; type 0.12 or 12%"),
+    FieldSpec("benefit_adjustment", "Benefit risk adjustment", "pct", slider=(0.0, 0.5, 0.01),
+              optional=True, help="TEI risk: benefits x (1 - this)"),
+    FieldSpec("cost_adjustment", "Cost risk adjustment", "pct", slider=(0.0, 0.5, 0.01),
+              optional=True, help="TEI risk: costs x (1 + this)"),
+)
+
+SEGMENT_FIELDS = (
+    FieldSpec("name", "Segment name", "text"),
+    FieldSpec("customers", "Customers today", "count"),
+    FieldSpec("wallet", "Wallet per customer / year", "money",
+              help="Annual category spend per customer, all providers"),
+    FieldSpec("share_of_wallet", "Share of wallet", "pct", slider=(0.0, 1.0, 0.01)),
+    FieldSpec("gross_margin", "Gross margin", "pct", slider=(0.0, 1.0, 0.01)),
+    FieldSpec("retention", "Retention rate", "pct", slider=(0.0, 1.0, 0.005)),
+    FieldSpec("acquisition_cost", "Acquisition cost (CAC)", "money"),
+    FieldSpec("cost_to_serve", "Cost to serve / year", "money", optional=True),
+    FieldSpec("poor_cx_churn_share", "Churn due to poor CX", "pct", slider=(0.0, 1.0, 0.01),
+              optional=True),
+    FieldSpec("preventable_share", "Of which preventable", "pct", slider=(0.0, 1.0, 0.01),
+              optional=True),
+    FieldSpec("referral_share", "Won by referral", "pct", slider=(0.0, 1.0, 0.01),
+              optional=True),
+    FieldSpec("acquisition", "Acquisition", "choice", choices=("fixed", "replace"),
+              help="fixed: win new customers per year; replace: win what churned"),
+    FieldSpec("new_customers_per_year", "New customers / year", "count", optional=True,
+              help="Blank: replaces this year's baseline churn"),
+)
+
+#: Fields of an sBG retention (replacing the scalar ``retention`` row).
+SBG_FIELDS = (
+    FieldSpec("alpha", "Retention sBG alpha", "number"),
+    FieldSpec("beta", "Retention sBG beta", "number"),
+    FieldSpec("tenure", "Renewals made (tenure)", "number", optional=True),
+)
+
+INITIATIVE_FIELDS = (
+    FieldSpec("name", "Initiative name", "text"),
+    FieldSpec("capex", "Capex", "capex", optional=True,
+              help="Year 0 amount, or by year: 0: 500k, 1: 250k"),
+    FieldSpec("opex", "Opex / year", "money_list", optional=True,
+              help="One amount for every year, or a list for years 1, 2, ... (last held)"),
+    FieldSpec("ramp", "Ramp-up", "pct_list", optional=True,
+              help="Share of full effect in years 1, 2, ... (last held)"),
+)
+
+EFFECT_FIELDS = (
+    FieldSpec("churn_prevented", "Churn prevented", "pct", slider=(0.0, 1.0, 0.01)),
+    FieldSpec("share_of_wallet_lift", "Wallet-share lift", "pct"),
+    FieldSpec("referral_lift", "Referral lift", "pct"),
+    FieldSpec("cost_to_serve_change", "Cost-to-serve change", "pct"),
+)
+
+_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
+_NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(k|m|bn|b|t|%)?$")
+
+
+def css_class(*parts: Any) -> str:
+    """DOM class for an input: ``css_class("discount_rate") == "cxroi-field-discount_rate"``.
+
+    Parts are joined with ``-``; characters other than letters, digits, ``_`` and ``-``
+    become ``-`` and ``*`` becomes ``all``.
+    """
+    text = "-".join(str(p).replace("*", "all") for p in parts)
+    return "cxroi-field-" + re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
+
+
+def _number(text: str, kind: str) -> float:
+    raw = text.strip().replace(",", "").replace("_", "").replace(" ", "").lower()
+    raw = raw.lstrip("$€£¥")
+    match = _NUMBER.match(raw)
+    if not match:
+        raise FieldParseError(f"not a number (got {text.strip()!r})")
+    value = float(match.group(1))
+    suffix = match.group(2)
+    if suffix == "%":
+        value /= 100.0
+    elif suffix:
+        value *= _SUFFIX[suffix]
+    if not math.isfinite(value):
+        raise FieldParseError(f"not a finite number (got {text.strip()!r})")
+    if kind == "int":
+        if value != int(value):
+            raise FieldParseError(f"must be a whole number (got {text.strip()!r})")
+        return int(value)
+    return value
+
+
+def parse_value(text: Any, spec: FieldSpec) -> Any:
+    """Parse what a user typed into a value of ``spec.kind``.
+
+    Parameters
+    ----------
+    text : str
+        Typed text (anything else is refused: a browser can send any value).
+    spec : FieldSpec
+        The field.
+
+    Returns
+    -------
+    object
+        Number, int, str, list of float or ``{year: amount}``; ``None`` for a blank optional
+        field.
+
+    Raises
+    ------
+    FieldParseError
+        With a message that does not repeat the field name (the caller adds it).
+    """
+    if not isinstance(text, str):
+        raise FieldParseError(f"must be text (got {type(text).__name__})")
+    if len(text) > MAX_TEXT:
+        raise FieldParseError(f"is too long ({len(text)} characters)")
+    stripped = text.strip()
+    if not stripped:
+        if spec.optional:
+            return None
+        raise FieldParseError("is required")
+    kind = spec.kind
+    if kind == "text":
+        return stripped
+    if kind == "choice":
+        if stripped not in spec.choices:
+            raise FieldParseError(f"must be one of {', '.join(spec.choices)} (got {stripped!r})")
+        return stripped
+    if kind in ("pct", "money", "count", "number", "int"):
+        return _number(stripped, kind)
+    if kind in ("money_list", "pct_list"):
+        # Money may carry thousands separators ("300,000; 250,000" or "300,000, 250,000"),
+        # so items are split on ";", ", " and spaces; a ramp never does, so "," splits too.
+        pattern = r";|,\s+|\s+" if kind == "money_list" else r"[;,\s]+"
+        items = [p for p in re.split(pattern, stripped) if p.strip()]
+        values = [_number(p, "number") for p in items]
+        if kind == "money_list" and len(values) == 1:
+            return values[0]
+        return values
+    if kind == "capex":
+        if ":" not in stripped:
+            return _number(stripped, "number")
+        out: dict[int, float] = {}
+        for part in re.split(r";|,\s+", stripped):
+            if not part.strip():
+                continue
+            year_text, sep, amount_text = part.partition(":")
+            if not sep:
+                raise FieldParseError(f"write year: amount pairs (got {part.strip()!r})")
+            year = _number(year_text, "int")
+            if year in out:
+                raise FieldParseError(f"year {year} is given twice")
+            out[year] = _number(amount_text, "number")
+        return out
+    raise FieldParseError(f"unknown field kind {kind!r}")  # pragma: no cover - specs are fixed
+
+
+def _plain(value: float) -> str:
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.6g}" if abs(value) >= 1 else f"{value:.6g}"
+
+
+def _pct(value: float) -> str:
+    text = f"{value * 100:.4f}".rstrip("0").rstrip(".")
+    return ("0" if text in ("-0", "") else text) + "%"
+
+
+def format_value(value: Any, spec: FieldSpec) -> str:
+    """Text shown in an input for ``value`` (the inverse of :func:`parse_value`).
+
+    Examples
+    --------
+    >>> format_value(0.125, FieldSpec("d", "d", "pct"))
+    '12.5%'
+    >>> format_value({0: 500000.0, 1: 250000.0}, FieldSpec("c", "c", "capex"))
+    '0: 500,000; 1: 250,000'
+    """
+    if value is None:
+        return ""
+    if isinstance(value, dict) and "dist" in value:
+        value = _distribution_base(value)
+    kind = spec.kind
+    if kind in ("text", "choice"):
+        return str(value)
+    if kind == "int":
+        return str(int(value))
+    if kind == "pct":
+        return _pct(float(value))
+    if kind in ("money", "count", "number"):
+        return _plain(float(value))
+    if kind == "pct_list":
+        return ", ".join(_pct(float(v)) for v in _as_list(value))
+    if kind == "money_list":
+        return "; ".join(_plain(float(v)) for v in _as_list(value))
+    if kind == "capex":
+        if isinstance(value, dict):
+            return "; ".join(f"{int(y)}: {_plain(float(a))}" for y, a in value.items())
+        return _plain(float(value))
+    return str(value)  # pragma: no cover
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _distribution_base(value: dict) -> float:
+    """Base value of a distribution mapping (MODEL.md s.7: mode, mode, midpoint, mean)."""
+    if "mode" in value:
+        return float(value["mode"])
+    if "mean" in value:
+        return float(value["mean"])
+    return (float(value["low"]) + float(value["high"])) / 2.0

@@ -1,0 +1,543 @@
+"""The scenario report: what ``notebooks/scenario_report.ipynb`` shows.
+
+The notebook only holds a ``parameters`` cell (the scenario's top-level fields, so that a
+scenario YAML file is a papermill parameters file) and calls :func:`build` and
+:meth:`Report.display`. Everything it shows is made here, as plain HTML with inline styles
+and charts embedded as static SVG (or PNG) images rendered by vl-convert, so that the HTML
+export reads the same offline, in a browser and in an e-mail client:
+
+1. headline KPIs, risk-adjusted and unadjusted;
+2. the TEI cash-flow table and the cash-flow chart;
+3. attribution of the PV of benefits by lever and of the NPV by initiative (Shapley values);
+4. per-segment customer lifetime value and customers over time;
+5. every assumption with its provenance (given by the user, a plain default, or a cited
+   benchmark default with its source).
+
+Sections are functions ``section(report) -> str`` listed in :data:`SECTIONS`; a later section
+(such as the uncertainty analysis of a scenario with distributions) is added by appending a
+function there, and the notebook does not change.
+
+The same facts feed the batch summary and workbook (:mod:`cxroi.batch`, :mod:`cxroi.excel`),
+so :func:`assumption_rows` is a plain function returning JSON-able rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+import cxroi
+from cxroi.formatting import format_count, format_money, format_pct, format_years
+from cxroi.scenario import Distribution
+
+__all__ = [
+    "SECTIONS",
+    "Report",
+    "assumption_rows",
+    "build",
+    "chart_image",
+    "render",
+]
+
+#: Top-level scenario fields, in the order of the notebook's ``parameters`` cell.
+PARAMETER_NAMES = (
+    "name",
+    "currency",
+    "horizon_years",
+    "discount_rate",
+    "segments",
+    "initiatives",
+    "risk",
+)
+
+_SOURCE_LABELS = {
+    "user": "given",
+    "default": "default",
+    "benchmark": "benchmark default",
+    "derived": "derived",
+}
+
+# Inline styles: e-mail clients drop <style> blocks, so every element carries its own.
+_FONT = "font-family:Helvetica,Arial,sans-serif;"
+_H2 = f"{_FONT}font-size:1.25em;margin:1.4em 0 0.4em 0;border-bottom:1px solid #ccc;"
+_TABLE = f"{_FONT}border-collapse:collapse;font-size:0.9em;margin:0.4em 0;"
+_TH = "text-align:left;padding:3px 8px;border-bottom:1px solid #999;background:#f4f4f4;"
+_TD = "padding:3px 8px;border-bottom:1px solid #e4e4e4;"
+_NUM = _TD + "text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;"
+_NOTE = f"{_FONT}font-size:0.85em;color:#555;margin:0.3em 0;"
+
+
+# --------------------------------------------------------------------------------------------
+# Assumptions and provenance
+# --------------------------------------------------------------------------------------------
+_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
+
+
+def _lookup(scenario: Any, path: str) -> Any:
+    """Value of a field path (``segments[Affluent].retention.alpha``) in a scenario model."""
+    node: Any = scenario
+    for attr, key in _TOKEN.findall(path):
+        if attr:
+            node = node.get(attr) if isinstance(node, Mapping) else getattr(node, attr)
+        elif isinstance(node, Mapping):
+            node = node[key]
+        else:
+            node = next(item for item in node if getattr(item, "name", None) == key)
+    return node
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able rendering of a field value: number, text or None."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Distribution):
+        return _describe_distribution(value)
+    if isinstance(value, Mapping):
+        parts = []
+        for k, v in value.items():
+            inner = v.model_dump(exclude_unset=True) if hasattr(v, "model_dump") else v
+            parts.append(f"{k}: {_short(_plain(inner))}")
+        return "{" + ", ".join(parts) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_short(_plain(v)) for v in value) + "]"
+    if hasattr(value, "model_dump"):
+        return _plain(value.model_dump(exclude_unset=True))
+    return str(value)
+
+
+def _describe_distribution(dist: Distribution) -> str:
+    spec = dist.to_mapping()
+    kind = spec.pop("dist")
+    args = ", ".join(f"{k}={_text(v)}" for k, v in spec.items())
+    return f"{kind}({args})"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.10g}" if isinstance(value, float) else str(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
+    """Every assumption of a scenario with its value and provenance.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario.
+
+    Returns
+    -------
+    list of dict
+        One row per field path, in scenario order, with keys ``path``, ``value`` (a number, or
+        text for lists, mappings and distributions), ``source`` (``user``, ``default``,
+        ``benchmark`` or ``derived``), ``benchmark`` (key of the cited statistic or None) and
+        ``note`` (the benchmark's source and caveat, or how a derived value is computed).
+        Effect fields are listed where the user gave them.
+    """
+    prov = scenario.provenance()
+    fields = scenario.fields()
+    rows: list[dict[str, Any]] = [
+        {"path": "name", "value": scenario.name, "source": "user", "benchmark": None, "note": ""}
+    ]
+    seen = {"name"}
+
+    def add(path: str, value: Any) -> None:
+        p = prov.get(path)
+        rows.append(
+            {
+                "path": path,
+                "value": _plain(value),
+                "source": p.source if p else "user",
+                "benchmark": p.benchmark if p else None,
+                "note": p.note if p else "",
+            }
+        )
+        seen.add(path)
+
+    for path in prov:
+        if path in seen:
+            continue
+        if path.endswith(".effects") and not any(f.startswith(path + "[") for f in fields):
+            add(path, "none")
+            continue
+        if path in fields:
+            add(path, fields[path])
+            continue
+        children = [f for f in fields if f.startswith((path + ".", path + "[")) and f not in prov]
+        if children:
+            # An sBG retention or an initiative's effects: listed field by field.
+            for f in children:
+                add(f, fields[f])
+            continue
+        try:
+            value = _lookup(scenario, path)
+        except (AttributeError, KeyError, StopIteration):
+            value = None
+        if value is None and prov[path].source == "derived":
+            value = "computed in each evaluation"
+        add(path, value)
+    for path, value in fields.items():
+        if path not in seen:
+            add(path, value)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Charts
+# --------------------------------------------------------------------------------------------
+def chart_image(chart: Any, fmt: str = "svg", alt: str = "") -> str:
+    """Render an Altair chart (or a Vega-Lite dict) to an ``<img>`` tag with a data URI.
+
+    An ``<img>`` keeps each SVG a separate document (inline SVGs share one id space, so their
+    clip paths can collide) and is what e-mail clients display most reliably.
+
+    Parameters
+    ----------
+    chart : altair.Chart or dict
+        The chart.
+    fmt : {"svg", "png"}
+        Image format.
+    alt : str
+        Alternative text.
+
+    Returns
+    -------
+    str
+        HTML.
+    """
+    import vl_convert as vlc
+
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    if fmt == "png":
+        data = vlc.vegalite_to_png(spec, scale=2)
+        mime = "image/png"
+    elif fmt == "svg":
+        data = vlc.vegalite_to_svg(spec).encode("utf-8")
+        mime = "image/svg+xml"
+    else:
+        raise ValueError(f"chart format must be 'svg' or 'png' (got {fmt!r})")
+    uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return f'<img src="{uri}" alt="{html.escape(alt)}" style="max-width:100%;height:auto;">'
+
+
+def _all_charts(case: Any) -> dict[str, Any]:
+    from cxroi import charts
+
+    return charts.all_charts(case)
+
+
+# --------------------------------------------------------------------------------------------
+# HTML helpers
+# --------------------------------------------------------------------------------------------
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _table(header: list[str], rows: list[list[Any]], numeric: set[int] | None = None) -> str:
+    """An HTML table; ``numeric`` are the column indexes aligned right."""
+    numeric = numeric or set()
+    head = "".join(
+        f'<th style="{_TH}{"text-align:right;" if i in numeric else ""}">{_esc(h)}</th>'
+        for i, h in enumerate(header)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td style="{_NUM if i in numeric else _TD}">{_esc(cell)}</td>'
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f'<table style="{_TABLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _amount(value: Any) -> str:
+    """Full amount with thousands separators, for tables an analyst checks."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{float(value):,.0f}"
+
+
+def _h2(title: str) -> str:
+    return f'<h2 style="{_H2}">{_esc(title)}</h2>'
+
+
+def _note(text: str) -> str:
+    return f'<p style="{_NOTE}">{_esc(text)}</p>'
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Report:
+    """A scenario's evaluated case, ready to be shown section by section.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The loaded scenario.
+    case : BusinessCase
+        Its evaluation.
+    chart_format : {"svg", "png"}
+        Image format of the charts.
+    """
+
+    scenario: Any
+    case: Any
+    chart_format: str = "svg"
+    sections: list[Callable[[Report], str]] = field(default_factory=lambda: list(SECTIONS))
+    _charts: dict[str, Any] | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def from_parameters(cls, chart_format: str = "svg", **parameters: Any) -> Report:
+        """Load and evaluate a scenario given as the notebook's parameters.
+
+        Parameters
+        ----------
+        chart_format : {"svg", "png"}
+            Image format of the charts.
+        **parameters
+            The scenario's top-level fields (``name``, ``currency``, ``horizon_years``,
+            ``discount_rate``, ``segments``, ``initiatives``, ``risk``); ``None`` values are
+            left out so that the scenario's defaults apply.
+
+        Raises
+        ------
+        cxroi.ScenarioError
+            If the parameters do not form a valid scenario.
+        """
+        mapping = {k: v for k, v in parameters.items() if v is not None}
+        scenario = cxroi.load_scenario(mapping)
+        return cls(scenario, cxroi.evaluate(scenario), chart_format=chart_format)
+
+    # -- output --------------------------------------------------------------------------------
+    def to_html(self) -> str:
+        """All sections as one HTML fragment."""
+        return "\n".join(section(self) for section in self.sections)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def display(self) -> None:
+        """Display each section as its own notebook output."""
+        from IPython.display import HTML, display
+
+        for section in self.sections:
+            display(HTML(section(self)))
+
+    def image(self, chart_name: str, alt: str) -> str:
+        """Chart ``chart_name`` of :func:`cxroi.charts.all_charts` as an ``<img>`` tag."""
+        if self._charts is None:
+            self._charts = _all_charts(self.case)
+        return chart_image(self._charts[chart_name], self.chart_format, alt)
+
+
+def _section_header(r: Report) -> str:
+    sc = r.scenario
+    risk = sc.risk
+    parts = [
+        f"currency {sc.currency}",
+        f"horizon {sc.horizon_years} years",
+        f"discount rate {format_pct(_base(sc.discount_rate), 1)}",
+        f"benefits reduced by {format_pct(_base(risk.benefit_adjustment), 1)}"
+        f" and costs raised by {format_pct(_base(risk.cost_adjustment), 1)} for risk (TEI)",
+    ]
+    return (
+        f'<h1 style="{_FONT}font-size:1.6em;margin:0 0 0.2em 0;">{_esc(sc.name)}</h1>'
+        + _note("; ".join(parts) + f". cxroi {cxroi.__version__}.")
+    )
+
+
+def _base(value: Any) -> float:
+    return value.base if isinstance(value, Distribution) else float(value)
+
+
+_KPI_ROWS = (
+    ("npv", "Net present value", "money"),
+    ("pv_benefits", "PV of benefits", "money"),
+    ("pv_costs", "PV of costs", "money"),
+    ("roi", "ROI (NPV / PV of costs)", "pct"),
+    ("irr", "IRR", "pct1"),
+    ("payback_years", "Payback", "years"),
+    ("discounted_payback_years", "Discounted payback", "years"),
+    ("extra_customers_end", "Extra customers at the end", "count"),
+    ("annual_switching_loss", "Revenue lost each year to preventable poor CX", "money"),
+)
+
+
+def _kpi_text(value: Any, kind: str, currency: str) -> str:
+    if kind == "money":
+        return format_money(value, currency)
+    if kind == "pct":
+        return format_pct(value)
+    if kind == "pct1":
+        return format_pct(value, 1)
+    if kind == "years":
+        return format_years(value) if value is not None else "not within the horizon"
+    return format_count(value)
+
+
+def _section_headline(r: Report) -> str:
+    case, cur = r.case, r.case.currency
+    rows = [
+        [label, _kpi_text(case.kpis[key], kind, cur), _kpi_text(case.unadjusted[key], kind, cur)]
+        for key, label, kind in _KPI_ROWS
+    ]
+    verdict = "pays back" if (case.kpis["npv"] or 0) >= 0 else "does not pay back"
+    return (
+        _h2("Headline")
+        + _note(f"At the discount rate given, the portfolio {verdict} within the horizon.")
+        + _table(["", "Risk-adjusted", "Unadjusted"], rows, numeric={1, 2})
+    )
+
+
+def _section_cashflow(r: Report) -> str:
+    tei = r.case.tei_table()
+    header = [f"[{r.case.currency}]", *[str(c) for c in tei.columns]]
+    rows = [[idx, *[_amount(v) for v in tei.loc[idx]]] for idx in tei.index]
+    numeric = set(range(1, len(header)))
+    return (
+        _h2("Cash flows (Forrester TEI layout, risk-adjusted)")
+        + _table(header, rows, numeric)
+        + _note(
+            "Year 0 is today and is not discounted; benefits and costs fall at the end of each "
+            "year and are discounted by (1 + discount rate)^year."
+        )
+        + r.image("cashflow", "Cash flows by year with the cumulative net")
+    )
+
+
+def _section_attribution(r: Report) -> str:
+    case, cur = r.case, r.case.currency
+    pvb = case.kpis["pv_benefits"] or 0.0
+    lever_rows = [
+        [lever, _amount(v), format_pct(v / pvb) if pvb else ""]
+        for lever, v in case.by_lever.items()
+    ]
+    out = (
+        _h2("Where the value comes from")
+        + _note(
+            "Shapley values: each lever's (and each initiative's) average contribution over "
+            "every order of switching them on; they add up to the total exactly."
+        )
+        + _table([f"Lever [{cur}]", "PV of benefits", "Share"], lever_rows, numeric={1, 2})
+        + r.image("bridge", "PV of benefits by lever")
+    )
+    if case.by_initiative is None:
+        return out + _note("Attribution by initiative is computed for up to 8 initiatives.")
+    npv = case.kpis["npv"] or 0.0
+    ini_rows = [
+        [name, _amount(v), format_pct(v / npv) if npv else ""]
+        for name, v in case.by_initiative.items()
+    ]
+    return (
+        out
+        + _table([f"Initiative [{cur}]", "NPV", "Share"], ini_rows, numeric={1, 2})
+        + r.image("initiatives", "NPV by initiative")
+    )
+
+
+def _section_segments(r: Report) -> str:
+    seg = r.case.by_segment
+    cur = r.case.currency
+    rows = []
+    for name, row in seg.iterrows():
+        rows.append(
+            [
+                name,
+                _amount(row["clv_baseline"]),
+                _amount(row["clv_with_cx"]),
+                _amount(row["acquisition_cost"]),
+                f"{row['clv_to_cac_baseline']:.2f}" if math.isfinite(row["clv_to_cac_baseline"]) else "",
+                f"{row['clv_to_cac_with_cx']:.2f}" if math.isfinite(row["clv_to_cac_with_cx"]) else "",
+                _amount(row["annual_switching_loss"]),
+            ]
+        )
+    header = [
+        f"Segment [{cur}]",
+        "CLV baseline",
+        "CLV with CX",
+        "Acquisition cost",
+        "CLV/CAC baseline",
+        "CLV/CAC with CX",
+        "Switching loss / year",
+    ]
+    return (
+        _h2("Customers and lifetime value by segment")
+        + _table(header, rows, numeric=set(range(1, len(header))))
+        + _note(
+            "CLV: discounted margin of one new customer from acquisition on, all initiatives "
+            "at full effect in 'with CX'."
+        )
+        + r.image("clv", "Customer lifetime value by segment")
+        + r.image("customers", "Active customers by year")
+    )
+
+
+def _section_assumptions(r: Report) -> str:
+    rows = []
+    for row in assumption_rows(r.scenario):
+        source = _SOURCE_LABELS.get(row["source"], row["source"])
+        if row["benchmark"]:
+            source += f" ({row['benchmark']})"
+        value = row["value"]
+        shown = _text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        rows.append([row["path"], "" if shown is None else shown, source, row["note"]])
+    return (
+        _h2("Assumptions and where they come from")
+        + _note(
+            "'given' values are in the scenario file; 'benchmark default' values are published "
+            "survey statistics used because the scenario gives none (replace them with your own "
+            "data where you can); 'default' values are the model's neutral defaults."
+        )
+        + _table(["Field", "Value", "Source", "Note"], rows)
+    )
+
+
+#: The report's sections, in order. Each is ``section(report) -> HTML``.
+SECTIONS: list[Callable[[Report], str]] = [
+    _section_header,
+    _section_headline,
+    _section_cashflow,
+    _section_attribution,
+    _section_segments,
+    _section_assumptions,
+]
+
+
+def build(chart_format: str = "svg", **parameters: Any) -> Report:
+    """Build the report of the scenario given by its top-level fields (the notebook's call).
+
+    Parameters
+    ----------
+    chart_format : {"svg", "png"}
+        Image format of the charts.
+    **parameters
+        ``name``, ``currency``, ``horizon_years``, ``discount_rate``, ``segments``,
+        ``initiatives``, ``risk``.
+
+    Returns
+    -------
+    Report
+    """
+    return Report.from_parameters(chart_format=chart_format, **parameters)
+
+
+def render(scenario: Any, chart_format: str = "svg") -> str:
+    """The full report of a scenario (path, mapping or Scenario) as an HTML fragment."""
+    sc = cxroi.load_scenario(scenario)
+    return Report(sc, cxroi.evaluate(sc), chart_format=chart_format).to_html()

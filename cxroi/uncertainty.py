@@ -1,0 +1,415 @@
+"""Uncertainty and decision analysis: Monte Carlo, tornado, switching values (MODEL.md s.7).
+
+Any real-valued scalar field of a scenario may be a distribution. This module
+
+- draws every distribution independently (seeded) and evaluates all draws through the engine
+  together, in chunks, with no Python loop per draw (:func:`simulate`);
+- swings each distributed field between its 10th and 90th percentiles with the others at base
+  (:func:`tornado`);
+- finds the value of one field at which the NPV is zero, the others at base: the *switching
+  value* of HM Treasury's Green Book (:func:`switching_value`, :func:`switching_values`).
+
+Draws and percentiles are clipped to the field's range; an open bound ``b`` is clipped to
+``b + 1e-9`` on its open side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.optimize import brentq
+
+from cxroi.case import case_kpis
+from cxroi.engine import compile_scenario
+from cxroi.scenario import (
+    FIELD_RULES,
+    Distribution,
+    Rule,
+    Scenario,
+    ScenarioError,
+    ScenarioIssue,
+    base_value,
+    load_scenario,
+)
+
+__all__ = [
+    "SimulationResult",
+    "field_rule",
+    "percentile",
+    "sample",
+    "simulate",
+    "switching_value",
+    "switching_values",
+    "tornado",
+]
+
+#: Draws evaluated per engine call; bounds peak memory whatever the number of draws.
+CHUNK_DRAWS = 20_000
+#: Percentiles reported by :func:`simulate`.
+SUMMARY_PERCENTILES = (5, 50, 95)
+#: Percentiles of the tornado swing.
+TORNADO_PERCENTILES = (10, 90)
+_NEVER = 1e300  # stands for "never pays back" while taking percentiles
+
+
+def field_rule(path: str) -> Rule:
+    """The range rule of the field at ``path`` (by its last name).
+
+    Examples
+    --------
+    >>> str(field_rule("segments[Affluent].retention.alpha"))
+    'must be > 0'
+    """
+    name = path.rsplit(".", 1)[-1]
+    if "[" in name:
+        name = name.split("[", 1)[0]
+    if name not in FIELD_RULES:
+        raise ScenarioError(ScenarioIssue(path, "names no numeric field"))
+    return FIELD_RULES[name]
+
+
+def _scipy_dist(d: Distribution):
+    """The frozen scipy distribution of a spec with spread (None if it has none)."""
+    if d.dist == "normal":
+        return stats.norm(loc=d.mean, scale=d.sd)
+    width = d.high - d.low
+    if width <= 0:
+        return None
+    if d.dist == "uniform":
+        return stats.uniform(loc=d.low, scale=width)
+    if d.dist == "triangular":
+        return stats.triang(c=(d.mode - d.low) / width, loc=d.low, scale=width)
+    a = 1.0 + 4.0 * (d.mode - d.low) / width
+    b = 1.0 + 4.0 * (d.high - d.mode) / width
+    return stats.beta(a, b, loc=d.low, scale=width)
+
+
+def _clip(x: np.ndarray, rule: Rule) -> np.ndarray:
+    lo, hi = rule.clip_bounds()
+    return np.clip(x, lo, hi)
+
+
+def sample(
+    d: Distribution, size: int, rng: np.random.Generator, rule: Rule | None = None
+) -> np.ndarray:
+    r"""Draw ``size`` values of a distribution, clipped to ``rule``.
+
+    PERT is the Beta distribution on [low, high] with shapes
+    :math:`1 + 4\,(\text{mode} - \text{low})/(\text{high} - \text{low})` and
+    :math:`1 + 4\,(\text{high} - \text{mode})/(\text{high} - \text{low})` (Vose 2008, s.10.3).
+
+    Examples
+    --------
+    >>> d = Distribution(dist="uniform", low=0.0, high=1.0)
+    >>> x = sample(d, 1000, np.random.default_rng(1))
+    >>> bool((x >= 0).all() and (x <= 1).all())
+    True
+    """
+    if d.dist == "normal":
+        x = rng.normal(d.mean, d.sd, size)
+    elif d.high == d.low:
+        x = np.full(size, float(d.low))
+    elif d.dist == "uniform":
+        x = rng.uniform(d.low, d.high, size)
+    elif d.dist == "triangular":
+        x = rng.triangular(d.low, d.mode, d.high, size)
+    else:
+        width = d.high - d.low
+        a = 1.0 + 4.0 * (d.mode - d.low) / width
+        b = 1.0 + 4.0 * (d.high - d.mode) / width
+        x = d.low + width * rng.beta(a, b, size)
+    return _clip(x, rule or Rule())
+
+
+def percentile(d: Distribution, q: float, rule: Rule | None = None) -> float:
+    """The ``q``-th percentile (0-100) of a distribution, clipped to ``rule``."""
+    frozen = _scipy_dist(d)
+    x = d.base if frozen is None else float(frozen.ppf(q / 100.0))
+    return float(_clip(np.asarray(x), rule or Rule()))
+
+
+# --------------------------------------------------------------------------------------------
+# Monte Carlo
+# --------------------------------------------------------------------------------------------
+@dataclass
+class SimulationResult:
+    """Outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    draws : DataFrame
+        One row per draw: every risk-adjusted KPI (``npv``, ``pv_benefits``, ``pv_costs``,
+        ``roi``, ``irr``, ``payback_years``, ``discounted_payback_years``,
+        ``extra_customers_end``, ``annual_switching_loss``; NaN where undefined, e.g. no
+        payback within the horizon) and the drawn value of each distributed field (by path).
+    cumulative_net : ndarray, shape (draws, H+1)
+        Cumulative risk-adjusted net cash flow by year, per draw [money].
+    summary : dict
+        ``draws``; ``npv``, ``roi``, ``payback_years`` each ``{mean, p5, p50, p95}``;
+        ``prob_npv_positive``; ``prob_payback_within_horizon``.
+    seed : int
+    """
+
+    draws: pd.DataFrame
+    cumulative_net: np.ndarray
+    summary: dict[str, Any]
+    seed: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as ``cxroi simulate --json`` prints it."""
+        return self.summary
+
+    def fan(self, percentiles: Iterable[float] = (5, 25, 50, 75, 95)) -> pd.DataFrame:
+        """Percentiles of the cumulative net cash flow by year (for a fan chart)."""
+        qs = list(percentiles)
+        values = np.percentile(self.cumulative_net, qs, axis=0)
+        frame = pd.DataFrame(values.T, columns=[f"p{q:g}" for q in qs])
+        frame.insert(0, "year", np.arange(self.cumulative_net.shape[1]))
+        return frame
+
+
+def _stats(x: np.ndarray, never: bool = False) -> dict[str, float | None]:
+    """Mean and percentiles of one KPI over draws; NaN draws are left out.
+
+    With ``never``, NaN means "never within the horizon" and counts as +infinity: a percentile
+    that falls on such draws is None, and so is the mean if any draw never pays back.
+    """
+    if never:
+        values = np.where(np.isnan(x), _NEVER, x)
+    else:
+        values = x[~np.isnan(x)]
+    out: dict[str, float | None] = {}
+    if values.size == 0:
+        return {"mean": None, **{f"p{q}": None for q in SUMMARY_PERCENTILES}}
+    mean = float(np.mean(values))
+    out["mean"] = mean if abs(mean) < _NEVER / 1e10 and math.isfinite(mean) else None
+    for q, v in zip(SUMMARY_PERCENTILES, np.percentile(values, SUMMARY_PERCENTILES), strict=True):
+        out[f"p{q}"] = float(v) if abs(v) < _NEVER / 1e10 else None
+    return out
+
+
+def _draw_overrides(sc: Scenario, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {
+        path: sample(dist, n, rng, field_rule(path)) for path, dist in sc.distributions().items()
+    }
+
+
+def simulate(
+    scenario: Scenario | Any,
+    draws: int = 10_000,
+    seed: int | None = 0,
+    chunk: int = CHUNK_DRAWS,
+    progress=None,
+) -> SimulationResult:
+    """Monte Carlo evaluation of a scenario whose fields carry distributions.
+
+    Every distribution is drawn independently from one seeded generator (in the order of
+    :meth:`Scenario.distributions`); the draws go through the engine together, ``chunk`` at a
+    time, so memory stays bounded whatever ``draws`` is.
+
+    Parameters
+    ----------
+    scenario : Scenario, mapping or path
+    draws : int
+        Number of draws (>= 1).
+    seed : int or None
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same result.
+    chunk : int
+        Draws per engine call.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each chunk (for progress bars).
+
+    Returns
+    -------
+    SimulationResult
+    """
+    sc = load_scenario(scenario)
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ScenarioError(ScenarioIssue("draws", "must be a whole number >= 1", draws))
+    rng = np.random.default_rng(seed)
+    inputs = _draw_overrides(sc, int(draws), rng)
+    H = sc.horizon_years
+    columns: dict[str, list[np.ndarray]] = {}
+    cumulative = []
+    for start in range(0, draws, chunk):
+        stop = min(draws, start + chunk)
+        part = {p: v[start:stop] for p, v in inputs.items()}
+        if not part:  # no distribution at all: every draw is the base case
+            part = {"discount_rate": np.full(stop - start, float(base_value(sc.discount_rate)))}
+        result = case_kpis(compile_scenario(sc, part), with_unadjusted=False)["adjusted"]
+        n = stop - start
+        for key in (
+            "npv",
+            "pv_benefits",
+            "pv_costs",
+            "roi",
+            "irr",
+            "payback_years",
+            "discounted_payback_years",
+            "extra_customers_end",
+            "annual_switching_loss",
+        ):
+            columns.setdefault(key, []).append(np.broadcast_to(result[key], (n,)))
+        cumulative.append(np.broadcast_to(np.cumsum(result["net"], axis=-1), (n, H + 1)))
+        if progress is not None:
+            progress(stop, draws)
+    frame = pd.DataFrame({k: np.concatenate(v) for k, v in columns.items()})
+    for path, values in inputs.items():
+        frame[path] = values
+    npv = frame["npv"].to_numpy()
+    payback = frame["payback_years"].to_numpy()
+    summary = {
+        "draws": int(draws),
+        "seed": seed,
+        "npv": _stats(npv),
+        "roi": _stats(frame["roi"].to_numpy()),
+        "payback_years": _stats(payback, never=True),
+        "prob_npv_positive": float(np.mean(npv > 0)),
+        "prob_payback_within_horizon": float(np.mean(~np.isnan(payback))),
+    }
+    return SimulationResult(frame, np.concatenate(cumulative), summary, seed)
+
+
+# --------------------------------------------------------------------------------------------
+# Tornado
+# --------------------------------------------------------------------------------------------
+def _npv_with(sc: Scenario, overrides: dict[str, Any]) -> np.ndarray:
+    kpis = case_kpis(compile_scenario(sc, overrides), with_irr=False, with_unadjusted=False)
+    return kpis["adjusted"]["npv"]
+
+
+def tornado(scenario: Scenario | Any, percentiles: tuple[float, float] = TORNADO_PERCENTILES):
+    """NPV at the low and high percentile of each distributed field, the others at base.
+
+    Rows are sorted by swing ``|npv_high - npv_low|``, largest first (``npv_low`` may exceed
+    ``npv_high`` when a higher value of the field lowers the NPV). All points are evaluated in
+    one engine call.
+
+    Returns
+    -------
+    list of dict
+        ``{path, low, high, npv_low, npv_high}`` per distributed field.
+    """
+    sc = load_scenario(scenario)
+    dists = sc.distributions()
+    if not dists:
+        return []
+    paths = list(dists)
+    n = 2 * len(paths)
+    overrides: dict[str, np.ndarray] = {}
+    points = {}
+    for k, path in enumerate(paths):
+        rule = field_rule(path)
+        lo = percentile(dists[path], percentiles[0], rule)
+        hi = percentile(dists[path], percentiles[1], rule)
+        points[path] = (lo, hi)
+        values = np.full(n, float(dists[path].base))
+        values[2 * k], values[2 * k + 1] = lo, hi
+        overrides[path] = values
+    npv = _npv_with(sc, overrides)
+    rows = [
+        {
+            "path": path,
+            "low": points[path][0],
+            "high": points[path][1],
+            "npv_low": float(npv[2 * k]),
+            "npv_high": float(npv[2 * k + 1]),
+        }
+        for k, path in enumerate(paths)
+    ]
+    rows.sort(key=lambda r: abs(r["npv_high"] - r["npv_low"]), reverse=True)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Switching values
+# --------------------------------------------------------------------------------------------
+def _field_base(sc: Scenario, path: str) -> float | None:
+    value = sc.fields().get(path)
+    return None if value is None else float(base_value(value))
+
+
+def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dict[str, Any]:
+    """Value of one field at which the risk-adjusted NPV is zero, the others at base.
+
+    The search stays inside the field's valid range. Bounded fields are scanned on a grid and
+    the sign change nearest the base value is refined by Brent's method; for fields unbounded
+    above (opex, wallet, discount rate...) the bracket widens geometrically until the NPV
+    changes sign or the value exceeds 1e15.
+
+    Parameters
+    ----------
+    scenario : Scenario, mapping or path
+    path : str
+        Field path, e.g. ``initiatives[Omnichannel service redesign].opex``.
+
+    Returns
+    -------
+    dict
+        ``{"path": path, "value": v}`` with ``v`` None where the NPV does not cross zero.
+    """
+    sc = load_scenario(scenario)
+    rule = field_rule(path)
+    compile_scenario(sc, {path: 0.0 if rule.holds(0.0) else rule.clip_bounds()[0]})  # path check
+    base = _field_base(sc, path)
+    lo, hi = rule.clip_bounds()
+    if not math.isfinite(lo):
+        lo = -1e15
+    candidates = []
+    if math.isfinite(hi):
+        xs = np.linspace(lo, hi, grid)
+        candidates.append(xs)
+    else:
+        start = max(abs(base or 0.0), 1.0)
+        upper = max(lo, 0.0) + start * 2.0 ** np.arange(0, 51)
+        upper = upper[upper <= 1e15]
+        near = np.linspace(lo, upper[0], grid) if math.isfinite(lo) else np.array([])
+        candidates.append(np.unique(np.concatenate([near, upper])))
+    xs = np.concatenate(candidates)
+    values = _npv_with(sc, {path: xs})
+    sign = np.sign(values)
+    exact = np.flatnonzero(values == 0.0)
+    crossings = np.flatnonzero(sign[:-1] * sign[1:] < 0)
+    roots = [float(xs[i]) for i in exact]
+
+    def f(x: float) -> float:
+        return float(_npv_with(sc, {path: x}))
+
+    for i in crossings:
+        roots.append(brentq(f, xs[i], xs[i + 1], xtol=1e-12, rtol=1e-12, maxiter=200))
+    if not roots:
+        return {"path": path, "value": None}
+    ref = base if base is not None else 0.0
+    value = min(roots, key=lambda r: abs(r - ref))
+    return {"path": path, "value": float(value)}
+
+
+def switching_values(scenario: Scenario | Any, paths: Iterable[str] | None = None) -> pd.DataFrame:
+    """Table of switching values, by default for every scalar numeric field of the case.
+
+    Returns
+    -------
+    DataFrame
+        ``path``, ``base``, ``switching_value`` and ``change`` (relative to base; NaN when the
+        base is zero or there is no switching value), sorted by ``|change|``, smallest first:
+        the fields closest to breaking the case come first.
+    """
+    sc = load_scenario(scenario)
+    paths = list(sc.fields()) if paths is None else list(paths)
+    rows = []
+    for path in paths:
+        base = _field_base(sc, path)
+        value = switching_value(sc, path)["value"]
+        change = (
+            (value - base) / abs(base) if value is not None and base not in (None, 0.0) else np.nan
+        )
+        rows.append({"path": path, "base": base, "switching_value": value, "change": change})
+    table = pd.DataFrame(rows, columns=["path", "base", "switching_value", "change"])
+    order = table["change"].abs().fillna(np.inf).argsort(kind="stable")
+    return table.iloc[order].reset_index(drop=True)
