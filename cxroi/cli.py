@@ -116,6 +116,110 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# cxroi simulate / tornado / breakeven
+# --------------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _years(x: float | None) -> str:
+    return "never" if x is None else f"{x:.2f}"
+
+
+def _stat_line(label: str, stats: dict, fmt) -> str:
+    cells = [fmt(stats[k]) for k in ("mean", "p5", "p50", "p95")]
+    return f"{label:22}" + "".join(f"{c:>16}" for c in cells)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from cxroi.scenario import load_scenario
+    from cxroi.uncertainty import simulate
+
+    sc = load_scenario(args.scenario)
+    result = simulate(sc, draws=args.draws, seed=args.seed)
+    summary = result.summary
+    if args.json:
+        print(_dumps(summary))
+        return EXIT_OK
+    n_fields = len(sc.distributions())
+    print(f"{sc.name}: {summary['draws']:,} draws, seed {args.seed}, {n_fields} uncertain fields")
+    print(f"{'':22}" + "".join(f"{h:>16}" for h in ("mean", "P5", "P50", "P95")))
+    print(_stat_line(f"NPV ({sc.currency})", summary["npv"], _money))
+    print(_stat_line("ROI", summary["roi"], lambda x: _fmt("roi", x)))
+    print(_stat_line("Payback (years)", summary["payback_years"], _years))
+    print(f"P(NPV > 0)                {summary['prob_npv_positive']:.1%}")
+    print(f"P(payback within {sc.horizon_years} y)    {summary['prob_payback_within_horizon']:.1%}")
+    if n_fields == 0:
+        print("(no field carries a distribution: every draw is the base case)")
+    return EXIT_OK
+
+
+def _cmd_tornado(args: argparse.Namespace) -> int:
+    from cxroi.scenario import load_scenario
+    from cxroi.uncertainty import tornado
+
+    sc = load_scenario(args.scenario)
+    rows = tornado(sc)
+    if args.json:
+        print(_dumps(rows))
+        return EXIT_OK
+    if not rows:
+        print(f"{sc.name}: no field carries a distribution; nothing to swing.")
+        return EXIT_OK
+    print(f"{sc.name}: NPV ({sc.currency}) with each field at its P10 and P90, others at base")
+    for r in rows:
+        swing = abs(r["npv_high"] - r["npv_low"])
+        print(
+            f"{r['path']}\n    {r['low']:>14.6g} -> NPV {_money(r['npv_low']):>14}"
+            f"   {r['high']:>14.6g} -> NPV {_money(r['npv_high']):>14}   swing {_money(swing)}"
+        )
+    return EXIT_OK
+
+
+def _cmd_breakeven(args: argparse.Namespace) -> int:
+    from cxroi.scenario import load_scenario
+    from cxroi.uncertainty import switching_value, switching_values
+
+    sc = load_scenario(args.scenario)
+    if args.path:
+        result = switching_value(sc, args.path)
+        if args.json:
+            print(_dumps(result))
+        elif result["value"] is None:
+            print(f"{args.path}: NPV does not cross zero inside the field's range")
+        else:
+            print(f"{args.path}: NPV = 0 at {result['value']:.6g}")
+        return EXIT_OK
+    table = switching_values(sc)
+    if args.json:
+        records = [
+            {
+                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in r.items()
+            }
+            for r in table.to_dict(orient="records")
+        ]
+        print(_dumps(records))
+        return EXIT_OK
+    print(f"{sc.name}: switching values (NPV = 0, others at base), closest to breaking first")
+    for r in table.itertuples():
+        value = (
+            "none in range"
+            if r.switching_value is None or not math.isfinite(r.switching_value)
+            else f"{r.switching_value:.6g}"
+        )
+        change = "" if not math.isfinite(r.change) else f"({r.change:+.0%})"
+        print(f"  {r.path:70} base {r.base:>12.6g}  ->  {value:>14} {change}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
 # the parser
 # --------------------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
@@ -140,6 +244,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     p.add_argument("--json", action="store_true", help="print one JSON object (MODEL.md s.8)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("simulate", help="Monte Carlo over the scenario's distributions")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--draws", type=_positive_int, default=10_000, help="draws (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("tornado", help="NPV swing of each uncertain field (P10 to P90)")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.set_defaults(func=_cmd_tornado)
+
+    p = sub.add_parser("breakeven", help="value of a field at which NPV is zero")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument(
+        "path", metavar="PATH", nargs="?", help="field path; omit for a table of every field"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_breakeven)
 
     return parser
 

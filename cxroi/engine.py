@@ -233,7 +233,7 @@ def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = N
     unknown = sorted(set(overrides) - used)
     if unknown:
         raise ScenarioError(
-            [ScenarioIssue(p, "names no numeric field of this scenario", _MISSING) for p in unknown]
+            [ScenarioIssue(p, "names no numeric field of this scenario") for p in unknown]
         )
 
     capex = _stack([_stack(r) for r in capex_rows], axis=-2)
@@ -255,14 +255,6 @@ def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = N
         is_sbg=np.array([s.is_sbg for s in scenario.segments], dtype=bool).reshape(S),
         replace_churn=np.array([s.acquisition == "replace" for s in scenario.segments]).reshape(S),
     )
-
-
-class _MissingValue:
-    def __repr__(self) -> str:  # pragma: no cover
-        return "<missing>"
-
-
-_MISSING = _MissingValue()
 
 
 @dataclass(frozen=True)
