@@ -10,7 +10,6 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
 import cxroi
 from cxroi import uncertainty as u
