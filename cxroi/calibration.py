@@ -36,6 +36,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import io
@@ -194,11 +195,11 @@ def read_cohorts(source, *, name: str | None = None) -> CohortTable:
 
     Parameters
     ----------
-    source : str, path-like, pandas.DataFrame or CohortTable
+    source : str, path-like, bytes, pandas.DataFrame or CohortTable
         The table, long (``cohort, period, active``) or wide (``cohort`` plus one column per
-        period); see the module docstring.
+        period); see the module docstring. Bytes are the content of a CSV file (an upload).
     name : str, optional
-        Label used in messages when ``source`` is a DataFrame.
+        Label used in messages when ``source`` is bytes or a DataFrame.
 
     Returns
     -------
@@ -227,11 +228,15 @@ def read_cohorts(source, *, name: str | None = None) -> CohortTable:
         where = "row"
         rows = [str(i) for i in frame.index]
     else:
-        path = Path(source)
-        label = str(source)
-        if not path.is_file():
-            raise CalibrationError(f"{label}: no such file")
-        raw = path.read_bytes()
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            raw = bytes(source)
+            label = name or "uploaded table"
+        else:
+            path = Path(source)
+            label = str(source)
+            if not path.is_file():
+                raise CalibrationError(f"{label}: no such file")
+            raw = path.read_bytes()
         digest = hashlib.sha256(raw).hexdigest()
         text = raw.decode("utf-8-sig", errors="replace")
         if not text.strip():
@@ -631,7 +636,7 @@ def _pooled_loglik(alpha, beta, arrays):
     return sum(np.asarray(sbg_log_likelihood(alpha, beta, c)) for c in arrays)
 
 
-def _likelihood_region(sbg: SBGFit, arrays, level: float, n_directions: int = 720):
+def _likelihood_region(sbg: SBGFit, arrays, level: float, n_directions: int = 360):
     """Points on the boundary of the profile-likelihood region, and whether each was reached.
 
     Rays leave the estimate in ln-parameter space, scaled by the Cholesky factor of the
@@ -672,7 +677,7 @@ def _likelihood_region(sbg: SBGFit, arrays, level: float, n_directions: int = 72
         lo = np.where(grow, hi, lo)
         hi = np.where(grow, np.minimum(hi * 2, r_max), hi)
     reached = deviance(hi) >= threshold
-    for _ in range(60):
+    for _ in range(45):
         mid = 0.5 * (lo + hi)
         above = deviance(mid) >= threshold
         hi = np.where(reached & above, mid, hi)
@@ -1085,6 +1090,69 @@ class Calibration:
     backtest: Backtest | None
     skipped: dict[str, str]
 
+    def to_json(self, cohort: str | None = None) -> dict:
+        """JSON-able summary of the pooled (or one cohort's) fit and the backtest.
+
+        Infinite interval ends become None.
+        """
+        fit = self.fit(cohort)
+
+        def num(x):
+            return float(x) if x is not None and math.isfinite(x) else None
+
+        def iv(i: Interval, se=None):
+            out = {"estimate": num(i.estimate), "low": num(i.low), "high": num(i.high)}
+            if se is not None:
+                out["se"] = num(se)
+            return out
+
+        bt = self.backtest
+        return {
+            "source": self.table.source,
+            "sha256": self.table.sha256,
+            "cohorts": self.table.names,
+            "fit": {
+                "name": fit.name,
+                "cohorts": list(fit.cohort_names),
+                "fit_periods": fit.fit_periods,
+                "level": fit.level,
+                "alpha": iv(fit.alpha, fit.sbg.se_alpha),
+                "beta": iv(fit.beta, fit.sbg.se_beta),
+                "log_likelihood": num(fit.sbg.log_likelihood),
+                "converged": fit.sbg.converged,
+                "mape": num(fit.mape_sbg),
+                "tenure": fit.tenure,
+                "discount_rate": fit.discount_rate,
+                "retention_at_tenure": iv(fit.retention_at_tenure),
+                "discounted_expected_lifetime": iv(fit.lifetime),
+                "discounted_expected_residual_lifetime": iv(fit.residual_lifetime),
+                "constant": {
+                    "retention": num(fit.constant.retention),
+                    "se": num(fit.constant.se),
+                    "log_likelihood": num(fit.constant.log_likelihood),
+                    "mape": num(fit.mape_constant),
+                },
+            },
+            "by_cohort": {
+                n: {
+                    "alpha": num(f.sbg.alpha),
+                    "beta": num(f.sbg.beta),
+                    "converged": f.sbg.converged,
+                }
+                for n, f in self.by_cohort.items()
+            },
+            "backtest": None
+            if bt is None
+            else {
+                "fit_periods": bt.fit_periods,
+                "alpha": num(bt.alpha),
+                "beta": num(bt.beta),
+                "retention": num(bt.retention),
+                "mape_sbg": num(bt.mape_sbg),
+                "mape_constant": num(bt.mape_constant),
+            },
+        }
+
     def fit(self, cohort: str | None = None) -> RetentionFit:
         """Return the pooled fit (``cohort`` None or ``"pooled"``) or one cohort's fit."""
         if cohort in (None, POOLED):
@@ -1149,6 +1217,9 @@ def calibrate(
             skipped[n] = (
                 "fewer than 2 periods after acquisition (it still counts in the pooled fit)"
             )
+            continue
+        if len(table.names) == 1:  # the pooled fit is this cohort's fit
+            by_cohort[n] = dataclasses.replace(pooled, name=n)
             continue
         by_cohort[n] = fit_retention(table, cohorts=[n], name=n, fit_periods=fit_periods, **kwargs)
     longest = table.n_periods

@@ -60,7 +60,7 @@ PALETTE = {
 #: Chart key -> title shown above the chart.
 CHART_TITLES = {
     "cashflow": "Benefits, costs and cumulative net by year",
-    "bridge": "Where the value comes from (present value)",
+    "bridge": "Value bridge: levers to NPV (present value)",
     "initiatives": "Value by initiative (NPV share)",
     "clv": "Customer lifetime value per segment",
     "customers": "Active customers",
@@ -70,9 +70,9 @@ _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-se
 
 _LEVER_LABELS = {
     "retention": "Retention",
-    "wallet": "Share of wallet",
-    "referral": "Referrals",
-    "service": "Cost to serve",
+    "wallet": "Wallet",
+    "referral": "Referral",
+    "service": "Service",
 }
 
 
@@ -180,10 +180,13 @@ def cashflow_chart(
         alt.Tooltip("label:N", title="Amount"),
     ]
     x_axis = alt.Axis(title="Year", tickMinStep=1, format="d", grid=False)
-    bars = base.transform_filter(alt.datum.kind == "bar").mark_bar().encode(
+    bars = base.transform_filter(alt.datum.kind == "bar").transform_calculate(
+        base="0"
+    ).mark_bar().encode(
         x=alt.X("x0:Q", axis=x_axis),
         x2="x1:Q",
         y=alt.Y("value:Q", axis=_money_axis(currency)),
+        y2="base:Q",
         color=colour,
         tooltip=tooltip,
     )
@@ -229,8 +232,8 @@ def bridge_data(case: Any, currency: str | None = None) -> pd.DataFrame:
     pv_benefits = float(case.kpis["pv_benefits"])
     pv_costs = float(case.kpis["pv_costs"])
     npv = float(case.kpis["npv"])
-    rows.append(("PV benefits", "total", 0.0, pv_benefits, pv_benefits))
-    rows.append(("PV costs", "decrease", pv_benefits, pv_benefits - pv_costs, -pv_costs))
+    rows.append(("Benefits", "total", 0.0, pv_benefits, pv_benefits))
+    rows.append(("Costs", "decrease", pv_benefits, pv_benefits - pv_costs, -pv_costs))
     rows.append(("NPV", "total", 0.0, npv, npv))
     frame = pd.DataFrame(rows, columns=["step", "kind", "start", "end", "value"])
     frame.insert(0, "order", range(len(frame)))
@@ -261,10 +264,10 @@ def bridge_chart(
         x=alt.X(
             "step:N",
             sort=alt.EncodingSortField(field="order", op="min"),
-            axis=alt.Axis(title=None, labelAngle=0, labelLimit=90),
+            axis=alt.Axis(title=None, labelAngle=0, labelLimit=70, labelFontSize=10),
         )
     )
-    bars = base.mark_bar(size=34).encode(
+    bars = base.mark_bar(size=30).encode(
         y=alt.Y("start:Q", axis=_money_axis(currency)),
         y2="end:Q",
         color=alt.Color(
@@ -277,7 +280,7 @@ def bridge_chart(
         ),
         tooltip=[alt.Tooltip("step:N", title=" "), alt.Tooltip("label:N", title="Value")],
     )
-    text = base.mark_text(dy=-6, baseline="bottom", fontSize=11, color="#343a40").encode(
+    text = base.mark_text(dy=-4, baseline="bottom", fontSize=10, color="#343a40").encode(
         y="top:Q", text="label:N"
     )
     return _config(alt.layer(bars, text), width, height)
@@ -328,7 +331,7 @@ def initiative_chart(
     base = alt.Chart(_records_safe(data)).encode(
         y=alt.Y(
             "initiative:N",
-            sort=alt.EncodingSortField(field="value", order="descending"),
+            sort=alt.EncodingSortField(field="value", op="max", order="descending"),
             axis=alt.Axis(title=None, labelLimit=180),
         ),
         x=alt.X("value:Q", axis=_money_axis(currency)),

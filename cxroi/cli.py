@@ -220,6 +220,139 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# cxroi serve
+# --------------------------------------------------------------------------------------------
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from cxroi.app.serve import options_from_args, serve
+
+    return serve(args.scenario, options_from_args(args))
+
+
+# --------------------------------------------------------------------------------------------
+# cxroi calibrate
+# --------------------------------------------------------------------------------------------
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cxroi.calibration import (
+        CalibrationError,
+        calibrate,
+        format_calibration,
+        write_scenario_with_retention,
+    )
+    from cxroi.scenario import base_value, load_scenario
+
+    if not args.into and (args.segment or args.out or args.force):
+        raise UsageError("--segment, --out and --force only apply with --into SCENARIO")
+    discount_rate = args.discount_rate
+    out = None
+    if args.into:  # check the destination before fitting, so mistakes show up first
+        into = Path(args.into)
+        scenario = load_scenario(into)
+        names = scenario.segment_names
+        if args.segment is None and len(names) > 1:
+            raise UsageError(
+                f"{into}: say which segment gets the fitted retention with --segment "
+                f"(segments: {', '.join(names)})"
+            )
+        if args.segment is not None and args.segment not in names:
+            raise UsageError(
+                f"{into}: no segment named {args.segment!r} (segments: {', '.join(names)})"
+            )
+        out = Path(args.out) if args.out else into.with_name(f"{into.stem}-calibrated.yaml")
+        if out.exists() and not args.force:
+            raise UsageError(f"{out} already exists; pass --force to replace it")
+        if discount_rate is None:
+            discount_rate = base_value(scenario.discount_rate)
+    try:
+        cal = calibrate(
+            args.csv,
+            fit_periods=args.fit_periods,
+            discount_rate=0.10 if discount_rate is None else discount_rate,
+            tenure=args.tenure,
+            level=args.level,
+        )
+        fit = cal.fit(args.cohort)
+        if args.json:
+            print(_dumps(cal.to_json(args.cohort)))
+        else:
+            print(format_calibration(cal, args.cohort))
+        if out is not None:
+            write_scenario_with_retention(
+                into,
+                fit,
+                out,
+                segment=args.segment,
+                tenure=args.tenure,
+                table=cal.table,
+                force=args.force,
+            )
+            sink = sys.stderr if args.json else sys.stdout
+            print(
+                f"\nWrote {out}: fitted retention alpha {fit.sbg.alpha:.6g}, beta "
+                f"{fit.sbg.beta:.6g}, tenure {args.tenure} in segment "
+                f"{args.segment or names[0]}. Next: cxroi run {out}",
+                file=sink,
+            )
+    except CalibrationError as exc:
+        raise UsageError(str(exc)) from None
+    return EXIT_OK
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a level such as 0.95, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a level between 0 and 1, got {text!r}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# cxroi batch
+# --------------------------------------------------------------------------------------------
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from cxroi.batch import BatchError, run_batch
+
+    try:
+        result = run_batch(
+            args.paths,
+            args.out,
+            jobs=args.jobs,
+            notebooks=not args.no_notebooks,
+            force=args.force,
+            scheduler=args.scheduler,
+            options={"argv": ["cxroi", "batch", *args.raw_argv]},
+        )
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+    counts = result.counts()
+    print(
+        f"{counts['ok']} ok, {counts['failed']} failed"
+        f" ({counts['reused']} unchanged since the last run, not redone)"
+        f" -> {result.out_dir}"
+    )
+    for rec in result.failed:
+        print(f"cxroi: failed: {rec['file']}: {rec['error']}", file=sys.stderr)
+    if result.interrupted:
+        print(
+            "cxroi: interrupted; finished scenarios are kept, run again to go on", file=sys.stderr
+        )
+    return result.exit_code
+
+
+# --------------------------------------------------------------------------------------------
 # the parser
 # --------------------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
@@ -265,6 +398,82 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_breakeven)
 
+    p = sub.add_parser(
+        "serve",
+        help="open the executive dashboard (Voila) on a scenario",
+        description="Serve the dashboard notebook with Voila on SCENARIO (default "
+        "scenarios/default.yaml), offline, bound to 127.0.0.1 unless --host says otherwise.",
+    )
+    from cxroi.app.serve import add_arguments as _serve_arguments
+
+    _serve_arguments(p)
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="fit sBG retention to cohort counts (CSV); --into writes it into a scenario",
+        description="Fit the shifted-beta-geometric retention model (Fader & Hardie 2007) to "
+        "a cohort table: long (cohort, period, active) or wide (cohort, 0, 1, 2, ...). Prints "
+        "the fit with profile-likelihood intervals, observed against fitted survivors and a "
+        "backtest against constant retention. With --into, writes a copy of SCENARIO whose "
+        "segment retention is the fitted {alpha, beta, tenure}.",
+    )
+    p.add_argument("csv", metavar="CSV", help="cohort table (CSV)")
+    p.add_argument("--into", metavar="SCENARIO", help="scenario to copy with the fitted retention")
+    p.add_argument("--segment", metavar="NAME", help="segment of SCENARIO that gets the fit")
+    p.add_argument(
+        "--out",
+        metavar="NEW_SCENARIO",
+        help="file to write (default: SCENARIO's name with -calibrated)",
+    )
+    p.add_argument("--force", action="store_true", help="replace NEW_SCENARIO if it exists")
+    p.add_argument(
+        "--tenure",
+        type=_nonneg_int,
+        metavar="K",
+        default=0,
+        help="renewals the segment's current customers have made (default 0)",
+    )
+    p.add_argument(
+        "--cohort", metavar="NAME", help="use this cohort's own fit (default: pooled over all)"
+    )
+    p.add_argument(
+        "--fit-periods",
+        type=_positive_int,
+        metavar="T",
+        help="fit periods 0..T only; later periods are held out (default: all)",
+    )
+    p.add_argument(
+        "--discount-rate",
+        type=float,
+        metavar="D",
+        help="for DEL and DERL (default: SCENARIO's, else 0.10)",
+    )
+    p.add_argument("--level", type=_level, default=0.95, help="interval level (default 0.95)")
+    p.add_argument("--json", action="store_true", help="print the fit as JSON")
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser(
+        "batch",
+        help="run many scenarios: papermill reports, summary.csv/xlsx and a manifest",
+        description="Run every scenario in PATHS (YAML files, or folders of them) in parallel. "
+        "Writes DIR/<scenario>/report.ipynb and report.html, DIR/summary.csv, "
+        "DIR/summary.xlsx and DIR/manifest.json, each atomically. Scenarios already done "
+        "with the same input and cxroi version are skipped (--force redoes them). Exit "
+        "status 1 if any scenario failed, 2 on bad arguments.",
+    )
+    p.add_argument("paths", metavar="PATHS", nargs="+", help="scenario files or folders")
+    p.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    p.add_argument(
+        "--jobs", type=_positive_int, metavar="N", help="worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--no-notebooks", action="store_true", help="only the summary: no reports (fast)"
+    )
+    p.add_argument("--force", action="store_true", help="redo scenarios that are unchanged")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask distributed scheduler")
+    p.set_defaults(func=_cmd_batch)
+
     return parser
 
 
@@ -272,6 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cxroi`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.raw_argv = list(sys.argv[2:] if argv is None else argv[1:])
     try:
         return int(args.func(args) or 0)
     except (ScenarioError, UsageError) as exc:

@@ -31,8 +31,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 import cxroi
 from cxroi.formatting import format_count, format_money, format_pct, format_years
 from cxroi.scenario import Distribution
@@ -69,7 +67,7 @@ _FONT = "font-family:Helvetica,Arial,sans-serif;"
 _H2 = f"{_FONT}font-size:1.25em;margin:1.4em 0 0.4em 0;border-bottom:1px solid #ccc;"
 _TABLE = f"{_FONT}border-collapse:collapse;font-size:0.9em;margin:0.4em 0;"
 _TH = "text-align:left;padding:3px 8px;border-bottom:1px solid #999;background:#f4f4f4;"
-_TD = "padding:3px 8px;border-bottom:1px solid #e4e4e4;"
+_TD = "text-align:left;padding:3px 8px;border-bottom:1px solid #e4e4e4;vertical-align:top;"
 _NUM = _TD + "text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;"
 _NOTE = f"{_FONT}font-size:0.85em;color:#555;margin:0.3em 0;"
 
@@ -129,6 +127,20 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _in_field_order(paths: list[str]) -> list[str]:
+    """Sort sibling paths by their model's field order (the scenario lists set fields unordered)."""
+    from cxroi.scenario import EFFECT_FIELDS
+
+    order = {name: i for i, name in enumerate((*EFFECT_FIELDS, "alpha", "beta", "tenure"))}
+    heads = list(dict.fromkeys(p.rsplit(".", 1)[0] for p in paths))
+
+    def key(p: str) -> tuple[int, int]:
+        head, last = p.rsplit(".", 1)
+        return heads.index(head), order.get(last, len(order))
+
+    return sorted(paths, key=key)
+
+
 def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     """Every assumption of a scenario with its value and provenance.
 
@@ -175,7 +187,9 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
         if path in fields:
             add(path, fields[path])
             continue
-        children = [f for f in fields if f.startswith((path + ".", path + "[")) and f not in prov]
+        children = _in_field_order(
+            [f for f in fields if f.startswith((path + ".", path + "[")) and f not in prov]
+        )
         if children:
             # An sBG retention or an initiative's effects: listed field by field.
             for f in children:
@@ -356,9 +370,8 @@ def _section_header(r: Report) -> str:
         f"benefits reduced by {format_pct(_base(risk.benefit_adjustment), 1)}"
         f" and costs raised by {format_pct(_base(risk.cost_adjustment), 1)} for risk (TEI)",
     ]
-    return (
-        f'<h1 style="{_FONT}font-size:1.6em;margin:0 0 0.2em 0;">{_esc(sc.name)}</h1>'
-        + _note("; ".join(parts) + f". cxroi {cxroi.__version__}.")
+    return f'<h1 style="{_FONT}font-size:1.6em;margin:0 0 0.2em 0;">{_esc(sc.name)}</h1>' + _note(
+        "; ".join(parts) + f". cxroi {cxroi.__version__}."
     )
 
 
@@ -462,8 +475,8 @@ def _section_segments(r: Report) -> str:
                 _amount(row["clv_baseline"]),
                 _amount(row["clv_with_cx"]),
                 _amount(row["acquisition_cost"]),
-                f"{row['clv_to_cac_baseline']:.2f}" if math.isfinite(row["clv_to_cac_baseline"]) else "",
-                f"{row['clv_to_cac_with_cx']:.2f}" if math.isfinite(row["clv_to_cac_with_cx"]) else "",
+                _ratio(row["clv_to_cac_baseline"]),
+                _ratio(row["clv_to_cac_with_cx"]),
                 _amount(row["annual_switching_loss"]),
             ]
         )
@@ -488,6 +501,10 @@ def _section_segments(r: Report) -> str:
     )
 
 
+def _ratio(value: Any) -> str:
+    return f"{value:.2f}" if value is not None and math.isfinite(value) else ""
+
+
 def _section_assumptions(r: Report) -> str:
     rows = []
     for row in assumption_rows(r.scenario):
@@ -495,8 +512,9 @@ def _section_assumptions(r: Report) -> str:
         if row["benchmark"]:
             source += f" ({row['benchmark']})"
         value = row["value"]
-        shown = _text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-        rows.append([row["path"], "" if shown is None else shown, source, row["note"]])
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = _text(value)
+        rows.append([row["path"], "" if value is None else value, source, row["note"]])
     return (
         _h2("Assumptions and where they come from")
         + _note(

@@ -441,7 +441,7 @@ def margin_multiple(retention, discount_rate):
 # ---------------------------------------------------------------------------------------------
 
 
-def _validate_survivors(survivors, name="survivors"):
+def _validate_survivors(survivors, name="survivors", min_values=3):
     """Return survivors as a float array or raise ValueError with an actionable message."""
     try:
         s = np.asarray(survivors, dtype=float)
@@ -451,9 +451,11 @@ def _validate_survivors(survivors, name="survivors"):
         raise ValueError(
             f"{name} must be one-dimensional (S(0), S(1), ..., S(T)); got shape {s.shape}"
         )
-    if s.size < 3:
+    if s.size < min_values:
+        need = " (S(0), S(1), S(2))" if min_values == 3 else " (S(0), S(1))"
         raise ValueError(
-            f"{name} needs at least 2 periods after acquisition (S(0), S(1), S(2)); "
+            f"{name} needs at least {min_values - 1} period{'s' if min_values > 2 else ''} "
+            f"after acquisition{need}; "
             f"got {s.size} value(s)"
         )
     if not np.all(np.isfinite(s)):
@@ -523,7 +525,8 @@ def sbg_log_likelihood(alpha, beta, survivors):
     alpha, beta : float or array_like
         Shape parameters [-], both > 0; broadcast against each other (for likelihood grids).
     survivors : array_like
-        Customers of the cohort active at t = 0..T [customers], non-increasing, S(0) > 0.
+        Customers of the cohort active at t = 0..T [customers], non-increasing, S(0) > 0,
+        T >= 1.
 
     Returns
     -------
@@ -551,7 +554,7 @@ def sbg_log_likelihood(alpha, beta, survivors):
     >>> round(sbg_log_likelihood(0.704, 1.182, FADER_HARDIE_2007_REGULAR[:8]), 1)
     -1680.3
     """
-    s = _validate_survivors(survivors)
+    s = _validate_survivors(survivors, min_values=2)
     a, b = _as_float_arrays(alpha, beta)
     _check_shapes(a, b)
     return _wrap(_loglik(a, b, *_terms([s])), alpha, beta)
@@ -575,8 +578,9 @@ class SBGFit:
     n_periods : int
         Number of observed periods T after acquisition (the longest cohort for a pooled fit).
     converged : bool
-        True when the optimiser reports success, the gradient vanishes and the estimate is not
-        pinned to the search bounds.
+        True when the estimate is an interior maximum: not pinned to the search bounds, the
+        observed information is positive definite and a further Newton step would raise the
+        log-likelihood by less than 1e-8.
     cohorts : tuple of tuple of float
         The survivor counts that were fitted, one tuple per cohort.
     message : str
@@ -680,8 +684,8 @@ def _fit(cohorts):
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
     theta = best.x
+    fun = float(best.fun)
     at_bound = bool(np.any(np.abs(theta) > _LOG_BOUND - 0.5))
-    ok = bool(best.success)
     message = str(best.message)
     if not at_bound:
         polish = optimize.minimize(
@@ -692,15 +696,32 @@ def _fit(cohorts):
             method="trust-exact",
             options={"gtol": 1e-9},
         )
-        if np.isfinite(polish.fun) and polish.fun <= best.fun + 1e-9:
-            theta = polish.x
-            ok = bool(polish.success) or ok
-            message = str(polish.message)
+        if np.isfinite(polish.fun) and polish.fun <= fun:
+            theta, fun, message = polish.x, float(polish.fun), str(polish.message)
+        # Finish with damped Newton steps: quadratic convergence wherever the Hessian is
+        # positive definite, so the Newton decrement below measures the remaining gain.
+        for _ in range(50):
+            g_log, h_log = negll_jac(theta), negll_hess(theta)
+            try:
+                step = np.linalg.solve(h_log, g_log)
+            except np.linalg.LinAlgError:
+                break
+            if not (np.all(np.isfinite(step)) and g_log @ step > 0):
+                break
+            t = 1.0
+            while t > 1e-6:
+                candidate = theta - t * step
+                f_new = negll(candidate)
+                if np.isfinite(f_new) and f_new <= fun:
+                    break
+                t /= 2
+            if t <= 1e-6 or np.max(np.abs(candidate - theta)) < 1e-13:
+                break
+            theta, fun = candidate, f_new
         at_bound = bool(np.any(np.abs(theta) > _LOG_BOUND - 0.5))
     a, b = (float(x) for x in np.exp(theta))
     ll = float(_loglik(a, b, u, v, w, total))
     g, h = _grad_hess(a, b, u, v, w, total)
-    grad_small = bool(np.all(np.abs(g * np.array([a, b])) <= 1e-5 * max(1.0, abs(ll))))
     info = -h
     try:
         pos_def = bool(np.all(np.linalg.eigvalsh(info) > 0))
@@ -708,7 +729,9 @@ def _fit(cohorts):
         pos_def = False
     cov = np.linalg.inv(info) if pos_def else np.full((2, 2), np.nan)
     cov.setflags(write=False)
-    converged = ok and grad_small and not at_bound and pos_def
+    # Newton decrement g' H^-1 g: the log-likelihood a further Newton step could still gain.
+    decrement = float(g @ cov @ g) if pos_def else np.inf
+    converged = (not at_bound) and pos_def and decrement < 1e-8
     if at_bound:
         message = (
             "alpha or beta ran to the search bound: the counts show no heterogeneity in "
@@ -716,7 +739,10 @@ def _fit(cohorts):
             "identified; a constant retention rate describes these counts as well"
         )
     elif not converged:
-        message = f"optimiser did not converge cleanly: {message}"
+        message = (
+            f"the optimiser did not reach a clean maximum (remaining gain {decrement:.2g} "
+            f"nats; {message})"
+        )
     else:
         message = "converged"
     return SBGFit(
@@ -756,7 +782,7 @@ def fit_sbg(survivors):
     -----
     Maximises Fader & Hardie (2007), eq. (9) (see :func:`sbg_log_likelihood`) over
     (ln alpha, ln beta): L-BFGS-B with the analytic gradient from ten starting points, then a
-    trust-region Newton polish with the analytic Hessian. Standard errors come from the
+    trust-region and damped Newton polish with the analytic Hessian. Standard errors come from the
     inverse of the observed information matrix -H(alpha, beta) at the optimum. When the data
     show no heterogeneity the likelihood keeps rising as alpha, beta grow with
     beta / (alpha + beta) fixed; the fit then stops at the bound and ``converged`` is False.
@@ -784,7 +810,8 @@ def fit_sbg_pooled(cohorts: Sequence):
     ----------
     cohorts : sequence of array_like
         One survivor array per cohort, each as in :func:`fit_sbg`; lengths may differ (younger
-        cohorts are observed for fewer periods).
+        cohorts are observed for fewer periods, down to S(0), S(1)); the longest cohort needs
+        at least S(0), S(1), S(2).
 
     Returns
     -------
@@ -808,5 +835,12 @@ def fit_sbg_pooled(cohorts: Sequence):
     items = list(cohorts)
     if not items:
         raise ValueError("cohorts must contain at least one cohort")
-    arrays = [_validate_survivors(s, name=f"cohorts[{i}]") for i, s in enumerate(items)]
+    arrays = [
+        _validate_survivors(s, name=f"cohorts[{i}]", min_values=2) for i, s in enumerate(items)
+    ]
+    if max(s.size for s in arrays) < 3:
+        raise ValueError(
+            "cohorts: the longest cohort needs at least 2 periods after acquisition "
+            "(S(0), S(1), S(2)) to identify alpha and beta"
+        )
     return _fit(arrays)

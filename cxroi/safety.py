@@ -18,9 +18,9 @@ teams open:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -153,8 +153,8 @@ def neutralise(value: object) -> object:
 
     Examples
     --------
-    >>> neutralise('=HYPERLINK("http://x","y")')
-    '\\'=HYPERLINK("http://x","y")'
+    >>> print(neutralise('=HYPERLINK("http://x","y")'))
+    '=HYPERLINK("http://x","y")
     >>> neutralise("-12.5"), neutralise("-a"), neutralise("Base"), neutralise(3.0)
     ('-12.5', "'-a", 'Base', 3.0)
     """
@@ -163,8 +163,18 @@ def neutralise(value: object) -> object:
     return value
 
 
+_counter = itertools.count()
+
+
 def _temporary(path: Path) -> tuple[int, str]:
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    """Create a new temporary file beside ``path`` (mode 0666 less the umask, like open())."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = path.parent / f".{path.name}.{os.getpid()}-{next(_counter)}{TMP_SUFFIX}"
+        try:
+            return os.open(tmp, flags, 0o666), str(tmp)
+        except FileExistsError:  # left by a killed run with the same process id
+            continue
 
 
 @contextlib.contextmanager
@@ -193,7 +203,6 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o644)
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -219,16 +228,23 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, encoding: str = "ut
         ``path``.
     """
     payload = data.encode(encoding) if isinstance(data, str) else data
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
+    final = Path(path)
+    fd, tmp = _temporary(final)
+    try:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
-    return Path(path)
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return final
 
 
 def remove_stale_temporaries(folder: str | os.PathLike, depth: int = 1) -> int:
     """Delete temporary files left by an interrupted run in ``folder`` (and subfolders).
 
-    Only names this module creates (``.<name>.<random>.cxroi-tmp``) are touched.
+    Only names this module creates (``.<name>.<pid>-<n>.cxroi-tmp``) are touched.
 
     Parameters
     ----------

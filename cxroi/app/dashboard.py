@@ -1,0 +1,892 @@
+"""The executive dashboard: ipywidgets inputs for every scenario field, KPI cards, the TEI
+table and five charts that update on every change.
+
+Flow of one change (see ``docs/dashboard.md``)::
+
+    widget value -> parse (fields.parse_value) -> candidate mapping
+        -> cxroi.load_scenario (rules, field paths) -> cxroi.evaluate
+        -> KPI/table HTML + chart data rows -> widget state
+
+Nothing is decided here about the economics: the callbacks only read widgets, call the
+engine and write widget state. A value the engine refuses leaves the last valid case on
+screen and shows the message next to the field (class ``cxroi-error``).
+
+Charts travel as widget state too (no ``Output`` widget, see voila#1428): each chart is an
+``ipywidgets.HTML`` holding its Vega-Lite specification and data rows, drawn in the browser by
+the Vega bundle served with the page. The specification is built once per layout; an update
+sends only new rows, and the page swaps the data of the live view.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import yaml
+from ipywidgets.widgets.widget_int import SliderStyle
+from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
+
+import cxroi
+from cxroi import charts
+from cxroi.app import views
+from cxroi.app.fields import (
+    CASE_FIELDS,
+    EFFECT_FIELDS,
+    INITIATIVE_FIELDS,
+    SBG_FIELDS,
+    SEGMENT_FIELDS,
+    FieldParseError,
+    FieldSpec,
+    css_class,
+    format_value,
+    parse_value,
+)
+from cxroi.scenario import base_value, parse_yaml, read_yaml
+
+__all__ = ["Dashboard", "FieldInput"]
+
+log = logging.getLogger(__name__)
+
+#: Largest scenario file accepted by the upload button [bytes].
+MAX_UPLOAD_BYTES = 1_000_000
+
+#: Chart key -> (data function, chart builder(data, currency, width, height)).
+CHARTS: dict[str, tuple[Callable, Callable]] = {
+    "cashflow": (charts.cashflow_data, charts.cashflow_chart),
+    "bridge": (charts.bridge_data, charts.bridge_chart),
+    "initiatives": (charts.initiative_data, charts.initiative_chart),
+    "clv": (charts.clv_data, charts.clv_chart),
+    "customers": (
+        lambda case, currency: charts.customers_data(case),
+        lambda data, currency, width, height: charts.customers_chart(data, width, height),
+    ),
+}
+
+#: Chart size [px] by mode.
+CHART_SIZE = {False: (370, 210), True: (580, 280)}
+
+_MISSING = object()
+
+
+# ------------------------------------------------------------------------ mapping helpers
+def _get(mapping: Any, keys: tuple) -> Any:
+    node = mapping
+    for key in keys:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            return _MISSING
+    return node
+
+
+def _set(mapping: dict, keys: tuple, value: Any) -> None:
+    node = mapping
+    for key in keys[:-1]:
+        if isinstance(node, list):
+            node = node[key]
+        else:
+            node = node.setdefault(key, {})
+    if value is None:
+        if isinstance(node, dict):
+            node.pop(keys[-1], None)
+    else:
+        node[keys[-1]] = value
+
+
+def _effective(scenario: Any, keys: tuple) -> Any:
+    """Value in force for ``keys`` (defaults included), read from the validated scenario."""
+    node = scenario
+    for key in keys:
+        if isinstance(key, int):
+            node = node[key]
+        elif isinstance(node, dict):
+            node = node.get(key)
+        else:
+            node = getattr(node, key, None)
+        if node is None:
+            return None
+    return base_value(node)
+
+
+def _unique(name: str, taken: list[str]) -> str:
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} {n}" in taken:
+        n += 1
+    return f"{name} {n}"
+
+
+# ------------------------------------------------------------------------------ one input
+class _Kit:
+    """Layouts and styles shared by all inputs: one widget model each instead of one per input
+    (the page creates every model before it shows anything; fewer models, faster first render).
+    """
+
+    def __init__(self):
+        self.label = W.Layout(width="140px")
+        self.entry = W.Layout(width="100px")
+        self.cell = W.Layout(width="72px")
+        self.slider = W.Layout(width="110px")
+        self.box = W.Layout()
+        self.html = HTMLStyle()
+        self.text = TextStyle()
+        self.slider_style = SliderStyle()
+
+
+class FieldInput:
+    """One input: label (benchmark marker), optional slider, typed entry, error message.
+
+    Parameters
+    ----------
+    spec : FieldSpec
+        What the field is.
+    keys : tuple
+        Where its value lives in the scenario mapping (``("segments", 0, "wallet")``).
+    path : str
+        Field path as in error messages (``segments[Mass market].wallet``).
+    on_change : callable
+        ``on_change(field, text)`` with the typed text (the slider sends its value formatted).
+    classes : list of str
+        DOM classes of the typed entry (test hooks).
+    compact : bool
+        Without label and slider (cells of the effects grid).
+    blank_default : bool
+        Show a blank entry when the key is absent (the default applies) instead of the value.
+    slider : bool
+        Whether to show the slider, where the spec has a range.
+    """
+
+    def __init__(
+        self,
+        spec: FieldSpec,
+        keys: tuple,
+        path: str,
+        on_change: Callable,
+        classes: list[str],
+        compact: bool = False,
+        blank_default: bool = False,
+        slider: bool = True,
+        label: str | None = None,
+        kit: _Kit | None = None,
+    ):
+        self.spec = spec
+        self.keys = keys
+        self.path = path
+        self.blank_default = blank_default
+        self.has_error = False
+        self._on_change = on_change
+        self._quiet = False
+        self._label_text = label or spec.label
+        kit = kit or _Kit()
+        self._kit = kit
+        self.label = W.HTML(layout=kit.label, style=kit.html)
+        self.label.add_class("cxroi-label")
+        if spec.kind == "choice":
+            self.entry = W.Dropdown(options=list(spec.choices), layout=kit.entry)
+        else:
+            self.entry = W.Text(continuous_update=True, layout=kit.cell if compact else kit.entry,
+                                style=kit.text)
+            self.entry.add_class("cxroi-text")
+        self.entry.tooltip = spec.help or path
+        for cls in dict.fromkeys(classes):
+            self.entry.add_class(cls)
+        self.slider = None
+        if spec.slider and slider and not compact:
+            lo, hi, step = spec.slider
+            cls = W.IntSlider if spec.kind == "int" else W.FloatSlider
+            self.slider = cls(min=lo, max=hi, step=step, readout=False, continuous_update=False,
+                              layout=kit.slider, style=kit.slider_style)
+            self.slider.add_class(classes[0].replace("cxroi-field-", "cxroi-slider-"))
+            self.slider.observe(self._slider_changed, "value")
+        self.entry.observe(self._entry_changed, "value")
+        self.error: W.HTML | None = None  # created on the first error (fewer widget models)
+        if compact:
+            self.row = self.box = None
+        else:
+            parts = [self.label] + ([self.slider] if self.slider else []) + [self.entry]
+            self.row = W.HBox(parts, layout=kit.box)
+            self.row.add_class("cxroi-fieldrow")
+            self.box = W.VBox([self.row], layout=kit.box)
+
+    # -- browser -> kernel
+    def _entry_changed(self, change: dict) -> None:
+        if not self._quiet:
+            self._on_change(self, change["new"])
+
+    def _slider_changed(self, change: dict) -> None:
+        if self._quiet:
+            return
+        text = format_value(change["new"], self.spec)
+        self._quiet = True
+        try:
+            self.entry.value = text
+        finally:
+            self._quiet = False
+        self._on_change(self, text)
+
+    # -- kernel -> browser
+    def show(self, value: Any) -> None:
+        """Display ``value`` (``None`` shows a blank entry) without triggering callbacks."""
+        text = format_value(value, self.spec)
+        self._quiet = True
+        try:
+            if self.spec.kind == "choice":
+                if text in self.spec.choices and self.entry.value != text:
+                    self.entry.value = text
+            elif self.entry.value != text:
+                self.entry.value = text
+            if self.slider is not None and isinstance(value, (int, float)):
+                if value > self.slider.max:
+                    self.slider.max = value
+                if value < self.slider.min:
+                    self.slider.min = value
+                if self.slider.value != value:
+                    self.slider.value = value
+        finally:
+            self._quiet = False
+
+    def set_error(self, message: str | None, sink: W.HTML | None = None) -> None:
+        """Show (or clear, with ``None``) the error message next to the field."""
+        self.has_error = message is not None
+        html = views.error_html(message, self.path) if message else ""
+        if sink is None:
+            if self.error is None:
+                if not message:
+                    return
+                self.error = W.HTML(layout=self._kit.box, style=self._kit.html)
+                self.box.children = (self.row, self.error)
+            sink = self.error
+        if sink.value != html:
+            sink.value = html
+
+    def set_provenance(self, provenance: Any) -> None:
+        """Refresh the label (benchmark marker and its hover text)."""
+        html = views.field_label(self._label_text, provenance, self.spec.help)
+        if self.label.value != html:
+            self.label.value = html
+
+
+# ------------------------------------------------------------------------------ dashboard
+class Dashboard:
+    """Business-case dashboard on one scenario.
+
+    Parameters
+    ----------
+    scenario : str, path, mapping or cxroi.Scenario
+        The scenario to open.
+    scenario_dir : str or path, optional
+        Folder offered by the scenario picker; defaults to the scenario file's folder.
+
+    Attributes
+    ----------
+    widget : ipywidgets.VBox
+        The whole dashboard (display it, or leave the Dashboard as a cell's last expression).
+    case : cxroi.BusinessCase
+        The last valid case, the one on screen.
+    scenario : cxroi.Scenario
+        Its scenario.
+    rev : int
+        Number of updates drawn so far (the page's ``data-rev`` hooks).
+
+    Examples
+    --------
+    >>> app = Dashboard.from_path("scenarios/retail_bank.yaml")   # doctest: +SKIP
+    >>> app.set_text("discount_rate", "0.12")                     # doctest: +SKIP
+    >>> app.case.kpis["npv"]                                      # doctest: +SKIP
+    """
+
+    def __init__(self, scenario: Any, scenario_dir: str | Path | None = None):
+        self.scenario = cxroi.load_scenario(scenario)
+        source = self.scenario.source
+        self._origin = self.scenario.to_mapping()
+        self._origin_name = Path(source).name if source else "scenario.yaml"
+        folder = scenario_dir or (Path(source).parent if source else None)
+        self._scenario_dir = Path(folder) if folder else None
+        self._mapping = copy.deepcopy(self._origin)
+        self.case = cxroi.evaluate(self.scenario)
+        self.rev = 0
+        self.present = False
+        self._fields: list[FieldInput] = []
+        self._field_sinks: dict[int, W.HTML] = {}
+        self._specs: dict[tuple, tuple[dict, str]] = {}
+        self._sent: dict[str, str] = {}
+        self._kit = _Kit()
+        self._build_static()
+        self._rebuild_inputs()
+        self._render()
+
+    @classmethod
+    def from_path(cls, path: str | Path, scenario_dir: str | Path | None = None) -> Dashboard:
+        """Open the dashboard on a scenario file."""
+        return cls(Path(path), scenario_dir=scenario_dir)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # ---------------------------------------------------------------------------- layout
+    def _build_static(self) -> None:
+        self.title = W.HTML()
+        self.picker = W.Dropdown(options=self._picker_options(), value="",
+                                 layout=W.Layout(width="200px"))
+        self.picker.add_class("cxroi-picker")
+        self.picker.observe(self._picked, "value")
+        self.upload = W.FileUpload(accept=".yaml,.yml", multiple=False, description="Upload",
+                                   icon="", layout=W.Layout(width="90px"))
+        self.upload.add_class("cxroi-upload")
+        self.upload.observe(self._uploaded, "value")
+        self.download = W.HTML()
+        self.reset_button = W.Button(description="Reset", icon="", layout=W.Layout(width="70px"))
+        self.reset_button.add_class("cxroi-reset")
+        self.reset_button.on_click(lambda _: self._guard(self._reset))
+        self.present_toggle = W.ToggleButton(description="Present mode", icon="",
+                                             layout=W.Layout(width="120px"))
+        self.present_toggle.add_class("cxroi-present-toggle")
+        self.present_toggle.observe(self._toggled, "value")
+        self.status = W.HTML()
+        spacer = W.HTML(layout=W.Layout(flex="1 1 auto"))
+        self.header = W.HBox([self.title, spacer, self.picker, self.upload, self.download,
+                              self.reset_button, self.present_toggle, self.status])
+        self.header.add_class("cxroi-header")
+
+        self.banner = W.HTML()
+        self.banner.add_class("cxroi-banner")
+        self.kpis = W.HTML()
+        self.chart_panes = {key: W.HTML() for key in CHARTS}
+        cards = []
+        for key, pane in self.chart_panes.items():
+            card = W.VBox([W.HTML(f'<div class="cxroi-card-title">{charts.CHART_TITLES[key]}</div>'),
+                           pane])
+            card.add_class("cxroi-card")
+            cards.append(card)
+        self.tei = W.HTML()
+        tei_card = W.VBox([W.HTML('<div class="cxroi-card-title">TEI cash-flow table</div>'),
+                           self.tei])
+        tei_card.add_class("cxroi-card")
+        grid = W.GridBox(cards + [tei_card], layout=W.Layout(
+            grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"))
+        grid.add_class("cxroi-charts")
+        case_view = W.VBox([self.kpis, grid])
+        # Further views (the uncertainty analysis) are added with add_view.
+        self.views = W.Tab(children=[case_view], titles=["Business case"])
+        self.main = W.VBox([self.banner, self.views], layout=W.Layout(flex="1 1 auto"))
+        self.main.add_class("cxroi-main")
+
+        self.sidebar = W.VBox()
+        self.sidebar.add_class("cxroi-sidebar")
+        self.keybar = W.HBox()
+        self.keybar.add_class("cxroi-keybar")
+        # The outputs come first in the widget tree so the page draws them first; CSS puts the
+        # sidebar on the left (order: -1).
+        self.body = W.HBox([self.main, self.sidebar])
+        self.body.add_class("cxroi-body")
+        self.widget = W.VBox([self.header, self.body])
+        self.widget.add_class("cxroi-app")
+
+    def add_view(self, title: str, widget: W.Widget) -> None:
+        """Add an output view as a tab beside the business case (e.g. uncertainty)."""
+        self.views.children = tuple(self.views.children) + (widget,)
+        self.views.set_title(len(self.views.children) - 1, title)
+
+    def _picker_options(self) -> list[tuple[str, str]]:
+        options = [("Open scenario...", "")]
+        if self._scenario_dir and self._scenario_dir.is_dir():
+            for path in sorted(self._scenario_dir.glob("*.y*ml")):
+                options.append((path.stem.replace("_", " "), str(path)))
+        return options
+
+    # ---------------------------------------------------------------------------- inputs
+    def _field(self, spec, keys, path, index_path, **kwargs) -> FieldInput:
+        classes = [css_class(*index_path)]
+        named = css_class(*re.split(r"[.\[\]]+", path))
+        if named not in classes:
+            classes.insert(0, named)
+        field = FieldInput(spec, keys, path, self._field_changed, classes, kit=self._kit,
+                           **kwargs)
+        self._fields.append(field)
+        return field
+
+    def _group(self, title: str, children: list) -> W.VBox:
+        box = W.VBox([W.HTML(f'<div class="cxroi-group-title">{title}</div>')] + children)
+        box.add_class("cxroi-group")
+        return box
+
+    def _rebuild_inputs(self) -> None:
+        """(Re)create every input from the current mapping: on load and structure changes."""
+        for field in self._fields:
+            for widget in (field.entry, field.slider, field.label, field.error, field.row,
+                           field.box):
+                if widget is not None:
+                    widget.close()
+        self._fields = []
+        self._field_sinks = {}
+        m = self._mapping
+        case_rows = []
+        self.key_fields: list[FieldInput] = []
+        self._extras: list[FieldInput] = []
+        for spec in CASE_FIELDS:
+            if spec.key in ("benefit_adjustment", "cost_adjustment"):
+                keys, path = ("risk", spec.key), f"risk.{spec.key}"
+            else:
+                keys, path = (spec.key,), spec.key
+            field = self._field(spec, keys, path, path.split("."))
+            case_rows.append(field.box)
+            if spec.key in ("horizon_years", "discount_rate", "benefit_adjustment"):
+                self.key_fields.append(field)
+        self.case_group = self._group("Case settings", case_rows)
+
+        # Only the selected tab's inputs exist at first; the others are built when selected
+        # (fewer widget models: a faster first render with many segments and initiatives).
+        self.segment_tabs = self._lazy_tabs(
+            m["segments"], self._segment_panel, getattr(self, "_segment_selected", 0))
+        add_seg = W.Button(description="Add segment", layout=W.Layout(width="130px"))
+        add_seg.add_class("cxroi-add-segment")
+        add_seg.on_click(lambda _: self._guard(self._add_segment))
+        self.initiative_tabs = self._lazy_tabs(
+            m["initiatives"], self._initiative_panel, getattr(self, "_initiative_selected", 0))
+        add_ini = W.Button(description="Add initiative", layout=W.Layout(width="130px"))
+        add_ini.add_class("cxroi-add-initiative")
+        add_ini.on_click(lambda _: self._guard(self._add_initiative))
+
+        self.sidebar.children = [
+            self.case_group,
+            self._group("Segments", [self.segment_tabs, add_seg]),
+            self._group("Initiatives", [self.initiative_tabs, add_ini]),
+        ]
+        # Present-mode sliders for the headline effect of each initiative (up to three).
+        for j, ini in enumerate(m["initiatives"][:3]):
+            effects = ini.get("effects") or {}
+            target = "*" if "*" in effects or not effects else next(iter(effects))
+            spec = EFFECT_FIELDS[0]
+            name = str(ini.get("name", ""))
+            field = self._field(
+                spec, ("initiatives", j, "effects", target, spec.key),
+                f"initiatives[{name}].effects[{target}].{spec.key}",
+                ["key", "initiatives", j, "effects", target, spec.key],
+                label=f"{name}: churn prevented" + ("" if target == "*" else f" ({target})"),
+            )
+            self.key_fields.append(field)
+            self._extras.append(field)
+        self._layout()
+        self._sync_inputs()
+
+    def _lazy_tabs(self, items: list, build: Callable, selected: int = 0) -> W.Tab:
+        selected = min(max(int(selected), 0), len(items) - 1)
+        children = [W.VBox(layout=self._kit.box) for _ in items]
+        tabs = W.Tab(children=children, titles=[str(x.get("name", "")) for x in items])
+        built: set[int] = set()
+
+        def show(index: Any) -> None:
+            if not isinstance(index, int) or not 0 <= index < len(items) or index in built:
+                return
+            built.add(index)
+            start = len(self._fields)
+            children[index].children = build(index, items[index]).children
+            self._sync_inputs(fields=self._fields[start:])
+
+        show(selected)
+        tabs.selected_index = selected
+        tabs.observe(lambda change: self._guard(show, change["new"]), "selected_index")
+        return tabs
+
+    def _segment_panel(self, i: int, seg: dict) -> W.VBox:
+        name = str(seg.get("name", ""))
+        base = f"segments[{name}]"
+        rows = []
+        sbg = isinstance(seg.get("retention"), dict) and "dist" not in seg["retention"]
+        for spec in SEGMENT_FIELDS:
+            if spec.key == "retention":
+                model = W.Dropdown(options=[("Constant rate", "constant"), ("sBG curve", "sbg")],
+                                   value="sbg" if sbg else "constant",
+                                   description="Retention model",
+                                   style={"description_width": "146px"},
+                                   layout=W.Layout(width="290px"))
+                model.add_class(css_class("segments", i, "retention_model"))
+                model.observe(lambda ch, i=i: self._guard(self._switch_retention, i, ch["new"]),
+                              "value")
+                rows.append(model)
+                if sbg:
+                    for sub in SBG_FIELDS:
+                        f = self._field(sub, ("segments", i, "retention", sub.key),
+                                        f"{base}.retention.{sub.key}",
+                                        ["segments", i, "retention", sub.key])
+                        rows.append(f.box)
+                    continue
+            blank = spec.key == "new_customers_per_year"
+            f = self._field(spec, ("segments", i, spec.key), f"{base}.{spec.key}",
+                            ["segments", i, spec.key], blank_default=blank)
+            rows.append(f.box)
+        remove = W.Button(description="Remove segment", layout=W.Layout(width="140px"),
+                          disabled=len(self._mapping["segments"]) <= 1)
+        remove.add_class(css_class("segments", i, "remove"))
+        remove.on_click(lambda _, i=i: self._guard(self._remove_segment, i))
+        return W.VBox(rows + [remove])
+
+    def _initiative_panel(self, j: int, ini: dict) -> W.VBox:
+        name = str(ini.get("name", ""))
+        base = f"initiatives[{name}]"
+        rows = []
+        for spec in INITIATIVE_FIELDS:
+            f = self._field(spec, ("initiatives", j, spec.key), f"{base}.{spec.key}",
+                            ["initiatives", j, spec.key])
+            rows.append(f.box)
+        targets = ["*"] + [str(s.get("name", "")) for s in self._mapping["segments"]]
+        kit = self._kit
+        names = "".join(
+            f'<span class="cxroi-effect-col">{"All segments" if t == "*" else html.escape(t)}'
+            "</span>" for t in targets
+        )
+        cells = [W.HTML(f'<div class="cxroi-effect-head"><span class="cxroi-effect-name">Effect'
+                        f"</span>{names}</div>", layout=kit.box, style=kit.html)]
+        errors = W.HTML(layout=kit.box, style=kit.html)
+        for spec in EFFECT_FIELDS:
+            entries = [W.HTML(f'<span class="cxroi-effect-name">{html.escape(spec.label)}</span>',
+                              layout=kit.box, style=kit.html)]
+            for t in targets:
+                f = self._field(spec, ("initiatives", j, "effects", t, spec.key),
+                                f"{base}.effects[{t}].{spec.key}",
+                                ["initiatives", j, "effects", t, spec.key],
+                                compact=True, blank_default=True)
+                f.entry.placeholder = "–"
+                self._field_sinks[id(f)] = errors
+                entries.append(f.entry)
+            cells.append(W.HBox(entries, layout=kit.box))
+        grid = W.VBox(cells, layout=kit.box)
+        grid.add_class("cxroi-effects")
+        hint = W.HTML('<div class="cxroi-hint">Effects per segment; blank inherits '
+                      '"All segments", then 0. Rates as 0.25 or 25%.</div>')
+        remove = W.Button(description="Remove initiative", layout=W.Layout(width="140px"),
+                          disabled=len(self._mapping["initiatives"]) <= 1)
+        remove.add_class(css_class("initiatives", j, "remove"))
+        remove.on_click(lambda _, j=j: self._guard(self._remove_initiative, j))
+        return W.VBox(rows + [grid, errors, hint, remove])
+
+    def _layout(self) -> None:
+        """Place inputs for the current mode (each input is on screen at most once)."""
+        key_boxes = [f.box for f in self.key_fields]
+        case_keys = [f for f in self.key_fields if f not in self._extras]
+        if self.present:
+            self.keybar.children = key_boxes
+            self.case_group.children = [c for c in self.case_group.children
+                                        if c not in [f.box for f in case_keys]]
+            self.widget.children = [self.header, self.keybar, self.body]
+            self.body.children = [self.main]
+            self.widget.add_class("cxroi-present")
+        else:
+            self.keybar.children = []
+            title = self.case_group.children[0]
+            rows = [f.box for f in self._fields if f.keys[0] in ("name", "currency",
+                    "horizon_years", "discount_rate", "risk")]
+            self.case_group.children = [title] + rows
+            self.widget.children = [self.header, self.body]
+            self.body.children = [self.main, self.sidebar]
+            self.widget.remove_class("cxroi-present")
+
+    def _sync_inputs(self, skip: FieldInput | None = None, fields: list | None = None) -> None:
+        """Show the values in force in every input (after a valid change or a rebuild)."""
+        provenance = self.scenario.provenance()
+        for field in self._fields if fields is None else fields:
+            if field is skip or field.has_error:
+                pass
+            else:
+                value = _get(self._mapping, field.keys)
+                if value is _MISSING:
+                    value = None if field.blank_default else _effective(self.scenario, field.keys)
+                if isinstance(value, dict) and "dist" in value:
+                    value = _effective(self.scenario, field.keys)
+                field.show(value)
+            field.set_provenance(provenance.get(field.path))
+
+    # ---------------------------------------------------------------------------- changes
+    def _guard(self, func: Callable, *args) -> None:
+        """Run a callback; an unexpected failure shows a message instead of a traceback."""
+        try:
+            func(*args)
+        except Exception as exc:  # noqa: BLE001 - the UI boundary: keep the kernel serving
+            log.exception("cxroi dashboard callback failed")
+            self.banner.value = views.error_html(
+                f"Could not update the case: {type(exc).__name__}: {exc}"
+            )
+
+    def _field_changed(self, field: FieldInput, text: Any) -> None:
+        self._guard(self._apply_field, field, text)
+
+    def _apply_field(self, field: FieldInput, text: Any) -> None:
+        try:
+            value = parse_value(text, field.spec)
+        except FieldParseError as exc:
+            self._show_field_error(field, f"{field.spec.label} ({field.path}): {exc}")
+            return
+        candidate = copy.deepcopy(self._mapping)
+        rename = field.keys[-1] == "name" and len(field.keys) == 3
+        if rename and field.keys[0] == "segments":
+            old = _get(self._mapping, field.keys)
+            for ini in candidate.get("initiatives", []):
+                effects = ini.get("effects") or {}
+                if old in effects and value not in effects:
+                    ini["effects"] = {(value if k == old else k): v for k, v in effects.items()}
+        _set(candidate, field.keys, value)
+        if self._apply(candidate, source=field):
+            self._show_field_error(field, None)
+            if rename or field.keys == ("currency",):
+                self._rebuild_inputs()
+
+    def _show_field_error(self, field: FieldInput, message: str | None) -> None:
+        field.set_error(message, self._field_sinks.get(id(field)))
+
+    def _apply(self, candidate: dict, source: FieldInput | None = None) -> bool:
+        """Validate and evaluate ``candidate``; on success make it the case on screen."""
+        try:
+            scenario = cxroi.load_scenario(candidate)
+        except cxroi.ScenarioError as err:
+            self._show_issues(err, source)
+            return False
+        case = cxroi.evaluate(scenario)
+        self._mapping = candidate
+        self.scenario = scenario
+        self.case = case
+        self.banner.value = ""
+        self._sync_inputs(skip=source)
+        self._render()
+        return True
+
+    def _show_issues(self, err: Any, source: FieldInput | None) -> None:
+        unplaced = []
+        placed: set[int] = set()
+        for issue in getattr(err, "errors", []) or []:
+            field = self._field_for(issue.path, prefer=source)
+            if field is None:
+                unplaced.append(str(issue))
+                continue
+            if id(field) not in placed:
+                self._show_field_error(field, f"{field.spec.label}: {issue}")
+                placed.add(id(field))
+        if not getattr(err, "errors", None):
+            unplaced.append(str(err))
+        if unplaced:
+            self.banner.value = views.error_html(
+                "Not applied (the last valid case stays on screen): " + "; ".join(unplaced)
+            )
+        self._set_status("error")
+
+    def _field_for(self, path: str, prefer: FieldInput | None = None) -> FieldInput | None:
+        if prefer is not None and (path == prefer.path or path.startswith(prefer.path)):
+            return prefer
+        best = None
+        for field in self._fields:
+            if field in self._extras:
+                continue
+            if path == field.path or path.startswith(field.path + ".") or path.startswith(
+                field.path + "["
+            ):
+                if best is None or len(field.path) > len(best.path):
+                    best = field
+        return best
+
+    def set_text(self, path: str, text: str) -> None:
+        """Type ``text`` into the input of field ``path`` (as a user would; for tests)."""
+        for field in self._fields:
+            if field.path == path and field not in self._extras:
+                field.entry.value = text
+                return
+        raise KeyError(f"no input for {path!r}")
+
+    def field(self, path: str) -> FieldInput:
+        """The input of field ``path``."""
+        for field in self._fields:
+            if field.path == path and field not in self._extras:
+                return field
+        raise KeyError(f"no input for {path!r}")
+
+    # -- structure
+    def _apply_structure(self, candidate: dict) -> bool:
+        try:
+            scenario = cxroi.load_scenario(candidate)
+        except cxroi.ScenarioError as err:
+            self.banner.value = views.error_html(
+                "Not applied (the last valid case stays on screen): " + str(err)
+            )
+            self._set_status("error")
+            return False
+        self._mapping = scenario.to_mapping()
+        self.scenario = scenario
+        self.case = cxroi.evaluate(scenario)
+        self.banner.value = ""
+        self._rebuild_inputs()
+        self._render()
+        return True
+
+    def _add_segment(self) -> None:
+        candidate = copy.deepcopy(self._mapping)
+        segments = candidate["segments"]
+        new = copy.deepcopy(segments[-1])
+        new["name"] = _unique("New segment", [s["name"] for s in segments])
+        segments.append(new)
+        self._segment_selected = len(segments) - 1
+        self._apply_structure(candidate)
+
+    def _remove_segment(self, i: int) -> None:
+        candidate = copy.deepcopy(self._mapping)
+        if len(candidate["segments"]) <= 1:
+            return
+        name = candidate["segments"].pop(i)["name"]
+        self._segment_selected = max(i - 1, 0)
+        for ini in candidate["initiatives"]:
+            (ini.get("effects") or {}).pop(name, None)
+        self._apply_structure(candidate)
+
+    def _add_initiative(self) -> None:
+        candidate = copy.deepcopy(self._mapping)
+        names = [x["name"] for x in candidate["initiatives"]]
+        candidate["initiatives"].append({
+            "name": _unique("New initiative", names), "capex": 0.0, "opex": 0.0,
+            "effects": {"*": {"churn_prevented": 0.0}},
+        })
+        self._initiative_selected = len(candidate["initiatives"]) - 1
+        self._apply_structure(candidate)
+
+    def _remove_initiative(self, j: int) -> None:
+        candidate = copy.deepcopy(self._mapping)
+        if len(candidate["initiatives"]) <= 1:
+            return
+        candidate["initiatives"].pop(j)
+        self._initiative_selected = max(j - 1, 0)
+        self._apply_structure(candidate)
+
+    def _switch_retention(self, i: int, model: str) -> None:
+        candidate = copy.deepcopy(self._mapping)
+        seg = candidate["segments"][i]
+        current = self.scenario.segments[i]
+        if model == "sbg" and not current.is_sbg:
+            r = min(max(float(base_value(current.retention)), 0.01), 0.99)
+            seg["retention"] = {"alpha": 1.0, "beta": round(r / (1 - r), 6), "tenure": 0.0}
+        elif model == "constant" and current.is_sbg:
+            ret = current.retention
+            seg["retention"] = round(
+                (ret.beta + ret.tenure) / (ret.alpha + ret.beta + ret.tenure), 6
+            )
+        else:
+            return
+        self._apply_structure(candidate)
+
+    def _picked(self, change: dict) -> None:
+        path = change["new"]
+        if not path:
+            return
+        allowed = {value for _, value in self._picker_options()}
+        self._guard(self._open, path if path in allowed else None)
+
+    def _open(self, path: str | None) -> None:
+        if path is None:
+            self.banner.value = views.error_html("Scenario picker: unknown file")
+            return
+        try:
+            data = read_yaml(path)
+        except cxroi.ScenarioError as err:
+            self.banner.value = views.error_html(f"{Path(path).name}: {err}")
+            return
+        if self._apply_structure(data):
+            self._origin = copy.deepcopy(self._mapping)
+            self._origin_name = Path(path).name
+
+    def _uploaded(self, change: dict) -> None:
+        self._guard(self._read_upload, change["new"])
+
+    def _read_upload(self, value: Any) -> None:
+        if not value:
+            return
+        item = value[0] if isinstance(value, (list, tuple)) else None
+        if not isinstance(item, dict) or "content" not in item:
+            self.banner.value = views.error_html("Upload: not a file")
+            return
+        content = bytes(item["content"])
+        name = str(item.get("name", "upload.yaml"))
+        if len(content) > MAX_UPLOAD_BYTES:
+            self.banner.value = views.error_html(f"Upload {name}: larger than 1 MB")
+            return
+        try:
+            data = parse_yaml(content.decode("utf-8"), name)
+        except UnicodeDecodeError:
+            self.banner.value = views.error_html(f"Upload {name}: not UTF-8 text")
+            return
+        except cxroi.ScenarioError as err:
+            self.banner.value = views.error_html(f"Upload {name}: {err}")
+            return
+        if self._apply_structure(data):
+            self._origin = copy.deepcopy(self._mapping)
+            self._origin_name = name
+
+    def _reset(self) -> None:
+        for field in self._fields:
+            field.has_error = False
+        self._apply_structure(copy.deepcopy(self._origin))
+
+    def _toggled(self, change: dict) -> None:
+        self._guard(self.set_present, bool(change["new"]))
+
+    def set_present(self, on: bool) -> None:
+        """Switch present mode: key sliders only, larger KPIs and charts."""
+        on = bool(on)
+        if on == self.present:
+            return
+        self.present = on
+        if self.present_toggle.value != on:
+            self.present_toggle.value = on
+        self._layout()
+        self._render()
+
+    # ---------------------------------------------------------------------------- output
+    def _set_status(self, state: str) -> None:
+        self.status.value = (
+            f'<span class="cxroi-status" data-rev="{self.rev}" data-state="{state}">'
+            f"{'updated' if state == 'ok' else 'last valid case shown'} #{self.rev}</span>"
+        )
+
+    def chart_payload(self, key: str) -> dict:
+        """Specification (cached per layout) and data rows of chart ``key`` for this case."""
+        data_fn, build = CHARTS[key]
+        currency = self.scenario.currency
+        data = data_fn(self.case, currency)
+        width, height = CHART_SIZE[self.present]
+        cache_key = (key, currency, self.present)
+        if cache_key not in self._specs:
+            spec, _, sig = charts.split_spec(build(data, currency, width, height))
+            self._specs[cache_key] = (spec, sig)
+        spec, sig = self._specs[cache_key]
+        rows = [
+            {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in data.to_dict("records")
+        ]
+        return {"sig": sig, "spec": spec, "rows": rows}
+
+    def _render(self) -> None:
+        """Write the case on screen into widget state."""
+        self.rev += 1
+        case, sc = self.case, self.scenario
+        title = (
+            f'<div class="cxroi-title">{html.escape(sc.name)}</div>'
+            '<div class="cxroi-subtitle">Customer-experience business case</div>'
+        )
+        if self.title.value != title:
+            self.title.value = title
+        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency,
+                                          sc.horizon_years)
+        for key, pane in self.chart_panes.items():
+            payload = self.chart_payload(key)
+            marker = f"{payload['sig']}:{payload['rows']}"
+            if self._sent.get(key) != marker:
+                self._sent[key] = marker
+                pane.value = views.chart_holder(key, self.rev, payload)
+        self.tei.value = views.tei_table(case.tei_table(), sc.currency)
+        text = yaml.safe_dump(sc.to_mapping(), sort_keys=False, allow_unicode=True)
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name).strip("_") or "scenario"
+        self.download.value = views.download_link(text, f"{stem}.yaml")
+        self._set_status("ok")

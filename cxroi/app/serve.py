@@ -1,0 +1,255 @@
+"""Serve the dashboard notebook with Voila, offline, with pre-heated kernels and culling.
+
+``cxroi serve [SCENARIO]`` calls :func:`serve`. Every Voila setting lives here, in one place
+(:func:`voila_argv`), with the reason for it:
+
+* ``--template=cxroi``: Voila's lab page without the Font Awesome CDN link, plus the theme CSS
+  and the chart renderer; the template is assembled in a cache folder together with the Vega
+  bundle that vl-convert ships (:func:`prepare_template`), so nothing is fetched from outside;
+* ``strip_sources`` and no tracebacks (Voila's defaults, stated explicitly);
+* one notebook served (not a folder: pre-heating warms every notebook of a folder) with a
+  pool of pre-heated kernels: the page gets a kernel that has already run the notebook;
+* idle, unconnected kernels culled (a closed tab leaves its kernel behind, voila#1458);
+  :class:`cxroi.app.kernels.CxroiKernelManager` keeps a kernel just handed out of the pool
+  from being culled before its page connects, and caps the live kernels;
+* bound to 127.0.0.1 unless told otherwise.
+
+The scenario reaches the notebook through the ``CXROI_SCENARIO`` environment variable, which
+the kernels inherit (pre-heated kernels run before any request, so a URL parameter would come
+too late).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "NOTEBOOK",
+    "ServeOptions",
+    "prepare_template",
+    "serve",
+    "voila_argv",
+]
+
+#: Package root (``cxroi/``) and the repository around it.
+_PACKAGE = Path(__file__).resolve().parents[1]
+_REPO = _PACKAGE.parent
+
+#: The dashboard notebook (thin: it only composes :class:`cxroi.app.Dashboard`).
+NOTEBOOK = _REPO / "notebooks" / "business_case.ipynb"
+
+#: Default scenario when none is given.
+DEFAULT_SCENARIO = _REPO / "scenarios" / "default.yaml"
+
+#: Environment variable that carries the scenario path to the notebook's kernels.
+SCENARIO_ENV = "CXROI_SCENARIO"
+
+_TEMPLATE_SRC = Path(__file__).resolve().parent / "template"
+TEMPLATE_NAME = "cxroi"
+
+
+@dataclass
+class ServeOptions:
+    """Voila settings of ``cxroi serve``.
+
+    Attributes
+    ----------
+    port : int
+        TCP port.
+    host : str
+        Interface to bind; 127.0.0.1 keeps the dashboard on this machine.
+    open_browser : bool
+        Open the page in the default browser once serving.
+    pool_size : int
+        Pre-heated kernels kept ready (0 turns pre-heating off).
+    cull_idle_timeout : int
+        Seconds an unconnected, idle kernel lives before it is shut down.
+    cull_interval : int
+        Seconds between cull sweeps.
+    max_kernels : int
+        Most live kernels (about 225 MB each), pre-heated ones included.
+    fill_delay : float
+        Seconds after handing out a pre-heated kernel before the pool is refilled.
+    """
+
+    port: int = 8866
+    host: str = "127.0.0.1"
+    open_browser: bool = True
+    pool_size: int = 1
+    cull_idle_timeout: int = 600
+    cull_interval: int = 60
+    max_kernels: int = 8
+    fill_delay: float = 4.0
+
+
+def _cache_root() -> Path:
+    if os.environ.get("CXROI_CACHE_DIR"):
+        return Path(os.environ["CXROI_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "cxroi"
+
+
+def prepare_template(cache_dir: str | Path | None = None) -> Path:
+    """Assemble the ``cxroi`` Voila template with its Vega bundle; return the Jupyter data dir.
+
+    The Vega, Vega-Lite and Vega-Embed bundle (0.9 MB) comes from vl-convert, which embeds
+    them: no network. It is written once per vl-convert version.
+
+    Parameters
+    ----------
+    cache_dir : str or path, optional
+        Where to build; default ``$CXROI_CACHE_DIR`` or ``~/.cache/cxroi``.
+
+    Returns
+    -------
+    pathlib.Path
+        A directory to put first on ``JUPYTER_PATH``; it holds ``voila/templates/cxroi``.
+    """
+    import vl_convert
+
+    root = Path(cache_dir) if cache_dir else _cache_root()
+    data_dir = root / "jupyter"
+    target = data_dir / "voila" / "templates" / TEMPLATE_NAME
+    (target / "static").mkdir(parents=True, exist_ok=True)
+    for src in _TEMPLATE_SRC.rglob("*"):
+        if src.is_file():
+            dest = target / src.relative_to(_TEMPLATE_SRC)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+    version = getattr(vl_convert, "__version__", "") or vl_convert.get_vega_version()
+    bundle = target / "static" / "vega-bundle.js"
+    stamp = target / "static" / "vega-bundle.version"
+    if not bundle.exists() or not stamp.exists() or stamp.read_text() != version:
+        tmp = bundle.with_suffix(".tmp")
+        tmp.write_text(vl_convert.javascript_bundle(), encoding="utf-8")
+        tmp.replace(bundle)
+        stamp.write_text(version)
+    return data_dir
+
+
+def voila_argv(notebook: str | Path, options: ServeOptions) -> list[str]:
+    """Command-line arguments for Voila (all settings of the served dashboard)."""
+    kernel_manager = "cxroi.app.kernels.CxroiKernelManager"
+    argv = [
+        str(notebook),
+        f"--port={options.port}",
+        f"--Voila.ip={options.host}",
+        f"--template={TEMPLATE_NAME}",
+        "--theme=light",
+        "--VoilaConfiguration.strip_sources=True",
+        "--VoilaConfiguration.show_tracebacks=False",
+        f"--VoilaConfiguration.multi_kernel_manager_class={kernel_manager}",
+        f"--CxroiKernelManager.max_kernels={options.max_kernels}",
+        f"--MappingKernelManager.cull_idle_timeout={options.cull_idle_timeout}",
+        f"--MappingKernelManager.cull_interval={options.cull_interval}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
+    ]
+    if options.pool_size > 0:
+        argv += [
+            "--preheat_kernel=True",
+            f"--pool_size={options.pool_size}",
+            # Refill the pool a little after a kernel is handed out, not during the page's
+            # first render: on two cores the refill (a whole notebook run) would slow it down.
+            f"--VoilaKernelManager.fill_delay={options.fill_delay}",
+        ]
+    if not options.open_browser:
+        argv.append("--no-browser")
+    return argv
+
+
+def serve_environment(scenario: str | Path, data_dir: Path) -> dict[str, str]:
+    """Environment variables for the server (and so for its kernels)."""
+    jupyter_path = os.environ.get("JUPYTER_PATH", "")
+    return {
+        SCENARIO_ENV: str(Path(scenario).resolve()),
+        "JUPYTER_PATH": os.pathsep.join(p for p in (str(data_dir), jupyter_path) if p),
+    }
+
+
+def serve(
+    scenario: str | Path | None = None,
+    options: ServeOptions | None = None,
+    extra_args: Sequence[str] = (),
+) -> int:
+    """Serve the dashboard on ``scenario`` until interrupted (blocks).
+
+    Parameters
+    ----------
+    scenario : str or path, optional
+        Scenario file; default ``scenarios/default.yaml``. It is validated before serving.
+    options : ServeOptions, optional
+        Voila settings.
+    extra_args : sequence of str
+        More Voila arguments (appended last, so they win).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    import cxroi
+
+    options = options or ServeOptions()
+    scenario = Path(scenario or DEFAULT_SCENARIO)
+    cxroi.load_scenario(scenario)  # fail here, with the field path, rather than in the page
+    if not NOTEBOOK.exists():
+        raise FileNotFoundError(f"dashboard notebook not found: {NOTEBOOK}")
+    data_dir = prepare_template()
+    os.environ.update(serve_environment(scenario, data_dir))
+    from voila.app import Voila
+
+    print(f"cxroi: serving {scenario} at http://{options.host}:{options.port}/", file=sys.stderr)
+    Voila.launch_instance(argv=voila_argv(NOTEBOOK, options) + list(extra_args))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m cxroi.app.serve [SCENARIO] [--port N] [--host H] [--no-browser]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m cxroi.app.serve")
+    add_arguments(parser)
+    args, extra = parser.parse_known_args(argv)
+    return serve(args.scenario, options_from_args(args), extra)
+
+
+def add_arguments(parser) -> None:
+    """Add the ``serve`` options to an argparse parser (shared with ``cxroi serve``)."""
+    defaults = ServeOptions()
+    parser.add_argument("scenario", nargs="?", default=None,
+                        help="scenario YAML file (default scenarios/default.yaml)")
+    parser.add_argument("--port", type=int, default=defaults.port, help="TCP port (8866)")
+    parser.add_argument("--host", default=defaults.host,
+                        help="interface to bind (127.0.0.1: this machine only)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument("--pool-size", type=int, default=defaults.pool_size,
+                        help="pre-heated kernels kept ready (0: off)")
+    parser.add_argument("--cull-idle-timeout", type=int, default=defaults.cull_idle_timeout,
+                        help="seconds before an idle, unconnected kernel is shut down")
+    parser.add_argument("--cull-interval", type=int, default=defaults.cull_interval,
+                        help="seconds between cull sweeps")
+    parser.add_argument("--max-kernels", type=int, default=defaults.max_kernels,
+                        help="most live kernels, pre-heated ones included")
+
+
+def options_from_args(args) -> ServeOptions:
+    """:class:`ServeOptions` from parsed :func:`add_arguments` options."""
+    return ServeOptions(
+        port=args.port,
+        host=args.host,
+        open_browser=not args.no_browser,
+        pool_size=args.pool_size,
+        cull_idle_timeout=args.cull_idle_timeout,
+        cull_interval=args.cull_interval,
+        max_kernels=args.max_kernels,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""HTML fragments of the dashboard: KPI cards, the TEI table, chart holders, messages.
+
+Pure functions (case in, HTML string out), escaped throughout: segment and initiative names
+come from users. The test hooks live here: every KPI value carries ``data-kpi`` and a
+full-precision ``data-value``; every error carries the class ``cxroi-error``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from typing import Any
+
+from cxroi.formatting import format_count, format_money, format_pct, format_years
+
+__all__ = [
+    "KPI_CARDS",
+    "chart_holder",
+    "download_link",
+    "error_html",
+    "field_label",
+    "kpi_cards",
+    "tei_table",
+]
+
+#: (key, title, kind) of the KPI cards, in display order.
+KPI_CARDS = (
+    ("npv", "Net present value", "money"),
+    ("roi", "ROI", "pct"),
+    ("irr", "IRR", "pct"),
+    ("payback_years", "Payback", "years"),
+    ("discounted_payback_years", "Discounted payback", "years"),
+    ("annual_switching_loss", "Annual switching loss", "money"),
+    ("extra_customers_end", "Extra customers at horizon", "count"),
+)
+
+#: KPIs that are not risk-adjusted (MODEL.md s.5): no "unadjusted" line under them.
+_NOT_ADJUSTED = {"annual_switching_loss", "extra_customers_end"}
+
+
+def _fmt(value: Any, kind: str, currency: str, horizon: int | None = None) -> str:
+    if kind == "money":
+        return format_money(value, currency)
+    if kind == "pct":
+        return format_pct(value)
+    if kind == "count":
+        return format_count(value)
+    if value is None and horizon is not None:
+        return f"Not in {horizon} years"
+    return format_years(value)
+
+
+def _data_value(value: Any) -> str:
+    if value is None or not math.isfinite(float(value)):
+        return "null"
+    return repr(float(value))
+
+
+def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
+    """KPI cards, risk-adjusted with the unadjusted figure beside.
+
+    Parameters
+    ----------
+    kpis, unadjusted : dict
+        ``case.kpis`` and ``case.unadjusted``.
+    currency : str
+        ISO code.
+    horizon : int
+        Horizon [years] (for "Not in 5 years" when there is no payback).
+
+    Returns
+    -------
+    str
+        HTML; each card holds ``<div data-kpi="KEY" data-value="FULL PRECISION">``.
+    """
+    cards = []
+    for key, title, kind in KPI_CARDS:
+        value = kpis.get(key)
+        negative = value is not None and key in ("npv", "roi") and value < 0
+        sub = ""
+        if key not in _NOT_ADJUSTED:
+            raw = unadjusted.get(key)
+            sub = (
+                f'<div class="cxroi-kpi-sub">Unadjusted <span data-kpi-unadjusted="{key}" '
+                f'data-value="{_data_value(raw)}">{html.escape(_fmt(raw, kind, currency, horizon))}'
+                "</span></div>"
+            )
+        elif key == "annual_switching_loss":
+            sub = '<div class="cxroi-kpi-sub">Revenue lost to preventable poor CX</div>'
+        else:
+            sub = '<div class="cxroi-kpi-sub">With CX minus baseline</div>'
+        if key == "npv":
+            sub += (
+                '<div class="cxroi-kpi-sub">PV benefits <span data-kpi="pv_benefits" '
+                f'data-value="{_data_value(kpis.get("pv_benefits"))}">'
+                f'{html.escape(format_money(kpis.get("pv_benefits"), currency))}</span> · PV costs '
+                f'<span data-kpi="pv_costs" data-value="{_data_value(kpis.get("pv_costs"))}">'
+                f'{html.escape(format_money(kpis.get("pv_costs"), currency))}</span></div>'
+            )
+        cards.append(
+            f'<div class="cxroi-kpi{" cxroi-negative" if negative else ""}">'
+            f'<div class="cxroi-kpi-label">{html.escape(title)}</div>'
+            f'<div class="cxroi-kpi-value" data-kpi="{key}" data-value="{_data_value(value)}">'
+            f"{html.escape(_fmt(value, kind, currency, horizon))}</div>{sub}</div>"
+        )
+    return (
+        '<div class="cxroi-kpis">' + "".join(cards) + "</div>"
+        '<div class="cxroi-note">Risk-adjusted (TEI) unless marked unadjusted.</div>'
+    )
+
+
+def tei_table(table: Any, currency: str) -> str:
+    """The TEI cash-flow table (``case.tei_table()``) as HTML, in executive format."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    rows = []
+    for name, row in table.iterrows():
+        cells = []
+        for value in row.tolist():
+            missing = value is None or (isinstance(value, float) and not math.isfinite(value))
+            cells.append("<td></td>" if missing else f"<td>{html.escape(format_money(value, currency))}</td>")
+        css = ' class="cxroi-net"' if str(name).lower().startswith("net") else ""
+        rows.append(f"<tr{css}><td>{html.escape(str(name))}</td>{''.join(cells)}</tr>")
+    return (
+        f'<div class="cxroi-tei"><table><thead><tr><th>{html.escape(currency)}, risk-adjusted</th>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def chart_holder(key: str, rev: int, payload: dict) -> str:
+    """Holder of one chart, drawn in the browser by ``cxroi-charts.js``.
+
+    Parameters
+    ----------
+    key : str
+        Chart key (``cashflow``, ``bridge``...).
+    rev : int
+        Update number: the page sets ``data-rendered`` to it once the chart is drawn.
+    payload : dict
+        ``{"sig", "spec", "rows"}`` (see :func:`cxroi.charts.split_spec`).
+    """
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    return (
+        f'<div class="cxroi-vega" data-chart="{html.escape(key)}" data-rev="{int(rev)}">'
+        f'<script type="application/json">{text}</script></div>'
+    )
+
+
+def error_html(message: str, path: str = "") -> str:
+    """An error message (class ``cxroi-error``) naming the field it is about."""
+    return (
+        f'<div class="cxroi-error" data-field="{html.escape(path)}">{html.escape(message)}</div>'
+    )
+
+
+def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
+    """Label of an input, marked when the value is still a benchmark default.
+
+    Parameters
+    ----------
+    label : str
+        Field label.
+    provenance : cxroi.scenario.Provenance, optional
+        Where the value comes from; ``benchmark`` adds a marker whose hover text gives the
+        source and caveat, ``derived`` a marker explaining the rule.
+    help_text : str
+        Hover text of the label itself.
+    """
+    title = f' title="{html.escape(help_text)}"' if help_text else ""
+    mark = ""
+    source = getattr(provenance, "source", None)
+    if source == "benchmark":
+        note = getattr(provenance, "note", "") or "benchmark default"
+        mark = (
+            f'<span class="cxroi-bench" data-benchmark="{html.escape(str(provenance.benchmark))}" '
+            f'title="Benchmark default. {html.escape(note)}">benchmark</span>'
+        )
+    elif source == "derived":
+        note = getattr(provenance, "note", "")
+        mark = f'<span class="cxroi-derived" title="{html.escape(note)}">derived</span>'
+    return f'<span{title}>{html.escape(label)}</span>{mark}'
+
+
+def download_link(text: str, filename: str) -> str:
+    """A link that saves ``text`` as ``filename`` (a data: URI: nothing leaves the page)."""
+    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (
+        f'<a class="cxroi-download" download="{html.escape(filename)}" '
+        f'href="data:application/x-yaml;base64,{data}">Download scenario</a>'
+    )
+

@@ -1,0 +1,1284 @@
+"""Scenario batches: papermill reports, an auditable summary and a workbook that reconciles.
+
+:func:`run_batch` (the ``cxroi batch`` command) takes scenario files and folders and writes,
+under an output folder ``DIR``::
+
+    DIR/<safe name>/report.ipynb   the executed papermill notebook (unless no_notebooks)
+    DIR/<safe name>/report.html    the same report as HTML without code
+    DIR/<safe name>/result.json    the scenario's record: hash, status, KPIs, cash flows
+    DIR/summary.csv                one row per scenario: status, error and every KPI
+    DIR/summary.xlsx               the same, plus cash-flow sheets with live formulas
+    DIR/manifest.json              versions, input hashes, parameters, times, statuses
+
+How it stays auditable and safe
+-------------------------------
+* Every file is written to a temporary file beside its final name and renamed over it
+  (:func:`cxroi.safety.atomic_write`), so Ctrl-C or a killed process never leaves a half-written
+  file under a final name. ``result.json`` is written last: it marks the scenario as done.
+* A re-run skips a scenario whose ``result.json`` records the same input SHA-256, the same cxroi
+  version, status ``ok`` and the outputs asked for; ``force=True`` redoes it. Failed and
+  interrupted scenarios are always run again.
+* A scenario that is invalid, crashes, or whose worker process dies is recorded as ``failed``
+  with its message; all others complete.
+* Scenario names become folder names through :func:`cxroi.safety.unique_names` (no path
+  traversal, duplicates get ``-2``...), and YAML is parsed with a safe loader.
+
+Speed
+-----
+Starting a Jupyter kernel and importing Altair costs about 4 s, far more than a report. Each
+worker process therefore keeps one kernel alive across scenarios (a papermill engine, see
+:func:`warm_kernel_engine`): before each notebook the kernel's namespace is reset to a fresh
+session (``InteractiveShell.reset``; execution counts restart at 1), and the notebook is then
+parameterised and executed exactly as ``papermill`` does, papermill metadata included.
+Without notebooks the scenarios are evaluated by a pool of plain processes, in chunks.
+
+``scheduler=ADDRESS`` sends the same tasks to a Dask distributed cluster instead; the workers
+must see the output folder (a shared file system) and have cxroi installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import datetime as _dt
+import hashlib
+import io
+import json
+import logging
+import math
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as _wait_any
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import cxroi
+from cxroi import scenario as _scenario_mod
+from cxroi.safety import (
+    atomic_write,
+    neutralise,
+    remove_stale_temporaries,
+    unique_names,
+)
+
+__all__ = [
+    "BatchError",
+    "BatchResult",
+    "KPI_COLUMNS",
+    "REPORT_NOTEBOOK",
+    "SUMMARY_COLUMNS",
+    "discover",
+    "run_batch",
+    "summary_rows",
+    "warm_kernel_engine",
+]
+
+log = logging.getLogger(__name__)
+
+#: The report notebook of the repository checkout (notebooks are not shipped in the wheel).
+REPORT_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "scenario_report.ipynb"
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+NOTEBOOK_NAME = "report.ipynb"
+HTML_NAME = "report.html"
+RECORD_NAME = "result.json"
+SUMMARY_CSV = "summary.csv"
+SUMMARY_XLSX = "summary.xlsx"
+MANIFEST = "manifest.json"
+RECORD_SCHEMA = 1
+#: Without notebooks, batches up to this size run in the calling process (no start-up cost).
+_IN_PROCESS_MAX = 24
+ENGINE_NAME = "cxroi-warm"
+#: Seconds to wait for a Dask scheduler before giving up (bad address: exit status 2).
+DASK_CONNECT_TIMEOUT = 20
+
+_KPIS = (
+    "npv",
+    "pv_benefits",
+    "pv_costs",
+    "roi",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "extra_customers_end",
+    "annual_switching_loss",
+)
+_LEVERS = ("retention", "wallet", "referral", "service")
+
+#: Numeric summary columns: the KPIs of ``cxroi run --json``, unadjusted, and by lever.
+KPI_COLUMNS = (
+    *_KPIS,
+    *(f"unadjusted.{k}" for k in _KPIS),
+    *(f"by_lever.{k}" for k in _LEVERS),
+)
+#: Every column of ``summary.csv`` (and of the workbook's Summary sheet), in order.
+SUMMARY_COLUMNS = (
+    "scenario",
+    "file",
+    "status",
+    "error",
+    "currency",
+    "horizon_years",
+    "discount_rate",
+    *KPI_COLUMNS,
+    "output",
+)
+
+#: Packages whose versions the manifest records.
+_VERSIONED = (
+    "cxroi",
+    "numpy",
+    "pandas",
+    "scipy",
+    "pydantic",
+    "pyyaml",
+    "altair",
+    "vl-convert-python",
+    "papermill",
+    "nbclient",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+    "jupyter_client",
+    "openpyxl",
+    "tqdm",
+    "dask",
+    "distributed",
+)
+
+
+class BatchError(ValueError):
+    """Bad batch arguments (no such path, no scenario found, bad option); exit status 2."""
+
+
+# --------------------------------------------------------------------------------------------
+# Discovery, hashing, parsing
+# --------------------------------------------------------------------------------------------
+def discover(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Scenario files named by ``paths``: files as given, folders by their ``*.yaml``/``*.yml``.
+
+    Folders are not searched recursively (``scenarios/data/`` holds CSV cohort data, and
+    ``scenarios/uncertain/`` is passed explicitly when wanted). A file named twice is kept once.
+
+    Raises
+    ------
+    BatchError
+        If a path does not exist or nothing is found.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            items = sorted(
+                c for c in p.iterdir() if c.is_file() and c.suffix.lower() in SCENARIO_SUFFIXES
+            )
+        elif p.is_file():
+            items = [p]
+        else:
+            raise BatchError(f"no such file or folder: {raw}")
+        for item in items:
+            key = item.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(item)
+    if not found:
+        where = ", ".join(map(str, paths))
+        raise BatchError(f"no scenario files (*.yaml, *.yml) found in: {where}")
+    return found
+
+
+def _make_fast_loader() -> type | None:
+    """Safe YAML loader on libyaml with the scenario module's duplicate-key check, if possible."""
+    construct = getattr(_scenario_mod, "_construct_mapping", None)
+    base = getattr(yaml, "CSafeLoader", None)
+    if construct is None or base is None:
+        return None
+
+    class _FastLoader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct)
+    return _FastLoader
+
+
+_FAST_LOADER = _make_fast_loader()
+
+
+def _parse(text: str, source: str) -> Any:
+    """Parse scenario YAML safely; syntax errors become :class:`cxroi.ScenarioError`."""
+    if _FAST_LOADER is not None:
+        try:
+            data = yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a SafeLoader subclass
+        except yaml.YAMLError:
+            data = None  # let the scenario module word the error
+        else:
+            if data is not None:
+                return data
+    return _scenario_mod.parse_yaml(text, source)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, cxroi.ScenarioError):
+        issues = getattr(exc, "errors", None)
+        if issues:
+            return "; ".join(str(i) for i in issues)
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks and records
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Task:
+    """One scenario to run (picklable: it travels to worker processes and Dask workers)."""
+
+    index: int
+    file: str
+    name: str
+    dir: str
+    sha256: str
+    out_dir: str
+    data: Any = None
+    error: str | None = None
+    notebooks: bool = True
+    template: str | None = None
+    timeout: float | None = None
+
+
+def _base_record(task: _Task) -> dict[str, Any]:
+    return {
+        "schema": RECORD_SCHEMA,
+        "scenario": task.name,
+        "file": task.file,
+        "dir": task.dir,
+        "sha256": task.sha256,
+        "cxroi_version": cxroi.__version__,
+        "status": "failed",
+        "error": task.error,
+        "notebooks": task.notebooks,
+        "reused": False,
+        "started": _now(),
+        "finished": None,
+        "seconds": None,
+        "outputs": {},
+        "currency": None,
+        "horizon_years": None,
+        "discount_rate": None,
+        "risk": None,
+        "parameters": task.data if isinstance(task.data, dict) else None,
+        "result": None,
+        "cashflow_unadjusted": None,
+        "assumptions": None,
+    }
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace non-finite floats by None so that the JSON is standard."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _evaluate_into(record: dict[str, Any], data: Any) -> Any:
+    """Validate and evaluate a scenario mapping; fill the record's figures. Returns the case."""
+    from cxroi.report import assumption_rows
+
+    sc = cxroi.load_scenario(data)
+    case = cxroi.evaluate(sc)
+    cf = case.cashflow
+    record["scenario"] = sc.name
+    record["currency"] = sc.currency
+    record["horizon_years"] = int(sc.horizon_years)
+    record["discount_rate"] = _base(sc.discount_rate)
+    record["risk"] = {
+        "benefit_adjustment": _base(sc.risk.benefit_adjustment),
+        "cost_adjustment": _base(sc.risk.cost_adjustment),
+    }
+    record["parameters"] = sc.model_dump(mode="json")
+    record["result"] = case.to_json()
+    record["cashflow_unadjusted"] = {
+        "benefits": [float(x) for x in cf["benefits_unadjusted"]],
+        "costs": [float(x) for x in cf["costs_unadjusted"]],
+    }
+    record["assumptions"] = assumption_rows(sc)
+    return case
+
+
+def _base(value: Any) -> float:
+    base = getattr(value, "base", None)
+    return float(base if base is not None else value)
+
+
+def _finish(record: dict[str, Any], t0: float) -> dict[str, Any]:
+    record["finished"] = _now()
+    record["seconds"] = round(time.perf_counter() - t0, 4)
+    return record
+
+
+def _dumps(obj: Any) -> str:
+    """Compact, standard JSON (the C encoder; non-finite floats become null)."""
+    try:
+        return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return json.dumps(_json_safe(obj), separators=(",", ":"), allow_nan=False)
+
+
+def _write_record(task: _Task, record: dict[str, Any]) -> None:
+    folder = Path(task.out_dir) / task.dir
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / RECORD_NAME, _dumps(record))
+
+
+# JupyterLab's HTML look without the scripts it would fetch from the web (RequireJS, MathJax,
+# Mermaid, widgets): the report is tables and images, so the file stands alone offline.
+_HTML_TEMPLATE = """\
+{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+class _Runner:
+    """Runs tasks in one process or thread; holds the warm kernel and the HTML exporter."""
+
+    def __init__(self) -> None:
+        self._kernel: _WarmKernel | None = None
+        self._exporter: Any = None
+        self._template: dict[str, Any] = {}
+
+    # -- public --------------------------------------------------------------------------------
+    def run(self, task: _Task) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        record = _base_record(task)
+        try:
+            if task.error is None:
+                _evaluate_into(record, task.data)
+                record["status"] = "ok"
+                if task.notebooks:
+                    self._notebook(task, record)
+        except Exception as exc:  # any failure of one scenario is recorded, never raised
+            record["status"] = "failed"
+            record["error"] = _error_text(exc)
+            if not isinstance(exc, cxroi.ScenarioError):
+                record["traceback"] = traceback.format_exc(limit=20)
+        _finish(record, t0)
+        try:
+            _write_record(task, record)
+        except OSError as exc:
+            record["status"] = "failed"
+            record["error"] = f"cannot write {RECORD_NAME}: {exc}"
+        return record
+
+    def warm_up(self, template: str | None) -> None:
+        """Start the kernel and import the report's modules before the first scenario."""
+        if template:
+            self._load_template(template)
+        self._kernel_for().ensure()
+
+    def close(self) -> None:
+        if self._kernel is not None:
+            self._kernel.close()
+            self._kernel = None
+
+    # -- notebooks -----------------------------------------------------------------------------
+    def _kernel_for(self) -> _WarmKernel:
+        if self._kernel is None:
+            self._kernel = _WarmKernel()
+        return self._kernel
+
+    def _load_template(self, template: str) -> Any:
+        from papermill.iorw import load_notebook_node
+
+        key = str(template)
+        if key not in self._template:
+            self._template[key] = load_notebook_node(key)
+        return self._template[key]
+
+    def _notebook(self, task: _Task, record: dict[str, Any]) -> None:
+        import nbformat
+
+        folder = Path(task.out_dir) / task.dir
+        folder.mkdir(parents=True, exist_ok=True)
+        nb_path, html_path = folder / NOTEBOOK_NAME, folder / HTML_NAME
+        template = task.template or str(REPORT_NOTEBOOK)
+        nb, error = self._kernel_for().execute(
+            self._load_template(template),
+            dict(task.data),
+            input_path=template,
+            output_path=str(nb_path),
+            timeout=task.timeout,
+        )
+        if nb is not None:
+            atomic_write(nb_path, nbformat.writes(nb))
+            record["outputs"]["notebook"] = NOTEBOOK_NAME
+            atomic_write(html_path, self._html(nb, record["scenario"]))
+            record["outputs"]["html"] = HTML_NAME
+        if error:
+            record["status"] = "failed"
+            record["error"] = error
+
+    def _html(self, nb: Any, title: str) -> str:
+        if self._exporter is None:
+            from jinja2 import DictLoader
+            from nbconvert import HTMLExporter
+
+            self._exporter = HTMLExporter(
+                extra_loaders=[DictLoader({"cxroi_report.html.j2": _HTML_TEMPLATE})],
+                template_file="cxroi_report.html.j2",
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+            )
+        body, _ = self._exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+        return body
+
+
+# --------------------------------------------------------------------------------------------
+# Warm kernels: a papermill engine that keeps one kernel per thread alive
+# --------------------------------------------------------------------------------------------
+_RESET_CODE = """\
+import os as _cxroi_os
+_cxroi_os.chdir({cwd!r})
+get_ipython().reset(new_session=True)
+"""
+
+_WARM_UP_CODE = """\
+import altair, vl_convert, pandas, cxroi, cxroi.report, cxroi.charts
+vl_convert.vegalite_to_svg({"mark": "bar", "data": {"values": [{"a": 1}]},
+                            "encoding": {"x": {"field": "a", "type": "quantitative"}}})
+"""
+
+_local = threading.local()
+_all_kernels: list[_WarmKernel] = []
+_all_lock = threading.Lock()
+
+
+class _WarmKernel:
+    """One long-lived Jupyter kernel (the kernel manager and client of an nbclient run)."""
+
+    def __init__(self, kernel_name: str = "python3") -> None:
+        self.kernel_name = kernel_name
+        self.km: Any = None
+        self.kc: Any = None
+        self.cwd = os.getcwd()
+        with _all_lock:
+            _all_kernels.append(self)
+
+    def ensure(self) -> None:
+        """Start the kernel (if needed) and import the report's modules into it."""
+        if self.km is not None:
+            return
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        # The kernel's own stderr only carries start-up chatter; cell output travels by iopub.
+        run_sync(km.start_kernel)(
+            cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        kc = km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.wait_for_ready)(timeout=120)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
+            with contextlib.suppress(Exception):
+                run_sync(km.shutdown_kernel)(now=True)
+            raise
+        self.km, self.kc = km, kc
+        self._silent(_WARM_UP_CODE, timeout=300)
+
+    def _silent(self, code: str, timeout: float = 60) -> None:
+        """Run code without a trace in the notebook (no execution count, no history)."""
+        from jupyter_core.utils import run_sync
+
+        msg_id = self.kc.execute(code, silent=True, store_history=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the kernel did not answer in time")
+            reply = run_sync(self.kc.get_shell_msg)(timeout=remaining)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            content = reply["content"]
+            raise RuntimeError(
+                f"kernel preparation failed: {content.get('ename')}: {content.get('evalue')}"
+            )
+
+    def execute(
+        self,
+        template: Any,
+        parameters: dict[str, Any],
+        input_path: str,
+        output_path: str,
+        timeout: float | None,
+    ) -> tuple[Any, str | None]:
+        """Parameterise and execute a copy of ``template`` as papermill does.
+
+        Returns the executed notebook (also when a cell failed; None if the kernel could not
+        be started) and an error message or None.
+        """
+        from papermill.exceptions import PapermillExecutionError
+        from papermill.execute import (
+            prepare_notebook_metadata,
+            raise_for_execution_errors,
+            remove_error_markers,
+        )
+        from papermill.parameterize import parameterize_notebook
+
+        nb = copy.deepcopy(template)
+        nb = parameterize_notebook(
+            nb, parameters, report_mode=False, kernel_name=self.kernel_name, language="python"
+        )
+        nb = prepare_notebook_metadata(nb, input_path, output_path)
+        nb = remove_error_markers(nb)
+        try:
+            self.ensure()
+            self._silent(_RESET_CODE.format(cwd=self.cwd))
+        except Exception as exc:
+            self.close()
+            return None, f"cannot start the notebook kernel: {_error_text(exc)}"
+        _local.current = self
+        try:
+            nb = warm_kernel_engine().execute_notebook(
+                nb,
+                self.kernel_name,
+                output_path=None,
+                progress_bar=False,
+                execution_timeout=timeout,
+            )
+        except Exception as exc:
+            # A dead or hung kernel: throw it away, the next scenario starts a fresh one.
+            self.close()
+            return nb, f"notebook execution failed: {_error_text(exc)}"
+        finally:
+            _local.current = None
+        try:
+            raise_for_execution_errors(nb, None)
+        except PapermillExecutionError as exc:
+            return nb, f"notebook cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}"
+        return nb, None
+
+    def close(self) -> None:
+        """Shut the kernel down (best effort, then by force)."""
+        km, kc = self.km, self.kc
+        self.km = self.kc = None
+        if km is None:
+            return
+        from jupyter_core.utils import run_sync
+
+        pid = _kernel_pid(km)
+        with contextlib.suppress(Exception):
+            kc.stop_channels()
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:
+            if pid:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _kernel_pid(km: Any) -> int | None:
+    provisioner = getattr(km, "provisioner", None)
+    pid = getattr(provisioner, "pid", None)
+    if pid is None:
+        process = getattr(provisioner, "process", None)
+        pid = getattr(process, "pid", None)
+    return pid
+
+
+def _close_all_kernels() -> int:
+    """Shut down every warm kernel of this process (Dask workers call this after a batch)."""
+    with _all_lock:
+        kernels = list(_all_kernels)
+        _all_kernels.clear()
+    for k in kernels:
+        k.close()
+    return len(kernels)
+
+
+def _make_engine() -> type:
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import Engine
+    from papermill.log import logger
+
+    class _Engine(Engine):
+        """A papermill engine that runs the notebook on the calling thread's warm kernel.
+
+        Use it through the batch runner, which prepares the kernel; registered with papermill
+        as ``cxroi-warm``.
+        """
+
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            warm = getattr(_local, "current", None)
+            if warm is None:
+                warm = _WarmKernel(kernel_name)
+                _local.current = warm
+            warm.ensure()
+            client = PapermillNotebookClient(
+                nb_man,
+                km=warm.km,
+                kernel_name=kernel_name,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                log=logger,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+            )
+            client.kc = warm.kc
+            return client.execute(cleanup_kc=False)
+
+    return _Engine
+
+
+_ENGINE: type | None = None
+
+
+def warm_kernel_engine() -> type:
+    """The papermill engine class that runs notebooks on the calling thread's warm kernel.
+
+    It is registered with papermill as ``cxroi-warm`` on first use; papermill is imported then.
+    """
+    global _ENGINE
+    if _ENGINE is None:
+        from papermill.engines import papermill_engines
+
+        _ENGINE = _make_engine()
+        papermill_engines.register(ENGINE_NAME, _ENGINE)
+    return _ENGINE
+
+
+# --------------------------------------------------------------------------------------------
+# Local worker processes
+# --------------------------------------------------------------------------------------------
+def _set_parent_death_signal() -> None:
+    """On Linux, have the kernel send SIGTERM to this worker if the batch process dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _worker_main(conn: Any, warm_template: str | None, notebooks: bool) -> None:
+    """Worker process loop: receive a chunk of tasks, send back one record per task."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch process handles Ctrl-C
+
+    def _terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    _set_parent_death_signal()
+    runner = _Runner()
+    try:
+        if notebooks:
+            with contextlib.suppress(Exception):
+                runner.warm_up(warm_template)
+        while True:
+            try:
+                chunk = conn.recv()
+            except (EOFError, OSError):
+                break
+            if chunk is None:
+                break
+            for task in chunk:
+                record = runner.run(task)
+                try:
+                    conn.send(record)
+                except (BrokenPipeError, OSError):
+                    return
+    finally:
+        runner.close()
+
+
+class _Worker:
+    def __init__(self, ctx: Any, template: str | None, notebooks: bool) -> None:
+        parent, child = ctx.Pipe()
+        self.conn = parent
+        self.proc = ctx.Process(target=_worker_main, args=(child, template, notebooks), daemon=True)
+        self.proc.start()
+        child.close()
+        self.tasks: deque[_Task] = deque()
+
+
+def _mp_context() -> Any:
+    """``fork`` where it is safe (POSIX, one thread): workers start with cxroi imported."""
+    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+def _run_local(
+    tasks: Iterable[_Task],
+    jobs: int,
+    notebooks: bool,
+    template: str | None,
+    on_record: Callable[[dict[str, Any]], None],
+    expected: int,
+) -> None:
+    """Run tasks in ``jobs`` worker processes; call ``on_record`` as each finishes.
+
+    ``tasks`` is consumed lazily: this process reads the next scenarios while the workers are
+    busy. Without notebooks, with one job or a few scenarios, the tasks run in this process.
+    """
+    if not notebooks and (jobs <= 1 or expected <= _IN_PROCESS_MAX):
+        runner = _Runner()
+        for task in tasks:
+            on_record(runner.run(task))
+        return
+    source = iter(tasks)
+    try:
+        pending: deque[_Task] = deque([next(source)])
+    except StopIteration:
+        return
+    exhausted = False
+
+    def pull(n: int) -> None:
+        nonlocal exhausted
+        while not exhausted and len(pending) < n:
+            try:
+                pending.append(next(source))
+            except StopIteration:
+                exhausted = True
+
+    ctx = _mp_context()
+    n_workers = max(1, min(jobs, expected))
+    chunk = 1 if notebooks else max(1, min(32, expected // (n_workers * 8)))
+    workers = [_Worker(ctx, template, notebooks) for _ in range(n_workers)]
+    try:
+        while True:
+            for w in workers:
+                if not w.tasks:
+                    pull(chunk)
+                    if pending:
+                        batch = [pending.popleft() for _ in range(min(chunk, len(pending)))]
+                        w.tasks.extend(batch)
+                        w.conn.send(batch)
+            if exhausted and not pending and not any(w.tasks for w in workers):
+                break
+            waitables = [w.conn for w in workers] + [w.proc.sentinel for w in workers]
+            ready = _wait_any(waitables, timeout=0 if not exhausted else None)
+            if not ready:
+                pull(len(pending) + 8)  # read ahead while the workers compute
+                continue
+            for i, w in enumerate(list(workers)):
+                if w.conn in ready or w.proc.sentinel in ready:
+                    if _drain(w, on_record):
+                        if w.tasks:
+                            on_record(_lost_record(w.tasks.popleft(), w.proc.exitcode))
+                            pending.extendleft(reversed(w.tasks))
+                            w.tasks.clear()
+                        w.conn.close()
+                        workers[i] = _Worker(ctx, template, notebooks)
+    finally:
+        _stop_workers(workers)
+
+
+def _drain(w: _Worker, on_record: Callable[[dict[str, Any]], None]) -> bool:
+    """Receive every record a worker has sent; True if the worker is gone."""
+    try:
+        while w.conn.poll():
+            record = w.conn.recv()
+            if w.tasks:
+                w.tasks.popleft()
+            on_record(record)
+    except (EOFError, OSError):
+        return True
+    if not w.proc.is_alive():
+        return True
+    return False
+
+
+def _lost_record(task: _Task, exitcode: int | None) -> dict[str, Any]:
+    record = _base_record(task)
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit {exitcode}"
+    record["error"] = f"the worker process died ({how}) while running this scenario"
+    record["finished"] = _now()
+    return record
+
+
+def _stop_workers(workers: Sequence[_Worker]) -> None:
+    for w in workers:
+        with contextlib.suppress(Exception):
+            w.conn.send(None)
+    deadline = time.monotonic() + 10
+    for w in workers:
+        w.proc.join(max(0.0, deadline - time.monotonic()))
+    for w in workers:
+        if w.proc.is_alive():
+            w.proc.terminate()
+    for w in workers:
+        w.proc.join(5)
+        if w.proc.is_alive():
+            w.proc.kill()
+            w.proc.join(1)
+        with contextlib.suppress(Exception):
+            w.conn.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Dask
+# --------------------------------------------------------------------------------------------
+def _dask_task(task: _Task) -> dict[str, Any]:
+    runner = getattr(_local, "runner", None)
+    if runner is None:
+        runner = _local.runner = _Runner()
+    return runner.run(task)
+
+
+def _dask_close() -> int:
+    return _close_all_kernels()
+
+
+def _run_dask(
+    tasks: Sequence[_Task],
+    scheduler: Any,
+    notebooks: bool,
+    on_record: Callable[[dict[str, Any]], None],
+) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - distributed is a dependency
+        raise BatchError(f"--scheduler needs the 'distributed' package: {exc}") from None
+    if not tasks:
+        return
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BatchError(f"cannot connect to the Dask scheduler {scheduler}: {exc}") from None
+    try:
+        futures = client.map(_dask_task, list(tasks), pure=False)
+        by_future = dict(zip(futures, tasks, strict=True))
+        for future in as_completed(futures, loop=client.loop):
+            task = by_future[future]
+            try:
+                record = future.result()
+            except Exception as exc:  # a killed worker (KilledWorker) or a lost task
+                record = _base_record(task)
+                record["error"] = f"the Dask task failed: {_error_text(exc)}"
+                record["finished"] = _now()
+            on_record(record)
+    finally:
+        if notebooks:
+            with contextlib.suppress(Exception):
+                client.run(_dask_close)
+        client.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Summary, manifest
+# --------------------------------------------------------------------------------------------
+def summary_rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One flat row per record with the :data:`SUMMARY_COLUMNS` (numbers stay numbers)."""
+    rows = []
+    for rec in records:
+        result = rec.get("result") or {}
+        row: dict[str, Any] = {
+            "scenario": rec.get("scenario"),
+            "file": rec.get("file"),
+            "status": rec.get("status"),
+            "error": rec.get("error") or "",
+            "currency": rec.get("currency"),
+            "horizon_years": rec.get("horizon_years"),
+            "discount_rate": rec.get("discount_rate"),
+            "output": rec.get("dir"),
+        }
+        for k in _KPIS:
+            row[k] = result.get(k)
+            row[f"unadjusted.{k}"] = (result.get("unadjusted") or {}).get(k)
+        for k in _LEVERS:
+            row[f"by_lever.{k}"] = (result.get("by_lever") or {}).get(k)
+        rows.append({c: row.get(c) for c in SUMMARY_COLUMNS})
+    return rows
+
+
+def _csv_text(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    for row in rows:
+        out = []
+        for c in SUMMARY_COLUMNS:
+            v = row[c]
+            if v is None:
+                out.append("")
+            elif isinstance(v, float):
+                out.append(repr(v) if math.isfinite(v) else "")
+            else:
+                out.append(neutralise(str(v)))
+        writer.writerow(out)
+    return buf.getvalue()
+
+
+def _versions() -> dict[str, str | None]:
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    out["cxroi"] = cxroi.__version__
+    return out
+
+
+_MANIFEST_KEYS = (
+    "scenario",
+    "file",
+    "dir",
+    "sha256",
+    "cxroi_version",
+    "status",
+    "error",
+    "reused",
+    "started",
+    "finished",
+    "seconds",
+    "outputs",
+    "parameters",
+)
+
+
+def _manifest(result: BatchResult, options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "tool": "cxroi batch",
+        "cxroi_version": cxroi.__version__,
+        "started": result.started,
+        "finished": result.finished,
+        "seconds": result.seconds,
+        "interrupted": result.interrupted,
+        "options": options,
+        "versions": _versions(),
+        "counts": result.counts(),
+        "scenarios": [{k: rec.get(k) for k in _MANIFEST_KEYS} for rec in result.records],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The batch
+# --------------------------------------------------------------------------------------------
+@dataclass
+class BatchResult:
+    """What a batch did. ``records`` are in input order, one per scenario file."""
+
+    out_dir: Path
+    records: list[dict[str, Any]]
+    started: str
+    finished: str
+    seconds: float
+    interrupted: bool = False
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Number of scenarios ``ok``, ``failed`` and ``reused`` (skipped as unchanged)."""
+        ok = sum(r["status"] == "ok" for r in self.records)
+        return {
+            "total": len(self.records),
+            "ok": ok,
+            "failed": len(self.records) - ok,
+            "reused": sum(bool(r.get("reused")) for r in self.records),
+        }
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """Records of the failed scenarios."""
+        return [r for r in self.records if r["status"] != "ok"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 if every scenario succeeded, 1 if any failed, 130 after Ctrl-C."""
+        if self.interrupted:
+            return 130
+        return 1 if self.failed else 0
+
+
+def _prepare(
+    files: Sequence[Path],
+    out_dir: Path,
+    notebooks: bool,
+    template: str | None,
+    timeout: float | None,
+) -> Iterator[_Task]:
+    """Read, hash and parse each file, in order; give each scenario a safe, unique folder.
+
+    A generator, so that workers start on the first scenarios while later ones are read. The
+    first scenario of a given name keeps the plain folder name; later ones get ``-2``, ``-3``.
+    """
+    taken = {n.lower() for n in (SUMMARY_CSV, SUMMARY_XLSX, MANIFEST)}
+    for index, path in enumerate(files):
+        data, error, digest = None, None, ""
+        try:
+            blob = path.read_bytes()
+            digest = hashlib.sha256(blob).hexdigest()
+            data = _parse(blob.decode("utf-8"), str(path))
+            if not isinstance(data, dict):
+                raise cxroi.ScenarioError(
+                    cxroi.ScenarioIssue(
+                        "", "the scenario must be a mapping of fields", type(data).__name__
+                    ),
+                    str(path),
+                )
+        except (OSError, UnicodeDecodeError) as exc:
+            error = f"cannot read the file: {exc}"
+        except cxroi.ScenarioError as exc:
+            error = _error_text(exc)
+        name = data.get("name") if isinstance(data, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            name = path.stem
+        folder = unique_names([name], reserved=taken)[0]
+        taken.add(folder.lower())
+        yield _Task(
+            index=index,
+            file=str(path),
+            name=name,
+            dir=folder,
+            sha256=digest,
+            out_dir=str(out_dir),
+            data=data if error is None else None,
+            error=error,
+            notebooks=notebooks,
+            template=template,
+            timeout=timeout,
+        )
+
+
+def _reusable(task: _Task) -> dict[str, Any] | None:
+    """The previous record of an unchanged, successful scenario, or None."""
+    folder = Path(task.out_dir) / task.dir
+    try:
+        rec = json.loads((folder / RECORD_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or rec.get("schema") != RECORD_SCHEMA:
+        return None
+    same = (
+        rec.get("status") == "ok"
+        and rec.get("sha256") == task.sha256
+        and rec.get("cxroi_version") == cxroi.__version__
+        and rec.get("file") == task.file
+        and (rec.get("notebooks") or not task.notebooks)
+    )
+    if not same:
+        return None
+    if task.notebooks and not all((folder / name).is_file() for name in (NOTEBOOK_NAME, HTML_NAME)):
+        return None
+    rec["reused"] = True
+    return rec
+
+
+def run_batch(
+    paths: Iterable[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    jobs: int | None = None,
+    notebooks: bool = True,
+    force: bool = False,
+    scheduler: Any = None,
+    progress: bool | None = None,
+    template: str | os.PathLike | None = None,
+    timeout: float | None = 600,
+    excel: bool = True,
+    options: dict[str, Any] | None = None,
+) -> BatchResult:
+    """Run a batch of scenarios and write reports, summary, workbook and manifest.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Scenario files and folders (a folder contributes its ``*.yaml`` and ``*.yml``).
+    out_dir : path-like
+        Output folder (created if missing).
+    jobs : int, optional
+        Worker processes; default: the CPUs available to this process.
+    notebooks : bool, default True
+        Execute the report notebook and export HTML for each scenario. False computes only the
+        summary (fast: thousands of scenarios).
+    force : bool, default False
+        Redo scenarios that an earlier run already completed unchanged.
+    scheduler : str or distributed.Client, optional
+        Address of a Dask distributed scheduler to run the tasks on instead of local processes.
+    progress : bool, optional
+        Progress bar on stderr; default: only when stderr is a terminal.
+    template : path-like, optional
+        Report notebook; default :data:`REPORT_NOTEBOOK`.
+    timeout : float, optional
+        Per-cell execution timeout of the notebook [s].
+    excel : bool, default True
+        Write ``summary.xlsx``.
+    options : dict, optional
+        Extra facts recorded in the manifest (the CLI records its command line).
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    BatchError
+        For bad arguments (missing path, no scenario, jobs < 1, output folder is a file,
+        missing notebook, unreachable scheduler).
+    """
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    files = discover(paths)
+    if jobs is None:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if jobs < 1:
+        raise BatchError(f"--jobs must be at least 1 (got {jobs})")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out must be a folder, and {out} is a file")
+    tpl = str(Path(template).resolve()) if template else str(REPORT_NOTEBOOK)
+    if notebooks and not Path(tpl).is_file():
+        raise BatchError(f"report notebook not found: {tpl}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchError(f"cannot create the output folder {out}: {exc}") from None
+    out = out.resolve()
+    started, t0 = _now(), time.perf_counter()
+    remove_stale_temporaries(out, depth=1)
+
+    records: list[dict[str, Any] | None] = [None] * len(files)
+    bar = _progress_bar(len(files), progress)
+    index_of: dict[str, int] = {}
+    prepared: list[_Task] = []
+
+    def todo() -> Iterator[_Task]:
+        for task in _prepare(files, out, notebooks, tpl if notebooks else None, timeout):
+            index_of[task.dir] = task.index
+            prepared.append(task)
+            previous = None if force else _reusable(task)
+            if previous is None:
+                yield task
+            else:
+                records[task.index] = previous
+                if bar is not None:
+                    bar.update(1)
+
+    def on_record(rec: dict[str, Any]) -> None:
+        records[index_of[rec["dir"]]] = rec
+        if bar is not None:
+            bar.update(1)
+
+    interrupted = False
+    try:
+        if scheduler is not None:
+            _run_dask(list(todo()), scheduler, notebooks, on_record)
+        else:
+            _run_local(todo(), jobs, notebooks, tpl if notebooks else None, on_record, len(files))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+    by_index = {t.index: t for t in prepared}
+    for i, path in enumerate(files):
+        if records[i] is None:
+            task = by_index.get(i) or _Task(
+                index=i, file=str(path), name=path.stem, dir="", sha256="", out_dir=str(out)
+            )
+            rec = _base_record(task)
+            rec["error"] = "interrupted before it finished"
+            records[i] = rec
+    result = BatchResult(
+        out_dir=out,
+        records=[r for r in records if r is not None],
+        started=started,
+        finished=_now(),
+        seconds=round(time.perf_counter() - t0, 3),
+        interrupted=interrupted,
+    )
+    opts = {
+        "paths": [str(p) for p in paths],
+        "out": str(out),
+        "jobs": jobs,
+        "notebooks": notebooks,
+        "force": force,
+        "scheduler": None if scheduler is None else str(getattr(scheduler, "address", scheduler)),
+        "template": tpl if notebooks else None,
+        **(options or {}),
+    }
+    _write_outputs(result, opts, excel)
+    return result
+
+
+def _progress_bar(total: int, progress: bool | None) -> Any:
+    if progress is False:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+
+    class _Bar(tqdm):  # no monitor thread: worker processes may be forked later
+        monitor_interval = 0
+
+    return _Bar(
+        total=total,
+        unit="scenario",
+        file=sys.stderr,
+        disable=None if progress is None else not progress,
+        dynamic_ncols=True,
+    )
+
+
+def _manifest_text(manifest: dict[str, Any]) -> str:
+    """Indented JSON with one line per scenario: readable, and quick for thousands."""
+    head = dict(manifest)
+    scenarios = head.pop("scenarios")
+    text = json.dumps(_json_safe(head), indent=1, allow_nan=False)
+    body = ",\n  ".join(_dumps(s) for s in scenarios)
+    return text[:-2] + ',\n "scenarios": [\n  ' + body + "\n ]\n}\n"
+
+
+def _write_outputs(result: BatchResult, options: dict[str, Any], excel: bool) -> None:
+    out = result.out_dir
+    rows = summary_rows(result.records)
+    result.files["summary.csv"] = atomic_write(out / SUMMARY_CSV, _csv_text(rows))
+    if excel:
+        from cxroi.excel import write_workbook
+
+        result.files["summary.xlsx"] = write_workbook(out / SUMMARY_XLSX, result.records)
+    manifest = _manifest(result, options)
+    result.files["manifest.json"] = atomic_write(out / MANIFEST, _manifest_text(manifest))

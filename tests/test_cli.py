@@ -1,0 +1,275 @@
+"""Tests for cxroi.cli: ``cxroi run`` (text and --json) and its handling of bad input."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cxroi import cli
+from cxroi.case import KPI_KEYS
+
+WORKED = Path(__file__).parent / "data" / "worked_example.yaml"
+CXROI = Path(sys.executable).parent / "cxroi"
+REDESIGN = "Omnichannel service redesign"
+OUTREACH = "Proactive outreach for affluent"
+
+JSON_KEYS = [*KPI_KEYS, "unadjusted", "cashflow", "by_lever", "by_initiative", "segments"]
+PUBLISHED = {
+    "npv": (2_469_087.08, 2),
+    "pv_benefits": (13_187_411.40, 2),
+    "pv_costs": (10_718_324.32, 2),
+    "roi": (0.230361, 6),
+    "irr": (0.243752, 6),
+    "payback_years": (3.114295, 6),
+    "discounted_payback_years": (3.662981, 6),
+    "extra_customers_end": (15_586.16, 2),
+    "annual_switching_loss": (10_177_638.34, 2),
+}
+BENEFITS = [0.0, 2_133_053.98, 3_221_335.53, 3_940_170.97, 4_207_992.49, 4_431_457.41]
+BY_LEVER = {
+    "retention": 2_831_616.28,
+    "wallet": 6_471_765.98,
+    "referral": 683_930.33,
+    "service": 3_200_098.82,
+}
+BY_INITIATIVE = {REDESIGN: -221_445.02, OUTREACH: 2_690_532.10}
+CLV = {"Mass market": (265.18, 323.95), "Affluent": (3_020.52, 4_058.22)}
+
+
+def published(got, expected, decimals):
+    """1e-6 relative, or half a unit of the last digit MODEL.md prints (see test_case.py)."""
+    assert got is not None
+    assert abs(got - expected) <= max(1e-6 * abs(expected), 0.5 * 10.0**-decimals + 1e-12), (
+        got, expected
+    )
+
+
+def check_worked_json(out):
+    assert list(out) == JSON_KEYS
+    for key, (value, decimals) in PUBLISHED.items():
+        published(out[key], value, decimals)
+    assert list(out["unadjusted"]) == list(KPI_KEYS)
+    assert out["unadjusted"]["npv"] > out["npv"]
+    assert out["unadjusted"]["extra_customers_end"] == out["extra_customers_end"]
+    cf = out["cashflow"]
+    assert list(cf) == ["year", "benefits", "costs", "net"]
+    assert cf["year"] == [0, 1, 2, 3, 4, 5]
+    for got, expected in zip(cf["benefits"], BENEFITS, strict=True):
+        published(got, expected, 2)
+    for b, c, n in zip(cf["benefits"], cf["costs"], cf["net"], strict=True):
+        assert n == pytest.approx(b - c, rel=1e-12, abs=1e-6)
+    assert cf["costs"][0] == pytest.approx(4_500_000 * 1.05, rel=1e-12)
+    assert list(out["by_lever"]) == ["retention", "wallet", "referral", "service"]
+    for lever, expected in BY_LEVER.items():
+        published(out["by_lever"][lever], expected, 2)
+    assert list(out["by_initiative"]) == [REDESIGN, OUTREACH]
+    for name, expected in BY_INITIATIVE.items():
+        published(out["by_initiative"][name], expected, 2)
+    assert list(out["segments"]) == ["Mass market", "Affluent"]
+    for name, (base, cx) in CLV.items():
+        assert list(out["segments"][name]) == ["clv_baseline", "clv_with_cx"]
+        published(out["segments"][name]["clv_baseline"], base, 2)
+        published(out["segments"][name]["clv_with_cx"], cx, 2)
+
+
+# --------------------------------------------------------------------------------------------
+# cxroi run
+# --------------------------------------------------------------------------------------------
+def test_run_json_subprocess():
+    proc = subprocess.run(
+        [str(CXROI), "run", str(WORKED), "--json"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    check_worked_json(json.loads(proc.stdout))
+
+
+def test_run_json_main(capsys):
+    assert cli.main(["run", str(WORKED), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    out = json.loads(captured.out)
+    check_worked_json(out)
+    # strict JSON: no NaN or Infinity anywhere
+    json.loads(captured.out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+
+
+def test_run_text_report(capsys):
+    assert cli.main(["run", str(WORKED)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Retail bank - service redesign")
+    for text in (
+        "Net present value", "2,469,087", "10,718,324", "23.0%", "24.4%", "3.11 years",
+        "3.66 years", "15,586 customers", "Initial", "Year 1", "Year 5", "Total",
+        "Present value", "Cumulative net", REDESIGN, "-221,445", "2,690,532", "Mass market",
+        "265", "324", "retention", "wallet", "referral", "service",
+    ):
+        assert text in out, text
+
+
+def test_run_json_nulls(tmp_path, capsys):
+    # no costs: roi and irr are null; retention 1 at a zero discount rate: CLV diverges (null)
+    m = yaml.safe_load(WORKED.read_text())
+    m["discount_rate"] = 0.0
+    m["segments"][0]["retention"] = 1.0
+    for ini in m["initiatives"]:
+        ini["capex"], ini["opex"] = 0, 0
+    path = tmp_path / "nulls.yaml"
+    path.write_text(yaml.safe_dump(m))
+    assert cli.main(["run", str(path), "--json"]) == 0
+    text = capsys.readouterr().out
+    out = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert out["roi"] is None and out["irr"] is None
+    assert out["pv_costs"] == 0.0
+    assert out["payback_years"] == 0.0
+    assert out["segments"]["Mass market"]["clv_baseline"] is None
+    assert out["unadjusted"]["roi"] is None
+
+
+def test_version_and_usage(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert "cxroi 0.1.0" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as info:
+        cli.main([])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        cli.main(["run"])
+    assert info.value.code == 2
+    assert "SCENARIO" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        cli.main(["frobnicate"])
+    assert info.value.code == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: message naming the field on stderr, no traceback, exit status 2
+# --------------------------------------------------------------------------------------------
+def _mutated(change):
+    m = yaml.safe_load(WORKED.read_text())
+    change(m)
+    return yaml.safe_dump(m, sort_keys=False)
+
+
+def _set(*keys, value):
+    def change(m):
+        node = m
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return change
+
+
+def _drop(*keys):
+    def change(m):
+        node = m
+        for k in keys[:-1]:
+            node = node[k]
+        del node[keys[-1]]
+    return change
+
+
+def _dup_segment(m):
+    m["segments"].append(copy.deepcopy(m["segments"][1]))
+
+
+BAD_FILES = [
+    ("sow-0", _mutated(_set("segments", 0, "share_of_wallet", value=0)),
+     "segments[Mass market].share_of_wallet", "must be in (0, 1]"),
+    ("alpha-neg", _mutated(_set("segments", 1, "retention", "alpha", value=-0.5)),
+     "segments[Affluent].retention.alpha", "must be > 0"),
+    ("badj-1", _mutated(_set("risk", "benefit_adjustment", value=1)),
+     "risk.benefit_adjustment", "must be in [0, 1)"),
+    ("discount--1", _mutated(_set("discount_rate", value=-1)), "discount_rate", "must be > -1"),
+    ("wallet-str", _mutated(_set("segments", 0, "wallet", value="lots")),
+     "segments[Mass market].wallet", "must be a number"),
+    ("retention-bool", _mutated(_set("segments", 0, "retention", value=True)),
+     "segments[Mass market].retention", "must be a number"),
+    ("typo-top", _mutated(_set("horizon_year", value=5)), "horizon_year",
+     "did you mean 'horizon_years'"),
+    ("typo-retention", _mutated(_set("segments", 1, "retention", "beat", value=3)),
+     "segments[Affluent].retention.beat", "did you mean 'beta'"),
+    ("typo-effect", _mutated(_set("initiatives", 1, "effects", "Affluent", "churn_prevnted",
+                                  value=0.3)),
+     f"initiatives[{OUTREACH}].effects[Affluent].churn_prevnted", "did you mean 'churn_prevented'"),
+    ("typo-risk", _mutated(_set("risk", "cost_adjusment", value=0.1)), "risk.cost_adjusment",
+     "did you mean 'cost_adjustment'"),
+    ("effects-unknown", _mutated(_set("initiatives", 1, "effects", value={"Afluent": {}})),
+     f"initiatives[{OUTREACH}].effects[Afluent]", "names no segment"),
+    ("dup-segment", _mutated(_dup_segment), "segments[Affluent].name", "names must be unique"),
+    ("name-bracket", _mutated(_set("initiatives", 0, "name", value="Redesign [v2]")),
+     "initiatives[Redesign [v2]].name", "must not contain"),
+    ("horizon-51", _mutated(_set("horizon_years", value=51)), "horizon_years", "[1, 50]"),
+    ("horizon-2.5", _mutated(_set("horizon_years", value=2.5)), "horizon_years", "whole number"),
+    ("capex-beyond", _mutated(_set("initiatives", 1, "capex", value={0: 1, 7: 1})),
+     f"initiatives[{OUTREACH}].capex[7]", "0..horizon_years"),
+    ("opex-neg", _mutated(_set("initiatives", 1, "opex", value=[1, -2])),
+     f"initiatives[{OUTREACH}].opex", "item 1 must be >= 0"),
+    ("ramp-above", _mutated(_set("initiatives", 0, "ramp", value=[0.5, 2])),
+     f"initiatives[{REDESIGN}].ramp", "item 1 must be in [0, 1]"),
+    ("segments-empty", _mutated(_set("segments", value=[])), "segments", "at least one item"),
+    ("wallet-missing", _mutated(_drop("segments", 1, "wallet")), "segments[Affluent].wallet",
+     "is required"),
+    ("dist-low-above-mode", _mutated(_set("segments", 0, "wallet", value={
+        "dist": "pert", "low": 2000, "mode": 1500, "high": 3000})),
+     "segments[Mass market].wallet", "low <= mode <= high"),
+    ("dist-extra", _mutated(_set("segments", 0, "wallet", value={
+        "dist": "normal", "mean": 1500, "sd": 100, "low": 0})),
+     "segments[Mass market].wallet", "unknown key 'low'"),
+    ("empty-file", "", "<scenario>", "the scenario is empty"),
+    ("malformed", "name: x\nsegments: [\n  {name: a\ninitiatives: []\n", "<scenario>",
+     "YAML syntax error at line 4"),
+    ("duplicate-key", "name: x\nhorizon_years: 3\nhorizon_years: 4\n", "<scenario>",
+     "'horizon_years' appears twice"),
+    ("top-level-list", "- name: x\n", "<scenario>", "must be a mapping of fields"),
+    ("unsafe-tag", '!!python/object/apply:os.system ["echo PWNED"]\n', "<scenario>",
+     "could not determine a constructor"),
+]
+
+
+@pytest.mark.parametrize("text,path,rule", [b[1:] for b in BAD_FILES],
+                         ids=[b[0] for b in BAD_FILES])
+def test_bad_input_exit_2(tmp_path, capsys, text, path, rule):
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    for args in (["run", str(scenario)], ["run", str(scenario), "--json"]):
+        assert cli.main(args) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("cxroi: invalid scenario")
+        assert str(scenario) in captured.err
+        assert f"{path}: " in captured.err, captured.err
+        assert rule in captured.err, captured.err
+        assert "Traceback" not in captured.err
+        assert "PWNED" not in captured.out + captured.err
+
+
+def test_missing_file_exit_2(tmp_path, capsys):
+    missing = tmp_path / "nope.yaml"
+    assert cli.main(["run", str(missing), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert "file not found" in captured.err and str(missing) in captured.err
+    assert captured.out == ""
+
+
+def test_bad_input_subprocess(tmp_path):
+    # the installed console script: message on stderr, no traceback, exit status 2
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(_mutated(_set("segments", 1, "retention", "alpha", value=0)))
+    proc = subprocess.run(
+        [str(CXROI), "run", str(scenario), "--json"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip() == (
+        f"cxroi: invalid scenario {scenario}: "
+        "segments[Affluent].retention.alpha: must be > 0 (got 0)"
+    )
+    assert "Traceback" not in proc.stderr
