@@ -6,8 +6,10 @@ turns CX initiatives into yearly cash flows, NPV, ROI, IRR and payback, risk-adj
 Forrester TEI studies are.
 """
 
+from cxroi import benchmarks, retention
 from cxroi.case import KPI_KEYS, BusinessCase, evaluate
 from cxroi.scenario import Scenario, ScenarioError, ScenarioIssue, load_scenario
+from cxroi.uncertainty import SimulationResult, simulate, switching_value, switching_values, tornado
 
 __version__ = "0.1.0"
 
@@ -21,4 +23,13 @@ __all__ = [
     "BusinessCase",
     "KPI_KEYS",
     "evaluate",
+    # uncertainty and decision analysis
+    "SimulationResult",
+    "simulate",
+    "switching_value",
+    "switching_values",
+    "tornado",
+    # modules
+    "benchmarks",
+    "retention",
 ]

@@ -811,6 +811,14 @@ def _run_local(
                             w.tasks.clear()
                         w.conn.close()
                         workers[i] = _Worker(ctx, template, notebooks)
+    except KeyboardInterrupt:
+        # Keep what has already arrived, then stop the workers at once: a scenario cut short
+        # leaves no record, so the next run does it again.
+        for w in workers:
+            with contextlib.suppress(Exception):
+                _drain(w, on_record)
+        _stop_workers(workers, now=True)
+        raise
     finally:
         _stop_workers(workers)
 
@@ -838,10 +846,16 @@ def _lost_record(task: _Task, exitcode: int | None) -> dict[str, Any]:
     return record
 
 
-def _stop_workers(workers: Sequence[_Worker]) -> None:
+def _stop_workers(workers: Sequence[_Worker], now: bool = False) -> None:
+    """Ask the workers to finish (or, with ``now``, terminate them) and reap them."""
     for w in workers:
-        with contextlib.suppress(Exception):
-            w.conn.send(None)
+        if not w.proc.is_alive():
+            continue
+        if now:
+            w.proc.terminate()  # SIGTERM: the worker shuts its kernel down and exits
+        else:
+            with contextlib.suppress(Exception):
+                w.conn.send(None)
     deadline = time.monotonic() + 10
     for w in workers:
         w.proc.join(max(0.0, deadline - time.monotonic()))

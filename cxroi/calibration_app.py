@@ -470,7 +470,7 @@ class CalibrationApp:
             options=list(tables.items()), description="Cohort table", style=wide
         )
         self.upload = W.FileUpload(accept=".csv", multiple=False, description="Upload CSV")
-        self.cohort = W.Dropdown(options=[POOLED], description="Fit", style=wide)
+        self.cohort = W.Dropdown(options=[POOLED], description="Fit cohorts", style=wide)
         self.fit_periods = W.BoundedIntText(
             value=0, min=0, max=200, description="Fit years 0.. (0 = all)", style=wide
         )
@@ -507,12 +507,7 @@ class CalibrationApp:
         details.selected_index = None
         self.widget = W.VBox(
             [
-                W.HTML(
-                    _CSS + "<h2 style='margin:0'>Calibrate retention from your cohorts</h2>"
-                    "<p class='cxcal cxroi-note'>Shifted-beta-geometric model of Fader &amp; "
-                    "Hardie (2007), fitted by maximum likelihood to the customers still active "
-                    "each year after acquisition.</p>"
-                ),
+                W.HTML(_CSS),
                 W.HBox([self.source, self.upload, self.cohort]),
                 W.HBox([self.fit_periods, self.discount, self.tenure]),
                 self.status,

@@ -137,14 +137,12 @@ def cashflow_data(case: Any, currency: str | None = None) -> pd.DataFrame:
         rows.append(("bar", "Benefits", year, year - 0.38, year - 0.02, float(row["benefits"])))
         rows.append(("bar", "Costs", year, year + 0.02, year + 0.38, -float(row["costs"])))
         rows.append(("line", "Cumulative net", year, year, year, float(row["cumulative_net"])))
-    frame = pd.DataFrame(rows, columns=["kind", "series", "year", "x0", "x1", "value"])
-    frame["label"] = [format_money(v, currency) for v in frame["value"]]
+    rows = [row + (format_money(row[-1], currency),) for row in rows]
     payback = case.kpis.get("payback_years")
     if payback is not None and math.isfinite(payback):
-        frame.loc[len(frame)] = [
-            "payback", "Payback", payback, payback, payback, 0.0,
-            f"Payback {format_years(payback)}",
-        ]
+        label = f"Payback {format_years(payback)}"
+        rows.append(("payback", "Payback", payback, payback, payback, 0.0, label))
+    frame = pd.DataFrame(rows, columns=["kind", "series", "year", "x0", "x1", "value", "label"])
     return frame
 
 
@@ -180,23 +178,30 @@ def cashflow_chart(
         alt.Tooltip("label:N", title="Amount"),
     ]
     x_axis = alt.Axis(title="Year", tickMinStep=1, format="d", grid=False)
-    bars = base.transform_filter(alt.datum.kind == "bar").transform_calculate(
-        base="0"
-    ).mark_bar().encode(
-        x=alt.X("x0:Q", axis=x_axis),
-        x2="x1:Q",
-        y=alt.Y("value:Q", axis=_money_axis(currency)),
-        y2="base:Q",
-        color=colour,
-        tooltip=tooltip,
+    bars = (
+        base.transform_filter(alt.datum.kind == "bar")
+        .transform_calculate(base="0")
+        .mark_bar()
+        .encode(
+            x=alt.X("x0:Q", axis=x_axis),
+            x2="x1:Q",
+            y=alt.Y("value:Q", axis=_money_axis(currency)),
+            y2="base:Q",
+            color=colour,
+            tooltip=tooltip,
+        )
     )
-    line = base.transform_filter(alt.datum.kind == "line").mark_line(
-        point=alt.OverlayMarkDef(size=40, filled=True), strokeWidth=2.5
-    ).encode(x="year:Q", y="value:Q", color=colour, tooltip=tooltip)
-    zero = base.transform_filter(alt.datum.kind == "line").transform_aggregate(
-        count="count()"
-    ).transform_calculate(zero="0").mark_rule(color="#868e96", strokeWidth=1).encode(
-        y="zero:Q"
+    line = (
+        base.transform_filter(alt.datum.kind == "line")
+        .mark_line(point=alt.OverlayMarkDef(size=40, filled=True), strokeWidth=2.5)
+        .encode(x="year:Q", y="value:Q", color=colour, tooltip=tooltip)
+    )
+    zero = (
+        base.transform_filter(alt.datum.kind == "line")
+        .transform_aggregate(count="count()")
+        .transform_calculate(zero="0")
+        .mark_rule(color="#868e96", strokeWidth=1)
+        .encode(y="zero:Q")
     )
     payback = base.transform_filter(alt.datum.kind == "payback")
     payback_rule = payback.mark_rule(
@@ -205,9 +210,7 @@ def cashflow_chart(
     payback_text = payback.mark_text(
         align="left", baseline="top", dx=4, y=2, color="#b26b00", fontWeight="bold"
     ).encode(x="year:Q", text="label:N")
-    return _config(
-        alt.layer(bars, zero, line, payback_rule, payback_text), width, height
-    )
+    return _config(alt.layer(bars, zero, line, payback_rule, payback_text), width, height)
 
 
 # --------------------------------------------------------------------------- value bridge
@@ -346,9 +349,7 @@ def initiative_chart(
         ),
         tooltip=[alt.Tooltip("initiative:N", title=" "), alt.Tooltip("label:N", title="NPV")],
     )
-    text = base.mark_text(align="left", dx=4, fontSize=11, color="#343a40").encode(
-        text="label:N"
-    )
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#343a40").encode(text="label:N")
     return _config(alt.layer(bars, text), width, height)
 
 
@@ -393,21 +394,25 @@ def clv_chart(
     -------
     altair.Chart
     """
-    chart = alt.Chart(_records_safe(data)).mark_bar().encode(
-        x=alt.X("segment:N", axis=alt.Axis(title=None, labelAngle=0, labelLimit=140)),
-        xOffset=alt.XOffset("scenario:N", sort=["Baseline", "With CX"]),
-        y=alt.Y("value:Q", axis=_money_axis(currency)),
-        color=alt.Color(
-            "scenario:N",
-            scale=alt.Scale(
-                domain=["Baseline", "With CX"], range=[PALETTE["baseline"], PALETTE["benefit"]]
+    chart = (
+        alt.Chart(_records_safe(data))
+        .mark_bar()
+        .encode(
+            x=alt.X("segment:N", axis=alt.Axis(title=None, labelAngle=0, labelLimit=140)),
+            xOffset=alt.XOffset("scenario:N", sort=["Baseline", "With CX"]),
+            y=alt.Y("value:Q", axis=_money_axis(currency)),
+            color=alt.Color(
+                "scenario:N",
+                scale=alt.Scale(
+                    domain=["Baseline", "With CX"], range=[PALETTE["baseline"], PALETTE["benefit"]]
+                ),
             ),
-        ),
-        tooltip=[
-            alt.Tooltip("segment:N", title="Segment"),
-            alt.Tooltip("scenario:N", title=" "),
-            alt.Tooltip("label:N", title="CLV"),
-        ],
+            tooltip=[
+                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip("scenario:N", title=" "),
+                alt.Tooltip("label:N", title="CLV"),
+            ],
+        )
     )
     return _config(chart, width, height)
 
@@ -457,27 +462,29 @@ def customers_chart(data: pd.DataFrame, width: int = 460, height: int = 260) -> 
             "format(datum.value, '~r')"
         ),
     )
-    chart = alt.Chart(_records_safe(data)).mark_line(
-        point=alt.OverlayMarkDef(size=36, filled=True), strokeWidth=2.5
-    ).encode(
-        x=alt.X("year:Q", axis=alt.Axis(title="Year", tickMinStep=1, format="d", grid=False)),
-        y=alt.Y("value:Q", axis=count_axis, scale=alt.Scale(zero=False)),
-        color=alt.Color(
-            "scenario:N",
-            scale=alt.Scale(
-                domain=["Baseline", "With CX"], range=[PALETTE["baseline"], PALETTE["benefit"]]
+    chart = (
+        alt.Chart(_records_safe(data))
+        .mark_line(point=alt.OverlayMarkDef(size=36, filled=True), strokeWidth=2.5)
+        .encode(
+            x=alt.X("year:Q", axis=alt.Axis(title="Year", tickMinStep=1, format="d", grid=False)),
+            y=alt.Y("value:Q", axis=count_axis, scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                "scenario:N",
+                scale=alt.Scale(
+                    domain=["Baseline", "With CX"], range=[PALETTE["baseline"], PALETTE["benefit"]]
+                ),
             ),
-        ),
-        strokeDash=alt.StrokeDash(
-            "scenario:N",
-            scale=alt.Scale(domain=["Baseline", "With CX"], range=[[5, 4], [1, 0]]),
-            legend=None,
-        ),
-        tooltip=[
-            alt.Tooltip("year:Q", title="End of year"),
-            alt.Tooltip("scenario:N", title=" "),
-            alt.Tooltip("label:N", title="Customers"),
-        ],
+            strokeDash=alt.StrokeDash(
+                "scenario:N",
+                scale=alt.Scale(domain=["Baseline", "With CX"], range=[[5, 4], [1, 0]]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("year:Q", title="End of year"),
+                alt.Tooltip("scenario:N", title=" "),
+                alt.Tooltip("label:N", title="Customers"),
+            ],
+        )
     )
     return _config(chart, width, height)
 

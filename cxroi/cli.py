@@ -278,6 +278,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         else:
             print(format_calibration(cal, args.cohort))
         if out is not None:
+            if not fit.sbg.converged:
+                print(
+                    f"cxroi: warning: the sBG fit is not a clean maximum ({fit.sbg.message}); "
+                    f"a constant retention of {fit.constant.retention:.4f} may serve as well",
+                    file=sys.stderr,
+                )
             write_scenario_with_retention(
                 into,
                 fit,

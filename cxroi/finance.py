@@ -8,7 +8,6 @@ last axis and any leading batch shape. Functions return a Python float for 1-D i
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
 __all__ = [
     "discount_factors",
@@ -90,6 +89,8 @@ def _has_both_signs(c: np.ndarray) -> np.ndarray:
 
 
 def _irr_one(c: np.ndarray) -> float:
+    from scipy.optimize import brentq  # imported on first use: keeps `import cxroi` quick
+
     if not _has_both_signs(c):
         return np.nan
     t = np.arange(c.size, dtype=float)

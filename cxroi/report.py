@@ -233,7 +233,9 @@ def chart_image(chart: Any, fmt: str = "svg", alt: str = "") -> str:
     """
     import vl_convert as vlc
 
-    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    # The builders of cxroi.charts are tested against the schema; skipping the validation here
+    # saves about 0.1 s per report.
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     if fmt == "png":
         data = vlc.vegalite_to_png(spec, scale=2)
         mime = "image/png"

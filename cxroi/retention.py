@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 __all__ = [
     "FADER_HARDIE_2007_HIGH_END",
@@ -645,6 +645,43 @@ class SBGFit:
 _LOG_BOUND = 16.0  # search |ln alpha|, |ln beta| <= 16, i.e. roughly 1e-7 .. 9e6
 
 
+def _solve2(a00, a01, a11, g0, g1):
+    """Solve the symmetric 2 x 2 system [[a00, a01], [a01, a11]] x = g; None if not PD."""
+    det = a00 * a11 - a01 * a01
+    if not (a00 > 0 and det > 0 and np.isfinite(det)):
+        return None
+    return np.array([(a11 * g0 - a01 * g1) / det, (a00 * g1 - a01 * g0) / det])
+
+
+def _levenberg_marquardt(theta, negll, grad_hess_log, max_iter=500):
+    """Minimise a smooth function of 2 variables by Levenberg-Marquardt-damped Newton steps.
+
+    Written out for 2 x 2 systems on purpose: scipy's L-BFGS-B calls multithreaded BLAS for
+    every iteration, which on a busy machine costs milliseconds per call for a 2-vector.
+    """
+    fun = negll(theta)
+    lam = 1e-4
+    for _ in range(max_iter):
+        g, h = grad_hess_log(theta)
+        scale = max(abs(h[0, 0]), abs(h[1, 1]), 1e-12)
+        moved = False
+        while lam < 1e12:
+            step = _solve2(h[0, 0] + lam * scale, h[0, 1], h[1, 1] + lam * scale, g[0], g[1])
+            if step is not None:
+                candidate = np.clip(theta - step, -_LOG_BOUND, _LOG_BOUND)
+                f_new = negll(candidate)
+                if np.isfinite(f_new) and f_new <= fun:
+                    moved = f_new < fun or np.max(np.abs(candidate - theta)) > 0
+                    done = np.max(np.abs(candidate - theta)) < 1e-12 or fun - f_new < 1e-14
+                    theta, fun = candidate, f_new
+                    lam = max(lam / 10, 1e-12)
+                    break
+            lam *= 10
+        if not moved or done:
+            break
+    return theta, fun
+
+
 def _fit(cohorts):
     u, v, w, total = _terms(cohorts)
 
@@ -652,16 +689,12 @@ def _fit(cohorts):
         a, b = np.exp(theta)
         return -float(_loglik(a, b, u, v, w, total))
 
-    def negll_jac(theta):
-        a, b = np.exp(theta)
-        g, _ = _grad_hess(a, b, u, v, w, total)
-        return -g * np.array([a, b])
-
-    def negll_hess(theta):
+    def grad_hess_log(theta):
+        """Gradient and Hessian of the negative log-likelihood in (ln alpha, ln beta)."""
         a, b = np.exp(theta)
         g, h = _grad_hess(a, b, u, v, w, total)
         scale = np.array([a, b])
-        return -(h * np.outer(scale, scale) + np.diag(g * scale))
+        return -g * scale, -(h * np.outer(scale, scale) + np.diag(g * scale))
 
     # Starts: a grid over plausible shapes plus a moment-style start matching the first-period
     # retention of the pooled data with a moderate amount of heterogeneity.
@@ -670,55 +703,15 @@ def _fit(cohorts):
     r1 = min(max(s1 / s0, 1e-3), 1 - 1e-3)
     starts = [np.log([1.0 - r1, r1])]
     starts += [np.array([la, lb]) for la in (-1.0, 0.5, 2.0) for lb in (-1.0, 0.5, 2.0)]
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2
-    best = None
+    best_theta, best_fun = None, np.inf
     for x0 in starts:
-        res = optimize.minimize(
-            negll,
-            x0,
-            jac=negll_jac,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-        )
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
-            best = res
-    theta = best.x
-    fun = float(best.fun)
+        theta, fun = _levenberg_marquardt(np.asarray(x0, dtype=float), negll, grad_hess_log)
+        if np.isfinite(fun) and fun < best_fun:
+            best_theta, best_fun = theta, fun
+    if best_theta is None:
+        raise ValueError("the sBG log-likelihood is not finite anywhere tried")
+    theta = best_theta
     at_bound = bool(np.any(np.abs(theta) > _LOG_BOUND - 0.5))
-    message = str(best.message)
-    if not at_bound:
-        polish = optimize.minimize(
-            negll,
-            theta,
-            jac=negll_jac,
-            hess=negll_hess,
-            method="trust-exact",
-            options={"gtol": 1e-9},
-        )
-        if np.isfinite(polish.fun) and polish.fun <= fun:
-            theta, fun, message = polish.x, float(polish.fun), str(polish.message)
-        # Finish with damped Newton steps: quadratic convergence wherever the Hessian is
-        # positive definite, so the Newton decrement below measures the remaining gain.
-        for _ in range(50):
-            g_log, h_log = negll_jac(theta), negll_hess(theta)
-            try:
-                step = np.linalg.solve(h_log, g_log)
-            except np.linalg.LinAlgError:
-                break
-            if not (np.all(np.isfinite(step)) and g_log @ step > 0):
-                break
-            t = 1.0
-            while t > 1e-6:
-                candidate = theta - t * step
-                f_new = negll(candidate)
-                if np.isfinite(f_new) and f_new <= fun:
-                    break
-                t /= 2
-            if t <= 1e-6 or np.max(np.abs(candidate - theta)) < 1e-13:
-                break
-            theta, fun = candidate, f_new
-        at_bound = bool(np.any(np.abs(theta) > _LOG_BOUND - 0.5))
     a, b = (float(x) for x in np.exp(theta))
     ll = float(_loglik(a, b, u, v, w, total))
     g, h = _grad_hess(a, b, u, v, w, total)
@@ -732,16 +725,21 @@ def _fit(cohorts):
     # Newton decrement g' H^-1 g: the log-likelihood a further Newton step could still gain.
     decrement = float(g @ cov @ g) if pos_def else np.inf
     converged = (not at_bound) and pos_def and decrement < 1e-8
+    # Without heterogeneity the likelihood keeps creeping up along a ridge towards infinite
+    # alpha and beta (or towards 0): the search stops far out with a flat, singular Hessian.
+    if not converged and bool(np.any(np.abs(theta) > 9.0)):
+        at_bound = True
     if at_bound:
         message = (
             "alpha or beta ran to the search bound: the counts show no heterogeneity in "
             "churn (or no churn, or everyone churned at once), so the sBG parameters are not "
             "identified; a constant retention rate describes these counts as well"
         )
+    elif not pos_def:
+        message = "the observed information is not positive definite at the best point found"
     elif not converged:
         message = (
-            f"the optimiser did not reach a clean maximum (remaining gain {decrement:.2g} "
-            f"nats; {message})"
+            f"the optimiser did not reach a clean maximum (remaining gain {decrement:.2g} nats)"
         )
     else:
         message = "converged"
@@ -781,8 +779,8 @@ def fit_sbg(survivors):
     Notes
     -----
     Maximises Fader & Hardie (2007), eq. (9) (see :func:`sbg_log_likelihood`) over
-    (ln alpha, ln beta): L-BFGS-B with the analytic gradient from ten starting points, then a
-    trust-region and damped Newton polish with the analytic Hessian. Standard errors come from the
+    (ln alpha, ln beta) by Levenberg-Marquardt-damped Newton steps with the analytic gradient
+    and Hessian, from ten starting points, keeping the best. Standard errors come from the
     inverse of the observed information matrix -H(alpha, beta) at the optimum. When the data
     show no heterogeneity the likelihood keeps rising as alpha, beta grow with
     beta / (alpha + beta) fixed; the fit then stops at the bound and ``converged`` is False.

@@ -22,8 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.optimize import brentq
 
 from cxroi.case import case_kpis
 from cxroi.engine import compile_scenario
@@ -76,6 +74,8 @@ def field_rule(path: str) -> Rule:
 
 def _scipy_dist(d: Distribution):
     """The frozen scipy distribution of a spec with spread (None if it has none)."""
+    from scipy import stats  # imported on first use: keeps `import cxroi` quick
+
     if d.dist == "normal":
         return stats.norm(loc=d.mean, scale=d.sd)
     width = d.high - d.low
@@ -377,6 +377,8 @@ def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dic
     exact = np.flatnonzero(values == 0.0)
     crossings = np.flatnonzero(sign[:-1] * sign[1:] < 0)
     roots = [float(xs[i]) for i in exact]
+
+    from scipy.optimize import brentq
 
     def f(x: float) -> float:
         return float(_npv_with(sc, {path: x}))

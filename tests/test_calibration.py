@@ -533,3 +533,105 @@ def test_segment_choice_and_errors(regular_cal):
     assert cxroi.load_scenario(yaml.safe_load(text)).segments[0].retention.tenure == 1
     with pytest.raises(CalibrationError, match="tenure"):
         retention_mapping(fit, -2)
+
+
+def test_clv_agrees_with_the_business_case(tmp_path, regular_cal):
+    # MODEL.md s.6: for sBG and no initiative, clv_baseline = margin x DEL(d).
+    fit = regular_cal.pooled
+    out = tmp_path / "bank.yaml"
+    write_scenario_with_retention(RETAIL_BANK, fit, out, segment="Affluent", tenure=3)
+    sc = cxroi.load_scenario(out)
+    seg = {s.name: s for s in sc.segments}["Affluent"]
+    margin = seg.wallet * seg.share_of_wallet * seg.gross_margin - seg.cost_to_serve
+    case = cxroi.evaluate(sc)
+    assert case.by_segment.loc["Affluent", "clv_baseline"] == pytest.approx(
+        fit.clv(margin).estimate, rel=1e-5
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The notebook page (cxroi.calibration_app): pure builders and the widget without a browser
+# --------------------------------------------------------------------------------------------
+
+
+def test_charts_render_offline(regular_cal):
+    from cxroi.calibration_app import chart_svg, retention_chart, survival_chart
+
+    fit = regular_cal.pooled
+    spec = survival_chart(fit).to_dict()
+    assert len(spec["layer"]) == 3
+    band = spec["layer"][0]
+    rows = band["data"]["values"] if "values" in band.get("data", {}) else None
+    if rows is None:  # altair may move inline data to top-level datasets
+        rows = next(iter(spec["datasets"].values()))
+    assert len(rows) == 18  # periods 0..17: five beyond the last observation
+    svg = chart_svg(retention_chart(fit))
+    assert svg.lstrip().startswith("<svg") and "renewals made" in svg
+    assert "http" not in svg.split(">", 1)[1].replace("http://www.w3.org", "")
+
+
+def test_html_builders_escape_names():
+    from cxroi.calibration_app import observed_html, summary_html
+
+    table = simulate_cohorts(1.0, 3.0, [500], 5, seed=3, names=["<b>x</b>"])
+    fit = fit_retention(table)
+    assert "<b>x</b>" not in observed_html(fit) and "&lt;b&gt;x&lt;/b&gt;" in observed_html(fit)
+    html_text = summary_html(fit, margin_per_year=100.0, currency="EUR")
+    assert "&lt;b&gt;x&lt;/b&gt;" in html_text
+    assert f"{100 * fit.lifetime.estimate:,.0f}" in html_text
+
+
+def test_widget_computes_and_offers_the_scenario():
+    import base64
+    import re
+
+    from cxroi.calibration_app import CalibrationApp
+
+    app = CalibrationApp(
+        csv_path=str(REGULAR_CSV),
+        scenario_path=str(RETAIL_BANK),
+        segment="Affluent",
+        fit_periods=7,
+        tenure=2,
+    )
+    assert app.status.value == ""
+    assert "<b>0.7041</b>" in app.summary.value
+    assert app.survival.value.lstrip().startswith("<svg")
+    href = re.search(r'href="data:application/x-yaml;base64,([^"]+)"', app.download.value)
+    text = base64.b64decode(href.group(1)).decode("utf-8")
+    sc = cxroi.load_scenario(yaml.safe_load(text))
+    affluent = {s.name: s for s in sc.segments}["Affluent"]
+    assert (affluent.retention.alpha, affluent.retention.tenure) == (0.704077, 2)
+    assert "alpha 0.7041" in app.report()
+    # a cohort's own fit, then a bad upload: the error is shown and the outputs cleared
+    app._uploads["uploaded: bad.csv"] = b"cohort,period,active\nA,0,100\nA,1,120\n"
+    app.source.options = [("uploaded: bad.csv", "uploaded: bad.csv"), *app.source.options]
+    app.source.value = "uploaded: bad.csv"
+    assert "active rises from 100 at period 0 to 120" in app.status.value
+    assert app.summary.value == "" and app.download.value == ""
+    bundle = app._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+@pytest.mark.slow
+def test_notebook_runs_with_papermill(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "retention_calibration.ipynb"),
+        str(out),
+        parameters={"csv_path": str(HIGH_END_CSV), "fit_periods": 7, "segment": "Affluent"},
+        cwd=str(tmp_path),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    import json
+
+    cells = json.loads(out.read_text())["cells"]
+    text = "".join(
+        "".join(o.get("data", {}).get("text/plain", ""))
+        for c in cells
+        for o in c.get("outputs", [])
+    )
+    assert "sBG fit 'pooled' on 1 cohort(s) (high_end), periods 0..7" in text
+    assert "alpha                       0.6681" in text

@@ -161,3 +161,16 @@ def test_installed_command_has_no_traceback(tmp_path):
     assert "line 3: active must be a number of customers (got 'x'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_warns_when_writing_a_fit_without_heterogeneity(tmp_path, bank, capsys):
+    # exactly geometric counts (r = 0.8): the sBG parameters are not identified
+    rows = "".join(f"A,{t},{round(10000 * 0.8**t)}\n" for t in range(8))
+    path = tmp_path / "flat.csv"
+    path.write_text("cohort,period,active\n" + rows)
+    code = main(["calibrate", str(path), "--into", str(bank), "--segment", "Affluent"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "warning: the sBG fit is not a clean maximum" in err
+    assert "constant retention of 0.8000" in err
+    assert cxroi.load_scenario(bank.with_name("bank-calibrated.yaml")).segments[1].is_sbg

@@ -388,3 +388,17 @@ def test_pooled_fit_accepts_one_period_cohorts_beside_longer_ones():
     cohorts = [1000 * sbg_survival(a, b, np.arange(0, n)) for n in (8, 2)]
     fit = fit_sbg_pooled(cohorts)
     assert (fit.alpha, fit.beta) == pytest.approx((a, b), rel=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    a=st.floats(min_value=0.2, max_value=20.0),
+    b=st.floats(min_value=0.2, max_value=20.0),
+    n=st.integers(min_value=3, max_value=15),
+)
+def test_fit_recovers_any_exact_curve(a, b, n):
+    survivors = 10000 * sbg_survival(a, b, np.arange(n + 1))
+    fit = fit_sbg(survivors)
+    assert fit.converged, fit.message
+    assert fit.alpha == pytest.approx(a, rel=1e-4)
+    assert fit.beta == pytest.approx(b, rel=1e-4)

@@ -1,5 +1,7 @@
-"""The executive dashboard: ipywidgets inputs for every scenario field, KPI cards, the TEI
-table and five charts that update on every change.
+"""The executive dashboard: inputs for every scenario field, KPIs, TEI table and charts.
+
+ipywidgets inputs for every scenario field, KPI cards, the TEI table and five charts that
+update on every change.
 
 Flow of one change (see ``docs/dashboard.md``)::
 
@@ -127,8 +129,9 @@ def _unique(name: str, taken: list[str]) -> str:
 
 # ------------------------------------------------------------------------------ one input
 class _Kit:
-    """Layouts and styles shared by all inputs: one widget model each instead of one per input
-    (the page creates every model before it shows anything; fewer models, faster first render).
+    """Layouts and styles shared by all inputs: one widget model each instead of one per input.
+
+    The page creates every model before it shows anything: fewer models, faster first render.
     """
 
     def __init__(self):
@@ -193,8 +196,9 @@ class FieldInput:
         if spec.kind == "choice":
             self.entry = W.Dropdown(options=list(spec.choices), layout=kit.entry)
         else:
-            self.entry = W.Text(continuous_update=True, layout=kit.cell if compact else kit.entry,
-                                style=kit.text)
+            self.entry = W.Text(
+                continuous_update=True, layout=kit.cell if compact else kit.entry, style=kit.text
+            )
             self.entry.add_class("cxroi-text")
         self.entry.tooltip = spec.help or path
         for cls in dict.fromkeys(classes):
@@ -203,8 +207,15 @@ class FieldInput:
         if spec.slider and slider and not compact:
             lo, hi, step = spec.slider
             cls = W.IntSlider if spec.kind == "int" else W.FloatSlider
-            self.slider = cls(min=lo, max=hi, step=step, readout=False, continuous_update=False,
-                              layout=kit.slider, style=kit.slider_style)
+            self.slider = cls(
+                min=lo,
+                max=hi,
+                step=step,
+                readout=False,
+                continuous_update=False,
+                layout=kit.slider,
+                style=kit.slider_style,
+            )
             self.slider.add_class(classes[0].replace("cxroi-field-", "cxroi-slider-"))
             self.slider.observe(self._slider_changed, "value")
         self.entry.observe(self._entry_changed, "value")
@@ -335,26 +346,43 @@ class Dashboard:
     # ---------------------------------------------------------------------------- layout
     def _build_static(self) -> None:
         self.title = W.HTML()
-        self.picker = W.Dropdown(options=self._picker_options(), value="",
-                                 layout=W.Layout(width="200px"))
+        self.picker = W.Dropdown(
+            options=self._picker_options(), value="", layout=W.Layout(width="200px")
+        )
         self.picker.add_class("cxroi-picker")
         self.picker.observe(self._picked, "value")
-        self.upload = W.FileUpload(accept=".yaml,.yml", multiple=False, description="Upload",
-                                   icon="", layout=W.Layout(width="90px"))
+        self.upload = W.FileUpload(
+            accept=".yaml,.yml",
+            multiple=False,
+            description="Upload",
+            icon="",
+            layout=W.Layout(width="90px"),
+        )
         self.upload.add_class("cxroi-upload")
         self.upload.observe(self._uploaded, "value")
         self.download = W.HTML()
         self.reset_button = W.Button(description="Reset", icon="", layout=W.Layout(width="70px"))
         self.reset_button.add_class("cxroi-reset")
         self.reset_button.on_click(lambda _: self._guard(self._reset))
-        self.present_toggle = W.ToggleButton(description="Present mode", icon="",
-                                             layout=W.Layout(width="120px"))
+        self.present_toggle = W.ToggleButton(
+            description="Present mode", icon="", layout=W.Layout(width="120px")
+        )
         self.present_toggle.add_class("cxroi-present-toggle")
         self.present_toggle.observe(self._toggled, "value")
         self.status = W.HTML()
         spacer = W.HTML(layout=W.Layout(flex="1 1 auto"))
-        self.header = W.HBox([self.title, spacer, self.picker, self.upload, self.download,
-                              self.reset_button, self.present_toggle, self.status])
+        self.header = W.HBox(
+            [
+                self.title,
+                spacer,
+                self.picker,
+                self.upload,
+                self.download,
+                self.reset_button,
+                self.present_toggle,
+                self.status,
+            ]
+        )
         self.header.add_class("cxroi-header")
 
         self.banner = W.HTML()
@@ -363,16 +391,19 @@ class Dashboard:
         self.chart_panes = {key: W.HTML() for key in CHARTS}
         cards = []
         for key, pane in self.chart_panes.items():
-            card = W.VBox([W.HTML(f'<div class="cxroi-card-title">{charts.CHART_TITLES[key]}</div>'),
-                           pane])
+            title = f'<div class="cxroi-card-title">{charts.CHART_TITLES[key]}</div>'
+            card = W.VBox([W.HTML(title), pane])
             card.add_class("cxroi-card")
             cards.append(card)
         self.tei = W.HTML()
-        tei_card = W.VBox([W.HTML('<div class="cxroi-card-title">TEI cash-flow table</div>'),
-                           self.tei])
+        tei_card = W.VBox(
+            [W.HTML('<div class="cxroi-card-title">TEI cash-flow table</div>'), self.tei]
+        )
         tei_card.add_class("cxroi-card")
-        grid = W.GridBox(cards + [tei_card], layout=W.Layout(
-            grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"))
+        grid = W.GridBox(
+            cards + [tei_card],
+            layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
+        )
         grid.add_class("cxroi-charts")
         case_view = W.VBox([self.kpis, grid])
         # Further views (the uncertainty analysis) are added with add_view.
@@ -409,8 +440,7 @@ class Dashboard:
         named = css_class(*re.split(r"[.\[\]]+", path))
         if named not in classes:
             classes.insert(0, named)
-        field = FieldInput(spec, keys, path, self._field_changed, classes, kit=self._kit,
-                           **kwargs)
+        field = FieldInput(spec, keys, path, self._field_changed, classes, kit=self._kit, **kwargs)
         self._fields.append(field)
         return field
 
@@ -422,8 +452,14 @@ class Dashboard:
     def _rebuild_inputs(self) -> None:
         """(Re)create every input from the current mapping: on load and structure changes."""
         for field in self._fields:
-            for widget in (field.entry, field.slider, field.label, field.error, field.row,
-                           field.box):
+            for widget in (
+                field.entry,
+                field.slider,
+                field.label,
+                field.error,
+                field.row,
+                field.box,
+            ):
                 if widget is not None:
                     widget.close()
         self._fields = []
@@ -446,12 +482,14 @@ class Dashboard:
         # Only the selected tab's inputs exist at first; the others are built when selected
         # (fewer widget models: a faster first render with many segments and initiatives).
         self.segment_tabs = self._lazy_tabs(
-            m["segments"], self._segment_panel, getattr(self, "_segment_selected", 0))
+            m["segments"], self._segment_panel, getattr(self, "_segment_selected", 0)
+        )
         add_seg = W.Button(description="Add segment", layout=W.Layout(width="130px"))
         add_seg.add_class("cxroi-add-segment")
         add_seg.on_click(lambda _: self._guard(self._add_segment))
         self.initiative_tabs = self._lazy_tabs(
-            m["initiatives"], self._initiative_panel, getattr(self, "_initiative_selected", 0))
+            m["initiatives"], self._initiative_panel, getattr(self, "_initiative_selected", 0)
+        )
         add_ini = W.Button(description="Add initiative", layout=W.Layout(width="130px"))
         add_ini.add_class("cxroi-add-initiative")
         add_ini.on_click(lambda _: self._guard(self._add_initiative))
@@ -468,7 +506,8 @@ class Dashboard:
             spec = EFFECT_FIELDS[0]
             name = str(ini.get("name", ""))
             field = self._field(
-                spec, ("initiatives", j, "effects", target, spec.key),
+                spec,
+                ("initiatives", j, "effects", target, spec.key),
                 f"initiatives[{name}].effects[{target}].{spec.key}",
                 ["key", "initiatives", j, "effects", target, spec.key],
                 label=f"{name}: churn prevented" + ("" if target == "*" else f" ({target})"),
@@ -504,28 +543,42 @@ class Dashboard:
         sbg = isinstance(seg.get("retention"), dict) and "dist" not in seg["retention"]
         for spec in SEGMENT_FIELDS:
             if spec.key == "retention":
-                model = W.Dropdown(options=[("Constant rate", "constant"), ("sBG curve", "sbg")],
-                                   value="sbg" if sbg else "constant",
-                                   description="Retention model",
-                                   style={"description_width": "146px"},
-                                   layout=W.Layout(width="290px"))
+                model = W.Dropdown(
+                    options=[("Constant rate", "constant"), ("sBG curve", "sbg")],
+                    value="sbg" if sbg else "constant",
+                    description="Retention model",
+                    style={"description_width": "146px"},
+                    layout=W.Layout(width="290px"),
+                )
                 model.add_class(css_class("segments", i, "retention_model"))
-                model.observe(lambda ch, i=i: self._guard(self._switch_retention, i, ch["new"]),
-                              "value")
+                model.observe(
+                    lambda ch, i=i: self._guard(self._switch_retention, i, ch["new"]), "value"
+                )
                 rows.append(model)
                 if sbg:
                     for sub in SBG_FIELDS:
-                        f = self._field(sub, ("segments", i, "retention", sub.key),
-                                        f"{base}.retention.{sub.key}",
-                                        ["segments", i, "retention", sub.key])
+                        f = self._field(
+                            sub,
+                            ("segments", i, "retention", sub.key),
+                            f"{base}.retention.{sub.key}",
+                            ["segments", i, "retention", sub.key],
+                        )
                         rows.append(f.box)
                     continue
             blank = spec.key == "new_customers_per_year"
-            f = self._field(spec, ("segments", i, spec.key), f"{base}.{spec.key}",
-                            ["segments", i, spec.key], blank_default=blank)
+            f = self._field(
+                spec,
+                ("segments", i, spec.key),
+                f"{base}.{spec.key}",
+                ["segments", i, spec.key],
+                blank_default=blank,
+            )
             rows.append(f.box)
-        remove = W.Button(description="Remove segment", layout=W.Layout(width="140px"),
-                          disabled=len(self._mapping["segments"]) <= 1)
+        remove = W.Button(
+            description="Remove segment",
+            layout=W.Layout(width="140px"),
+            disabled=len(self._mapping["segments"]) <= 1,
+        )
         remove.add_class(css_class("segments", i, "remove"))
         remove.on_click(lambda _, i=i: self._guard(self._remove_segment, i))
         return W.VBox(rows + [remove])
@@ -535,36 +588,61 @@ class Dashboard:
         base = f"initiatives[{name}]"
         rows = []
         for spec in INITIATIVE_FIELDS:
-            f = self._field(spec, ("initiatives", j, spec.key), f"{base}.{spec.key}",
-                            ["initiatives", j, spec.key])
+            f = self._field(
+                spec,
+                ("initiatives", j, spec.key),
+                f"{base}.{spec.key}",
+                ["initiatives", j, spec.key],
+            )
             rows.append(f.box)
         targets = ["*"] + [str(s.get("name", "")) for s in self._mapping["segments"]]
         kit = self._kit
         names = "".join(
             f'<span class="cxroi-effect-col">{"All segments" if t == "*" else html.escape(t)}'
-            "</span>" for t in targets
+            "</span>"
+            for t in targets
         )
-        cells = [W.HTML(f'<div class="cxroi-effect-head"><span class="cxroi-effect-name">Effect'
-                        f"</span>{names}</div>", layout=kit.box, style=kit.html)]
+        cells = [
+            W.HTML(
+                f'<div class="cxroi-effect-head"><span class="cxroi-effect-name">Effect'
+                f"</span>{names}</div>",
+                layout=kit.box,
+                style=kit.html,
+            )
+        ]
         errors = W.HTML(layout=kit.box, style=kit.html)
         for spec in EFFECT_FIELDS:
-            entries = [W.HTML(f'<span class="cxroi-effect-name">{html.escape(spec.label)}</span>',
-                              layout=kit.box, style=kit.html)]
+            entries = [
+                W.HTML(
+                    f'<span class="cxroi-effect-name">{html.escape(spec.label)}</span>',
+                    layout=kit.box,
+                    style=kit.html,
+                )
+            ]
             for t in targets:
-                f = self._field(spec, ("initiatives", j, "effects", t, spec.key),
-                                f"{base}.effects[{t}].{spec.key}",
-                                ["initiatives", j, "effects", t, spec.key],
-                                compact=True, blank_default=True)
+                f = self._field(
+                    spec,
+                    ("initiatives", j, "effects", t, spec.key),
+                    f"{base}.effects[{t}].{spec.key}",
+                    ["initiatives", j, "effects", t, spec.key],
+                    compact=True,
+                    blank_default=True,
+                )
                 f.entry.placeholder = "–"
                 self._field_sinks[id(f)] = errors
                 entries.append(f.entry)
             cells.append(W.HBox(entries, layout=kit.box))
         grid = W.VBox(cells, layout=kit.box)
         grid.add_class("cxroi-effects")
-        hint = W.HTML('<div class="cxroi-hint">Effects per segment; blank inherits '
-                      '"All segments", then 0. Rates as 0.25 or 25%.</div>')
-        remove = W.Button(description="Remove initiative", layout=W.Layout(width="140px"),
-                          disabled=len(self._mapping["initiatives"]) <= 1)
+        hint = W.HTML(
+            '<div class="cxroi-hint">Effects per segment; blank inherits '
+            '"All segments", then 0. Rates as 0.25 or 25%.</div>'
+        )
+        remove = W.Button(
+            description="Remove initiative",
+            layout=W.Layout(width="140px"),
+            disabled=len(self._mapping["initiatives"]) <= 1,
+        )
         remove.add_class(css_class("initiatives", j, "remove"))
         remove.on_click(lambda _, j=j: self._guard(self._remove_initiative, j))
         return W.VBox(rows + [grid, errors, hint, remove])
@@ -575,16 +653,20 @@ class Dashboard:
         case_keys = [f for f in self.key_fields if f not in self._extras]
         if self.present:
             self.keybar.children = key_boxes
-            self.case_group.children = [c for c in self.case_group.children
-                                        if c not in [f.box for f in case_keys]]
+            self.case_group.children = [
+                c for c in self.case_group.children if c not in [f.box for f in case_keys]
+            ]
             self.widget.children = [self.header, self.keybar, self.body]
             self.body.children = [self.main]
             self.widget.add_class("cxroi-present")
         else:
             self.keybar.children = []
             title = self.case_group.children[0]
-            rows = [f.box for f in self._fields if f.keys[0] in ("name", "currency",
-                    "horizon_years", "discount_rate", "risk")]
+            rows = [
+                f.box
+                for f in self._fields
+                if f.keys[0] in ("name", "currency", "horizon_years", "discount_rate", "risk")
+            ]
             self.case_group.children = [title] + rows
             self.widget.children = [self.header, self.body]
             self.body.children = [self.main, self.sidebar]
@@ -684,8 +766,10 @@ class Dashboard:
         for field in self._fields:
             if field in self._extras:
                 continue
-            if path == field.path or path.startswith(field.path + ".") or path.startswith(
-                field.path + "["
+            if (
+                path == field.path
+                or path.startswith(field.path + ".")
+                or path.startswith(field.path + "[")
             ):
                 if best is None or len(field.path) > len(best.path):
                     best = field
@@ -746,10 +830,14 @@ class Dashboard:
     def _add_initiative(self) -> None:
         candidate = copy.deepcopy(self._mapping)
         names = [x["name"] for x in candidate["initiatives"]]
-        candidate["initiatives"].append({
-            "name": _unique("New initiative", names), "capex": 0.0, "opex": 0.0,
-            "effects": {"*": {"churn_prevented": 0.0}},
-        })
+        candidate["initiatives"].append(
+            {
+                "name": _unique("New initiative", names),
+                "capex": 0.0,
+                "opex": 0.0,
+                "effects": {"*": {"churn_prevented": 0.0}},
+            }
+        )
         self._initiative_selected = len(candidate["initiatives"]) - 1
         self._apply_structure(candidate)
 
@@ -877,8 +965,7 @@ class Dashboard:
         )
         if self.title.value != title:
             self.title.value = title
-        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency,
-                                          sc.horizon_years)
+        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency, sc.horizon_years)
         for key, pane in self.chart_panes.items():
             payload = self.chart_payload(key)
             marker = f"{payload['sig']}:{payload['rows']}"

@@ -1,5 +1,4 @@
-"""What the dashboard's inputs are: one :class:`FieldSpec` per scenario field, and the
-parsing of what a user types.
+"""The dashboard's inputs: one :class:`FieldSpec` per scenario field, and typed-text parsing.
 
 Everything here is pure (no widgets), so it is tested without a browser. A typed value is
 parsed into a number, a list or a capex mapping; it is *not* range-checked here: the candidate
@@ -75,34 +74,66 @@ CASE_FIELDS = (
     FieldSpec("name", "Case name", "text"),
     FieldSpec("currency", "Currency", "text", help="ISO 4217 code, e.g. USD, EUR"),
     FieldSpec("horizon_years", "Horizon (years)", "int", slider=(1, 20, 1)),
-    FieldSpec("discount_rate", "Discount rate", "pct", slider=(0.0, 0.30, 0.005),
-              help="Annual hurdle rate; type 0.12 or 12%"),
-    FieldSpec("benefit_adjustment", "Benefit risk adjustment", "pct", slider=(0.0, 0.5, 0.01),
-              optional=True, help="TEI risk: benefits x (1 - this)"),
-    FieldSpec("cost_adjustment", "Cost risk adjustment", "pct", slider=(0.0, 0.5, 0.01),
-              optional=True, help="TEI risk: costs x (1 + this)"),
+    FieldSpec(
+        "discount_rate",
+        "Discount rate",
+        "pct",
+        slider=(0.0, 0.30, 0.005),
+        help="Annual hurdle rate; type 0.12 or 12%",
+    ),
+    FieldSpec(
+        "benefit_adjustment",
+        "Benefit risk adjustment",
+        "pct",
+        slider=(0.0, 0.5, 0.01),
+        optional=True,
+        help="TEI risk: benefits x (1 - this)",
+    ),
+    FieldSpec(
+        "cost_adjustment",
+        "Cost risk adjustment",
+        "pct",
+        slider=(0.0, 0.5, 0.01),
+        optional=True,
+        help="TEI risk: costs x (1 + this)",
+    ),
 )
 
 SEGMENT_FIELDS = (
     FieldSpec("name", "Segment name", "text"),
     FieldSpec("customers", "Customers today", "count"),
-    FieldSpec("wallet", "Wallet per customer / year", "money",
-              help="Annual category spend per customer, all providers"),
+    FieldSpec(
+        "wallet",
+        "Wallet per customer / year",
+        "money",
+        help="Annual category spend per customer, all providers",
+    ),
     FieldSpec("share_of_wallet", "Share of wallet", "pct", slider=(0.0, 1.0, 0.01)),
     FieldSpec("gross_margin", "Gross margin", "pct", slider=(0.0, 1.0, 0.01)),
     FieldSpec("retention", "Retention rate", "pct", slider=(0.0, 1.0, 0.005)),
     FieldSpec("acquisition_cost", "Acquisition cost (CAC)", "money"),
     FieldSpec("cost_to_serve", "Cost to serve / year", "money", optional=True),
-    FieldSpec("poor_cx_churn_share", "Churn due to poor CX", "pct", slider=(0.0, 1.0, 0.01),
-              optional=True),
-    FieldSpec("preventable_share", "Of which preventable", "pct", slider=(0.0, 1.0, 0.01),
-              optional=True),
-    FieldSpec("referral_share", "Won by referral", "pct", slider=(0.0, 1.0, 0.01),
-              optional=True),
-    FieldSpec("acquisition", "Acquisition", "choice", choices=("fixed", "replace"),
-              help="fixed: win new customers per year; replace: win what churned"),
-    FieldSpec("new_customers_per_year", "New customers / year", "count", optional=True,
-              help="Blank: replaces this year's baseline churn"),
+    FieldSpec(
+        "poor_cx_churn_share", "Churn due to poor CX", "pct", slider=(0.0, 1.0, 0.01), optional=True
+    ),
+    FieldSpec(
+        "preventable_share", "Of which preventable", "pct", slider=(0.0, 1.0, 0.01), optional=True
+    ),
+    FieldSpec("referral_share", "Won by referral", "pct", slider=(0.0, 1.0, 0.01), optional=True),
+    FieldSpec(
+        "acquisition",
+        "Acquisition",
+        "choice",
+        choices=("fixed", "replace"),
+        help="fixed: win new customers per year; replace: win what churned",
+    ),
+    FieldSpec(
+        "new_customers_per_year",
+        "New customers / year",
+        "count",
+        optional=True,
+        help="Blank: replaces this year's baseline churn",
+    ),
 )
 
 #: Fields of an sBG retention (replacing the scalar ``retention`` row).
@@ -114,12 +145,23 @@ SBG_FIELDS = (
 
 INITIATIVE_FIELDS = (
     FieldSpec("name", "Initiative name", "text"),
-    FieldSpec("capex", "Capex", "capex", optional=True,
-              help="Year 0 amount, or by year: 0: 500k, 1: 250k"),
-    FieldSpec("opex", "Opex / year", "money_list", optional=True,
-              help="One amount for every year, or a list for years 1, 2, ... (last held)"),
-    FieldSpec("ramp", "Ramp-up", "pct_list", optional=True,
-              help="Share of full effect in years 1, 2, ... (last held)"),
+    FieldSpec(
+        "capex", "Capex", "capex", optional=True, help="Year 0 amount, or by year: 0: 500k, 1: 250k"
+    ),
+    FieldSpec(
+        "opex",
+        "Opex / year",
+        "money_list",
+        optional=True,
+        help="One amount for every year, or a list for years 1, 2, ... (last held)",
+    ),
+    FieldSpec(
+        "ramp",
+        "Ramp-up",
+        "pct_list",
+        optional=True,
+        help="Share of full effect in years 1, 2, ... (last held)",
+    ),
 )
 
 EFFECT_FIELDS = (

@@ -1,5 +1,6 @@
-"""Kernel manager for the served dashboard: a cap on live kernels, and culling that never
-takes a kernel Voila has just handed to a page.
+"""Kernel manager for the served dashboard: a kernel cap, and culling that spares hand-outs.
+
+It caps live kernels, and its culling never takes a kernel Voila has just handed to a page.
 
 Voila starts one kernel (about 225 MB) per page load and keeps it after the tab closes
 (voila#1458), so the server culls idle, unconnected kernels. Two details make that safe:

@@ -49,7 +49,7 @@ DEFAULT_SCENARIO = _REPO / "scenarios" / "default.yaml"
 #: Environment variable that carries the scenario path to the notebook's kernels.
 SCENARIO_ENV = "CXROI_SCENARIO"
 
-_TEMPLATE_SRC = Path(__file__).resolve().parent / "template"
+_TEMPLATE_SRC = Path(__file__).resolve().parent / "static" / "template"
 TEMPLATE_NAME = "cxroi"
 
 
@@ -222,20 +222,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 def add_arguments(parser) -> None:
     """Add the ``serve`` options to an argparse parser (shared with ``cxroi serve``)."""
     defaults = ServeOptions()
-    parser.add_argument("scenario", nargs="?", default=None,
-                        help="scenario YAML file (default scenarios/default.yaml)")
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        help="scenario YAML file (default scenarios/default.yaml)",
+    )
     parser.add_argument("--port", type=int, default=defaults.port, help="TCP port (8866)")
-    parser.add_argument("--host", default=defaults.host,
-                        help="interface to bind (127.0.0.1: this machine only)")
+    parser.add_argument(
+        "--host", default=defaults.host, help="interface to bind (127.0.0.1: this machine only)"
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    parser.add_argument("--pool-size", type=int, default=defaults.pool_size,
-                        help="pre-heated kernels kept ready (0: off)")
-    parser.add_argument("--cull-idle-timeout", type=int, default=defaults.cull_idle_timeout,
-                        help="seconds before an idle, unconnected kernel is shut down")
-    parser.add_argument("--cull-interval", type=int, default=defaults.cull_interval,
-                        help="seconds between cull sweeps")
-    parser.add_argument("--max-kernels", type=int, default=defaults.max_kernels,
-                        help="most live kernels, pre-heated ones included")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=defaults.pool_size,
+        help="pre-heated kernels kept ready (0: off)",
+    )
+    parser.add_argument(
+        "--cull-idle-timeout",
+        type=int,
+        default=defaults.cull_idle_timeout,
+        help="seconds before an idle, unconnected kernel is shut down",
+    )
+    parser.add_argument(
+        "--cull-interval",
+        type=int,
+        default=defaults.cull_interval,
+        help="seconds between cull sweeps",
+    )
+    parser.add_argument(
+        "--max-kernels",
+        type=int,
+        default=defaults.max_kernels,
+        help="most live kernels, pre-heated ones included",
+    )
 
 
 def options_from_args(args) -> ServeOptions:

@@ -95,9 +95,9 @@ def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
             sub += (
                 '<div class="cxroi-kpi-sub">PV benefits <span data-kpi="pv_benefits" '
                 f'data-value="{_data_value(kpis.get("pv_benefits"))}">'
-                f'{html.escape(format_money(kpis.get("pv_benefits"), currency))}</span> · PV costs '
+                f"{html.escape(format_money(kpis.get('pv_benefits'), currency))}</span> · PV costs "
                 f'<span data-kpi="pv_costs" data-value="{_data_value(kpis.get("pv_costs"))}">'
-                f'{html.escape(format_money(kpis.get("pv_costs"), currency))}</span></div>'
+                f"{html.escape(format_money(kpis.get('pv_costs'), currency))}</span></div>"
             )
         cards.append(
             f'<div class="cxroi-kpi{" cxroi-negative" if negative else ""}">'
@@ -119,7 +119,8 @@ def tei_table(table: Any, currency: str) -> str:
         cells = []
         for value in row.tolist():
             missing = value is None or (isinstance(value, float) and not math.isfinite(value))
-            cells.append("<td></td>" if missing else f"<td>{html.escape(format_money(value, currency))}</td>")
+            text = "" if missing else html.escape(format_money(value, currency))
+            cells.append(f"<td>{text}</td>")
         css = ' class="cxroi-net"' if str(name).lower().startswith("net") else ""
         rows.append(f"<tr{css}><td>{html.escape(str(name))}</td>{''.join(cells)}</tr>")
     return (
@@ -149,9 +150,7 @@ def chart_holder(key: str, rev: int, payload: dict) -> str:
 
 def error_html(message: str, path: str = "") -> str:
     """An error message (class ``cxroi-error``) naming the field it is about."""
-    return (
-        f'<div class="cxroi-error" data-field="{html.escape(path)}">{html.escape(message)}</div>'
-    )
+    return f'<div class="cxroi-error" data-field="{html.escape(path)}">{html.escape(message)}</div>'
 
 
 def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
@@ -179,7 +178,7 @@ def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
     elif source == "derived":
         note = getattr(provenance, "note", "")
         mark = f'<span class="cxroi-derived" title="{html.escape(note)}">derived</span>'
-    return f'<span{title}>{html.escape(label)}</span>{mark}'
+    return f"<span{title}>{html.escape(label)}</span>{mark}"
 
 
 def download_link(text: str, filename: str) -> str:
@@ -189,4 +188,3 @@ def download_link(text: str, filename: str) -> str:
         f'<a class="cxroi-download" download="{html.escape(filename)}" '
         f'href="data:application/x-yaml;base64,{data}">Download scenario</a>'
     )
-

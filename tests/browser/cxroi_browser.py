@@ -84,9 +84,19 @@ def voila_server(tmp_path_factory, chromium_executable):
     log_path = tmp / "voila.log"
     env = dict(os.environ, CXROI_CACHE_DIR=str(tmp / "cache"))
     cmd = [
-        sys.executable, "-m", "cxroi.app.serve", str(SCENARIO), "--port", str(port),
-        "--no-browser", "--pool-size", "1", "--cull-idle-timeout", str(CULL_IDLE_TIMEOUT),
-        "--cull-interval", "1",
+        sys.executable,
+        "-m",
+        "cxroi.app.serve",
+        str(SCENARIO),
+        "--port",
+        str(port),
+        "--no-browser",
+        "--pool-size",
+        "1",
+        "--cull-idle-timeout",
+        str(CULL_IDLE_TIMEOUT),
+        "--cull-interval",
+        "1",
     ]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -169,7 +179,10 @@ def cli_json(path: Path) -> dict:
     """``cxroi run --json PATH`` as the user would run it."""
     out = subprocess.run(
         [sys.executable, "-m", "cxroi.cli", "run", str(path), "--json"],
-        capture_output=True, text=True, check=True, cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
     )
     return json.loads(out.stdout)
 

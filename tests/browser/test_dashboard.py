@@ -8,8 +8,6 @@ import time
 
 import pytest
 import yaml
-
-import cxroi
 from cxroi_browser import (
     CULL_IDLE_TIMEOUT,
     SCENARIO,
@@ -21,10 +19,19 @@ from cxroi_browser import (
     wait_npv_change,
 )
 
+import cxroi
+
 pytestmark = pytest.mark.browser
 
-KPI_KEYS = ("npv", "roi", "irr", "payback_years", "discounted_payback_years",
-            "annual_switching_loss", "extra_customers_end")
+KPI_KEYS = (
+    "npv",
+    "roi",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "annual_switching_loss",
+    "extra_customers_end",
+)
 
 
 def engine_npv(edit) -> float:
@@ -156,15 +163,13 @@ def test_downloaded_scenario_runs_to_the_same_npv(dashboard, tmp_path):
     reset(dashboard)
 
 
-def test_preheated_kernel_survives_culling_then_is_culled(browser, voila_server,
-                                                          requests_seen):
+def test_preheated_kernel_survives_culling_then_is_culled(browser, voila_server, requests_seen):
     # Let the pooled kernel sit idle well past the cull timeout, then take it.
     time.sleep(CULL_IDLE_TIMEOUT + 4)
     page = open_dashboard(browser, voila_server, requests_seen)
     try:
         kernel_id = page.evaluate(
-            "() => JSON.parse(document.getElementById('jupyter-config-data').textContent)"
-            ".kernelId"
+            "() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
         )
         time.sleep(3)  # a few cull sweeps while connected
         before = npv_on_screen(page)

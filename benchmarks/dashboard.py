@@ -1,0 +1,206 @@
+"""Dashboard benchmark in Chromium: first complete render (cold and pre-heated) and the
+latency from an input change to updated KPIs and charts.
+
+Run: ``.venv/bin/python benchmarks/dashboard.py [SCENARIO] [--changes 20] [--loads 3]``.
+
+"Complete" means the KPI cards are on screen and every chart has drawn its data
+(``data-rendered == data-rev`` on each chart holder). A change is timed inside the page, from
+the ``input`` event on the discount-rate field to the moment the status, every KPI and every
+chart show the new case, so Playwright's own round trips are not counted. The kernel's share
+(parse, validate, evaluate, build the widget state) is measured separately in-process.
+
+Targets (issue 3, 2 cores): pre-heated first render <= 3 s; change -> updated <= 150 ms p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CXROI_CHROMIUM") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+_COMPLETE = """() => {
+    const h = [...document.querySelectorAll('.cxroi-vega')];
+    return document.querySelector('[data-kpi="npv"]') !== null && h.length === 5
+        && h.every(x => x.dataset.rendered === x.dataset.rev);
+}"""
+
+# Type a value into the discount-rate field and resolve with the milliseconds until the
+# status, the KPIs and all charts show the new case.
+_CHANGE = """async (value) => {
+    const status = () => document.querySelector('.cxroi-status');
+    const rev0 = parseInt(status().dataset.rev);
+    const input = document.querySelector('.cxroi-field-discount_rate input');
+    const t0 = performance.now();
+    input.value = value;
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+    return await new Promise((resolve, reject) => {
+        const check = () => {
+            const s = status();
+            const holders = [...document.querySelectorAll('.cxroi-vega')];
+            if (s && parseInt(s.dataset.rev) > rev0 && s.dataset.state === 'ok'
+                && holders.every(x => x.dataset.rendered === x.dataset.rev)) {
+                resolve(performance.now() - t0);
+                return true;
+            }
+            return false;
+        };
+        const obs = new MutationObserver(() => { if (check()) obs.disconnect(); });
+        obs.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                    characterData: true});
+        setTimeout(() => { obs.disconnect(); reject(new Error('no update in 10 s')); }, 10000);
+    });
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(scenario: Path, pool_size: int, cache: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "cxroi.app.serve",
+        str(scenario),
+        "--port",
+        str(port),
+        "--no-browser",
+        "--pool-size",
+        str(pool_size),
+    ]
+    env = dict(os.environ, CXROI_CACHE_DIR=str(cache))
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc, f"http://127.0.0.1:{port}/"
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise TimeoutError("Voila did not start")
+
+
+def first_render(browser, url: str) -> float:
+    """Seconds from navigation to KPIs and every chart drawn, in a fresh browser context."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(url, timeout=120_000)
+    page.wait_for_function(_COMPLETE, timeout=120_000)
+    elapsed = time.perf_counter() - t0
+    context.close()
+    return elapsed
+
+
+def change_latencies(browser, url: str, changes: int) -> list[float]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(url, timeout=120_000)
+    page.wait_for_function(_COMPLETE, timeout=120_000)
+    page.wait_for_timeout(1000)
+    out = []
+    for i in range(changes):
+        value = f"{0.06 + 0.005 * (i % 10):.3f}"
+        out.append(page.evaluate(_CHANGE, value))
+    context.close()
+    return out
+
+
+def kernel_share(scenario: Path, changes: int) -> list[float]:
+    """Milliseconds the kernel spends per change (no browser), for the same changes."""
+    from cxroi.app import Dashboard
+
+    app = Dashboard.from_path(scenario)
+    out = []
+    for i in range(changes):
+        t0 = time.perf_counter()
+        app.set_text("discount_rate", f"{0.06 + 0.005 * (i % 10):.3f}")
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?", default=str(REPO / "scenarios" / "retail_bank.yaml"))
+    parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument("--loads", type=int, default=3)
+    args = parser.parse_args(argv)
+    scenario = Path(args.scenario)
+    print(f"cxroi dashboard benchmark: {scenario.name}, {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        cache = Path(tmp)
+        # Cold: no pool, every page load starts a kernel and runs the notebook.
+        proc, url = start_server(scenario, 0, cache)
+        try:
+            cold = [first_render(browser, url) for _ in range(args.loads)]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        # Pre-heated: wait until the pooled kernel has run the notebook, between loads too.
+        proc, url = start_server(scenario, 1, cache)
+        try:
+            warm = []
+            for _ in range(args.loads):
+                time.sleep(15)
+                warm.append(first_render(browser, url))
+            time.sleep(15)
+            latencies = change_latencies(browser, url, args.changes)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        browser.close()
+    kernel = kernel_share(scenario, args.changes)
+    print(
+        f"first complete render, cold       : {', '.join(f'{t:.2f}' for t in cold)} s "
+        f"(median {statistics.median(cold):.2f} s)"
+    )
+    print(
+        f"first complete render, pre-heated : {', '.join(f'{t:.2f}' for t in warm)} s "
+        f"(median {statistics.median(warm):.2f} s; target <= 3 s)"
+    )
+    print(
+        f"change -> KPIs and 5 charts       : median {statistics.median(latencies):.0f} ms, "
+        f"p95 {_p95(latencies):.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} "
+        "changes (target p95 <= 150 ms)"
+    )
+    print(
+        f"  of which kernel (in-process)    : median {statistics.median(kernel):.0f} ms, "
+        f"p95 {_p95(kernel):.0f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

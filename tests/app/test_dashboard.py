@@ -1,0 +1,143 @@
+"""The dashboard without a browser: set widget values in Python, read the KPI markup."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import cxroi
+from cxroi.app import Dashboard
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIO = REPO / "scenarios" / "retail_bank.yaml"
+
+
+def shown(app: Dashboard, key: str) -> float:
+    match = re.search(rf'data-kpi="{key}" data-value="([^"]+)"', app.kpis.value)
+    return float(match.group(1))
+
+
+def engine(edit) -> dict:
+    mapping = copy.deepcopy(cxroi.load_scenario(SCENARIO).to_mapping())
+    edit(mapping)
+    return cxroi.evaluate(cxroi.load_scenario(mapping)).kpis
+
+
+@pytest.fixture
+def app():
+    return Dashboard.from_path(SCENARIO)
+
+
+def test_opens_on_the_reference_case(app):
+    assert shown(app, "npv") == pytest.approx(2_469_087.08, abs=0.01)
+    assert shown(app, "payback_years") == pytest.approx(3.114295, rel=1e-6)
+    assert 'data-kpi-unadjusted="npv"' in app.kpis.value
+    assert "$2.47M" in app.kpis.value
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "edit"),
+    [
+        ("discount_rate", "0.12", lambda m: m.update(discount_rate=0.12)),
+        ("discount_rate", "12%", lambda m: m.update(discount_rate=0.12)),
+        ("horizon_years", "7", lambda m: m.update(horizon_years=7)),
+        ("risk.cost_adjustment", "0", lambda m: m["risk"].update(cost_adjustment=0.0)),
+        (
+            "segments[Mass market].retention",
+            "85%",
+            lambda m: m["segments"][0].update(retention=0.85),
+        ),
+        (
+            "initiatives[Omnichannel service redesign].opex",
+            "1.5M",
+            lambda m: m["initiatives"][0].update(opex=1_500_000.0),
+        ),
+        (
+            "initiatives[Omnichannel service redesign].effects[*].churn_prevented",
+            "0.3",
+            lambda m: m["initiatives"][0]["effects"]["*"].update(churn_prevented=0.3),
+        ),
+    ],
+)
+def test_typed_value_gives_the_engine_npv(app, path, text, edit):
+    app.set_text(path, text)
+    assert shown(app, "npv") == pytest.approx(engine(edit)["npv"], rel=1e-12)
+    assert app.banner.value == ""
+
+
+def test_bad_values_keep_the_last_valid_case(app):
+    before = shown(app, "npv")
+    app.set_text("discount_rate", "abc")
+    error = app.field("discount_rate").error.value
+    assert 'class="cxroi-error"' in error and "discount_rate" in error
+    app.set_text("segments[Mass market].share_of_wallet", "1.5")
+    assert "share_of_wallet" in app.field("segments[Mass market].share_of_wallet").error.value
+    assert shown(app, "npv") == before
+    assert 'data-state="error"' in app.status.value
+
+
+def test_values_a_browser_could_send_are_validated(app):
+    before = shown(app, "npv")
+    app.field("discount_rate").entry.value = "x" * 10_000
+    app.field("discount_rate").entry.value = "nan"
+    assert shown(app, "npv") == before
+    app._read_upload(({"name": "x.yaml", "content": b"\xff\xfe"},))
+    assert "cxroi-error" in app.banner.value
+    app._read_upload(({"name": "x.yaml", "content": b"name: [unclosed"},))
+    assert "YAML" in app.banner.value
+    assert shown(app, "npv") == before
+
+
+def test_benchmark_defaults_are_marked_with_source(app):
+    app.segment_tabs.selected_index = 1
+    label = app.field("segments[Affluent].poor_cx_churn_share").label.value
+    assert "cxroi-bench" in label and "Accenture" in label and "Caveat" in label
+    app.set_text("segments[Affluent].poor_cx_churn_share", "0.5")
+    assert "cxroi-bench" not in app.field("segments[Affluent].poor_cx_churn_share").label.value
+
+
+def test_download_round_trips(app, tmp_path):
+    app.set_text("discount_rate", "0.07")
+    href = re.search(r'href="data:application/x-yaml;base64,([^"]+)"', app.download.value)
+    text = base64.b64decode(href.group(1)).decode()
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    assert cxroi.evaluate(cxroi.load_scenario(path)).kpis["npv"] == pytest.approx(
+        shown(app, "npv"), rel=1e-12
+    )
+    assert "poor_cx_churn_share" not in yaml.safe_load(text)["segments"][1]
+
+
+def test_structure_changes_and_reset(app):
+    app._add_segment()
+    assert len(app.scenario.segments) == 3
+    app._add_initiative()
+    assert len(app.scenario.initiatives) == 3
+    app._remove_segment(2)
+    app._remove_initiative(2)
+    app.segment_tabs.selected_index = 0
+    app.set_text("segments[Mass market].name", "Retail")
+    assert "Retail" in app.scenario.segment_names
+    app._reset()
+    assert shown(app, "npv") == pytest.approx(2_469_087.08, abs=0.01)
+
+
+def test_present_mode_moves_the_key_inputs(app):
+    app.set_present(True)
+    assert app.keybar in app.widget.children and app.sidebar not in app.body.children
+    assert "cxroi-present" in app.widget._dom_classes
+    app.set_present(False)
+    assert app.sidebar in app.body.children
+
+
+def test_charts_send_only_data_after_the_first_update(app):
+    first = app.chart_payload("cashflow")
+    app.set_text("discount_rate", "0.2")
+    second = app.chart_payload("cashflow")
+    assert first["sig"] == second["sig"] and first["spec"] is second["spec"]
+    assert 'data-chart="cashflow"' in app.chart_panes["cashflow"].value

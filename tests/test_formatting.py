@@ -1,0 +1,32 @@
+"""Executive number formats."""
+
+import pytest
+
+from cxroi.formatting import MISSING, format_count, format_money, format_pct, format_years
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (2469087.08, "USD", "$2.47M"),
+        (-221445.02, "USD", "-$221K"),
+        (1.5e9, "EUR", "€1.50B"),
+        (999_999, "USD", "$1.00M"),
+        (265.18, "USD", "$265"),
+        (1500, "CHF", "CHF 1.50K"),
+        (None, "USD", MISSING),
+        (float("nan"), "USD", MISSING),
+    ],
+)
+def test_money(value, currency, text):
+    assert format_money(value, currency) == text
+
+
+def test_pct_years_count():
+    assert format_pct(0.230361) == "23%"
+    assert format_pct(-0.0001) == "0%"
+    assert format_years(3.114295) == "3.1 years"
+    assert format_years(1.0) == "1.0 year"
+    assert format_years(None) == MISSING
+    assert format_count(15586.16) == "15.6K"
+    assert format_count(5) == "5.0"

@@ -1,0 +1,138 @@
+"""Tests of cxroi.report and of the report notebook's shape (no kernel needed)."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+import cxroi
+from cxroi.report import PARAMETER_NAMES, SECTIONS, Report, assumption_rows, build, chart_image
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"
+RETAIL = ROOT / "scenarios" / "retail_bank.yaml"
+
+
+@pytest.fixture(scope="module")
+def retail_html():
+    sc = cxroi.load_scenario(RETAIL)
+    return Report(sc, cxroi.evaluate(sc)).to_html()
+
+
+def _parameters_cell(nb) -> dict:
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    values = {}
+    for node in ast.parse(cell.source).body:
+        assert isinstance(node, ast.Assign), "the parameters cell only assigns values"
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+def test_notebook_is_committed_without_outputs_and_thin():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].metadata.get("tags") == ["parameters"]
+    for cell in code:
+        assert cell.outputs == [] and cell.execution_count is None
+    # the other cells only call into the package
+    for cell in code[1:]:
+        tree = ast.parse(cell.source)
+        assert not [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert all(getattr(n, "module", "") == "cxroi.report" for n in imports)
+
+
+def test_parameters_cell_holds_the_default_scenario():
+    values = _parameters_cell(nbformat.read(NOTEBOOK, as_version=4))
+    assert tuple(values) == PARAMETER_NAMES
+    default = yaml.safe_load((ROOT / "scenarios" / "default.yaml").read_text())
+    assert values == {k: default.get(k) for k in PARAMETER_NAMES}
+    # and they are a valid scenario whose report builds
+    report = build(**values)
+    assert report.case.kpis["npv"] == pytest.approx(2469087.08, abs=0.01)
+
+
+def test_report_sections(retail_html):
+    html = retail_html
+    for title in (
+        "Headline",
+        "Cash flows (Forrester TEI layout, risk-adjusted)",
+        "Where the value comes from",
+        "Customers and lifetime value by segment",
+        "Assumptions and where they come from",
+    ):
+        assert f">{title}</h2>" in html
+    assert "Retail bank - service redesign" in html
+    assert "$2.47M" in html  # NPV, MODEL.md section 9
+    assert "2,469,087" in html  # the TEI table's present value of net
+    assert "-221,445" in html and "2,690,532" in html  # by initiative
+    assert "323.95" not in html and "324" in html  # CLV rounded in the table
+    assert len(SECTIONS) == 6
+
+
+def test_charts_are_static_svg_images_and_nothing_is_fetched(retail_html):
+    images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)"', retail_html)
+    assert len(images) == 5
+    for data in images:
+        assert base64.b64decode(data).lstrip().startswith(b"<svg")
+    assert "<script" not in retail_html
+    assert "http://" not in retail_html.replace("http://www.w3.org", "")
+    assert "https://" not in retail_html
+
+
+def test_png_charts():
+    sc = cxroi.load_scenario(RETAIL)
+    img = chart_image({"mark": "point", "data": {"values": [{"a": 1}]}}, fmt="png", alt="x")
+    assert img.startswith('<img src="data:image/png;base64,')
+    with pytest.raises(ValueError, match="svg"):
+        chart_image({"mark": "point"}, fmt="gif")
+    assert sc.name  # the scenario loads
+
+
+def test_assumptions_carry_provenance():
+    rows = {r["path"]: r for r in assumption_rows(cxroi.load_scenario(RETAIL))}
+    affluent = rows["segments[Affluent].poor_cx_churn_share"]
+    assert affluent["source"] == "benchmark" and affluent["benchmark"] and affluent["note"]
+    assert affluent["value"] == 0.66
+    assert rows["segments[Mass market].poor_cx_churn_share"]["source"] == "user"
+    assert rows["segments[Affluent].referral_share"]["source"] == "default"
+    assert rows["segments[Affluent].new_customers_per_year"]["source"] == "derived"
+    assert rows["segments[Affluent].retention.alpha"]["value"] == 0.668
+    assert rows["initiatives[Proactive outreach for affluent].capex"]["value"] == (
+        "{0: 500000, 1: 250000}"
+    )
+    effects = [p for p in rows if p.startswith("initiatives[Omnichannel service redesign].eff")]
+    assert [p.rsplit(".", 1)[1] for p in effects] == [
+        "churn_prevented",
+        "share_of_wallet_lift",
+        "referral_lift",
+        "cost_to_serve_change",
+    ]
+
+
+def test_distributions_are_described():
+    path = ROOT / "scenarios" / "uncertain" / "retail_bank_uncertain.yaml"
+    rows = assumption_rows(cxroi.load_scenario(path))
+    described = [r["value"] for r in rows if isinstance(r["value"], str) and "(" in r["value"]]
+    assert any(v.startswith(("pert(", "triangular(", "uniform(", "normal(")) for v in described)
+
+
+def test_invalid_parameters_raise_a_scenario_error():
+    values = _parameters_cell(nbformat.read(NOTEBOOK, as_version=4))
+    values["discount_rate"] = -2
+    with pytest.raises(cxroi.ScenarioError, match="discount_rate"):
+        build(**values)
+
+
+def test_text_is_escaped():
+    values = _parameters_cell(nbformat.read(NOTEBOOK, as_version=4))
+    values["name"] = "<script>alert(1)</script>"
+    html = build(**values).to_html()
+    assert "<script>" not in html and "&lt;script&gt;" in html
