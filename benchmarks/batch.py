@@ -10,6 +10,9 @@ Prints:
 The scenarios are variants of the bundled ones (each with its own name and discount rate),
 written to a temporary folder. Every run starts from an empty output folder.
 
+CPU seconds (this process and its children) are printed too: on a shared machine the wall time
+depends on the other load, the CPU time much less.
+
 Run: ``.venv/bin/python benchmarks/batch.py [--notebooks 20] [--summary-only 2000]``.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -41,14 +45,21 @@ def make_scenarios(folder: Path, n: int) -> Path:
     return folder
 
 
-def timed_batch(scenarios: Path, out: Path, **kwargs) -> tuple[float, dict]:
-    start = time.perf_counter()
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers and their kernels, once reaped
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed_batch(scenarios: Path, out: Path, **kwargs) -> tuple[float, float, dict]:
+    """Wall seconds, CPU seconds (this process and its children) and counts of one batch."""
+    cpu0, start = _cpu(), time.perf_counter()
     result = run_batch([scenarios], out, progress=False, **kwargs)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu0
     counts = result.counts()
     if counts["failed"]:
         raise SystemExit(f"benchmark batch had failures: {result.failed[0]['error']}")
-    return seconds, counts
+    return seconds, cpu, counts
 
 
 def main() -> None:
@@ -64,22 +75,25 @@ def main() -> None:
         if args.notebooks:
             src = make_scenarios(tmp / "nb", args.notebooks)
             for jobs in args.jobs:
-                seconds, _ = timed_batch(src, tmp / f"out-nb-{jobs}", jobs=jobs)
+                seconds, cpu, _ = timed_batch(src, tmp / f"out-nb-{jobs}", jobs=jobs)
                 n = args.notebooks
                 print(
                     f"with notebooks, {n} scenarios, --jobs {jobs}: {seconds:.1f} s wall, "
                     f"{seconds / n:.2f} s per scenario, "
-                    f"{seconds * jobs / n:.2f} s per scenario per core (target <= 3)"
+                    f"{seconds * jobs / n:.2f} s per scenario per core (target <= 3); "
+                    f"CPU {cpu / n:.2f} s per scenario"
                 )
         if args.summary_only:
             n = args.summary_only
             src = make_scenarios(tmp / "fast", n)
-            seconds, _ = timed_batch(src, tmp / "out-fast", notebooks=False)
+            seconds, cpu, _ = timed_batch(src, tmp / "out-fast", notebooks=False)
             print(
                 f"--no-notebooks, {n} scenarios, --jobs {cores}: {seconds:.1f} s wall, "
-                f"{n / seconds:.0f} scenarios per second (target >= 200)"
+                f"{n / seconds:.0f} scenarios per second (target >= 200); CPU "
+                f"{1000 * cpu / n:.1f} ms per scenario, i.e. {n * cores / cpu:.0f} per second "
+                f"on {cores} otherwise idle cores"
             )
-            seconds, counts = timed_batch(src, tmp / "out-fast", notebooks=False)
+            seconds, _, counts = timed_batch(src, tmp / "out-fast", notebooks=False)
             print(
                 f"--no-notebooks re-run, all {counts['reused']} unchanged: {seconds:.1f} s wall, "
                 f"{n / seconds:.0f} scenarios per second"

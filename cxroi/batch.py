@@ -485,13 +485,14 @@ class _WarmKernel:
         self.km: Any = None
         self.kc: Any = None
         self.cwd = os.getcwd()
-        with _all_lock:
-            _all_kernels.append(self)
 
     def ensure(self) -> None:
         """Start the kernel (if needed) and import the report's modules into it."""
         if self.km is not None:
             return
+        with _all_lock:
+            if self not in _all_kernels:
+                _all_kernels.append(self)
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -590,6 +591,9 @@ class _WarmKernel:
         """Shut the kernel down (best effort, then by force)."""
         km, kc = self.km, self.kc
         self.km = self.kc = None
+        with _all_lock:
+            if self in _all_kernels:
+                _all_kernels.remove(self)
         if km is None:
             return
         from jupyter_core.utils import run_sync

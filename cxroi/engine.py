@@ -230,6 +230,9 @@ def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = N
         value("risk.benefit_adjustment", risk.benefit_adjustment), dtype=float
     )
     cost_adjustment = np.asarray(value("risk.cost_adjustment", risk.cost_adjustment), dtype=float)
+    # every override array forms the batch axis, even one that every segment shadows
+    batch = np.broadcast_shapes(*(np.shape(v) for v in overrides.values()))
+    discount_rate = np.broadcast_to(discount_rate, np.broadcast_shapes(discount_rate.shape, batch))
     unknown = sorted(set(overrides) - used)
     if unknown:
         raise ScenarioError(
@@ -461,11 +464,14 @@ def customer_lifetime_value(p: Params, levers: np.ndarray, active: np.ndarray) -
     :math:`M\,{}_2F_1(1, \beta'; \alpha+\beta; 1/(1+d))`, Fader & Hardie's (2010) DEL with
     :math:`\beta'` for :math:`\beta`.
 
+    The sBG series is summed by :func:`cxroi.retention.discounted_expected_lifetime` with
+    :math:`\alpha' = m\alpha`, which stays accurate for large shape parameters.
+
     Returns
     -------
     ndarray, shape (..., S) [money per customer]; ``inf`` where the sum diverges.
     """
-    from scipy.special import hyp2f1
+    from cxroi.retention import discounted_expected_lifetime
 
     levers = np.asarray(levers, dtype=float)
     active = np.asarray(active, dtype=float)
@@ -473,20 +479,22 @@ def customer_lifetime_value(p: Params, levers: np.ndarray, active: np.ndarray) -
     m, sow, cts = m[..., 0], sow[..., 0], cts[..., 0]
     margin = p.wallet * sow * p.gross_margin - cts
     d = np.asarray(p.discount_rate)[..., None]
-    q = 1.0 - (1.0 - p.retention) * m
+    shape = np.broadcast_shapes(margin.shape, m.shape, d.shape, p.alpha.shape, p.retention.shape)
+    m, d, margin = (np.broadcast_to(x, shape) for x in (m, d, margin))
+    is_sbg = np.broadcast_to(p.is_sbg, shape)
     with np.errstate(divide="ignore", invalid="ignore"):
-        constant = np.where(q < 1.0 + d, (1.0 + d) / (1.0 + d - q), np.inf)
-        beta_eff = p.beta + (1.0 - m) * p.alpha
-        x = 1.0 / (1.0 + d)
-        sbg = np.where(
-            x < 1.0,
-            hyp2f1(
-                1.0,
-                np.where(p.is_sbg, beta_eff, 1.0),
-                np.where(p.is_sbg, p.alpha + p.beta, 2.0),
-                np.minimum(x, 1.0 - 1e-16),
-            ),
-            np.inf,
-        )
-        lifetime = np.where(p.is_sbg, sbg, constant)
-    return margin * lifetime
+        # constant retention: geometric series of q / (1 + d)
+        q = 1.0 - (1.0 - np.broadcast_to(p.retention, shape)) * m
+        lifetime = np.where(q < 1.0 + d, (1.0 + d) / (1.0 + d - q), np.inf)
+        # sBG: S(t) = (beta')_t / (alpha + beta)_t is an sBG survival with alpha' = m alpha
+        alpha = np.broadcast_to(p.alpha, shape) * m
+        beta = np.broadcast_to(p.beta, shape) + (1.0 - m) * np.broadcast_to(p.alpha, shape)
+        no_churn = is_sbg & (alpha <= 0.0)  # every churn prevented: S(t) = 1
+        lifetime = np.where(no_churn, np.where(d > 0, (1.0 + d) / d, np.inf), lifetime)
+        series = is_sbg & ~no_churn & (d >= 0.0)
+        lifetime = np.where(is_sbg & ~no_churn & (d < 0.0), np.inf, lifetime)
+    if series.any():
+        lifetime = lifetime.copy()
+        lifetime[series] = discounted_expected_lifetime(alpha[series], beta[series], d[series])
+    # a zero margin is worth zero however long it lasts
+    return np.where(margin == 0.0, 0.0, margin * lifetime)

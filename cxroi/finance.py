@@ -206,7 +206,7 @@ def payback_years(cashflows):
     t = np.argmax(reached, axis=-1) + 1  # first year with C_t >= 0
     prev = np.take_along_axis(cum, (t - 1)[..., None], axis=-1)[..., 0]
     step = np.take_along_axis(c, t[..., None], axis=-1)[..., 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         years = (t - 1) + (-prev) / step
     out = np.where(cum[..., 0] >= 0.0, 0.0, np.where(found, years, np.nan))
     return _scalar(out)

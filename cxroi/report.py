@@ -412,10 +412,19 @@ def _section_headline(r: Report) -> str:
         [label, _kpi_text(case.kpis[key], kind, cur), _kpi_text(case.unadjusted[key], kind, cur)]
         for key, label, kind in _KPI_ROWS
     ]
-    verdict = "pays back" if (case.kpis["npv"] or 0) >= 0 else "does not pay back"
+    npv, payback = case.kpis["npv"], case.kpis["payback_years"]
+    verdict = (
+        f"Risk-adjusted NPV {format_money(npv, cur)}: the portfolio "
+        f"{'creates' if (npv or 0) >= 0 else 'destroys'} value at the discount rate given; "
+        + (
+            f"it pays back in {format_years(payback)}."
+            if payback is not None
+            else "it does not pay back within the horizon."
+        )
+    )
     return (
         _h2("Headline")
-        + _note(f"At the discount rate given, the portfolio {verdict} within the horizon.")
+        + _note(verdict)
         + _table(["", "Risk-adjusted", "Unadjusted"], rows, numeric={1, 2})
     )
 

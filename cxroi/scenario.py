@@ -580,8 +580,9 @@ class Scenario(_Model):
             if not isinstance(ini.opex, list):
                 out[f"{base}.opex"] = ini.opex
             for target, effect in ini.effects.items():
-                for key in effect.model_fields_set:
-                    out[f"{base}.effects[{target}].{key}"] = getattr(effect, key)
+                for key in EFFECT_FIELDS:  # schema order: draws must not depend on set order
+                    if key in effect.model_fields_set:
+                        out[f"{base}.effects[{target}].{key}"] = getattr(effect, key)
         return out
 
     def distributions(self) -> dict[str, Distribution]:

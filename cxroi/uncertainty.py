@@ -45,6 +45,7 @@ __all__ = [
     "switching_value",
     "switching_values",
     "tornado",
+    "with_default_spread",
 ]
 
 #: Draws evaluated per engine call; bounds peak memory whatever the number of draws.
@@ -415,3 +416,44 @@ def switching_values(scenario: Scenario | Any, paths: Iterable[str] | None = Non
     table = pd.DataFrame(rows, columns=["path", "base", "switching_value", "change"])
     order = table["change"].abs().fillna(np.inf).argsort(kind="stable")
     return table.iloc[order].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# A starting point for cases with no distribution yet
+# --------------------------------------------------------------------------------------------
+def with_default_spread(scenario: Scenario | Any, spread: float = 0.3) -> Scenario:
+    """The scenario with a triangular spread on every initiative effect still given as a number.
+
+    Each non-zero effect ``e`` becomes ``{dist: triangular, low: e(1 - s), mode: e,
+    high: e(1 + s)}`` (bounds clipped to the field's range), so that "and if retention improves
+    only half as much?" can be asked of a case before anyone has written distributions. Fields
+    that already carry a distribution are kept.
+
+    Parameters
+    ----------
+    scenario : Scenario, mapping or path
+    spread : float
+        Relative half-width s of the triangle, in (0, 1].
+
+    Returns
+    -------
+    Scenario
+    """
+    if not 0.0 < spread <= 1.0:
+        raise ScenarioError(ScenarioIssue("spread", "must be in (0, 1]", spread))
+    sc = load_scenario(scenario)
+    mapping = sc.to_mapping()
+    for ini in mapping["initiatives"]:
+        for effect in (ini.get("effects") or {}).values():
+            for key, value in effect.items():
+                if isinstance(value, dict) or value == 0:
+                    continue
+                lo, hi = FIELD_RULES[key].clip_bounds()
+                ends = sorted((value * (1 - spread), value * (1 + spread)))
+                effect[key] = {
+                    "dist": "triangular",
+                    "low": float(np.clip(ends[0], lo, hi)),
+                    "mode": float(value),
+                    "high": float(np.clip(ends[1], lo, hi)),
+                }
+    return load_scenario(mapping)

@@ -110,9 +110,7 @@ def initiative(draw, name: str, horizon_years: int, segment_names: list[str]):
     if draw(st.booleans()):
         out["capex"] = draw(capex(horizon_years))
     if draw(st.booleans()):
-        out["opex"] = draw(
-            st.one_of(money(2e6), st.lists(money(2e6), min_size=1, max_size=4))
-        )
+        out["opex"] = draw(st.one_of(money(2e6), st.lists(money(2e6), min_size=1, max_size=4)))
     if draw(st.booleans()):
         out["ramp"] = draw(st.lists(unit(), min_size=1, max_size=4))
     targets = draw(
@@ -142,9 +140,7 @@ def scenarios(
         "horizon_years": horizon,
         "discount_rate": draw(st.one_of(st.just(0.10), st.floats(min_value=0.02, max_value=0.3))),
         "segments": [draw(segment(n, allow_sbg)) for n in names],
-        "initiatives": [
-            draw(initiative(n, horizon, names)) for n in INITIATIVE_NAMES[:n_ini]
-        ],
+        "initiatives": [draw(initiative(n, horizon, names)) for n in INITIATIVE_NAMES[:n_ini]],
     }
     if with_risk is None:
         with_risk = draw(st.booleans())

@@ -77,8 +77,7 @@ def test_efficiency(game):
 @given(games(max_players=5))
 def test_matches_definition(game):
     n, v = game
-    np.testing.assert_allclose(shapley_values(v), shapley_by_orderings(n, v), rtol=1e-9,
-                               atol=1e-6)
+    np.testing.assert_allclose(shapley_values(v), shapley_by_orderings(n, v), rtol=1e-9, atol=1e-6)
 
 
 @settings(max_examples=40, deadline=None)

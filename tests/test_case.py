@@ -331,8 +331,7 @@ def reference_case(mapping):
         return kpis(b, ref_costs(chosen, horizon), badj, cadj)["npv"]
 
     clv = {
-        s["name"]: (ref_clv(s, [], (), d), ref_clv(s, initiatives, ALL_LEVERS, d))
-        for s in segments
+        s["name"]: (ref_clv(s, [], (), d), ref_clv(s, initiatives, ALL_LEVERS, d)) for s in segments
     }
     return {
         "adjusted": adjusted,
@@ -382,8 +381,10 @@ def assert_matches_reference(mapping, rel=1e-9):
         # payback: compared where the cumulative net is not within rounding noise of zero
         for key, flows in (
             ("payback_years", r["net"]),
-            ("discounted_payback_years", [x / (1 + mapping.get("discount_rate", 0.1)) ** t
-                                          for t, x in enumerate(r["net"])]),
+            (
+                "discounted_payback_years",
+                [x / (1 + mapping.get("discount_rate", 0.1)) ** t for t, x in enumerate(r["net"])],
+            ),
         ):
             cums = list(itertools.accumulate(flows))
             if min(abs(c) for c in cums) > 1e-6 * scale:
@@ -405,8 +406,9 @@ def assert_matches_reference(mapping, rel=1e-9):
         for t in range(horizon + 1):
             assert close(cf[col].iloc[t], ref["adjusted"][key][t], rel, scale), (col, t)
     for t in range(horizon + 1):
-        assert close(cf["benefits_unadjusted"].iloc[t], ref["unadjusted"]["benefits"][t], rel,
-                     scale)
+        assert close(
+            cf["benefits_unadjusted"].iloc[t], ref["unadjusted"]["benefits"][t], rel, scale
+        )
         assert close(cf["costs_unadjusted"].iloc[t], ref["unadjusted"]["costs"][t], rel, scale)
 
     # yearly P&L lines per segment, both projections
@@ -493,8 +495,15 @@ def test_worked_example_cashflow_columns(worked_case):
     assert cf.index.name == "year"
     assert list(cf.index) == [0, 1, 2, 3, 4, 5]
     assert {
-        "benefits", "costs", "net", "cumulative_net", "discount_factor", "discounted_net",
-        "cumulative_discounted_net", "benefits_unadjusted", "costs_unadjusted",
+        "benefits",
+        "costs",
+        "net",
+        "cumulative_net",
+        "discount_factor",
+        "discounted_net",
+        "cumulative_discounted_net",
+        "benefits_unadjusted",
+        "costs_unadjusted",
     } <= set(cf.columns)
     np.testing.assert_allclose(cf["net"], cf["benefits"] - cf["costs"], rtol=1e-12)
     np.testing.assert_allclose(cf["cumulative_net"], np.cumsum(cf["net"]), rtol=1e-12)
@@ -511,7 +520,8 @@ def test_worked_example_cashflow_columns(worked_case):
 def test_worked_example_tei_table(worked_case):
     table = worked_case.tei_table()
     assert list(table.columns) == ["Initial"] + [f"Year {t}" for t in range(1, 6)] + [
-        "Total", "Present value"
+        "Total",
+        "Present value",
     ]
     assert list(table.index) == ["Benefits", "Costs", "Net", "Cumulative net"]
     cf = worked_case.cashflow
@@ -538,7 +548,12 @@ def test_worked_example_tei_table(worked_case):
 def test_worked_example_to_json(worked_case, worked_mapping):
     out = worked_case.to_json()
     assert list(out) == [
-        *KPI_KEYS, "unadjusted", "cashflow", "by_lever", "by_initiative", "segments"
+        *KPI_KEYS,
+        "unadjusted",
+        "cashflow",
+        "by_lever",
+        "by_initiative",
+        "segments",
     ]
     assert list(out["unadjusted"]) == list(KPI_KEYS)
     assert list(out["cashflow"]) == ["year", "benefits", "costs", "net"]
@@ -640,14 +655,32 @@ def _simple(**over):
         "horizon_years": 4,
         "discount_rate": 0.08,
         "segments": [
-            {"name": "All", "customers": 10_000, "wallet": 1_000, "share_of_wallet": 0.4,
-             "gross_margin": 0.3, "retention": 0.8, "acquisition_cost": 200,
-             "cost_to_serve": 20, "referral_share": 0.1}
+            {
+                "name": "All",
+                "customers": 10_000,
+                "wallet": 1_000,
+                "share_of_wallet": 0.4,
+                "gross_margin": 0.3,
+                "retention": 0.8,
+                "acquisition_cost": 200,
+                "cost_to_serve": 20,
+                "referral_share": 0.1,
+            }
         ],
         "initiatives": [
-            {"name": "Chat", "capex": 300_000, "opex": 50_000,
-             "effects": {"*": {"churn_prevented": 0.3, "share_of_wallet_lift": 0.05,
-                               "referral_lift": 0.05, "cost_to_serve_change": -0.1}}}
+            {
+                "name": "Chat",
+                "capex": 300_000,
+                "opex": 50_000,
+                "effects": {
+                    "*": {
+                        "churn_prevented": 0.3,
+                        "share_of_wallet_lift": 0.05,
+                        "referral_lift": 0.05,
+                        "cost_to_serve_change": -0.1,
+                    }
+                },
+            }
         ],
     }
     out.update(over)
@@ -733,9 +766,7 @@ def test_one_year_horizon():
     assert case.cashflow["benefits"].iloc[1] == pytest.approx(benefit, rel=1e-12)
     assert case.kpis["extra_customers_end"] == pytest.approx(10_000 * 0.2 * (1 - m1), rel=1e-12)
     assert case.kpis["payback_years"] is None  # 300k + 50k never recovered in one year
-    assert case.kpis["npv"] == pytest.approx(
-        (benefit - 50_000) / 1.08 - 300_000, rel=1e-12
-    )
+    assert case.kpis["npv"] == pytest.approx((benefit - 50_000) / 1.08 - 300_000, rel=1e-12)
 
 
 def test_payback_zero_when_year0_net_nonnegative():
@@ -783,7 +814,10 @@ def test_distribution_fields_use_base_values():
     seg["retention"] = {"dist": "uniform", "low": 0.7, "high": 0.9}
     given_["discount_rate"] = {"dist": "normal", "mean": 0.08, "sd": 0.01}
     given_["initiatives"][0]["effects"]["*"]["churn_prevented"] = {
-        "dist": "triangular", "low": 0.1, "mode": 0.3, "high": 0.4
+        "dist": "triangular",
+        "low": 0.1,
+        "mode": 0.3,
+        "high": 0.4,
     }
     a = cxroi.evaluate(given_)
     b = cxroi.evaluate(_simple())
@@ -819,34 +853,75 @@ EVERYTHING = {
     "horizon_years": 6,
     "discount_rate": 0.07,
     "segments": [
-        {"name": "A", "customers": 5_000, "wallet": 2_000, "share_of_wallet": 0.95,
-         "gross_margin": 0.4, "retention": {"alpha": 1.3, "beta": 4.2, "tenure": 3},
-         "acquisition_cost": 500, "cost_to_serve": 60, "referral_share": 0.9,
-         "acquisition": "replace"},
-        {"name": "B", "customers": 40_000, "wallet": 300, "share_of_wallet": 0.2,
-         "gross_margin": 0.6, "retention": {"alpha": 0.7, "beta": 1.9},
-         "acquisition_cost": 80, "cost_to_serve": 10, "referral_share": 0.05,
-         "poor_cx_churn_share": 0.5, "preventable_share": 0.9},
-        {"name": "C", "customers": 1_000, "wallet": 10_000, "share_of_wallet": 0.5,
-         "gross_margin": 0.2, "retention": 0.9, "acquisition_cost": 3_000,
-         "cost_to_serve": 100, "new_customers_per_year": 250},
+        {
+            "name": "A",
+            "customers": 5_000,
+            "wallet": 2_000,
+            "share_of_wallet": 0.95,
+            "gross_margin": 0.4,
+            "retention": {"alpha": 1.3, "beta": 4.2, "tenure": 3},
+            "acquisition_cost": 500,
+            "cost_to_serve": 60,
+            "referral_share": 0.9,
+            "acquisition": "replace",
+        },
+        {
+            "name": "B",
+            "customers": 40_000,
+            "wallet": 300,
+            "share_of_wallet": 0.2,
+            "gross_margin": 0.6,
+            "retention": {"alpha": 0.7, "beta": 1.9},
+            "acquisition_cost": 80,
+            "cost_to_serve": 10,
+            "referral_share": 0.05,
+            "poor_cx_churn_share": 0.5,
+            "preventable_share": 0.9,
+        },
+        {
+            "name": "C",
+            "customers": 1_000,
+            "wallet": 10_000,
+            "share_of_wallet": 0.5,
+            "gross_margin": 0.2,
+            "retention": 0.9,
+            "acquisition_cost": 3_000,
+            "cost_to_serve": 100,
+            "new_customers_per_year": 250,
+        },
     ],
     "initiatives": [
-        {"name": "One", "capex": {"0": 200_000, 2: 100_000, "6": 50_000},
-         "opex": [10_000, 20_000, 5_000], "ramp": [0.25, 0.5],
-         "effects": {
-             "*": {"churn_prevented": 0.4, "share_of_wallet_lift": 0.2, "referral_lift": 0.3,
-                   "cost_to_serve_change": -0.5},
-             "B": {"churn_prevented": 0.1, "referral_lift": -0.2},
-         }},
-        {"name": "Two", "capex": 50_000, "opex": 30_000, "ramp": [1.0, 0.0, 0.6],
-         "effects": {
-             "A": {"share_of_wallet_lift": 0.5, "cost_to_serve_change": -1.0},
-             "B": {"referral_lift": -0.5, "share_of_wallet_lift": -0.3},
-             "C": {"churn_prevented": 1.0},
-         }},
-        {"name": "Three", "opex": [0.0, 40_000],
-         "effects": {"*": {"cost_to_serve_change": 0.5, "churn_prevented": 0.05}}},
+        {
+            "name": "One",
+            "capex": {"0": 200_000, 2: 100_000, "6": 50_000},
+            "opex": [10_000, 20_000, 5_000],
+            "ramp": [0.25, 0.5],
+            "effects": {
+                "*": {
+                    "churn_prevented": 0.4,
+                    "share_of_wallet_lift": 0.2,
+                    "referral_lift": 0.3,
+                    "cost_to_serve_change": -0.5,
+                },
+                "B": {"churn_prevented": 0.1, "referral_lift": -0.2},
+            },
+        },
+        {
+            "name": "Two",
+            "capex": 50_000,
+            "opex": 30_000,
+            "ramp": [1.0, 0.0, 0.6],
+            "effects": {
+                "A": {"share_of_wallet_lift": 0.5, "cost_to_serve_change": -1.0},
+                "B": {"referral_lift": -0.5, "share_of_wallet_lift": -0.3},
+                "C": {"churn_prevented": 1.0},
+            },
+        },
+        {
+            "name": "Three",
+            "opex": [0.0, 40_000],
+            "effects": {"*": {"cost_to_serve_change": 0.5, "churn_prevented": 0.05}},
+        },
     ],
     "risk": {"benefit_adjustment": 0.15, "cost_adjustment": 0.1},
 }

@@ -46,7 +46,8 @@ def published(got, expected, decimals):
     """1e-6 relative, or half a unit of the last digit MODEL.md prints (see test_case.py)."""
     assert got is not None
     assert abs(got - expected) <= max(1e-6 * abs(expected), 0.5 * 10.0**-decimals + 1e-12), (
-        got, expected
+        got,
+        expected,
     )
 
 
@@ -105,10 +106,30 @@ def test_run_text_report(capsys):
     out = capsys.readouterr().out
     assert out.startswith("Retail bank - service redesign")
     for text in (
-        "Net present value", "2,469,087", "10,718,324", "23.0%", "24.4%", "3.11 years",
-        "3.66 years", "15,586 customers", "Initial", "Year 1", "Year 5", "Total",
-        "Present value", "Cumulative net", REDESIGN, "-221,445", "2,690,532", "Mass market",
-        "265", "324", "retention", "wallet", "referral", "service",
+        "Net present value",
+        "2,469,087",
+        "10,718,324",
+        "23.0%",
+        "24.4%",
+        "3.11 years",
+        "3.66 years",
+        "15,586 customers",
+        "Initial",
+        "Year 1",
+        "Year 5",
+        "Total",
+        "Present value",
+        "Cumulative net",
+        REDESIGN,
+        "-221,445",
+        "2,690,532",
+        "Mass market",
+        "265",
+        "324",
+        "retention",
+        "wallet",
+        "referral",
+        "service",
     ):
         assert text in out, text
 
@@ -164,6 +185,7 @@ def _set(*keys, value):
         for k in keys[:-1]:
             node = node[k]
         node[keys[-1]] = value
+
     return change
 
 
@@ -173,6 +195,7 @@ def _drop(*keys):
         for k in keys[:-1]:
             node = node[k]
         del node[keys[-1]]
+
     return change
 
 
@@ -181,61 +204,150 @@ def _dup_segment(m):
 
 
 BAD_FILES = [
-    ("sow-0", _mutated(_set("segments", 0, "share_of_wallet", value=0)),
-     "segments[Mass market].share_of_wallet", "must be in (0, 1]"),
-    ("alpha-neg", _mutated(_set("segments", 1, "retention", "alpha", value=-0.5)),
-     "segments[Affluent].retention.alpha", "must be > 0"),
-    ("badj-1", _mutated(_set("risk", "benefit_adjustment", value=1)),
-     "risk.benefit_adjustment", "must be in [0, 1)"),
+    (
+        "sow-0",
+        _mutated(_set("segments", 0, "share_of_wallet", value=0)),
+        "segments[Mass market].share_of_wallet",
+        "must be in (0, 1]",
+    ),
+    (
+        "alpha-neg",
+        _mutated(_set("segments", 1, "retention", "alpha", value=-0.5)),
+        "segments[Affluent].retention.alpha",
+        "must be > 0",
+    ),
+    (
+        "badj-1",
+        _mutated(_set("risk", "benefit_adjustment", value=1)),
+        "risk.benefit_adjustment",
+        "must be in [0, 1)",
+    ),
     ("discount--1", _mutated(_set("discount_rate", value=-1)), "discount_rate", "must be > -1"),
-    ("wallet-str", _mutated(_set("segments", 0, "wallet", value="lots")),
-     "segments[Mass market].wallet", "must be a number"),
-    ("retention-bool", _mutated(_set("segments", 0, "retention", value=True)),
-     "segments[Mass market].retention", "must be a number"),
-    ("typo-top", _mutated(_set("horizon_year", value=5)), "horizon_year",
-     "did you mean 'horizon_years'"),
-    ("typo-retention", _mutated(_set("segments", 1, "retention", "beat", value=3)),
-     "segments[Affluent].retention.beat", "did you mean 'beta'"),
-    ("typo-effect", _mutated(_set("initiatives", 1, "effects", "Affluent", "churn_prevnted",
-                                  value=0.3)),
-     f"initiatives[{OUTREACH}].effects[Affluent].churn_prevnted", "did you mean 'churn_prevented'"),
-    ("typo-risk", _mutated(_set("risk", "cost_adjusment", value=0.1)), "risk.cost_adjusment",
-     "did you mean 'cost_adjustment'"),
-    ("effects-unknown", _mutated(_set("initiatives", 1, "effects", value={"Afluent": {}})),
-     f"initiatives[{OUTREACH}].effects[Afluent]", "names no segment"),
+    (
+        "wallet-str",
+        _mutated(_set("segments", 0, "wallet", value="lots")),
+        "segments[Mass market].wallet",
+        "must be a number",
+    ),
+    (
+        "retention-bool",
+        _mutated(_set("segments", 0, "retention", value=True)),
+        "segments[Mass market].retention",
+        "must be a number",
+    ),
+    (
+        "typo-top",
+        _mutated(_set("horizon_year", value=5)),
+        "horizon_year",
+        "did you mean 'horizon_years'",
+    ),
+    (
+        "typo-retention",
+        _mutated(_set("segments", 1, "retention", "beat", value=3)),
+        "segments[Affluent].retention.beat",
+        "did you mean 'beta'",
+    ),
+    (
+        "typo-effect",
+        _mutated(_set("initiatives", 1, "effects", "Affluent", "churn_prevnted", value=0.3)),
+        f"initiatives[{OUTREACH}].effects[Affluent].churn_prevnted",
+        "did you mean 'churn_prevented'",
+    ),
+    (
+        "typo-risk",
+        _mutated(_set("risk", "cost_adjusment", value=0.1)),
+        "risk.cost_adjusment",
+        "did you mean 'cost_adjustment'",
+    ),
+    (
+        "effects-unknown",
+        _mutated(_set("initiatives", 1, "effects", value={"Afluent": {}})),
+        f"initiatives[{OUTREACH}].effects[Afluent]",
+        "names no segment",
+    ),
     ("dup-segment", _mutated(_dup_segment), "segments[Affluent].name", "names must be unique"),
-    ("name-bracket", _mutated(_set("initiatives", 0, "name", value="Redesign [v2]")),
-     "initiatives[Redesign [v2]].name", "must not contain"),
+    (
+        "name-bracket",
+        _mutated(_set("initiatives", 0, "name", value="Redesign [v2]")),
+        "initiatives[Redesign [v2]].name",
+        "must not contain",
+    ),
     ("horizon-51", _mutated(_set("horizon_years", value=51)), "horizon_years", "[1, 50]"),
     ("horizon-2.5", _mutated(_set("horizon_years", value=2.5)), "horizon_years", "whole number"),
-    ("capex-beyond", _mutated(_set("initiatives", 1, "capex", value={0: 1, 7: 1})),
-     f"initiatives[{OUTREACH}].capex[7]", "0..horizon_years"),
-    ("opex-neg", _mutated(_set("initiatives", 1, "opex", value=[1, -2])),
-     f"initiatives[{OUTREACH}].opex", "item 1 must be >= 0"),
-    ("ramp-above", _mutated(_set("initiatives", 0, "ramp", value=[0.5, 2])),
-     f"initiatives[{REDESIGN}].ramp", "item 1 must be in [0, 1]"),
+    (
+        "capex-beyond",
+        _mutated(_set("initiatives", 1, "capex", value={0: 1, 7: 1})),
+        f"initiatives[{OUTREACH}].capex[7]",
+        "0..horizon_years",
+    ),
+    (
+        "opex-neg",
+        _mutated(_set("initiatives", 1, "opex", value=[1, -2])),
+        f"initiatives[{OUTREACH}].opex",
+        "item 1 must be >= 0",
+    ),
+    (
+        "ramp-above",
+        _mutated(_set("initiatives", 0, "ramp", value=[0.5, 2])),
+        f"initiatives[{REDESIGN}].ramp",
+        "item 1 must be in [0, 1]",
+    ),
     ("segments-empty", _mutated(_set("segments", value=[])), "segments", "at least one item"),
-    ("wallet-missing", _mutated(_drop("segments", 1, "wallet")), "segments[Affluent].wallet",
-     "is required"),
-    ("dist-low-above-mode", _mutated(_set("segments", 0, "wallet", value={
-        "dist": "pert", "low": 2000, "mode": 1500, "high": 3000})),
-     "segments[Mass market].wallet", "low <= mode <= high"),
-    ("dist-extra", _mutated(_set("segments", 0, "wallet", value={
-        "dist": "normal", "mean": 1500, "sd": 100, "low": 0})),
-     "segments[Mass market].wallet", "unknown key 'low'"),
+    (
+        "wallet-missing",
+        _mutated(_drop("segments", 1, "wallet")),
+        "segments[Affluent].wallet",
+        "is required",
+    ),
+    (
+        "dist-low-above-mode",
+        _mutated(
+            _set(
+                "segments",
+                0,
+                "wallet",
+                value={"dist": "pert", "low": 2000, "mode": 1500, "high": 3000},
+            )
+        ),
+        "segments[Mass market].wallet",
+        "low <= mode <= high",
+    ),
+    (
+        "dist-extra",
+        _mutated(
+            _set(
+                "segments", 0, "wallet", value={"dist": "normal", "mean": 1500, "sd": 100, "low": 0}
+            )
+        ),
+        "segments[Mass market].wallet",
+        "unknown key 'low'",
+    ),
     ("empty-file", "", "<scenario>", "the scenario is empty"),
-    ("malformed", "name: x\nsegments: [\n  {name: a\ninitiatives: []\n", "<scenario>",
-     "YAML syntax error at line 4"),
-    ("duplicate-key", "name: x\nhorizon_years: 3\nhorizon_years: 4\n", "<scenario>",
-     "'horizon_years' appears twice"),
+    (
+        "malformed",
+        "name: x\nsegments: [\n  {name: a\ninitiatives: []\n",
+        "<scenario>",
+        "YAML syntax error at line 4",
+    ),
+    (
+        "duplicate-key",
+        "name: x\nhorizon_years: 3\nhorizon_years: 4\n",
+        "<scenario>",
+        "'horizon_years' appears twice",
+    ),
     ("top-level-list", "- name: x\n", "<scenario>", "must be a mapping of fields"),
-    ("unsafe-tag", '!!python/object/apply:os.system ["echo PWNED"]\n', "<scenario>",
-     "could not determine a constructor"),
+    (
+        "unsafe-tag",
+        '!!python/object/apply:os.system ["echo PWNED"]\n',
+        "<scenario>",
+        "could not determine a constructor",
+    ),
 ]
 
 
-@pytest.mark.parametrize("text,path,rule", [b[1:] for b in BAD_FILES],
-                         ids=[b[0] for b in BAD_FILES])
+@pytest.mark.parametrize(
+    "text,path,rule", [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES]
+)
 def test_bad_input_exit_2(tmp_path, capsys, text, path, rule):
     scenario = tmp_path / "bad.yaml"
     scenario.write_text(text, encoding="utf-8")

@@ -34,7 +34,9 @@ def worked(worked_mapping):
 
 
 DEFAULT_EFFECTS = {
-    "churn_prevented": 0.4, "share_of_wallet_lift": 0.1, "referral_lift": 0.1,
+    "churn_prevented": 0.4,
+    "share_of_wallet_lift": 0.1,
+    "referral_lift": 0.1,
     "cost_to_serve_change": -0.2,
 }
 
@@ -42,16 +44,31 @@ DEFAULT_EFFECTS = {
 def one_segment(retention=0.8, effects=None, horizon=2, **seg):
     """A one-segment, one-initiative scenario mapping for hand calculations."""
     segment = {
-        "name": "S", "customers": 1_000, "wallet": 100, "share_of_wallet": 0.5,
-        "gross_margin": 0.4, "retention": retention, "acquisition_cost": 50, "cost_to_serve": 5,
-        "poor_cx_churn_share": 0.5, "preventable_share": 0.5, "referral_share": 0.2,
+        "name": "S",
+        "customers": 1_000,
+        "wallet": 100,
+        "share_of_wallet": 0.5,
+        "gross_margin": 0.4,
+        "retention": retention,
+        "acquisition_cost": 50,
+        "cost_to_serve": 5,
+        "poor_cx_churn_share": 0.5,
+        "preventable_share": 0.5,
+        "referral_share": 0.2,
     }
     segment.update(seg)
     return {
-        "name": "Hand", "horizon_years": horizon, "discount_rate": 0.1, "segments": [segment],
-        "initiatives": [{"name": "I", "ramp": [0.5, 1.0], "effects": {"*": DEFAULT_EFFECTS
-                                                                      if effects is None
-                                                                      else effects}}],
+        "name": "Hand",
+        "horizon_years": horizon,
+        "discount_rate": 0.1,
+        "segments": [segment],
+        "initiatives": [
+            {
+                "name": "I",
+                "ramp": [0.5, 1.0],
+                "effects": {"*": DEFAULT_EFFECTS if effects is None else effects},
+            }
+        ],
     }
 
 
@@ -85,8 +102,7 @@ def test_compile_worked_example(worked):
     # costs (I, H+1): capex by year + opex held
     np.testing.assert_array_equal(
         p.costs,
-        [[4e6, 1.2e6, 1.2e6, 1.2e6, 1.2e6, 1.2e6],
-         [5e5, 2.5e5 + 3e5, 3e5, 2e5, 2e5, 2e5]],
+        [[4e6, 1.2e6, 1.2e6, 1.2e6, 1.2e6, 1.2e6], [5e5, 2.5e5 + 3e5, 3e5, 2e5, 2e5, 2e5]],
     )
 
 
@@ -125,15 +141,15 @@ def _set(mapping, path, value):
     elif path.startswith("risk."):
         m.setdefault("risk", {})[path.split(".", 1)[1]] = value
     elif path.startswith("segments["):
-        name, rest = path[len("segments["):].split("].", 1)
+        name, rest = path[len("segments[") :].split("].", 1)
         if rest.startswith("retention."):
             segs[name]["retention"][rest.split(".", 1)[1]] = value
         else:
             segs[name][rest] = value
     else:
-        name, rest = path[len("initiatives["):].split("].", 1)
+        name, rest = path[len("initiatives[") :].split("].", 1)
         if rest.startswith("effects["):
-            target, key = rest[len("effects["):].split("].", 1)
+            target, key = rest[len("effects[") :].split("].", 1)
             inis[name].setdefault("effects", {}).setdefault(target, {})[key] = value
         else:
             inis[name][rest] = value
@@ -175,10 +191,10 @@ def _compare_rows(mapping, p, rows_of):
                     assert np.isnan(got), (i, which, key, got)
                 else:
                     assert got == pytest.approx(want, rel=1e-9, abs=1e-6), (i, which, key)
-        np.testing.assert_allclose(out["adjusted"]["benefits"][i], case.cashflow["benefits"],
-                                   rtol=1e-9, atol=1e-6)
-        np.testing.assert_allclose(out["adjusted"]["costs"][i], case.cashflow["costs"],
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            out["adjusted"]["benefits"][i], case.cashflow["benefits"], rtol=1e-9, atol=1e-6
+        )
+        np.testing.assert_allclose(out["adjusted"]["costs"][i], case.cashflow["costs"], rtol=1e-12)
 
 
 @pytest.mark.parametrize("path", list(OVERRIDES))
@@ -288,7 +304,8 @@ def test_default_intake_follows_retention_override(worked, worked_mapping):
     np.testing.assert_allclose(proj.customers[:, 0, :], 200_000, rtol=1e-12)
     # and equals evaluating each scenario with that retention
     _compare_rows(
-        worked_mapping, p,
+        worked_mapping,
+        p,
         [_set(worked_mapping, "segments[Mass market].retention", x) for x in r],
     )
 
@@ -299,11 +316,14 @@ def test_default_intake_follows_customers_and_sbg_overrides(worked_mapping):
     sc = cxroi.load_scenario(m)
     alpha, tenure = np.array([0.668, 2.0, 0.668]), np.array([4.0, 4.0, 0.0])
     n0 = np.array([20_000, 20_000, 5_000])
-    p = engine.compile_scenario(sc, {
-        "segments[Affluent].retention.alpha": alpha,
-        "segments[Affluent].retention.tenure": tenure,
-        "segments[Affluent].customers": n0,
-    })
+    p = engine.compile_scenario(
+        sc,
+        {
+            "segments[Affluent].retention.alpha": alpha,
+            "segments[Affluent].retention.tenure": tenure,
+            "segments[Affluent].customers": n0,
+        },
+    )
     proj = engine.project(p, ALL_OFF, np.zeros(2))
     r_base = (3.806 + tenure) / (alpha + 3.806 + tenure)
     np.testing.assert_allclose(proj.new_customers[:, 1, 0], n0 * (1 - r_base), rtol=1e-12)
@@ -327,9 +347,20 @@ def test_given_intake_is_not_recomputed(worked_mapping):
 # --------------------------------------------------------------------------------------------
 def test_levers_by_hand():
     m = one_segment(horizon=3)
-    m["initiatives"].append({"name": "J", "ramp": [1.0, 0.0], "effects": {"S": {
-        "churn_prevented": 0.5, "share_of_wallet_lift": 1.0, "referral_lift": -0.5,
-        "cost_to_serve_change": -1.0}}})
+    m["initiatives"].append(
+        {
+            "name": "J",
+            "ramp": [1.0, 0.0],
+            "effects": {
+                "S": {
+                    "churn_prevented": 0.5,
+                    "share_of_wallet_lift": 1.0,
+                    "referral_lift": -0.5,
+                    "cost_to_serve_change": -1.0,
+                }
+            },
+        }
+    )
     p = compiled(m)
     lm, sow, ref, cts = engine.levers_in_force(p, ALL_ON, np.ones(2))
     g1, g2 = np.array([0.5, 1.0, 1.0]), np.array([1.0, 0.0, 0.0])
@@ -388,8 +419,9 @@ def test_project_constant_by_hand():
 
 
 def test_project_sbg_tenure_replace_by_hand():
-    m = one_segment(retention={"alpha": 1.0, "beta": 3.0, "tenure": 2}, acquisition="replace",
-                    effects={})
+    m = one_segment(
+        retention={"alpha": 1.0, "beta": 3.0, "tenure": 2}, acquisition="replace", effects={}
+    )
     p = compiled(m)
     base = engine.project(p, ALL_OFF, np.zeros(1))
     # r(2) = 5/6, r(3) = 6/7 for today's base; r(0) = 3/4 for the year-1 cohort
@@ -397,8 +429,9 @@ def test_project_sbg_tenure_replace_by_hand():
     churn2 = (1_000 - churn1) / 7 + churn1 / 4
     np.testing.assert_allclose(base.new_customers[0], [churn1, churn2], rtol=1e-12)
     np.testing.assert_allclose(base.customers[0], [1_000, 1_000, 1_000], rtol=1e-12)
-    np.testing.assert_allclose(base.acquisition[0], np.array([churn1, churn2]) * 50 * 0.8,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        base.acquisition[0], np.array([churn1, churn2]) * 50 * 0.8, rtol=1e-12
+    )
     # fixed acquisition: the default intake is N0 (1 - r(tenure)) = 1000/6 every year
     m["segments"][0]["acquisition"] = "fixed"
     base = engine.project(compiled(m), ALL_OFF, np.zeros(1))
@@ -488,8 +521,14 @@ def test_clv_sbg_equals_margin_times_del(alpha, beta, d):
     [(0.668, 3.806, 0.3), (2.0, 0.5, 0.9), (10.0, 30.0, 1.0), (0.2, 0.2, 0.5)],
 )
 def test_clv_sbg_with_churn_multiplier_by_summation(alpha, beta, effect):
-    m = one_segment(retention={"alpha": alpha, "beta": beta}, effects={
-        "churn_prevented": effect, "share_of_wallet_lift": 0.2, "cost_to_serve_change": -0.5})
+    m = one_segment(
+        retention={"alpha": alpha, "beta": beta},
+        effects={
+            "churn_prevented": effect,
+            "share_of_wallet_lift": 0.2,
+            "cost_to_serve_change": -0.5,
+        },
+    )
     m["segments"][0].update(poor_cx_churn_share=0.8, preventable_share=0.9)
     p = compiled(m)
     mult = 1 - 0.8 * 0.9 * effect
@@ -539,6 +578,7 @@ def test_clv_batch_over_discount_rates(worked):
     assert clv.shape == (3, 2)
     np.testing.assert_allclose(clv[:, 0], 67.5 * (1 + d) / (1 + d - 0.82), rtol=1e-12)
     np.testing.assert_allclose(
-        clv[:, 1], (9_000 * 0.2 * 0.35 - 120) * discounted_expected_lifetime(0.668, 3.806, d),
+        clv[:, 1],
+        (9_000 * 0.2 * 0.35 - 120) * discounted_expected_lifetime(0.668, 3.806, d),
         rtol=1e-10,
     )

@@ -17,8 +17,9 @@ from cxroi.scenario import FIELD_RULES, Distribution, Provenance, ScenarioIssue
 
 WORKED = Path(__file__).parent / "data" / "worked_example.yaml"
 MASS, AFF = "segments[Mass market]", "segments[Affluent]"
-REDESIGN, OUTREACH = "initiatives[Omnichannel service redesign]", (
-    "initiatives[Proactive outreach for affluent]"
+REDESIGN, OUTREACH = (
+    "initiatives[Omnichannel service redesign]",
+    ("initiatives[Proactive outreach for affluent]"),
 )
 
 
@@ -33,36 +34,42 @@ def base():
 def top(key, value):
     def f(m):
         m[key] = value
+
     return f
 
 
 def seg(i, key, value):
     def f(m):
         m["segments"][i][key] = value
+
     return f
 
 
 def sbg(key, value):
     def f(m):
         m["segments"][1]["retention"][key] = value
+
     return f
 
 
 def ini(i, key, value):
     def f(m):
         m["initiatives"][i][key] = value
+
     return f
 
 
 def eff(key, value, i=0, target="*"):
     def f(m):
         m["initiatives"][i]["effects"][target][key] = value
+
     return f
 
 
 def risk(key, value):
     def f(m):
         m["risk"][key] = value
+
     return f
 
 
@@ -72,6 +79,7 @@ def drop(*keys):
         for k in keys[:-1]:
             node = node[k]
         del node[keys[-1]]
+
     return f
 
 
@@ -112,16 +120,36 @@ BAD = [
     ("acquisition", seg(0, "acquisition", "grow"), f"{MASS}.acquisition", "'fixed' or 'replace'"),
     ("cp-above", eff("churn_prevented", 1.1), f"{REDESIGN}.effects[*].churn_prevented", RANGE),
     ("cp-neg", eff("churn_prevented", -0.1), f"{REDESIGN}.effects[*].churn_prevented", RANGE),
-    ("sowl-below", eff("share_of_wallet_lift", -1.1),
-     f"{REDESIGN}.effects[*].share_of_wallet_lift", "must be >= -1"),
-    ("rl-above", eff("referral_lift", 1.1), f"{REDESIGN}.effects[*].referral_lift",
-     "must be in [-1, 1]"),
-    ("rl-below", eff("referral_lift", -1.1), f"{REDESIGN}.effects[*].referral_lift",
-     "must be in [-1, 1]"),
-    ("ctsc-below", eff("cost_to_serve_change", -1.5),
-     f"{REDESIGN}.effects[*].cost_to_serve_change", "must be >= -1"),
-    ("seg-effect-above", eff("churn_prevented", 3, i=1, target="Affluent"),
-     f"{OUTREACH}.effects[Affluent].churn_prevented", RANGE),
+    (
+        "sowl-below",
+        eff("share_of_wallet_lift", -1.1),
+        f"{REDESIGN}.effects[*].share_of_wallet_lift",
+        "must be >= -1",
+    ),
+    (
+        "rl-above",
+        eff("referral_lift", 1.1),
+        f"{REDESIGN}.effects[*].referral_lift",
+        "must be in [-1, 1]",
+    ),
+    (
+        "rl-below",
+        eff("referral_lift", -1.1),
+        f"{REDESIGN}.effects[*].referral_lift",
+        "must be in [-1, 1]",
+    ),
+    (
+        "ctsc-below",
+        eff("cost_to_serve_change", -1.5),
+        f"{REDESIGN}.effects[*].cost_to_serve_change",
+        "must be >= -1",
+    ),
+    (
+        "seg-effect-above",
+        eff("churn_prevented", 3, i=1, target="Affluent"),
+        f"{OUTREACH}.effects[Affluent].churn_prevented",
+        RANGE,
+    ),
     ("badj-1", risk("benefit_adjustment", 1), "risk.benefit_adjustment", "must be in [0, 1)"),
     ("badj-neg", risk("benefit_adjustment", -0.1), "risk.benefit_adjustment", "[0, 1)"),
     ("cadj-neg", risk("cost_adjustment", -0.05), "risk.cost_adjustment", NONNEG),
@@ -149,11 +177,19 @@ BAD = [
     ("currency-empty", top("currency", ""), "currency", "must be a non-empty string"),
     ("seg-name-int", seg(0, "name", 5), "segments[0].name", "must be a string"),
     ("segments-mapping", top("segments", {"a": 1}), "segments", "must be a list"),
-    ("segment-str", lambda m: m["segments"].__setitem__(0, "Mass"), "segments[0]",
-     "must be a mapping"),
+    (
+        "segment-str",
+        lambda m: m["segments"].__setitem__(0, "Mass"),
+        "segments[0]",
+        "must be a mapping",
+    ),
     ("effects-list", ini(0, "effects", [1]), f"{REDESIGN}.effects", "must be a mapping"),
-    ("effect-number", ini(0, "effects", {"*": 0.25}), f"{REDESIGN}.effects[*]",
-     "must be a mapping"),
+    (
+        "effect-number",
+        ini(0, "effects", {"*": 0.25}),
+        f"{REDESIGN}.effects[*]",
+        "must be a mapping",
+    ),
     ("risk-number", top("risk", 0.1), "risk", "must be a mapping"),
     # typos, at every level, with a suggestion
     ("typo-top", top("horizon_year", 5), "horizon_year", "did you mean 'horizon_years'"),
@@ -161,18 +197,38 @@ BAD = [
     ("typo-segment", seg(0, "wallett", 1), f"{MASS}.wallett", "did you mean 'wallet'"),
     ("typo-retention", sbg("alpah", 1), f"{AFF}.retention.alpah", "did you mean 'alpha'"),
     ("typo-initiative", ini(0, "capx", 1), f"{REDESIGN}.capx", "did you mean 'capex'"),
-    ("typo-effect", eff("churn_prevent", 0.1), f"{REDESIGN}.effects[*].churn_prevent",
-     "did you mean 'churn_prevented'"),
-    ("typo-risk", risk("benefit_adjustmnt", 0.1), "risk.benefit_adjustmnt",
-     "did you mean 'benefit_adjustment'"),
+    (
+        "typo-effect",
+        eff("churn_prevent", 0.1),
+        f"{REDESIGN}.effects[*].churn_prevent",
+        "did you mean 'churn_prevented'",
+    ),
+    (
+        "typo-risk",
+        risk("benefit_adjustmnt", 0.1),
+        "risk.benefit_adjustmnt",
+        "did you mean 'benefit_adjustment'",
+    ),
     ("unknown-key", top("colour", "red"), "colour", "unknown key"),
     # cross-field rules
-    ("effects-unknown-segment", ini(1, "effects", {"Afluent": {"churn_prevented": 0.3}}),
-     f"{OUTREACH}.effects[Afluent]", "names no segment"),
-    ("dup-segment", lambda m: m["segments"].append(copy.deepcopy(m["segments"][0])),
-     f"{MASS}.name", "names must be unique"),
-    ("dup-initiative", lambda m: m["initiatives"].append(copy.deepcopy(m["initiatives"][1])),
-     f"{OUTREACH}.name", "names must be unique"),
+    (
+        "effects-unknown-segment",
+        ini(1, "effects", {"Afluent": {"churn_prevented": 0.3}}),
+        f"{OUTREACH}.effects[Afluent]",
+        "names no segment",
+    ),
+    (
+        "dup-segment",
+        lambda m: m["segments"].append(copy.deepcopy(m["segments"][0])),
+        f"{MASS}.name",
+        "names must be unique",
+    ),
+    (
+        "dup-initiative",
+        lambda m: m["initiatives"].append(copy.deepcopy(m["initiatives"][1])),
+        f"{OUTREACH}.name",
+        "names must be unique",
+    ),
     ("name-dot", seg(0, "name", "Mass.market"), "segments[Mass.market].name", "must not contain"),
     ("name-open", seg(0, "name", "Mass[market"), "segments[Mass[market].name", "must not contain"),
     ("name-close", seg(1, "name", "Aff]"), "segments[Aff]].name", "must not contain"),
@@ -185,22 +241,42 @@ BAD = [
     ("horizon-2.5", top("horizon_years", 2.5), "horizon_years", "whole number of years"),
     ("horizon-str", top("horizon_years", "5"), "horizon_years", "whole number of years"),
     ("horizon-bool", top("horizon_years", True), "horizon_years", "whole number of years"),
-    ("horizon-dist", top("horizon_years", {"dist": "uniform", "low": 3, "high": 5}),
-     "horizon_years", "whole number of years"),
+    (
+        "horizon-dist",
+        top("horizon_years", {"dist": "uniform", "low": 3, "high": 5}),
+        "horizon_years",
+        "whole number of years",
+    ),
     # capex, opex, ramp
-    ("capex-year-beyond", ini(1, "capex", {0: 1, 6: 2}), f"{OUTREACH}.capex[6]",
-     "year must be in 0..horizon_years (5)"),
-    ("capex-year-beyond-str", ini(1, "capex", {"9": 2}), f"{OUTREACH}.capex[9]",
-     "0..horizon_years"),
+    (
+        "capex-year-beyond",
+        ini(1, "capex", {0: 1, 6: 2}),
+        f"{OUTREACH}.capex[6]",
+        "year must be in 0..horizon_years (5)",
+    ),
+    (
+        "capex-year-beyond-str",
+        ini(1, "capex", {"9": 2}),
+        f"{OUTREACH}.capex[9]",
+        "0..horizon_years",
+    ),
     ("capex-year-neg", ini(1, "capex", {-1: 1}), f"{OUTREACH}.capex", "year key -1"),
     ("capex-year-word", ini(1, "capex", {"one": 1}), f"{OUTREACH}.capex", "year key 'one'"),
     ("capex-year-float", ini(1, "capex", {1.5: 1}), f"{OUTREACH}.capex", "year key 1.5"),
     ("capex-year-twice", ini(1, "capex", {1: 1, "1": 2}), f"{OUTREACH}.capex", "given twice"),
     ("capex-neg", ini(0, "capex", -1), f"{REDESIGN}.capex", NONNEG),
-    ("capex-year-neg-amount", ini(1, "capex", {0: -5}), f"{OUTREACH}.capex",
-     "amount for year 0 must be >= 0"),
-    ("capex-year-dist", ini(1, "capex", {0: {"dist": "uniform", "low": 1, "high": 2}}),
-     f"{OUTREACH}.capex", "amount for year 0 must be a number"),
+    (
+        "capex-year-neg-amount",
+        ini(1, "capex", {0: -5}),
+        f"{OUTREACH}.capex",
+        "amount for year 0 must be >= 0",
+    ),
+    (
+        "capex-year-dist",
+        ini(1, "capex", {0: {"dist": "uniform", "low": 1, "high": 2}}),
+        f"{OUTREACH}.capex",
+        "amount for year 0 must be a number",
+    ),
     ("opex-neg", ini(0, "opex", -1), f"{REDESIGN}.opex", NONNEG),
     ("opex-list-neg", ini(1, "opex", [1, -1]), f"{OUTREACH}.opex", "item 1 must be >= 0"),
     ("opex-list-empty", ini(1, "opex", []), f"{OUTREACH}.opex", "non-empty list"),
@@ -209,8 +285,12 @@ BAD = [
     ("ramp-neg", ini(0, "ramp", [-0.1]), f"{REDESIGN}.ramp", "item 0 must be in [0, 1]"),
     ("ramp-empty", ini(0, "ramp", []), f"{REDESIGN}.ramp", "non-empty list"),
     ("ramp-str", ini(0, "ramp", "fast"), f"{REDESIGN}.ramp", "non-empty list"),
-    ("ramp-dist", ini(0, "ramp", [{"dist": "uniform", "low": 0, "high": 1}]), f"{REDESIGN}.ramp",
-     "item 0 must be a number"),
+    (
+        "ramp-dist",
+        ini(0, "ramp", [{"dist": "uniform", "low": 0, "high": 1}]),
+        f"{REDESIGN}.ramp",
+        "item 0 must be a number",
+    ),
     # empty lists and missing fields
     ("segments-empty", top("segments", []), "segments", "at least one item"),
     ("initiatives-empty", top("initiatives", []), "initiatives", "at least one item"),
@@ -219,53 +299,124 @@ BAD = [
     ("name-missing", drop("name"), "name", "is required"),
     ("customers-missing", drop("segments", 0, "customers"), f"{MASS}.customers", "is required"),
     ("wallet-missing", drop("segments", 1, "wallet"), f"{AFF}.wallet", "is required"),
-    ("sow-missing", drop("segments", 0, "share_of_wallet"), f"{MASS}.share_of_wallet",
-     "is required"),
+    (
+        "sow-missing",
+        drop("segments", 0, "share_of_wallet"),
+        f"{MASS}.share_of_wallet",
+        "is required",
+    ),
     ("gm-missing", drop("segments", 0, "gross_margin"), f"{MASS}.gross_margin", "is required"),
     ("retention-missing", drop("segments", 0, "retention"), f"{MASS}.retention", "is required"),
-    ("cac-missing", drop("segments", 0, "acquisition_cost"), f"{MASS}.acquisition_cost",
-     "is required"),
-    ("beta-missing", drop("segments", 1, "retention", "beta"), f"{AFF}.retention.beta",
-     "is required"),
+    (
+        "cac-missing",
+        drop("segments", 0, "acquisition_cost"),
+        f"{MASS}.acquisition_cost",
+        "is required",
+    ),
+    (
+        "beta-missing",
+        drop("segments", 1, "retention", "beta"),
+        f"{AFF}.retention.beta",
+        "is required",
+    ),
     ("segment-name-missing", drop("segments", 0, "name"), "segments[0].name", "is required"),
-    ("initiative-name-missing", drop("initiatives", 0, "name"), "initiatives[0].name",
-     "is required"),
+    (
+        "initiative-name-missing",
+        drop("initiatives", 0, "name"),
+        "initiatives[0].name",
+        "is required",
+    ),
     # distributions
-    ("dist-low-above-mode", seg(0, "wallet", {"dist": "pert", "low": 2000, "mode": 1500,
-                                              "high": 3000}),
-     f"{MASS}.wallet", "low <= mode <= high"),
-    ("dist-mode-above-high", seg(0, "wallet", {"dist": "triangular", "low": 1000, "mode": 3500,
-                                               "high": 3000}),
-     f"{MASS}.wallet", "low <= mode <= high"),
-    ("dist-uniform-reversed", seg(0, "wallet", {"dist": "uniform", "low": 2, "high": 1}),
-     f"{MASS}.wallet", "low <= high"),
-    ("dist-unknown", seg(0, "wallet", {"dist": "lognormal", "low": 1, "high": 3}),
-     f"{MASS}.wallet", "must be one of triangular, pert, uniform, normal"),
-    ("dist-sd-0", seg(0, "wallet", {"dist": "normal", "mean": 1500, "sd": 0}),
-     f"{MASS}.wallet", "sd > 0"),
-    ("dist-sd-neg", seg(0, "wallet", {"dist": "normal", "mean": 1500, "sd": -1}),
-     f"{MASS}.wallet", "sd > 0"),
-    ("dist-outside-high", seg(0, "share_of_wallet", {"dist": "uniform", "low": 0.1,
-                                                     "high": 1.2}),
-     f"{MASS}.share_of_wallet", "distribution high must be in (0, 1]"),
-    ("dist-outside-open-low", seg(0, "share_of_wallet", {"dist": "pert", "low": 0, "mode": 0.3,
-                                                         "high": 0.5}),
-     f"{MASS}.share_of_wallet", "distribution low must be in (0, 1]"),
-    ("dist-normal-mean-outside", eff("churn_prevented", {"dist": "normal", "mean": 1.5,
-                                                         "sd": 0.1}),
-     f"{REDESIGN}.effects[*].churn_prevented", "distribution mean must be in [0, 1]"),
-    ("dist-alpha-outside", sbg("alpha", {"dist": "uniform", "low": 0, "high": 1}),
-     f"{AFF}.retention.alpha", "distribution low must be > 0"),
-    ("dist-missing-key", seg(0, "wallet", {"dist": "triangular", "low": 1, "high": 3}),
-     f"{MASS}.wallet", "'mode' missing"),
-    ("dist-missing-sd", seg(0, "wallet", {"dist": "normal", "mean": 3}), f"{MASS}.wallet",
-     "'sd' missing"),
-    ("dist-extra-key", seg(0, "wallet", {"dist": "uniform", "low": 1, "high": 3, "mode": 2}),
-     f"{MASS}.wallet", "unknown key 'mode' in a uniform distribution"),
-    ("dist-typo-key", seg(0, "wallet", {"dist": "pert", "low": 1, "mode": 2, "hihg": 3}),
-     f"{MASS}.wallet", "did you mean 'high'"),
-    ("dist-str-value", seg(0, "wallet", {"dist": "uniform", "low": "1", "high": 3}),
-     f"{MASS}.wallet", "'low' must be a number"),
+    (
+        "dist-low-above-mode",
+        seg(0, "wallet", {"dist": "pert", "low": 2000, "mode": 1500, "high": 3000}),
+        f"{MASS}.wallet",
+        "low <= mode <= high",
+    ),
+    (
+        "dist-mode-above-high",
+        seg(0, "wallet", {"dist": "triangular", "low": 1000, "mode": 3500, "high": 3000}),
+        f"{MASS}.wallet",
+        "low <= mode <= high",
+    ),
+    (
+        "dist-uniform-reversed",
+        seg(0, "wallet", {"dist": "uniform", "low": 2, "high": 1}),
+        f"{MASS}.wallet",
+        "low <= high",
+    ),
+    (
+        "dist-unknown",
+        seg(0, "wallet", {"dist": "lognormal", "low": 1, "high": 3}),
+        f"{MASS}.wallet",
+        "must be one of triangular, pert, uniform, normal",
+    ),
+    (
+        "dist-sd-0",
+        seg(0, "wallet", {"dist": "normal", "mean": 1500, "sd": 0}),
+        f"{MASS}.wallet",
+        "sd > 0",
+    ),
+    (
+        "dist-sd-neg",
+        seg(0, "wallet", {"dist": "normal", "mean": 1500, "sd": -1}),
+        f"{MASS}.wallet",
+        "sd > 0",
+    ),
+    (
+        "dist-outside-high",
+        seg(0, "share_of_wallet", {"dist": "uniform", "low": 0.1, "high": 1.2}),
+        f"{MASS}.share_of_wallet",
+        "distribution high must be in (0, 1]",
+    ),
+    (
+        "dist-outside-open-low",
+        seg(0, "share_of_wallet", {"dist": "pert", "low": 0, "mode": 0.3, "high": 0.5}),
+        f"{MASS}.share_of_wallet",
+        "distribution low must be in (0, 1]",
+    ),
+    (
+        "dist-normal-mean-outside",
+        eff("churn_prevented", {"dist": "normal", "mean": 1.5, "sd": 0.1}),
+        f"{REDESIGN}.effects[*].churn_prevented",
+        "distribution mean must be in [0, 1]",
+    ),
+    (
+        "dist-alpha-outside",
+        sbg("alpha", {"dist": "uniform", "low": 0, "high": 1}),
+        f"{AFF}.retention.alpha",
+        "distribution low must be > 0",
+    ),
+    (
+        "dist-missing-key",
+        seg(0, "wallet", {"dist": "triangular", "low": 1, "high": 3}),
+        f"{MASS}.wallet",
+        "'mode' missing",
+    ),
+    (
+        "dist-missing-sd",
+        seg(0, "wallet", {"dist": "normal", "mean": 3}),
+        f"{MASS}.wallet",
+        "'sd' missing",
+    ),
+    (
+        "dist-extra-key",
+        seg(0, "wallet", {"dist": "uniform", "low": 1, "high": 3, "mode": 2}),
+        f"{MASS}.wallet",
+        "unknown key 'mode' in a uniform distribution",
+    ),
+    (
+        "dist-typo-key",
+        seg(0, "wallet", {"dist": "pert", "low": 1, "mode": 2, "hihg": 3}),
+        f"{MASS}.wallet",
+        "did you mean 'high'",
+    ),
+    (
+        "dist-str-value",
+        seg(0, "wallet", {"dist": "uniform", "low": "1", "high": 3}),
+        f"{MASS}.wallet",
+        "'low' must be a number",
+    ),
 ]
 
 
@@ -293,7 +444,9 @@ def test_message_shows_the_value(base):
     )
     issue = info.value.errors[0]
     assert (issue.path, issue.rule, issue.value) == (
-        "segments[Affluent].share_of_wallet", "must be in (0, 1]", 1.25
+        "segments[Affluent].share_of_wallet",
+        "must be in (0, 1]",
+        1.25,
     )
 
 
@@ -305,7 +458,10 @@ def test_every_problem_is_listed(base):
     with pytest.raises(cxroi.ScenarioError) as info:
         cxroi.load_scenario(m)
     assert set(info.value.paths) == {
-        f"{MASS}.wallet", f"{AFF}.gross_margin", "horizon_years", "risk.cost_adjustment"
+        f"{MASS}.wallet",
+        f"{AFF}.gross_margin",
+        "horizon_years",
+        "risk.cost_adjustment",
     }
     assert "4 problems" in str(info.value)
 
@@ -357,8 +513,10 @@ GOOD = [
     ("name-spaces", seg(0, "name", "Mass market (UK) - retail")),
     ("no-risk", drop("risk")),
     ("no-currency", drop("currency")),
-    ("dist-sow-1", seg(0, "share_of_wallet", {"dist": "pert", "low": 0.2, "mode": 0.3,
-                                              "high": 1.0})),
+    (
+        "dist-sow-1",
+        seg(0, "share_of_wallet", {"dist": "pert", "low": 0.2, "mode": 0.3, "high": 1.0}),
+    ),
     ("dist-discount", top("discount_rate", {"dist": "normal", "mean": 0.1, "sd": 0.02})),
     ("dist-retention", seg(0, "retention", {"dist": "uniform", "low": 0.7, "high": 0.9})),
     ("dist-point", seg(0, "wallet", {"dist": "triangular", "low": 5, "mode": 5, "high": 5})),
@@ -398,8 +556,9 @@ def test_defaults(base):
     assert sc.segments[1].retention.tenure == 4
     m["segments"][1]["retention"] = {"alpha": 1, "beta": 2}
     assert cxroi.load_scenario(m).segments[1].retention.tenure == 0.0
-    ini_only = cxroi.load_scenario(apply(m, lambda x: x.__setitem__(
-        "initiatives", [{"name": "Bare"}])))
+    ini_only = cxroi.load_scenario(
+        apply(m, lambda x: x.__setitem__("initiatives", [{"name": "Bare"}]))
+    )
     bare = ini_only.initiatives[0]
     assert (bare.capex, bare.opex, bare.ramp, bare.effects) == (0.0, 0.0, [1.0], {})
 
@@ -419,7 +578,8 @@ def test_load_file(tmp_path):
     assert sc.source == str(WORKED)
     assert sc.segment_names == ["Mass market", "Affluent"]
     assert sc.initiative_names == [
-        "Omnichannel service redesign", "Proactive outreach for affluent"
+        "Omnichannel service redesign",
+        "Proactive outreach for affluent",
     ]
     assert cxroi.load_scenario(sc) is sc
 
@@ -457,8 +617,9 @@ def test_duplicate_yaml_key(tmp_path):
     assert "'discount_rate' appears twice" in message
     assert "at line 5" in message  # the second one
     assert "first at line 3" in message
-    nested = write(tmp_path, "name: x\nrisk: {cost_adjustment: 0.1, cost_adjustment: 0.2}\n",
-                   "nested.yaml")
+    nested = write(
+        tmp_path, "name: x\nrisk: {cost_adjustment: 0.1, cost_adjustment: 0.2}\n", "nested.yaml"
+    )
     with pytest.raises(cxroi.ScenarioError, match="'cost_adjustment' appears twice"):
         cxroi.load_scenario(nested)
 
@@ -581,11 +742,17 @@ def test_distributions_and_base_values(base):
     m["segments"][1]["retention"]["alpha"] = {"dist": "uniform", "low": 0.5, "high": 0.836}
     m["discount_rate"] = {"dist": "normal", "mean": 0.1, "sd": 0.02}
     m["initiatives"][0]["effects"]["*"]["churn_prevented"] = {
-        "dist": "triangular", "low": 0.1, "mode": 0.25, "high": 0.4}
+        "dist": "triangular",
+        "low": 0.1,
+        "mode": 0.25,
+        "high": 0.4,
+    }
     sc = cxroi.load_scenario(m)
     dists = sc.distributions()
     assert set(dists) == {
-        f"{MASS}.wallet", f"{AFF}.retention.alpha", "discount_rate",
+        f"{MASS}.wallet",
+        f"{AFF}.retention.alpha",
+        "discount_rate",
         f"{REDESIGN}.effects[*].churn_prevented",
     }
     assert all(isinstance(d, Distribution) for d in dists.values())
@@ -593,7 +760,11 @@ def test_distributions_and_base_values(base):
     assert dists[f"{AFF}.retention.alpha"].base == pytest.approx(0.668)
     assert dists["discount_rate"].base == 0.1
     assert dists[f"{MASS}.wallet"].to_mapping() == {
-        "dist": "pert", "low": 1000, "mode": 1500, "high": 2500}
+        "dist": "pert",
+        "low": 1000,
+        "mode": 1500,
+        "high": 2500,
+    }
     a, b = cxroi.evaluate(sc), cxroi.evaluate(base)
     for key in KPI_KEYS:
         assert a.kpis[key] == pytest.approx(b.kpis[key], rel=1e-12), key
@@ -615,7 +786,12 @@ def test_to_mapping_round_trip(base, tmp_path):
     sc = cxroi.load_scenario(WORKED)
     mapping = sc.to_mapping()
     assert list(mapping)[:6] == [
-        "name", "currency", "horizon_years", "discount_rate", "segments", "initiatives"
+        "name",
+        "currency",
+        "horizon_years",
+        "discount_rate",
+        "segments",
+        "initiatives",
     ]
     # defaults stay defaults: the Affluent benchmark shares are not written out
     assert "poor_cx_churn_share" not in mapping["segments"][1]

@@ -329,3 +329,22 @@ def test_cli_simulate_text(capsys):
     out = capsys.readouterr().out
     assert "P(NPV > 0)" in out and "NPV (USD)" in out
     assert math.isfinite(float(out.split("P(NPV > 0)")[1].split("%")[0]))
+
+
+def test_same_seed_same_result_across_processes():
+    """Draw order follows the schema, not Python's (randomised) set order."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, cxroi; "
+        f"print(json.dumps(cxroi.simulate({str(UNCERTAIN)!r}, draws=500, seed=9).summary))"
+    )
+    outs = set()
+    for hash_seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert run.returncode == 0, run.stderr
+        outs.add(run.stdout)
+    assert len(outs) == 1

@@ -60,5 +60,5 @@ def test_charts_render_offline_to_svg(result):
     for chart in charts:
         svg = vlc.vegalite_to_svg(chart.to_dict())
         assert svg.startswith("<svg")
-        assert "href=\"http" not in svg  # nothing fetched from outside
+        assert 'href="http' not in svg  # nothing fetched from outside
         assert "<path" in svg or "<rect" in svg

@@ -49,6 +49,7 @@ from cxroi.app.fields import (
     format_value,
     parse_value,
 )
+from cxroi.app.uncertainty_view import UncertaintyView
 from cxroi.scenario import base_value, parse_yaml, read_yaml
 
 __all__ = ["Dashboard", "FieldInput"]
@@ -332,6 +333,8 @@ class Dashboard:
         self._sent: dict[str, str] = {}
         self._kit = _Kit()
         self._build_static()
+        self.uncertainty = UncertaintyView(self)
+        self.add_view("Uncertainty", self.uncertainty.widget)
         self._rebuild_inputs()
         self._render()
 
@@ -430,8 +433,11 @@ class Dashboard:
     def _picker_options(self) -> list[tuple[str, str]]:
         options = [("Open scenario...", "")]
         if self._scenario_dir and self._scenario_dir.is_dir():
-            for path in sorted(self._scenario_dir.glob("*.y*ml")):
-                options.append((path.stem.replace("_", " "), str(path)))
+            for path in sorted(self._scenario_dir.rglob("*.y*ml")):
+                if "data" in path.relative_to(self._scenario_dir).parts[:-1]:
+                    continue
+                label = path.relative_to(self._scenario_dir).with_suffix("").as_posix()
+                options.append((label.replace("_", " "), str(path)))
         return options
 
     # ---------------------------------------------------------------------------- inputs
@@ -977,3 +983,4 @@ class Dashboard:
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name).strip("_") or "scenario"
         self.download.value = views.download_link(text, f"{stem}.yaml")
         self._set_status("ok")
+        self.uncertainty.mark_stale()

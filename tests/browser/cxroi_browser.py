@@ -151,7 +151,7 @@ def wait_charts(page, timeout: float = 30_000) -> None:
     page.wait_for_function(
         """() => {
             const h = [...document.querySelectorAll('.cxroi-vega')];
-            return h.length === 5 && h.every(x => x.dataset.rendered === x.dataset.rev);
+            return h.length >= 5 && h.every(x => x.dataset.rendered === x.dataset.rev);
         }""",
         timeout=timeout,
     )

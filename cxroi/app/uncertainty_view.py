@@ -1,0 +1,232 @@
+"""The dashboard's Uncertainty view: Monte Carlo on demand, fan chart, tornado.
+
+The view only reads its widgets, calls :mod:`cxroi.uncertainty` and writes the results into
+widget state (HTML panes drawn by the page's chart script, as the business-case charts are).
+It runs when asked (a Monte Carlo of 10,000 draws takes a fraction of a second, but it should
+not run on every keystroke) and says when the inputs have changed since the last run.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as W
+
+from cxroi import charts
+from cxroi.app import views
+from cxroi.formatting import format_money
+from cxroi.scenario import ScenarioError
+from cxroi.uncertainty import simulate, tornado, with_default_spread
+from cxroi.uncertainty_charts import (
+    UNCERTAINTY_TITLES,
+    fan_chart,
+    fan_data,
+    histogram_chart,
+    histogram_data,
+    tornado_chart,
+    tornado_data,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cxroi.app.dashboard import Dashboard
+
+#: Draw counts offered.
+DRAW_CHOICES = (1_000, 10_000, 50_000, 100_000)
+_CHART_SIZE = (370, 210)
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.0%}"
+
+
+def summary_cards(summary: dict, currency: str, horizon: int, spread_note: str = "") -> str:
+    """KPI cards of a Monte Carlo summary, with ``data-mc`` hooks holding full precision."""
+    npv = summary["npv"]
+    payback = summary["payback_years"]
+    cards = [
+        (
+            "prob_npv_positive",
+            "P(NPV > 0)",
+            _pct(summary["prob_npv_positive"]),
+            summary["prob_npv_positive"],
+        ),
+        ("npv_p50", "NPV, median", format_money(npv["p50"], currency), npv["p50"]),
+        ("npv_p5", "NPV, P5 (downside)", format_money(npv["p5"], currency), npv["p5"]),
+        ("npv_p95", "NPV, P95 (upside)", format_money(npv["p95"], currency), npv["p95"]),
+        (
+            "prob_payback",
+            f"Pays back within {horizon} years",
+            _pct(summary["prob_payback_within_horizon"]),
+            summary["prob_payback_within_horizon"],
+        ),
+        (
+            "payback_p50",
+            "Payback, median",
+            "never" if payback["p50"] is None else f"{payback['p50']:.1f} years",
+            payback["p50"],
+        ),
+    ]
+    parts = []
+    for key, label, text, value in cards:
+        data = "" if value is None else repr(float(value))
+        parts.append(
+            f'<div class="cxroi-kpi"><div class="cxroi-kpi-label">{html.escape(label)}</div>'
+            f'<div class="cxroi-kpi-value" data-mc="{key}" data-value="{data}">'
+            f"{html.escape(text)}</div></div>"
+        )
+    note = f'<div class="cxroi-mc-note">{html.escape(spread_note)}</div>' if spread_note else ""
+    return f'<div class="cxroi-kpis cxroi-mc-kpis">{"".join(parts)}</div>{note}'
+
+
+class UncertaintyView:
+    """Monte Carlo, fan chart and tornado of the dashboard's current case.
+
+    Parameters
+    ----------
+    dashboard : Dashboard
+        The dashboard whose last valid scenario is analysed.
+    """
+
+    def __init__(self, dashboard: Dashboard):
+        self.dashboard = dashboard
+        self.rev = 0
+        self.result = None
+        self._ran_on: int | None = None
+        self.draws = W.Dropdown(
+            options=[(f"{n:,} draws", n) for n in DRAW_CHOICES],
+            value=10_000,
+            layout=W.Layout(width="140px"),
+        )
+        self.draws.add_class("cxroi-mc-draws")
+        self.seed = W.BoundedIntText(
+            value=1, min=0, max=2**31 - 1, description="seed", layout=W.Layout(width="150px")
+        )
+        self.spread = W.Checkbox(
+            value=True,
+            description="±30% on effects without a distribution",
+            indent=False,
+            layout=W.Layout(width="auto"),
+        )
+        self.run_button = W.Button(description="Run simulation", button_style="primary")
+        self.run_button.add_class("cxroi-mc-run")
+        self.run_button.on_click(lambda _: self.dashboard._guard(self.run))
+        self.progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="160px"))
+        self.progress.add_class("cxroi-mc-progress")
+        self.status = W.HTML()
+        self.summary = W.HTML(
+            '<div class="cxroi-mc-empty">Run the simulation to see the range of outcomes: '
+            "every uncertain input is drawn independently and the whole case re-evaluated "
+            "for each draw.</div>"
+        )
+        self.panes = {key: W.HTML() for key in UNCERTAINTY_TITLES}
+        cards = []
+        for key, pane in self.panes.items():
+            title = f'<div class="cxroi-card-title">{UNCERTAINTY_TITLES[key]}</div>'
+            card = W.VBox([W.HTML(title), pane])
+            card.add_class("cxroi-card")
+            if key == "tornado":  # long field names: the tornado takes the whole row
+                card.layout.grid_column = "1 / span 2"
+            cards.append(card)
+        grid = W.GridBox(
+            cards,
+            layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
+        )
+        grid.add_class("cxroi-charts")
+        controls = W.HBox(
+            [self.draws, self.seed, self.spread, self.run_button, self.progress, self.status],
+            layout=W.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
+        )
+        controls.add_class("cxroi-mc-controls")
+        self.widget = W.VBox([controls, self.summary, grid])
+        self.widget.add_class("cxroi-uncertainty")
+
+    def _scenario(self):
+        sc = self.dashboard.scenario
+        if self.spread.value:
+            sc = with_default_spread(sc)
+        return sc
+
+    def mark_stale(self) -> None:
+        """Say that the inputs changed since the results on screen were computed."""
+        if self._ran_on is not None and self._ran_on != self.dashboard.rev:
+            self.status.value = (
+                '<span class="cxroi-mc-status" data-state="stale">inputs changed since this '
+                "run: run again to update</span>"
+            )
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.max = total
+        self.progress.value = done
+
+    def run(self) -> None:
+        """Run the Monte Carlo and the tornado on the current case and draw the results."""
+        try:
+            sc = self._scenario()
+        except ScenarioError as err:  # a spread that cannot apply: show why, keep the rest
+            self.status.value = views.error_html(str(err))
+            return
+        currency = sc.currency
+        if not sc.distributions():
+            self.status.value = (
+                '<span class="cxroi-mc-status" data-state="none">No input carries a '
+                "distribution: give one as {dist: ...} in the scenario, or tick the spread "
+                "option.</span>"
+            )
+            return
+        self.run_button.disabled = True
+        self.status.value = '<span class="cxroi-mc-status" data-state="running">running…</span>'
+        try:
+            result = simulate(
+                sc,
+                draws=int(self.draws.value),
+                seed=int(self.seed.value),
+                chunk=5_000,
+                progress=self._progress,
+            )
+            rows = tornado(sc)
+        finally:
+            self.run_button.disabled = False
+        self.result = result
+        self.rev += 1
+        self._ran_on = self.dashboard.rev
+        base_npv = self.dashboard.case.kpis["npv"] or 0.0
+        note = "Uncertain inputs: the scenario's distributions" + (
+            ", plus ±30% (triangular) on every initiative effect given as a number."
+            if self.spread.value
+            else "."
+        )
+        self.summary.value = summary_cards(result.summary, currency, sc.horizon_years, note)
+        width, height = _CHART_SIZE
+        built = {
+            "histogram": histogram_chart(histogram_data(result, currency), currency, width, height),
+            "fan": fan_chart(fan_data(result), currency, width, height),
+            "tornado": tornado_chart(
+                tornado_data(rows, base_npv, currency), currency, 2 * width - 60, height
+            ),
+        }
+        for key, chart in built.items():
+            spec, rows_, sig = charts.split_spec(chart)
+            payload = {"sig": sig, "spec": spec, "rows": _json_rows(rows_)}
+            self.panes[key].value = views.chart_holder(f"mc_{key}", self.rev, payload)
+        self.status.value = (
+            f'<span class="cxroi-mc-status" data-state="done" data-rev="{self.rev}">'
+            f"{result.summary['draws']:,} draws, seed {result.seed}</span>"
+        )
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with non-finite numbers as None (valid JSON for the page)."""
+    out = []
+    for row in rows:
+        out.append(
+            {
+                k: (
+                    None
+                    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf")))
+                    else v
+                )
+                for k, v in row.items()
+            }
+        )
+    return out
