@@ -42,6 +42,11 @@ _REPO = _PACKAGE.parent
 
 #: The dashboard notebook (thin: it only composes :class:`cxroi.app.Dashboard`).
 NOTEBOOK = _REPO / "notebooks" / "business_case.ipynb"
+#: Notebooks ``cxroi serve --notebook`` can serve, by name.
+NOTEBOOKS = {
+    "business_case": NOTEBOOK,
+    "calibration": _REPO / "notebooks" / "retention_calibration.ipynb",
+}
 
 #: Default scenario when none is given.
 DEFAULT_SCENARIO = _REPO / "scenarios" / "default.yaml"
@@ -75,6 +80,8 @@ class ServeOptions:
         Most live kernels (about 225 MB each), pre-heated ones included.
     fill_delay : float
         Seconds after handing out a pre-heated kernel before the pool is refilled.
+    notebook : str
+        Which notebook to serve (a key of :data:`NOTEBOOKS`).
     """
 
     port: int = 8866
@@ -85,6 +92,7 @@ class ServeOptions:
     cull_interval: int = 60
     max_kernels: int = 8
     fill_delay: float = 4.0
+    notebook: str = "business_case"
 
 
 def _cache_root() -> Path:
@@ -198,14 +206,15 @@ def serve(
     options = options or ServeOptions()
     scenario = Path(scenario or DEFAULT_SCENARIO)
     cxroi.load_scenario(scenario)  # fail here, with the field path, rather than in the page
-    if not NOTEBOOK.exists():
-        raise FileNotFoundError(f"dashboard notebook not found: {NOTEBOOK}")
+    notebook = NOTEBOOKS[options.notebook]
+    if not notebook.exists():
+        raise FileNotFoundError(f"notebook not found: {notebook}")
     data_dir = prepare_template()
     os.environ.update(serve_environment(scenario, data_dir))
     from voila.app import Voila
 
     print(f"cxroi: serving {scenario} at http://{options.host}:{options.port}/", file=sys.stderr)
-    Voila.launch_instance(argv=voila_argv(NOTEBOOK, options) + list(extra_args))
+    Voila.launch_instance(argv=voila_argv(notebook, options) + list(extra_args))
     return 0
 
 
@@ -233,6 +242,12 @@ def add_arguments(parser) -> None:
         "--host", default=defaults.host, help="interface to bind (127.0.0.1: this machine only)"
     )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument(
+        "--notebook",
+        choices=sorted(NOTEBOOKS),
+        default=defaults.notebook,
+        help="which page to serve: the business case (default) or retention calibration",
+    )
     parser.add_argument(
         "--pool-size",
         type=int,
@@ -269,6 +284,7 @@ def options_from_args(args) -> ServeOptions:
         cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval,
         max_kernels=args.max_kernels,
+        notebook=args.notebook,
     )
 
 

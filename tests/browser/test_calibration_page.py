@@ -1,0 +1,67 @@
+"""The retention calibration page served by ``cxroi serve --notebook calibration``, offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from cxroi_browser import REPO, SHOT_DIR, Requests, _free_port, _wait_for_port
+
+from cxroi import calibration
+
+pytestmark = pytest.mark.browser
+
+CSV = REPO / "scenarios" / "data" / "fader_hardie_2007_regular.csv"
+
+
+@pytest.fixture(scope="module")
+def calibration_server(tmp_path_factory, chromium_executable):
+    tmp = tmp_path_factory.mktemp("voila-calibration")
+    port = _free_port()
+    env = dict(os.environ, CXROI_CACHE_DIR=str(tmp / "cache"))
+    cmd = [
+        sys.executable,
+        "-m",
+        "cxroi.app.serve",
+        "--notebook",
+        "calibration",
+        "--port",
+        str(port),
+        "--no-browser",
+        "--pool-size",
+        "0",
+    ]
+    with open(tmp / "voila.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_calibration_page_shows_the_fit_offline(browser, calibration_server):
+    seen = Requests()
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.on("request", lambda r: seen.append(r.url))
+    page.on("websocket", lambda ws: seen.append(ws.url))
+    try:
+        page.goto(calibration_server, timeout=120_000)
+        page.wait_for_selector("svg", timeout=120_000)
+        text = page.inner_text("body")
+        sbg = calibration.calibrate(CSV).pooled.sbg
+        # the pooled fit's alpha and beta appear on the page, as the package computes them
+        assert f"{sbg.alpha:.3f}" in text, text[:2000]
+        assert f"{sbg.beta:.3f}" in text
+        assert "Traceback" not in text
+        page.screenshot(path=str(SHOT_DIR / "calibration.png"))
+        assert seen.outside() == []
+    finally:
+        context.close()
