@@ -62,8 +62,6 @@ from multiprocessing.connection import wait as _wait_any
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import cxroi
 from cxroi import scenario as _scenario_mod
 from cxroi.safety import (
@@ -200,33 +198,8 @@ def discover(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return found
 
 
-def _make_fast_loader() -> type | None:
-    """Safe YAML loader on libyaml with the scenario module's duplicate-key check, if possible."""
-    construct = getattr(_scenario_mod, "_construct_mapping", None)
-    base = getattr(yaml, "CSafeLoader", None)
-    if construct is None or base is None:
-        return None
-
-    class _FastLoader(base):  # type: ignore[misc, valid-type]
-        pass
-
-    _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct)
-    return _FastLoader
-
-
-_FAST_LOADER = _make_fast_loader()
-
-
 def _parse(text: str, source: str) -> Any:
     """Parse scenario YAML safely; syntax errors become :class:`cxroi.ScenarioError`."""
-    if _FAST_LOADER is not None:
-        try:
-            data = yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a SafeLoader subclass
-        except yaml.YAMLError:
-            data = None  # let the scenario module word the error
-        else:
-            if data is not None:
-                return data
     return _scenario_mod.parse_yaml(text, source)
 
 

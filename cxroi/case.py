@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -194,7 +195,17 @@ class BusinessCase:
     by_initiative: dict[str, float] | None
     by_segment: pd.DataFrame
     customers: pd.DataFrame
-    lines: pd.DataFrame = field(repr=False)
+    projection: engine.Projection = field(repr=False)
+
+    @cached_property
+    def lines(self) -> pd.DataFrame:
+        """Yearly P&L lines per segment, baseline and with CX (built on first use).
+
+        Columns ``projection``, ``segment``, ``year``, ``active_start``, ``revenue``,
+        ``gross_margin``, ``service_cost``, ``new_customers``, ``acquisition_cost``,
+        ``contribution`` [money or customers].
+        """
+        return _lines(self.scenario, self.projection)
 
     @property
     def currency(self) -> str:
@@ -314,7 +325,6 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
             "with_cx": proj.customers[1].reshape(-1),
         }
     )
-    lines = _lines(sc, proj)
     return BusinessCase(
         scenario=sc,
         kpis={k: _py(adjusted[k]) for k in KPI_KEYS},
@@ -324,7 +334,7 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
         by_initiative=_initiative_attribution(p, sc.initiative_names),
         by_segment=by_segment,
         customers=customers,
-        lines=lines,
+        projection=proj,
     )
 
 

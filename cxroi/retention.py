@@ -138,15 +138,19 @@ def _hyp2f1_unit_a(b, c, z):
     """
     b, c, z = (x.ravel().copy() for x in _as_float_arrays(b, c, z))
     total = np.ones_like(b)
-    term = np.ones_like(b)
+    last = np.ones_like(b)  # the latest term summed
     active = np.flatnonzero(z > 0)
     k = 0
+    block = 256  # terms per vectorised step: cumprod of the term ratios
     while active.size:
-        term[active] *= (b[active] + k) / (c[active] + k) * z[active]
-        total[active] += term[active]
-        k += 1
+        j = k + np.arange(block)
+        ratios = (b[active, None] + j) / (c[active, None] + j) * z[active, None]
+        terms = last[active, None] * np.cumprod(ratios, axis=1)
+        total[active] += terms.sum(axis=1)
+        last[active] = terms[:, -1]
+        k += block
         za = z[active]
-        still = term[active] * za / (1.0 - za) > 1e-16 * total[active]
+        still = last[active] * za / (1.0 - za) > 1e-16 * total[active]
         active = active[still]
     return total
 

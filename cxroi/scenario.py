@@ -647,8 +647,8 @@ def _benchmark_note(bm: Any) -> str:
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML loader that refuses a key given twice in one mapping."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML loader (libyaml's when available) that refuses a key given twice."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):

@@ -216,7 +216,7 @@ def tornado_chart(
         y=alt.Y(
             "field:N",
             sort=alt.EncodingSortField("rank", order="ascending"),
-            axis=alt.Axis(labelLimit=360, title=None),
+            axis=alt.Axis(labelLimit=260, title=None),
         ),
         x=alt.X("npv:Q", axis=_money_axis(currency), scale=alt.Scale(zero=False)),
         x2="base:Q",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import html
 import re
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def test_report_sections(retail_html):
         "Cash flows (Forrester TEI layout, risk-adjusted)",
         "Where the value comes from",
         "Customers and lifetime value by segment",
+        "Uncertainty: how sure, and what has to be true",
         "Assumptions and where they come from",
     ):
         assert f">{title}</h2>" in html
@@ -74,7 +76,7 @@ def test_report_sections(retail_html):
     assert "2,469,087" in html  # the TEI table's present value of net
     assert "-221,445" in html and "2,690,532" in html  # by initiative
     assert "323.95" not in html and "324" in html  # CLV rounded in the table
-    assert len(SECTIONS) == 6
+    assert len(SECTIONS) == 7
 
 
 def test_charts_are_static_svg_images_and_nothing_is_fetched(retail_html):
@@ -136,3 +138,31 @@ def test_text_is_escaped():
     values["name"] = "<script>alert(1)</script>"
     html = build(**values).to_html()
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+# ------------------------------------------------------------------- uncertainty section
+def test_report_uncertainty_section_carries_the_simulation():
+    from cxroi import report as report_mod
+    from cxroi import uncertainty as u
+
+    path = Path(__file__).resolve().parents[1] / "scenarios/uncertain/retail_bank_uncertain.yaml"
+    html_text = report_mod.render(path)
+    assert "Uncertainty: how sure, and what has to be true" in html_text
+    summary = u.simulate(path, draws=report_mod.REPORT_DRAWS, seed=report_mod.REPORT_SEED).summary
+    assert f"P(NPV &gt; 0) = {summary['prob_npv_positive']:.1%}" in html_text
+    for row in u.tornado(path):
+        assert row["path"] in html.unescape(html_text)
+        assert f"{row['npv_low']:,.0f}" in html_text
+    assert html_text.count("<img") >= 8  # five case charts and three uncertainty charts
+
+
+def test_report_without_distributions_still_gives_switching_values():
+    from cxroi import report as report_mod
+    from cxroi import uncertainty as u
+
+    path = Path(__file__).resolve().parents[1] / "scenarios/retail_bank.yaml"
+    html_text = html.unescape(report_mod.render(path))
+    assert "No input of this scenario carries a distribution" in html_text
+    first = u.switching_values(path).iloc[0]
+    assert first.path in html_text
+    assert f"{first.switching_value:,.0f}" in html_text

@@ -7,9 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from cxroi_browser import REPO, SHOT_DIR, Requests, _free_port, _wait_for_port
 
 from cxroi import calibration
+
+from .cxroi_browser import REPO, SHOT_DIR, Requests, _free_port, _wait_for_port
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,10 @@ import time
 
 import pytest
 import yaml
-from cxroi_browser import (
+
+import cxroi
+
+from .cxroi_browser import (
     CULL_IDLE_TIMEOUT,
     SCENARIO,
     SHOT_DIR,
@@ -18,8 +21,6 @@ from cxroi_browser import (
     wait_charts,
     wait_npv_change,
 )
-
-import cxroi
 
 pytestmark = pytest.mark.browser
 

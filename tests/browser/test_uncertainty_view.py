@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from cxroi_browser import SCENARIO, SHOT_DIR
 
 from cxroi.uncertainty import simulate, with_default_spread
+
+from .cxroi_browser import SCENARIO, SHOT_DIR
 
 pytestmark = pytest.mark.browser
 
