@@ -13,7 +13,7 @@ shape, so Monte Carlo draws, tornado points and break-even searches reuse it unc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -97,10 +97,16 @@ def case_kpis(
     I = p.ramp.shape[0]
     levers = np.array([[0.0] * 4, [1.0] * 4])
     active = np.ones((2, I))
-    batch = p.batch_shape
     # put the baseline / with-CX axis first, ahead of the parameters' batch axes
-    shape = (2,) + (1,) * len(batch)
+    shape = (2,) + (1,) * len(p.batch_shape)
     proj = engine.project(p, levers.reshape(shape + (4,)), active.reshape(shape + (I,)))
+    out = _kpis(p, proj, with_irr, with_unadjusted)
+    out["projection"] = proj
+    return out
+
+
+def _kpis(p: engine.Params, proj: engine.Projection, with_irr: bool, with_unadjusted: bool):
+    """KPIs from a projection whose first axis is (baseline, with CX)."""
     contribution = proj.contribution.sum(axis=-2)  # (2, ..., H)
     benefit = contribution[1] - contribution[0]
     benefit = np.concatenate([np.zeros(benefit.shape[:-1] + (1,)), benefit], axis=-1)
@@ -123,30 +129,50 @@ def case_kpis(
     for kpis in filter(None, (adjusted, unadjusted)):
         kpis["extra_customers_end"] = extra
         kpis["annual_switching_loss"] = np.broadcast_to(loss, extra.shape)
-    return {"adjusted": adjusted, "unadjusted": unadjusted, "projection": proj}
+    return {"adjusted": adjusted, "unadjusted": unadjusted}
 
 
-def _lever_attribution(p: engine.Params) -> dict[str, float]:
-    """Shapley values of risk-adjusted PV of benefits over the four levers."""
-    I = p.ramp.shape[0]
-    masks = coalition_masks(len(LEVERS))  # (16, 4); row 0 is the baseline
-    proj = engine.project(p, masks, np.ones((len(masks), I)))
-    contribution = proj.contribution.sum(axis=-2)  # (16, H)
+def _coalition_rows(n_initiatives: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lever and initiative switches of every projection :func:`evaluate` needs, in one batch.
+
+    Rows 0..15 are the lever coalitions with every initiative on (row 0 is the baseline, row 15
+    the full case); the rows after them are the initiative coalitions with every lever on
+    (none beyond :data:`~cxroi.attribution.MAX_EXACT_PLAYERS` initiatives).
+    """
+    I = n_initiatives
+    lever_masks = coalition_masks(len(LEVERS))
+    init_masks = coalition_masks(I) if I <= MAX_EXACT_PLAYERS else np.zeros((0, I))
+    levers = np.vstack([lever_masks, np.ones((len(init_masks), len(LEVERS)))])
+    active = np.vstack([np.ones((len(lever_masks), I)), init_masks])
+    return levers, active
+
+
+_FULL = 2 ** len(LEVERS) - 1  # row of the full case among the lever coalitions
+
+
+def _lever_attribution(p: engine.Params, contribution: np.ndarray) -> dict[str, float]:
+    """Shapley values of risk-adjusted PV of benefits over the four levers.
+
+    ``contribution`` holds the 16 lever coalitions' yearly contribution, shape (16, H).
+    """
     benefit = contribution - contribution[0]
     df = finance.discount_factors(p.discount_rate, p.horizon_years)[1:]
     pv = (benefit * df).sum(axis=-1) * (1.0 - float(p.benefit_adjustment))
     return dict(zip(LEVERS, shapley_values(pv).tolist(), strict=True))
 
 
-def _initiative_attribution(p: engine.Params, names: list[str]) -> dict[str, float] | None:
-    """Shapley values of risk-adjusted NPV over the initiatives (exact up to 8)."""
+def _initiative_attribution(
+    p: engine.Params, names: list[str], contribution: np.ndarray, baseline: np.ndarray
+) -> dict[str, float] | None:
+    """Shapley values of risk-adjusted NPV over the initiatives (exact up to 8).
+
+    ``contribution`` holds the 2**I initiative coalitions' yearly contribution, shape
+    (2**I, H), and ``baseline`` the baseline's, shape (H,).
+    """
     I = len(names)
     if I > MAX_EXACT_PLAYERS:
         return None
     masks = coalition_masks(I)  # (2**I, I)
-    proj = engine.project(p, np.ones((len(masks), 4)), masks)
-    contribution = proj.contribution.sum(axis=-2)
-    baseline = engine.project(p, np.zeros(4), np.zeros(I)).contribution.sum(axis=-2)
     benefit = np.concatenate([np.zeros((len(masks), 1)), contribution - baseline], axis=-1)
     costs = masks @ p.costs  # (2**I, H+1)
     d = np.full(len(masks), float(p.discount_rate))
@@ -194,8 +220,24 @@ class BusinessCase:
     by_lever: dict[str, float]
     by_initiative: dict[str, float] | None
     by_segment: pd.DataFrame
-    customers: pd.DataFrame
     projection: engine.Projection = field(repr=False)
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        """Active customers at the end of each year (0 = today), baseline and with CX.
+
+        Long table: ``year``, ``segment``, ``baseline``, ``with_cx`` [customers].
+        """
+        names = self.scenario.segment_names
+        H = self.scenario.horizon_years
+        return pd.DataFrame(
+            {
+                "year": np.tile(np.arange(H + 1), len(names)),
+                "segment": np.repeat(names, H + 1),
+                "baseline": self.projection.customers[0].reshape(-1),
+                "with_cx": self.projection.customers[1].reshape(-1),
+            }
+        )
 
     @cached_property
     def lines(self) -> pd.DataFrame:
@@ -275,8 +317,14 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
     """
     sc = load_scenario(scenario)
     p = engine.compile_scenario(sc)
-    result = case_kpis(p)
-    adjusted, unadjusted, proj = result["adjusted"], result["unadjusted"], result["projection"]
+    levers, active = _coalition_rows(len(sc.initiatives))
+    every = engine.project(p, levers, active)  # all coalitions in one vectorised call
+    rows = [0, _FULL]  # baseline and with CX
+    proj = engine.Projection(**{f.name: getattr(every, f.name)[rows] for f in fields(every)})
+    result = _kpis(p, proj, with_irr=True, with_unadjusted=True)
+    adjusted, unadjusted = result["adjusted"], result["unadjusted"]
+    contribution = every.contribution.sum(axis=-2)  # (rows, H)
+    n_levers = _FULL + 1
     H = sc.horizon_years
     years = pd.RangeIndex(0, H + 1, name="year")
     net = adjusted["net"]
@@ -317,23 +365,16 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
             },
             index=pd.Index(names, name="segment"),
         )
-    customers = pd.DataFrame(
-        {
-            "year": np.tile(np.arange(H + 1), len(names)),
-            "segment": np.repeat(names, H + 1),
-            "baseline": proj.customers[0].reshape(-1),
-            "with_cx": proj.customers[1].reshape(-1),
-        }
-    )
     return BusinessCase(
         scenario=sc,
         kpis={k: _py(adjusted[k]) for k in KPI_KEYS},
         unadjusted={k: _py(unadjusted[k]) for k in KPI_KEYS},
         cashflow=cashflow,
-        by_lever=_lever_attribution(p),
-        by_initiative=_initiative_attribution(p, sc.initiative_names),
+        by_lever=_lever_attribution(p, contribution[:n_levers]),
+        by_initiative=_initiative_attribution(
+            p, sc.initiative_names, contribution[n_levers:], contribution[0]
+        ),
         by_segment=by_segment,
-        customers=customers,
         projection=proj,
     )
 

@@ -93,10 +93,14 @@ def _irr_one(c: np.ndarray) -> float:
 
     if not _has_both_signs(c):
         return np.nan
-    t = np.arange(c.size, dtype=float)
+    flows = [float(x) for x in c[::-1]]  # Horner's rule in v = 1 / (1 + rate), plain floats
 
     def f(rate: float) -> float:
-        return float(np.sum(c * (1.0 + rate) ** -t))
+        v = 1.0 / (1.0 + rate)
+        acc = 0.0
+        for x in flows:
+            acc = acc * v + x
+        return acc
 
     lo, hi = IRR_BRACKET
     f_lo, f_hi = f(lo), f(hi)

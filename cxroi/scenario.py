@@ -655,7 +655,14 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     loader.flatten_mapping(node)
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key_node, yaml.ScalarNode):  # the usual case: compare without building
+            key = (
+                loader.construct_object(key_node, deep=deep)
+                if key_node.tag != ("tag:yaml.org,2002:str")
+                else key_node.value
+            )
+        else:
+            key = loader.construct_object(key_node, deep=deep)
         try:
             hash(key)
         except TypeError:
