@@ -64,12 +64,14 @@ from typing import Any
 
 import cxroi
 from cxroi import scenario as _scenario_mod
+from cxroi.case import KPI_KEYS
 from cxroi.safety import (
     atomic_write,
     neutralise,
     remove_stale_temporaries,
     unique_names,
 )
+from cxroi.scenario import LEVERS
 
 __all__ = [
     "BatchError",
@@ -102,18 +104,8 @@ ENGINE_NAME = "cxroi-warm"
 #: Seconds to wait for a Dask scheduler before giving up (bad address: exit status 2).
 DASK_CONNECT_TIMEOUT = 20
 
-_KPIS = (
-    "npv",
-    "pv_benefits",
-    "pv_costs",
-    "roi",
-    "irr",
-    "payback_years",
-    "discounted_payback_years",
-    "extra_customers_end",
-    "annual_switching_loss",
-)
-_LEVERS = ("retention", "wallet", "referral", "service")
+_KPIS = KPI_KEYS
+_LEVERS = LEVERS
 
 #: Numeric summary columns: the KPIs of ``cxroi run --json``, unadjusted, and by lever.
 KPI_COLUMNS = (

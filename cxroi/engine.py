@@ -34,6 +34,7 @@ import numpy as np
 from cxroi.scenario import (
     EFFECT_FIELDS,
     LEVERS,
+    SEGMENT_NUMBERS,
     Distribution,
     Scenario,
     ScenarioError,
@@ -42,17 +43,7 @@ from cxroi.scenario import (
 
 __all__ = ["Params", "Projection", "compile_scenario", "project", "LEVERS"]
 
-SEGMENT_FIELDS = (
-    "customers",
-    "wallet",
-    "share_of_wallet",
-    "gross_margin",
-    "acquisition_cost",
-    "cost_to_serve",
-    "poor_cx_churn_share",
-    "preventable_share",
-    "referral_share",
-)
+SEGMENT_FIELDS = SEGMENT_NUMBERS
 
 
 @dataclass(frozen=True)

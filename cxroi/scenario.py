@@ -469,6 +469,18 @@ class Effect(_Model):
 
 
 EFFECT_FIELDS = tuple(Effect.model_fields)
+#: The plain numeric fields of a segment (retention and acquisition volume come apart).
+SEGMENT_NUMBERS = (
+    "customers",
+    "wallet",
+    "share_of_wallet",
+    "gross_margin",
+    "acquisition_cost",
+    "cost_to_serve",
+    "poor_cx_churn_share",
+    "preventable_share",
+    "referral_share",
+)
 
 
 class Initiative(_Model):
@@ -554,17 +566,7 @@ class Scenario(_Model):
             out[f"risk.{key}"] = getattr(self.risk, key)
         for seg in self.segments:
             base = f"segments[{seg.name}]"
-            for key in (
-                "customers",
-                "wallet",
-                "share_of_wallet",
-                "gross_margin",
-                "acquisition_cost",
-                "cost_to_serve",
-                "poor_cx_churn_share",
-                "preventable_share",
-                "referral_share",
-            ):
+            for key in SEGMENT_NUMBERS:
                 out[f"{base}.{key}"] = getattr(seg, key)
             if seg.is_sbg:
                 for key in ("alpha", "beta", "tenure"):

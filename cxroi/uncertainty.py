@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxroi.case import case_kpis
+from cxroi.case import KPI_KEYS, case_kpis
 from cxroi.engine import compile_scenario
 from cxroi.scenario import (
     FIELD_RULES,
@@ -245,17 +245,7 @@ def simulate(
             part = {"discount_rate": np.full(stop - start, float(base_value(sc.discount_rate)))}
         result = case_kpis(compile_scenario(sc, part), with_unadjusted=False)["adjusted"]
         n = stop - start
-        for key in (
-            "npv",
-            "pv_benefits",
-            "pv_costs",
-            "roi",
-            "irr",
-            "payback_years",
-            "discounted_payback_years",
-            "extra_customers_end",
-            "annual_switching_loss",
-        ):
+        for key in KPI_KEYS:
             columns.setdefault(key, []).append(np.broadcast_to(result[key], (n,)))
         cumulative.append(np.broadcast_to(np.cumsum(result["net"], axis=-1), (n, H + 1)))
         if progress is not None:
