@@ -10,45 +10,20 @@ from pathlib import Path
 
 import pytest
 import yaml
+from published import OUTREACH, REDESIGN
+from published import PUBLISHED_BENEFITS as BENEFITS
+from published import PUBLISHED_BY_INITIATIVE as BY_INITIATIVE
+from published import PUBLISHED_BY_LEVER as BY_LEVER
+from published import PUBLISHED_CLV as CLV
+from published import PUBLISHED_KPIS as PUBLISHED
+from published import assert_published as published
 
 from cxroi import cli
 from cxroi.case import KPI_KEYS
 
 WORKED = Path(__file__).parent / "data" / "worked_example.yaml"
 CXROI = Path(sys.executable).parent / "cxroi"
-REDESIGN = "Omnichannel service redesign"
-OUTREACH = "Proactive outreach for affluent"
-
 JSON_KEYS = [*KPI_KEYS, "unadjusted", "cashflow", "by_lever", "by_initiative", "segments"]
-PUBLISHED = {
-    "npv": (2_469_087.08, 2),
-    "pv_benefits": (13_187_411.40, 2),
-    "pv_costs": (10_718_324.32, 2),
-    "roi": (0.230361, 6),
-    "irr": (0.243752, 6),
-    "payback_years": (3.114295, 6),
-    "discounted_payback_years": (3.662981, 6),
-    "extra_customers_end": (15_586.16, 2),
-    "annual_switching_loss": (10_177_638.34, 2),
-}
-BENEFITS = [0.0, 2_133_053.98, 3_221_335.53, 3_940_170.97, 4_207_992.49, 4_431_457.41]
-BY_LEVER = {
-    "retention": 2_831_616.28,
-    "wallet": 6_471_765.98,
-    "referral": 683_930.33,
-    "service": 3_200_098.82,
-}
-BY_INITIATIVE = {REDESIGN: -221_445.02, OUTREACH: 2_690_532.10}
-CLV = {"Mass market": (265.18, 323.95), "Affluent": (3_020.52, 4_058.22)}
-
-
-def published(got, expected, decimals):
-    """1e-6 relative, or half a unit of the last digit MODEL.md prints (see test_case.py)."""
-    assert got is not None
-    assert abs(got - expected) <= max(1e-6 * abs(expected), 0.5 * 10.0**-decimals + 1e-12), (
-        got,
-        expected,
-    )
 
 
 def check_worked_json(out):
