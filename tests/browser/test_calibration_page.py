@@ -55,7 +55,11 @@ def test_calibration_page_shows_the_fit_offline(browser, calibration_server):
     page.on("websocket", lambda ws: seen.append(ws.url))
     try:
         page.goto(calibration_server, timeout=120_000)
-        page.wait_for_selector("svg", timeout=120_000)
+        # wait for the fit itself, not the loading page (its spinner is an svg too)
+        page.wait_for_function(
+            "() => document.body.innerText.includes('log-likelihood')", timeout=120_000
+        )
+        page.wait_for_selector(".widget-html svg, .jp-OutputArea svg", timeout=60_000)
         text = page.inner_text("body")
         sbg = calibration.calibrate(CSV).pooled.sbg
         # the pooled fit's alpha and beta appear on the page, as the package computes them
