@@ -166,6 +166,10 @@ class SimulationResult:
         """The summary as ``cxroi simulate --json`` prints it."""
         return self.summary
 
+    def __getitem__(self, key: str) -> Any:
+        """A summary entry: ``result["npv"]["p50"]``, ``result["prob_npv_positive"]``."""
+        return self.summary[key]
+
     def fan(self, percentiles: Iterable[float] = (5, 25, 50, 75, 95)) -> pd.DataFrame:
         """Percentiles of the cumulative net cash flow by year (for a fan chart)."""
         qs = list(percentiles)

@@ -86,6 +86,7 @@ def test_same_seed_same_result_and_chunking_does_not_matter(uncertain):
     b = u.simulate(uncertain, draws=3_000, seed=11, chunk=777)
     c = u.simulate(uncertain, draws=3_000, seed=12)
     assert a.summary == b.summary
+    assert a["npv"] == a.summary["npv"] and a["draws"] == 3_000
     np.testing.assert_array_equal(a.draws["npv"], b.draws["npv"])
     assert a.summary["npv"]["mean"] != c.summary["npv"]["mean"]
 
