@@ -26,6 +26,7 @@ import math
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from cxroi.formatting import format_count, format_money, format_years
@@ -44,6 +45,7 @@ __all__ = [
     "customers_data",
     "initiative_chart",
     "initiative_data",
+    "json_rows",
     "split_spec",
 ]
 
@@ -107,8 +109,16 @@ def _money_axis(currency: str) -> alt.Axis:
 
 
 def _records_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Replace non-finite numbers by None so the frame serialises as valid JSON."""
-    return frame.astype(object).where(frame.notna(), None)
+    """Replace non-finite numbers (NaN, an infinite CLV) by None: the frame must be valid JSON."""
+    finite = frame.apply(
+        lambda col: np.isfinite(col) if pd.api.types.is_float_dtype(col) else col.notna()
+    )
+    return frame.astype(object).where(finite, None)
+
+
+def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The frame's rows as JSON-safe records (non-finite numbers become None)."""
+    return _records_safe(frame).to_dict("records")
 
 
 # --------------------------------------------------------------------------- cash flow

@@ -166,3 +166,11 @@ def test_report_without_distributions_still_gives_switching_values():
     first = u.switching_values(path).iloc[0]
     assert first.path in html_text
     assert f"{first.switching_value:,.0f}" in html_text
+
+
+def test_report_with_an_infinite_clv(tmp_path):
+    """d = 0 makes the Affluent sBG CLV diverge (alpha < 1): the report still renders."""
+    mapping = yaml.safe_load(RETAIL.read_text())
+    mapping["discount_rate"] = 0.0
+    html_text = Report(cxroi.load_scenario(mapping), cxroi.evaluate(mapping)).to_html()
+    assert "Affluent" in html_text and html_text.count("<img") >= 5

@@ -955,10 +955,7 @@ class Dashboard:
             spec, _, sig = charts.split_spec(build(data, currency, width, height))
             self._specs[cache_key] = (spec, sig)
         spec, sig = self._specs[cache_key]
-        rows = [
-            {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-            for row in data.to_dict("records")
-        ]
+        rows = charts.json_rows(data)
         return {"sig": sig, "spec": spec, "rows": rows}
 
     def _render(self) -> None:

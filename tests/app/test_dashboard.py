@@ -141,3 +141,18 @@ def test_charts_send_only_data_after_the_first_update(app):
     second = app.chart_payload("cashflow")
     assert first["sig"] == second["sig"] and first["spec"] is second["spec"]
     assert 'data-chart="cashflow"' in app.chart_panes["cashflow"].value
+
+
+def test_infinite_clv_at_zero_discount_rate_renders():
+    """With d = 0 an sBG CLV with alpha < 1 diverges; the page shows it as missing, no crash."""
+    import json as _json
+
+    app = Dashboard.from_path(REPO / "scenarios" / "retail_bank.yaml")
+    app.set_text("discount_rate", "0")
+    assert app.case.to_json()["segments"]["Affluent"]["clv_baseline"] is None
+    payload = app.chart_payload("clv")
+    _json.dumps(payload, allow_nan=False)  # valid JSON for the page
+    values = {(r["segment"], r["scenario"]): r["value"] for r in payload["rows"]}
+    assert values[("Affluent", "Baseline")] is None and values[("Affluent", "With CX")] is None
+    assert values[("Mass market", "Baseline")] == pytest.approx(375.0)  # margin x (1 + 0) / r
+    assert app.case.kpis["npv"] == cxroi.evaluate(app.scenario).kpis["npv"]
