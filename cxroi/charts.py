@@ -296,7 +296,13 @@ def bridge_chart(
     text = base.mark_text(dy=-4, baseline="bottom", fontSize=10, color="#343a40").encode(
         y="top:Q", text="label:N"
     )
-    return _config(alt.layer(bars, text), width, height)
+    # an invisible point 12% above the tallest bar keeps the labels inside the plot
+    headroom = (
+        base.transform_calculate(headroom="datum.top > 0 ? datum.top * 1.12 : 0")
+        .mark_point(opacity=0)
+        .encode(y="headroom:Q")
+    )
+    return _config(alt.layer(bars, text, headroom), width, height)
 
 
 # --------------------------------------------------------------------------- initiatives
