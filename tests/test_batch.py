@@ -508,3 +508,75 @@ def test_ctrl_c_writes_the_summary_and_marks_the_rest_interrupted(tmp_path):
     assert any(r["error"] == "interrupted before it finished" for r in rows)
     assert json.loads((out / MANIFEST).read_text())["interrupted"] is True
     assert no_temporaries(out)
+
+
+@pytest.mark.slow
+def test_dask_cluster_of_processes_runs_notebooks(tmp_path):
+    """A real scheduler and worker (separate processes), with notebooks, as a team would run it."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = subprocess.Popen(
+        [*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            address,
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        bad = tmp_path / "broken.yaml"
+        mapping = yaml.safe_load((ROOT / "scenarios" / "retail_bank.yaml").read_text())
+        mapping["segments"][0]["share_of_wallet"] = 1.5
+        bad.write_text(yaml.safe_dump(mapping))
+        out = tmp_path / "out"
+        deadline = time.monotonic() + 60
+        while True:  # wait for the worker to join the scheduler
+            code = cli_main(
+                [
+                    "batch",
+                    str(ROOT / "scenarios" / "telecom.yaml"),
+                    str(bad),
+                    "--out",
+                    str(out),
+                    "--scheduler",
+                    address,
+                ]
+            )
+            if code != 2 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert code == 1  # the broken scenario fails, the other completes
+        rows = {r["file"]: r for r in csv.DictReader((out / "summary.csv").open())}
+        telecom = rows[str(ROOT / "scenarios" / "telecom.yaml")]
+        assert telecom["status"] == "ok"
+        npv = cxroi.evaluate(ROOT / "scenarios" / "telecom.yaml").kpis["npv"]
+        assert float(telecom["npv"]) == pytest.approx(npv, rel=1e-12)
+        assert "share_of_wallet" in rows[str(bad)]["error"]
+        reports = list(out.glob("*/report.ipynb"))  # only the valid scenario has a notebook
+        assert len(reports) == 1 and (reports[0].parent / "report.html").exists()
+        nb = nbformat.read(reports[0], as_version=4)
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    finally:
+        for proc in (worker, scheduler):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
