@@ -113,6 +113,37 @@ def test_download_round_trips(app, tmp_path):
     assert "poor_cx_churn_share" not in yaml.safe_load(text)["segments"][1]
 
 
+@pytest.mark.slow
+def test_downloaded_scenario_runs_through_papermill(tmp_path):
+    """The download is a papermill parameters file: the report notebook gives the screen's NPV."""
+    import nbformat
+    import papermill
+
+    app = Dashboard.from_path(REPO / "scenarios" / "retail_bank.yaml")
+    app.initiative_tabs.selected_index = 1  # tabs build their inputs when first opened
+    app.set_text(
+        "initiatives[Proactive outreach for affluent].effects[Affluent].churn_prevented", "0.4"
+    )
+    app.set_text("discount_rate", "0.09")
+    assert shown(app, "npv") != pytest.approx(2_469_087.08, abs=1.0)  # the edits took
+    href = re.search(r'href="data:application/x-yaml;base64,([^"]+)"', app.download.value)
+    text = base64.b64decode(href.group(1)).decode()
+    out = tmp_path / "report.ipynb"
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / "scenario_report.ipynb"),
+        str(out),
+        parameters=yaml.safe_load(text),  # what `papermill -f downloaded.yaml` passes
+        cwd=str(REPO / "notebooks"),
+        progress_bar=False,
+    )
+    html = "".join(
+        o.get("data", {}).get("text/html", "")
+        for c in nbformat.read(out, as_version=4).cells
+        for o in c.get("outputs", [])
+    )
+    assert f"{shown(app, 'npv'):,.0f}" in html  # the TEI table's PV of net, to the unit
+
+
 def test_structure_changes_and_reset(app):
     app._add_segment()
     assert len(app.scenario.segments) == 3
