@@ -386,14 +386,14 @@ def test_notebook_of_injection_name_shows_it_as_text(notebook_batch):
     assert 'href="http://x"' not in page
 
 
-@pytest.mark.slow
-def test_killed_batch_leaves_nothing_half_written_and_resumes(tmp_path):
+def _three_scenario_batch(tmp_path: Path, label: str) -> tuple[Path, list[str]]:
+    """Three copies of the retail bank named ``label 0..2``; the ``cxroi batch`` command."""
     inputs = tmp_path / "in"
     inputs.mkdir()
     base = _retail()
     for i in range(3):
-        base["name"] = f"Kill test {i}"
-        (inputs / f"k{i}.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
+        base["name"] = f"{label} {i}"
+        (inputs / f"s{i}.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
     out = tmp_path / "out"
     cmd = [
         sys.executable,
@@ -406,6 +406,12 @@ def test_killed_batch_leaves_nothing_half_written_and_resumes(tmp_path):
         "--jobs",
         "1",
     ]
+    return out, cmd
+
+
+@pytest.mark.slow
+def test_killed_batch_leaves_nothing_half_written_and_resumes(tmp_path):
+    out, cmd = _three_scenario_batch(tmp_path, "Kill test")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not list(out.glob("*/result.json")):
@@ -436,24 +442,7 @@ def test_killed_batch_leaves_nothing_half_written_and_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_writes_the_summary_and_marks_the_rest_interrupted(tmp_path):
-    inputs = tmp_path / "in"
-    inputs.mkdir()
-    base = _retail()
-    for i in range(3):
-        base["name"] = f"Interrupt test {i}"
-        (inputs / f"i{i}.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
-    out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "cxroi.cli",
-        "batch",
-        str(inputs),
-        "--out",
-        str(out),
-        "--jobs",
-        "1",
-    ]
+    out, cmd = _three_scenario_batch(tmp_path, "Interrupt test")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not list(out.glob("*/result.json")):
