@@ -8,6 +8,7 @@ The server is started the way users start it (``python -m cxroi.app.serve``, the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -54,6 +55,24 @@ def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> No
     raise TimeoutError(f"Voila did not listen on port {port} within {timeout} s")
 
 
+@contextlib.contextmanager
+def voila_process(args: list[str], tmp: Path, port: int):
+    """Run ``python -m cxroi.app.serve ARGS`` (log in ``tmp/voila.log``) until the block ends."""
+    env = dict(os.environ, CXROI_CACHE_DIR=str(tmp / "cache"))
+    cmd = [sys.executable, "-m", "cxroi.app.serve", *args, "--port", str(port), "--no-browser"]
+    with open(tmp / "voila.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, proc)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 class VoilaServer:
     """A running ``cxroi serve`` on 127.0.0.1 (``url``, ``log_path``, ``kernel_alive``)."""
 
@@ -81,16 +100,8 @@ class VoilaServer:
 def voila_server(tmp_path_factory, chromium_executable):
     tmp = tmp_path_factory.mktemp("voila")
     port = _free_port()
-    log_path = tmp / "voila.log"
-    env = dict(os.environ, CXROI_CACHE_DIR=str(tmp / "cache"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "cxroi.app.serve",
+    args = [
         str(SCENARIO),
-        "--port",
-        str(port),
-        "--no-browser",
         "--pool-size",
         "1",
         "--cull-idle-timeout",
@@ -98,17 +109,8 @@ def voila_server(tmp_path_factory, chromium_executable):
         "--cull-interval",
         "1",
     ]
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_port(port, proc)
-        yield VoilaServer(port, proc, log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with voila_process(args, tmp, port) as proc:
+        yield VoilaServer(port, proc, tmp / "voila.log")
 
 
 @pytest.fixture(scope="session")

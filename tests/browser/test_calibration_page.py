@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from cxroi import calibration
 
-from .cxroi_browser import REPO, SHOT_DIR, Requests, _free_port, _wait_for_port
+from .cxroi_browser import REPO, SHOT_DIR, Requests, _free_port, voila_process
 
 pytestmark = pytest.mark.browser
 
@@ -19,32 +15,10 @@ CSV = REPO / "scenarios" / "data" / "fader_hardie_2007_regular.csv"
 
 @pytest.fixture(scope="module")
 def calibration_server(tmp_path_factory, chromium_executable):
-    tmp = tmp_path_factory.mktemp("voila-calibration")
     port = _free_port()
-    env = dict(os.environ, CXROI_CACHE_DIR=str(tmp / "cache"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "cxroi.app.serve",
-        "--notebook",
-        "calibration",
-        "--port",
-        str(port),
-        "--no-browser",
-        "--pool-size",
-        "0",
-    ]
-    with open(tmp / "voila.log", "w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_port(port, proc)
+    args = ["--notebook", "calibration", "--pool-size", "0"]
+    with voila_process(args, tmp_path_factory.mktemp("voila-calibration"), port):
         yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_calibration_page_shows_the_fit_offline(browser, calibration_server):
