@@ -33,7 +33,7 @@ from typing import Any
 
 import cxroi
 from cxroi.formatting import format_count, format_money, format_pct, format_years
-from cxroi.scenario import Distribution
+from cxroi.scenario import Distribution, Scenario
 
 __all__ = [
     "SECTIONS",
@@ -45,15 +45,7 @@ __all__ = [
 ]
 
 #: Top-level scenario fields, in the order of the notebook's ``parameters`` cell.
-PARAMETER_NAMES = (
-    "name",
-    "currency",
-    "horizon_years",
-    "discount_rate",
-    "segments",
-    "initiatives",
-    "risk",
-)
+PARAMETER_NAMES = tuple(Scenario.model_fields)
 
 _SOURCE_LABELS = {
     "user": "given",
