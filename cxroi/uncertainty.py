@@ -351,7 +351,6 @@ def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dic
     """
     sc = load_scenario(scenario)
     rule = field_rule(path)
-    compile_scenario(sc, {path: 0.0 if rule.holds(0.0) else rule.clip_bounds()[0]})  # path check
     base = _field_base(sc, path)
     lo, hi = rule.clip_bounds()
     if not math.isfinite(lo):
