@@ -29,6 +29,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from cxroi.attribution import MAX_EXACT_PLAYERS
 from cxroi.formatting import format_count, format_money, format_years
 
 __all__ = [
@@ -67,6 +68,9 @@ CHART_TITLES = {
     "clv": "Customer lifetime value per segment",
     "customers": "Active customers",
 }
+
+#: Most initiatives whose NPV is split exactly (Shapley) among them.
+MAX_ATTRIBUTED = MAX_EXACT_PLAYERS
 
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
@@ -314,19 +318,33 @@ def initiative_data(case: Any, currency: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``initiative``, ``value`` [currency], ``sign`` and ``label``; empty when the
-        attribution is not available (more than 8 initiatives).
+        Columns ``kind`` (``bar``, or ``note`` for a message), ``initiative``, ``value``
+        [currency], ``sign`` and ``label``. When the attribution is not available (exact
+        Shapley values are computed for at most :data:`MAX_ATTRIBUTED` initiatives, because
+        the cost doubles with each one) the frame holds one ``note`` row whose ``label`` says
+        why, so the card is never blank.
     """
     currency = currency or _currency(case)
-    values = case.by_initiative or {}
+    values = case.by_initiative
+    columns = ["kind", "initiative", "value", "sign", "label"]
+    if values is None:
+        scenario = getattr(case, "scenario", None)
+        count = len(getattr(scenario, "initiatives", []) or [])
+        message = (
+            f"Not shown for {count} initiatives: NPV is split exactly\n"
+            f"(Shapley) among at most {MAX_ATTRIBUTED} initiatives.\n"
+            "Remove or merge initiatives to see it."
+        )
+        return pd.DataFrame([("note", "", 0.0, "", message)], columns=columns)
     frame = pd.DataFrame(
         {"initiative": list(values), "value": [float(v) for v in values.values()]},
         columns=["initiative", "value"],
     )
     frame = frame.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
+    frame.insert(0, "kind", "bar")
     frame["sign"] = ["creates value" if v >= 0 else "destroys value" for v in frame["value"]]
     frame["label"] = [format_money(v, currency) for v in frame["value"]]
-    return frame
+    return frame[columns]
 
 
 def initiative_chart(
@@ -347,11 +365,12 @@ def initiative_chart(
     -------
     altair.LayerChart
     """
-    base = alt.Chart(_records_safe(data)).encode(
+    source = alt.Chart(_records_safe(data))
+    base = source.transform_filter(alt.datum.kind == "bar").encode(
         y=alt.Y(
             "initiative:N",
             sort=alt.EncodingSortField(field="value", op="max", order="descending"),
-            axis=alt.Axis(title=None, labelLimit=180),
+            axis=alt.Axis(title=None, labelLimit=150),
         ),
         x=alt.X("value:Q", axis=_money_axis(currency)),
     )
@@ -365,8 +384,17 @@ def initiative_chart(
         ),
         tooltip=[alt.Tooltip("initiative:N", title=" "), alt.Tooltip("label:N", title="NPV")],
     )
-    text = base.mark_text(align="left", dx=4, fontSize=11, color="#343a40").encode(text="label:N")
-    return _config(alt.layer(bars, text), width, height)
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#343a40").encode(
+        text="label:N",
+        tooltip=[alt.Tooltip("initiative:N", title=" "), alt.Tooltip("label:N", title="NPV")],
+    )
+    note = (
+        source.transform_filter(alt.datum.kind == "note")
+        .mark_text(align="left", baseline="top", x=0, y=8, fontSize=12, color="#6c757d",
+                   lineBreak="\n", limit=0)
+        .encode(text="label:N")
+    )
+    return _config(alt.layer(bars, text, note), width, height)
 
 
 # --------------------------------------------------------------------------- CLV
@@ -458,6 +486,9 @@ def customers_data(case: Any) -> pd.DataFrame:
 def customers_chart(data: pd.DataFrame, width: int = 460, height: int = 260) -> alt.Chart:
     """Lines of active customers over time, baseline (dashed) against with CX.
 
+    The count axis starts at zero (a truncated axis would exaggerate the gap between the
+    lines) and a legend names the two lines.
+
     Parameters
     ----------
     data : pandas.DataFrame
@@ -483,12 +514,13 @@ def customers_chart(data: pd.DataFrame, width: int = 460, height: int = 260) -> 
         .mark_line(point=alt.OverlayMarkDef(size=36, filled=True), strokeWidth=2.5)
         .encode(
             x=alt.X("year:Q", axis=alt.Axis(title="Year", tickMinStep=1, format="d", grid=False)),
-            y=alt.Y("value:Q", axis=count_axis, scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", axis=count_axis, scale=alt.Scale(zero=True)),
             color=alt.Color(
                 "scenario:N",
                 scale=alt.Scale(
                     domain=["Baseline", "With CX"], range=[PALETTE["baseline"], PALETTE["benefit"]]
                 ),
+                legend=alt.Legend(title=None, orient="top", symbolType="stroke"),
             ),
             strokeDash=alt.StrokeDash(
                 "scenario:N",

@@ -75,3 +75,23 @@ def test_split_spec_separates_data_from_a_stable_spec(case):
     spec2, rows2, sig2 = charts.split_spec(charts.all_charts(other)["cashflow"])
     assert sig2 == sig
     assert rows2 != rows
+
+
+def test_nine_initiatives_show_a_message_not_a_blank_card():
+    mapping = cxroi.load_scenario(RETAIL).to_mapping()
+    first = mapping["initiatives"][0]
+    mapping["initiatives"] = [dict(first, name=f"Initiative {i}") for i in range(9)]
+    case = cxroi.evaluate(cxroi.load_scenario(mapping))
+    assert case.by_initiative is None  # exact Shapley stops at 8
+    data = charts.initiative_data(case, "USD")
+    assert data["kind"].tolist() == ["note"]
+    assert "9 initiatives" in data.loc[0, "label"] and "8" in data.loc[0, "label"]
+    spec = charts.initiative_chart(data).to_dict()
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert any(t.get("transform") == [{"filter": "(datum.kind === 'note')"}] for t in texts)
+
+
+def test_customers_chart_has_a_legend_and_a_zero_baseline(case):
+    spec = charts.customers_chart(charts.customers_data(case)).to_dict()
+    assert spec["encoding"]["y"]["scale"]["zero"] is True
+    assert spec["encoding"]["color"].get("legend") not in (None, {})

@@ -36,6 +36,27 @@ DRAW_CHOICES = (1_000, 10_000, 50_000, 100_000)
 _CHART_SIZE = (370, 210)
 
 
+_EMPTY = (
+    '<div class="cxroi-mc-empty">Run the simulation to see the range of outcomes: '
+    "every uncertain input is drawn independently and the whole case re-evaluated "
+    "for each draw.</div>"
+)
+
+_STALE = (
+    '<span class="cxroi-mc-status" data-state="stale">inputs changed since this '
+    "run: run again to update</span>"
+)
+
+
+def _shape(scenario: Any) -> tuple:
+    """What makes a case a different case: its name, segments and initiatives."""
+    return (
+        scenario.name,
+        tuple(scenario.segment_names),
+        tuple(scenario.initiative_names),
+    )
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}"
 
@@ -56,7 +77,7 @@ def summary_cards(summary: dict, currency: str, horizon: int, spread_note: str =
         ("npv_p95", "NPV, P95 (upside)", format_money(npv["p95"], currency), npv["p95"]),
         (
             "prob_payback",
-            f"Pays back within {horizon} years",
+            f"Pays back within {horizon} year{'' if horizon == 1 else 's'}",
             _pct(summary["prob_payback_within_horizon"]),
             summary["prob_payback_within_horizon"],
         ),
@@ -114,11 +135,8 @@ class UncertaintyView:
         self.progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="160px"))
         self.progress.add_class("cxroi-mc-progress")
         self.status = W.HTML()
-        self.summary = W.HTML(
-            '<div class="cxroi-mc-empty">Run the simulation to see the range of outcomes: '
-            "every uncertain input is drawn independently and the whole case re-evaluated "
-            "for each draw.</div>"
-        )
+        self._ran_shape: tuple | None = None
+        self.summary = W.HTML(_EMPTY)
         self.panes = {key: W.HTML() for key in UNCERTAINTY_TITLES}
         cards = []
         for key, pane in self.panes.items():
@@ -147,13 +165,39 @@ class UncertaintyView:
             sc = with_default_spread(sc)
         return sc
 
+    def _is_stale(self) -> bool:
+        return self._ran_on is not None and self._ran_on != self.dashboard.rev
+
+    def clear(self) -> None:
+        """Remove the results on screen (they belong to another case) and ask for a new run."""
+        self.result = None
+        self._ran_on = None
+        self._ran_shape = None
+        self.summary.value = _EMPTY
+        for pane in self.panes.values():
+            pane.value = ""
+        self.status.value = (
+            '<span class="cxroi-mc-status" data-state="cleared">another case is open: '
+            "run again to simulate it</span>"
+        )
+
     def mark_stale(self) -> None:
-        """Say that the inputs changed since the results on screen were computed."""
-        if self._ran_on is not None and self._ran_on != self.dashboard.rev:
-            self.status.value = (
-                '<span class="cxroi-mc-status" data-state="stale">inputs changed since this '
-                "run: run again to update</span>"
-            )
+        """Say that the inputs changed since the results on screen were computed.
+
+        When another case is on screen (another scenario opened or uploaded, a segment or
+        initiative added or removed) the old results are cleared instead: they would be read
+        as this case's.
+        """
+        if self._ran_on is None:
+            return
+        if self._ran_shape != _shape(self.dashboard.scenario):
+            self.clear()
+        elif self._is_stale():
+            self.status.value = _STALE
+
+    def _fail(self, message: str) -> None:
+        """Show why a run did not happen, keeping the note that results on screen are old."""
+        self.status.value = message + (_STALE if self._is_stale() else "")
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.max = total
@@ -164,11 +208,11 @@ class UncertaintyView:
         try:
             sc = self._scenario()
         except ScenarioError as err:  # a spread that cannot apply: show why, keep the rest
-            self.status.value = views.error_html(str(err))
+            self._fail(views.error_html(str(err)))
             return
         currency = sc.currency
         if not sc.distributions():
-            self.status.value = (
+            self._fail(
                 '<span class="cxroi-mc-status" data-state="none">No input carries a '
                 "distribution: give one as {dist: ...} in the scenario, or tick the spread "
                 "option.</span>"
@@ -185,11 +229,16 @@ class UncertaintyView:
                 progress=self._progress,
             )
             rows = tornado(sc)
+        except Exception:
+            # the dashboard's guard shows the error; the note about the old run stays
+            self._fail("")
+            raise
         finally:
             self.run_button.disabled = False
         self.result = result
         self.rev += 1
         self._ran_on = self.dashboard.rev
+        self._ran_shape = _shape(self.dashboard.scenario)
         base_npv = self.dashboard.case.kpis["npv"] or 0.0
         note = "Uncertain inputs: the scenario's distributions" + (
             ", plus ±30% (triangular) on every initiative effect given as a number."

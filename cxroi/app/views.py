@@ -48,7 +48,7 @@ def _fmt(value: Any, kind: str, currency: str, horizon: int | None = None) -> st
     if kind == "count":
         return format_count(value)
     if value is None and horizon is not None:
-        return f"Not in {horizon} years"
+        return f"Not in {horizon} year{'' if horizon == 1 else 's'}"
     return format_years(value)
 
 
