@@ -38,7 +38,14 @@ async function draw(holder) {
       const el = document.createElement('div');
       el.className = 'cxroi-vega-view';
       holder.appendChild(el);
-      const spec = Object.assign({}, payload.spec, {datasets: {table: payload.rows}});
+      // Charts fill their card: the kernel's pixel width is only a fallback, the plot is
+      // sized to the holder (Vega-Lite "container" width, fit autosize; Vega re-fits it
+      // when the window is resized).
+      const spec = Object.assign({}, payload.spec, {
+        datasets: {table: payload.rows},
+        width: 'container',
+        autosize: {type: 'fit', contains: 'padding', resize: true},
+      });
       const result = await embed(el, spec, {actions: false, renderer: 'svg'});
       views.set(key, {sig: payload.sig, view: result.view, el});
     }
