@@ -76,9 +76,14 @@ def format_case(case) -> str:
         "",
         f"{'':26}{'risk-adjusted':>18}{'unadjusted':>18}",
     ]
+    from cxroi.formatting import format_kpi
+
+    def kpi(key: str, value) -> str:
+        return format_kpi(key, value, sc.currency, sc.horizon_years)
+
     for key in KPI_KEYS:
         lines.append(
-            f"{_LABELS[key]:26}{_fmt(key, case.kpis[key]):>18}{_fmt(key, case.unadjusted[key]):>18}"
+            f"{_LABELS[key]:26}{kpi(key, case.kpis[key]):>18}{kpi(key, case.unadjusted[key]):>18}"
         )
     lines += ["", f"Cash flows (risk-adjusted, {sc.currency})"]
     table = case.tei_table()

@@ -20,6 +20,10 @@ Examples
 '3.1 years'
 >>> format_count(15586.16)
 '15.6K'
+>>> format_kpi("irr", 0.32817, "USD")
+'32.8%'
+>>> format_payback(None, horizon=1)
+'Not in 1 year'
 """
 
 from __future__ import annotations
@@ -28,9 +32,12 @@ import math
 
 __all__ = [
     "CURRENCY_SYMBOLS",
+    "KPI_KINDS",
     "MISSING",
     "format_count",
+    "format_kpi",
     "format_money",
+    "format_payback",
     "format_pct",
     "format_years",
 ]
@@ -153,3 +160,84 @@ def format_years(value, digits: int = 1) -> str:
     text = f"{float(value):.{digits}f}"
     unit = "year" if float(text) == 1 else "years"
     return f"{text} {unit}"
+
+
+def format_payback(value, horizon: int | None = None, digits: int = 1) -> str:
+    """Format a payback period, saying when there is none within the horizon.
+
+    Parameters
+    ----------
+    value : float or None
+        Payback [years]; ``None`` when the cumulative cash flow never turns positive.
+    horizon : int, optional
+        Horizon [years], used for ``"Not in 5 years"`` (``"Not in 1 year"``) when ``value`` is
+        ``None``; without it a missing payback is :data:`MISSING`.
+    digits : int, default 1
+        Decimals kept.
+
+    Returns
+    -------
+    str
+        ``"3.1 years"``, ``"1.0 year"``, ``"Not in 5 years"`` or :data:`MISSING`.
+    """
+    if _is_missing(value):
+        if horizon is None:
+            return MISSING
+        unit = "year" if int(horizon) == 1 else "years"
+        return f"Not in {int(horizon)} {unit}"
+    return format_years(value, digits)
+
+
+#: The display kind of each KPI key of a business case.
+KPI_KINDS = {
+    "npv": "money",
+    "pv_benefits": "money",
+    "pv_costs": "money",
+    "annual_switching_loss": "money",
+    "roi": "pct",
+    "irr": "pct",
+    "payback_years": "years",
+    "discounted_payback_years": "years",
+    "extra_customers_end": "count",
+}
+
+
+def format_kpi(key: str, value, currency: str = "USD", horizon: int | None = None) -> str:
+    """The executive display of one KPI, the same in the report, the CLI and the dashboard.
+
+    The rule per kind: money with 3 significant digits and a K/M/B/T suffix (``"$2.47M"``);
+    ROI and IRR as a percentage with one decimal (``"32.8%"``); paybacks in years with one
+    decimal, or ``"Not in N years"`` when there is none within the horizon; customer counts
+    with 3 significant digits (``"15.6K"``).
+
+    Parameters
+    ----------
+    key : str
+        KPI key (a key of :data:`KPI_KINDS`, such as ``"npv"`` or ``"irr"``).
+    value : float or None
+        The KPI's value.
+    currency : str, default "USD"
+        ISO 4217 code of money KPIs.
+    horizon : int, optional
+        Horizon [years], for a payback that does not happen (see :func:`format_payback`).
+
+    Returns
+    -------
+    str
+        The formatted figure.
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a KPI key.
+    """
+    kind = KPI_KINDS.get(key)
+    if kind is None:
+        raise ValueError(f"KPI key must be one of {sorted(KPI_KINDS)} (got {key!r})")
+    if kind == "money":
+        return format_money(value, currency)
+    if kind == "pct":
+        return format_pct(value, 1)
+    if kind == "years":
+        return format_payback(value, horizon)
+    return format_count(value)

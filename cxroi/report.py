@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cxroi
-from cxroi.formatting import format_count, format_money, format_pct, format_years
-from cxroi.scenario import Distribution, Scenario
+from cxroi.formatting import format_kpi, format_money, format_pct, format_years
+from cxroi.scenario import Distribution, Scenario, ScenarioError, ScenarioIssue
 
 __all__ = [
     "SECTIONS",
@@ -41,6 +41,7 @@ __all__ = [
     "assumption_rows",
     "build",
     "chart_image",
+    "check_parameters",
     "render",
 ]
 
@@ -249,8 +250,12 @@ def _all_charts(case: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # HTML helpers
 # --------------------------------------------------------------------------------------------
+class _Raw(str):
+    """Markup made here (not user text): a table puts it in as it is."""
+
+
 def _esc(value: Any) -> str:
-    return html.escape(str(value))
+    return value if isinstance(value, _Raw) else html.escape(str(value))
 
 
 def _table(header: list[str], rows: list[list[Any]], numeric: set[int] | None = None) -> str:
@@ -374,35 +379,40 @@ def _base(value: Any) -> float:
 
 
 _KPI_ROWS = (
-    ("npv", "Net present value", "money"),
-    ("pv_benefits", "PV of benefits", "money"),
-    ("pv_costs", "PV of costs", "money"),
-    ("roi", "ROI (NPV / PV of costs)", "pct"),
-    ("irr", "IRR", "pct1"),
-    ("payback_years", "Payback", "years"),
-    ("discounted_payback_years", "Discounted payback", "years"),
-    ("extra_customers_end", "Extra customers at the end", "count"),
-    ("annual_switching_loss", "Revenue lost each year to preventable poor CX", "money"),
+    ("npv", "Net present value"),
+    ("pv_benefits", "PV of benefits"),
+    ("pv_costs", "PV of costs"),
+    ("roi", "ROI (NPV / PV of costs)"),
+    ("irr", "IRR"),
+    ("payback_years", "Payback"),
+    ("discounted_payback_years", "Discounted payback"),
+    ("extra_customers_end", "Extra customers at the end"),
+    ("annual_switching_loss", "Revenue lost each year to preventable poor CX"),
 )
 
 
-def _kpi_text(value: Any, kind: str, currency: str) -> str:
-    if kind == "money":
-        return format_money(value, currency)
-    if kind == "pct":
-        return format_pct(value)
-    if kind == "pct1":
-        return format_pct(value, 1)
-    if kind == "years":
-        return format_years(value) if value is not None else "not within the horizon"
-    return format_count(value)
+def _data_value(value: Any) -> str:
+    """Full-precision text of a KPI for ``data-value`` (``null`` when it does not exist)."""
+    if value is None or not math.isfinite(float(value)):
+        return "null"
+    return repr(float(value))
+
+
+def _kpi_cell(key: str, value: Any, currency: str, horizon: int, attr: str = "data-kpi") -> str:
+    """A KPI's executive text marked, as on the dashboard, with its key and full value."""
+    text = _esc(format_kpi(key, value, currency, horizon))
+    return f'<span {attr}="{key}" data-value="{_data_value(value)}">{text}</span>'
 
 
 def _section_headline(r: Report) -> str:
-    case, cur = r.case, r.case.currency
+    case, cur, horizon = r.case, r.case.currency, r.scenario.horizon_years
     rows = [
-        [label, _kpi_text(case.kpis[key], kind, cur), _kpi_text(case.unadjusted[key], kind, cur)]
-        for key, label, kind in _KPI_ROWS
+        [
+            label,
+            _Raw(_kpi_cell(key, case.kpis[key], cur, horizon)),
+            _Raw(_kpi_cell(key, case.unadjusted[key], cur, horizon, "data-kpi-unadjusted")),
+        ]
+        for key, label in _KPI_ROWS
     ]
     npv, payback = case.kpis["npv"], case.kpis["payback_years"]
     verdict = (
@@ -411,7 +421,8 @@ def _section_headline(r: Report) -> str:
         + (
             f"it pays back in {format_years(payback)}."
             if payback is not None
-            else "it does not pay back within the horizon."
+            else f"it does not pay back within the horizon "
+            f"({format_kpi('payback_years', None, cur, r.scenario.horizon_years)})."
         )
     )
     return (
@@ -552,12 +563,14 @@ def _section_uncertainty(r: Report) -> str:
         result = u.simulate(sc, draws=REPORT_DRAWS, seed=REPORT_SEED)
         summary = result.summary
         rows = []
-        kinds = {"npv": "money", "roi": "pct", "payback_years": "years"}
         for key, label in (("npv", "NPV"), ("roi", "ROI"), ("payback_years", "Payback")):
             stats = summary[key]
-            kind = kinds[key]
             rows.append(
-                [label] + [_kpi_text(stats[q], kind, cur) for q in ("mean", "p5", "p50", "p95")]
+                [label]
+                + [
+                    format_kpi(key, stats[q], cur, sc.horizon_years)
+                    for q in ("mean", "p5", "p50", "p95")
+                ]
             )
         parts.append(_table(["", "mean", "P5", "P50", "P95"], rows, {1, 2, 3, 4}))
         parts.append(
@@ -647,6 +660,50 @@ SECTIONS: list[Callable[[Report], str]] = [
 ]
 
 
+#: Names a notebook kernel defines by itself (IPython's history and helpers).
+_KERNEL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
+
+
+def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The scenario fields a notebook was given, refusing any name the scenario does not know.
+
+    The report notebook calls this on ``globals()`` right after papermill's injected
+    parameters, so that ``-p horizon_year 7`` fails with the name and a suggestion instead of
+    running the default case.
+
+    Parameters
+    ----------
+    namespace : mapping
+        The notebook's global variables.
+
+    Returns
+    -------
+    dict
+        The given top-level fields (those not ``None``), ready for :func:`build`.
+
+    Raises
+    ------
+    cxroi.ScenarioError
+        Naming each unknown parameter, the rule and, when one is close, the field meant.
+    """
+    import difflib
+    import types
+
+    issues = []
+    for name, value in namespace.items():
+        if name.startswith("_") or name in _KERNEL_NAMES or name in PARAMETER_NAMES:
+            continue
+        if isinstance(value, (types.ModuleType, types.FunctionType, type)):
+            continue
+        close = difflib.get_close_matches(name, PARAMETER_NAMES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        rule = f"unknown report parameter (known: {', '.join(PARAMETER_NAMES)}){hint}"
+        issues.append(ScenarioIssue(name, rule, value))
+    if issues:
+        raise ScenarioError(issues, source="(notebook parameters)")
+    return {k: namespace[k] for k in PARAMETER_NAMES if namespace.get(k) is not None}
+
+
 def build(chart_format: str = "svg", **parameters: Any) -> Report:
     """Build the report of the scenario given by its top-level fields (the notebook's call).
 
@@ -656,7 +713,8 @@ def build(chart_format: str = "svg", **parameters: Any) -> Report:
         Image format of the charts.
     **parameters
         ``name``, ``currency``, ``horizon_years``, ``discount_rate``, ``segments``,
-        ``initiatives``, ``risk``.
+        ``initiatives``, ``risk``; ``None`` means "not given", so the scenario's own default
+        (and its provenance, "default" or "benchmark default") applies.
 
     Returns
     -------

@@ -82,13 +82,13 @@ def test_run_text_report(capsys):
     assert out.startswith("Retail bank - service redesign")
     for text in (
         "Net present value",
-        "2,469,087",
-        "10,718,324",
+        "$2.47M",
+        "$10.7M",
         "23.0%",
         "24.4%",
-        "3.11 years",
-        "3.66 years",
-        "15,586 customers",
+        "3.1 years",
+        "3.7 years",
+        "15.6K",
         "Initial",
         "Year 1",
         "Year 5",

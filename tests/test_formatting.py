@@ -30,3 +30,18 @@ def test_pct_years_count():
     assert format_years(None) == MISSING
     assert format_count(15586.16) == "15.6K"
     assert format_count(5) == "5.0"
+
+
+def test_format_kpi_one_rule_per_kind():
+    from cxroi.formatting import format_kpi, format_payback
+
+    assert format_kpi("irr", 0.32817, "USD") == "32.8%"
+    assert format_kpi("roi", 0.32817, "USD") == "32.8%"
+    assert format_kpi("npv", 2469087.08, "EUR") == "€2.47M"
+    assert format_kpi("payback_years", 3.114, "USD", 5) == "3.1 years"
+    assert format_kpi("payback_years", None, "USD", 5) == "Not in 5 years"
+    assert format_kpi("discounted_payback_years", None, "USD", 1) == "Not in 1 year"
+    assert format_payback(None) == "n/a"
+    assert format_kpi("extra_customers_end", 15586.16) == "15.6K"
+    with pytest.raises(ValueError, match="KPI key.*'npx'"):
+        format_kpi("npx", 1.0)

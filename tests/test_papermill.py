@@ -29,8 +29,10 @@ def runs(tmp_path_factory):
     commands = {
         # a scenario file as the parameters file, one field overridden
         "file": ["-f", str(B2B), "-p", "discount_rate", "0.2"],
-        # the notebook's own defaults (scenarios/default.yaml), one field overridden
-        "default": ["-p", "horizon_years", "3"],
+        # the default scenario, one field overridden
+        "default": ["-f", str(DEFAULT), "-p", "horizon_years", "3"],
+        # a misspelt field is refused, not ignored
+        "typo": ["-f", str(DEFAULT), "-p", "horizon_year", "7"],
     }
     procs = {
         key: subprocess.Popen(
@@ -45,6 +47,9 @@ def runs(tmp_path_factory):
     done = {}
     for key, proc in procs.items():
         _, err = proc.communicate(timeout=300)
+        if key == "typo":
+            done[key] = (proc.returncode, err)
+            continue
         assert proc.returncode == 0, err
         done[key] = nbformat.read(tmp / f"{key}.ipynb", as_version=4)
     return done
@@ -87,3 +92,10 @@ def test_p_alone_changes_the_default_scenario(runs):
     html = _html(runs["default"])
     assert "Retail bank - service redesign" in html and "horizon 3 years" in html
     assert _npv_text(DEFAULT, horizon_years=3) in html
+
+
+@pytest.mark.slow
+def test_misspelt_parameter_fails_with_a_suggestion(runs):
+    code, err = runs["typo"]
+    assert code != 0
+    assert "horizon_year" in err and "did you mean 'horizon_years'" in err

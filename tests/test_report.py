@@ -13,7 +13,16 @@ import pytest
 import yaml
 
 import cxroi
-from cxroi.report import PARAMETER_NAMES, SECTIONS, Report, assumption_rows, build, chart_image
+from cxroi.formatting import format_kpi
+from cxroi.report import (
+    PARAMETER_NAMES,
+    SECTIONS,
+    Report,
+    assumption_rows,
+    build,
+    chart_image,
+    check_parameters,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"
@@ -50,14 +59,49 @@ def test_notebook_is_committed_without_outputs_and_thin():
         assert all(getattr(n, "module", "") == "cxroi.report" for n in imports)
 
 
-def test_parameters_cell_holds_the_default_scenario():
+def test_parameters_cell_gives_nothing_of_its_own():
+    # None means "not given": papermill records only what the user passed, and a field the
+    # scenario omits takes the scenario's default, as in `cxroi run`.
     values = _parameters_cell(nbformat.read(NOTEBOOK, as_version=4))
     assert tuple(values) == PARAMETER_NAMES
-    default = yaml.safe_load((ROOT / "scenarios" / "default.yaml").read_text())
-    assert values == {k: default.get(k) for k in PARAMETER_NAMES}
-    # and they are a valid scenario whose report builds
-    report = build(**values)
-    assert report.case.kpis["npv"] == pytest.approx(2469087.08, abs=0.01)
+    assert set(values.values()) == {None}
+
+
+def test_omitted_fields_are_defaults_not_given():
+    data = yaml.safe_load(RETAIL.read_text())
+    for key in ("horizon_years", "discount_rate", "risk"):
+        data.pop(key, None)
+    report = build(**check_parameters(data))
+    assert report.scenario.horizon_years == cxroi.load_scenario(data).horizon_years
+    case = cxroi.evaluate(data)
+    assert report.case.kpis["npv"] == pytest.approx(case.kpis["npv"], rel=1e-12)
+    sources = {row["path"]: row["source"] for row in assumption_rows(report.scenario)}
+    assert sources["horizon_years"] != "user" and sources["discount_rate"] != "user"
+    assert sources["name"] == "user"
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"), [("horizon_year", "horizon_years"), ("discount", "discount_rate")]
+)
+def test_unknown_parameter_is_refused_with_a_suggestion(name, meant):
+    with pytest.raises(cxroi.ScenarioError) as err:
+        check_parameters({"In": [], "get_ipython": print, name: 7, "segments": None})
+    text = str(err.value)
+    assert name in text and f"did you mean {meant!r}" in text and "(got 7)" in text
+
+
+def test_check_parameters_drops_none_and_keeps_given():
+    assert check_parameters({"name": "x", "risk": None, "_": 1, "Out": {}}) == {"name": "x"}
+
+
+def test_headline_kpis_carry_key_and_full_value(retail_html):
+    case = cxroi.evaluate(RETAIL)
+    for key in ("npv", "irr", "payback_years", "roi"):
+        match = re.search(rf'data-kpi="{key}" data-value="([^"]+)">([^<]*)<', retail_html)
+        assert match, key
+        assert float(match.group(1)) == case.kpis[key]
+        assert match.group(2) == html.escape(format_kpi(key, case.kpis[key], case.currency))
+    assert 'data-kpi-unadjusted="npv"' in retail_html
 
 
 def test_report_sections(retail_html):
@@ -134,7 +178,7 @@ def test_invalid_parameters_raise_a_scenario_error():
 
 
 def test_text_is_escaped():
-    values = _parameters_cell(nbformat.read(NOTEBOOK, as_version=4))
+    values = yaml.safe_load((ROOT / "scenarios" / "default.yaml").read_text())
     values["name"] = "<script>alert(1)</script>"
     html = build(**values).to_html()
     assert "<script>" not in html and "&lt;script&gt;" in html

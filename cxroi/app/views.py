@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from cxroi.formatting import format_count, format_money, format_pct, format_years
+from cxroi.formatting import format_kpi, format_money
 
 __all__ = [
     "KPI_CARDS",
@@ -40,16 +40,8 @@ KPI_CARDS = (
 _NOT_ADJUSTED = {"annual_switching_loss", "extra_customers_end"}
 
 
-def _fmt(value: Any, kind: str, currency: str, horizon: int | None = None) -> str:
-    if kind == "money":
-        return format_money(value, currency)
-    if kind == "pct":
-        return format_pct(value)
-    if kind == "count":
-        return format_count(value)
-    if value is None and horizon is not None:
-        return f"Not in {horizon} year{'' if horizon == 1 else 's'}"
-    return format_years(value)
+def _fmt(value: Any, key: str, currency: str, horizon: int | None = None) -> str:
+    return format_kpi(key, value, currency, horizon)
 
 
 def _data_value(value: Any) -> str:
@@ -76,7 +68,7 @@ def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
         HTML; each card holds ``<div data-kpi="KEY" data-value="FULL PRECISION">``.
     """
     cards = []
-    for key, title, kind in KPI_CARDS:
+    for key, title, _kind in KPI_CARDS:
         value = kpis.get(key)
         negative = value is not None and key in ("npv", "roi") and value < 0
         sub = ""
@@ -84,7 +76,7 @@ def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
             raw = unadjusted.get(key)
             sub = (
                 f'<div class="cxroi-kpi-sub">Unadjusted <span data-kpi-unadjusted="{key}" '
-                f'data-value="{_data_value(raw)}">{html.escape(_fmt(raw, kind, currency, horizon))}'
+                f'data-value="{_data_value(raw)}">{html.escape(_fmt(raw, key, currency, horizon))}'
                 "</span></div>"
             )
         elif key == "annual_switching_loss":
@@ -103,7 +95,7 @@ def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
             f'<div class="cxroi-kpi{" cxroi-negative" if negative else ""}">'
             f'<div class="cxroi-kpi-label">{html.escape(title)}</div>'
             f'<div class="cxroi-kpi-value" data-kpi="{key}" data-value="{_data_value(value)}">'
-            f"{html.escape(_fmt(value, kind, currency, horizon))}</div>{sub}</div>"
+            f"{html.escape(_fmt(value, key, currency, horizon))}</div>{sub}</div>"
         )
     return (
         '<div class="cxroi-kpis">' + "".join(cards) + "</div>"
