@@ -1018,3 +1018,16 @@ def test_risk_adjustment_never_flatters_a_case_with_negative_benefits():
     assert adj["pv_benefits"] == pytest.approx(1.2 * raw["pv_benefits"], rel=1e-12)
     assert adj["npv"] <= raw["npv"]
     assert sum(case.by_lever.values()) == pytest.approx(adj["pv_benefits"], rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenarios(), st.floats(0.0, 0.95), st.floats(0.0, 3.0))
+def test_risk_adjusted_npv_never_above_unadjusted(mapping, b, c):
+    mapping = copy.deepcopy(mapping)
+    mapping["risk"] = {"benefit_adjustment": b, "cost_adjustment": c}
+    case = cxroi.evaluate(mapping)
+    raw, adj = case.unadjusted["npv"], case.kpis["npv"]
+    assert adj <= raw + 1e-9 * max(1.0, abs(raw))
+    assert sum(case.by_lever.values()) == pytest.approx(
+        case.kpis["pv_benefits"], rel=1e-9, abs=1e-6
+    )
