@@ -40,9 +40,15 @@ KPI_KEYS = (
 )
 
 
+def risk_adjust(x, b):
+    """Move a benefit toward the worse case: f(x, b) = x (1 - b) for x >= 0, x (1 + b) for x < 0."""
+    x = np.asarray(x, dtype=float)
+    return np.where(x >= 0, x * (1.0 - b), x * (1.0 + b))
+
+
 def _flows(benefit: np.ndarray, costs: np.ndarray, d: np.ndarray, badj, cadj, with_irr: bool):
     """KPIs from yearly benefits and costs (years 0..H on the last axis)."""
-    benefits = benefit * (1.0 - np.asarray(badj))[..., None]
+    benefits = risk_adjust(benefit, np.asarray(badj, dtype=float)[..., None])
     costs = costs * (1.0 + np.asarray(cadj))[..., None]
     net = benefits - costs
     df = finance.discount_factors(d, benefit.shape[-1] - 1)
@@ -157,7 +163,7 @@ def _lever_attribution(p: engine.Params, contribution: np.ndarray) -> dict[str, 
     """
     benefit = contribution - contribution[0]
     df = finance.discount_factors(p.discount_rate, p.horizon_years)[1:]
-    pv = (benefit * df).sum(axis=-1) * (1.0 - float(p.benefit_adjustment))
+    pv = (risk_adjust(benefit, float(p.benefit_adjustment)) * df).sum(axis=-1)
     return dict(zip(LEVERS, shapley_values(pv).tolist(), strict=True))
 
 

@@ -473,7 +473,7 @@ def customer_lifetime_value(p: Params, levers: np.ndarray, active: np.ndarray) -
     shape = np.broadcast_shapes(margin.shape, m.shape, d.shape, p.alpha.shape, p.retention.shape)
     m, d, margin = (np.broadcast_to(x, shape) for x in (m, d, margin))
     is_sbg = np.broadcast_to(p.is_sbg, shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # constant retention: geometric series of q / (1 + d)
         q = 1.0 - (1.0 - np.broadcast_to(p.retention, shape)) * m
         lifetime = np.where(q < 1.0 + d, (1.0 + d) / (1.0 + d - q), np.inf)

@@ -128,31 +128,157 @@ def _check_discount(discount_rate):
     )
 
 
-def _hyp2f1_unit_a(b, c, z):
-    """Gauss hypergeometric 2F1(1, b; c; z) for 0 < b < c and 0 <= z < 1, by its series.
+def _ratio_series(num0, den0, z, max_terms):
+    """Sum of t_0 = 1, t_(k+1) = t_k (num0 + k) / (den0 + k) z, at most ``max_terms`` terms.
 
-    ``scipy.special.hyp2f1`` returns nan once b and c reach the hundreds with z near 1, which is
-    exactly the near-homogeneous case (large alpha, beta). The series
-    sum_k prod_{j<k} (b + j) / (c + j) z^k has term ratios below z, so after term k the tail is
-    at most term_k z / (1 - z); we stop when that bound falls below 1e-16 of the sum.
+    Vectorised in blocks of 256 terms (cumprod of the term ratios); an element stops once its
+    last ratio is below 1/2 in size and its last term below 1e-17 of its sum.
     """
-    b, c, z = (x.ravel().copy() for x in _as_float_arrays(b, c, z))
-    total = np.ones_like(b)
-    last = np.ones_like(b)  # the latest term summed
-    active = np.flatnonzero(z > 0)
+    total = np.ones_like(num0)
+    last = np.ones_like(num0)
+    active = np.flatnonzero(z != 0)
     k = 0
-    block = 256  # terms per vectorised step: cumprod of the term ratios
-    while active.size:
+    block = 256
+    while active.size and k < max_terms:
         j = k + np.arange(block)
-        ratios = (b[active, None] + j) / (c[active, None] + j) * z[active, None]
+        ratios = (num0[active, None] + j) / (den0[active, None] + j) * z[active, None]
         terms = last[active, None] * np.cumprod(ratios, axis=1)
         total[active] += terms.sum(axis=1)
         last[active] = terms[:, -1]
         k += block
-        za = z[active]
-        still = last[active] * za / (1.0 - za) > 1e-16 * total[active]
+        still = (np.abs(ratios[:, -1]) >= 0.5) | (
+            np.abs(last[active]) > 1e-17 * np.abs(total[active])
+        )
         active = active[still]
     return total
+
+
+#: Terms the direct series may use before the connection formula takes over.
+_DIRECT_TERMS = 200_000
+
+
+def _direct_terms_needed(b, c, z):
+    """Terms after which the proven tail bound of the direct series is below 1e-16.
+
+    With s = c - b the ratios (b + k) / (c + k) z are below both z and exp(-s / (c + k)),
+    so after term k the tail is at most t_k min(z / (1 - z), (c + k) / (s - 1)) (the second
+    for s > 1), with t_k <= z^k and t_k <= (c / (c + k))^s.
+    """
+    s = c - b
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_z = np.log(z)
+        by_z = np.where(log_z < 0, (np.log(1e-16) + np.log1p(-z)) / log_z, np.inf)
+        # (c / (c + k))^(s - 1) c / (s - 1) < 1e-16  <=>  k > c (((c / (s - 1)) 1e16)^(1/(s-1)) - 1)
+        by_power = np.where(
+            s > 1.5, c * np.expm1((np.log(c / (s - 1)) + 16 * np.log(10)) / (s - 1)), np.inf
+        )
+    return np.minimum(np.maximum(by_z, 0), np.maximum(by_power, 0))
+
+
+def _connection(b, c, d):
+    """2F1(1, b; c; 1/(1+d)) by the z -> 1 - z connection formula (Abramowitz & Stegun 15.3.6).
+
+    With s = c - b and e = 1 - z = d / (1 + d), the second hypergeometric of 15.3.6 reduces to
+    (1 - e)^(1 - c) = (1 + d)^(c - 1), leaving
+
+        2F1(1, b; c; z) = (c - 1) / (s - 1) 2F1(1, b; 2 - s; e)
+                          + Gamma(c) Gamma(1 - s) / Gamma(b) e^(s - 1) (1 + d)^(c - 1),
+
+    whose series in e converges fast for small d. For s an integer both terms have poles that
+    cancel; there the result is the limit, taken as a fourth-order symmetric average over
+    s +- h, s +- 2h (h = 2e-4), which is analytic in s.
+    """
+    s = c - b
+    near = np.abs(s - np.round(s)) < 2e-3
+    out = np.empty_like(b)
+    far = ~near
+    if far.any():
+        out[far] = _connection_plain(b[far], c[far], d[far])
+    if near.any():
+        h = 2e-4
+        cn = np.round(s[near]) + b[near]
+        bn, dn = b[near], d[near]
+        one = (_connection_plain(bn, cn + h, dn) + _connection_plain(bn, cn - h, dn)) / 2
+        two = (_connection_plain(bn, cn + 2 * h, dn) + _connection_plain(bn, cn - 2 * h, dn)) / 2
+        out[near] = (4 * one - two) / 3
+    return out
+
+
+def _connection_plain(b, c, d):
+    """The connection formula of ``_connection`` for c - b not an integer."""
+    s = c - b
+    e = d / (1.0 + d)
+    with np.errstate(all="ignore"):
+        first = (c - 1.0) / (s - 1.0) * _ratio_series(b, 2.0 - s, e, 20_000)
+        log_second = (
+            special.gammaln(c)
+            + special.gammaln(1.0 - s)
+            - special.gammaln(b)
+            + (s - 1.0) * np.log(e)
+            + (c - 1.0) * np.log1p(d)
+        )
+        return first + special.gammasgn(1.0 - s) * np.exp(log_second)
+
+
+def hyp2f1_unit_a(b, c, discount_rate):
+    r"""Gauss hypergeometric :math:`{}_2F_1(1, b; c; 1/(1+d))` for 0 < b < c and d >= 0.
+
+    The sum behind sBG lifetimes (DEL, DERL, CLV and the residual value of customers kept past
+    the horizon). Always terminates, in a bounded number of terms.
+
+    Parameters
+    ----------
+    b, c : float or array_like
+        Parameters [-], 0 < b < c; broadcast together with ``discount_rate``.
+    discount_rate : float or array_like
+        d [1/period], decimal, >= 0; the argument is z = 1/(1+d).
+
+    Returns
+    -------
+    ndarray
+        The value; at d = 0 it is (c - 1)/(c - b - 1) when c - b > 1 and ``inf`` otherwise
+        (the series diverges). For d -> 0+ and c - b <= 1 it grows without bound and may
+        overflow to ``inf``.
+
+    Notes
+    -----
+    .. math::
+        {}_2F_1(1, b; c; z) = \sum_{k \ge 0} rac{(b)_k}{(c)_k} z^k
+
+    Where the proven tail bound says the series is done within 200,000 terms (z not near 1,
+    or c - b large) it is summed directly, as ``scipy.special.hyp2f1`` loses accuracy for
+    large b and c. Otherwise (d small) the connection formula of Abramowitz & Stegun (1964),
+    15.3.6, in 1 - z is used, with its limit where c - b is an integer.
+
+    References
+    ----------
+    .. [1] Abramowitz, M. and Stegun, I. A. (1964). Handbook of Mathematical Functions,
+       15.3.6. National Bureau of Standards.
+
+    Examples
+    --------
+    >>> round(float(hyp2f1_unit_a(15.2, 19.0, 0.1)), 4)
+    4.0089
+    >>> float(hyp2f1_unit_a(1.0, 3.0, 0.0))
+    2.0
+    """
+    b, c, d = np.broadcast_arrays(*_as_float_arrays(b, c, discount_rate))
+    shape = b.shape
+    b, c, d = (np.array(x, dtype=float).ravel() for x in (b, c, d))
+    out = np.empty_like(b)
+    s = c - b
+    s = np.where(np.abs(s - 1) <= 8 * np.finfo(float).eps * c, 1.0, s)  # alpha = 1 exactly
+    zero = d == 0
+    out[zero] = np.where(s[zero] > 1, (c[zero] - 1) / np.where(s[zero] > 1, s[zero] - 1, 1), np.inf)
+    pos = ~zero
+    z = 1.0 / (1.0 + d)
+    direct = pos & (_direct_terms_needed(b, c, z) <= _DIRECT_TERMS)
+    if direct.any():
+        out[direct] = _ratio_series(b[direct], c[direct], z[direct], _DIRECT_TERMS + 512)
+    conn = pos & ~direct
+    if conn.any():
+        out[conn] = _connection(b[conn], c[conn], d[conn])
+    return out.reshape(shape)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,8 +435,8 @@ def discounted_expected_lifetime(alpha, beta, discount_rate):
         DEL(d \mid \alpha, \beta) = \sum_{t=0}^{\infty} \frac{S(t)}{(1 + d)^t}
         = {}_2F_1\left(1, \beta; \alpha + \beta; \tfrac{1}{1 + d}\right)
 
-    The hypergeometric series is summed directly (see ``_hyp2f1_unit_a``) because
-    ``scipy.special.hyp2f1`` loses accuracy for large alpha and beta.
+    The hypergeometric function is evaluated by :func:`hyp2f1_unit_a`, which stays accurate
+    for large alpha and beta and terminates for any d >= 0.
 
     References
     ----------
@@ -333,7 +459,7 @@ def discounted_expected_lifetime(alpha, beta, discount_rate):
         a[zero] > 1, (a[zero] + b[zero] - 1) / np.maximum(a[zero] - 1, 1e-300), np.inf
     )
     pos = ~zero
-    out[pos] = _hyp2f1_unit_a(b[pos], a[pos] + b[pos], 1.0 / (1.0 + d[pos]))
+    out[pos] = hyp2f1_unit_a(b[pos], a[pos] + b[pos], d[pos])
     return _wrap(out.reshape(shape), alpha, beta, discount_rate)
 
 
@@ -392,7 +518,7 @@ def discounted_expected_residual_lifetime(alpha, beta, discount_rate, n):
     _require("n", nn, np.isfinite(nn) & (nn >= 1), "a number >= 1 (renewals made + 1)")
     shape = a.shape
     factor = (b + nn - 1) / (a + b + nn - 1)
-    series = _hyp2f1_unit_a(b + nn, a + b + nn, 1.0 / (1.0 + d)).reshape(shape)
+    series = hyp2f1_unit_a(b + nn, a + b + nn, d).reshape(shape)
     return _wrap(factor * series, alpha, beta, discount_rate, n)
 
 

@@ -258,7 +258,7 @@ def reference_case(mapping):
         return out, lines, end
 
     def kpis(benefit_t, cost_t, b_adj, c_adj):
-        benefits = [x * (1.0 - b_adj) for x in benefit_t]
+        benefits = [x * (1.0 - b_adj) if x >= 0 else x * (1.0 + b_adj) for x in benefit_t]
         costs = [x * (1.0 + c_adj) for x in cost_t]
         net = [b - c for b, c in zip(benefits, costs, strict=True)]
         pv_b, pv_c = ref_npv(d, benefits), ref_npv(d, costs)
@@ -295,7 +295,8 @@ def reference_case(mapping):
         k["annual_switching_loss"] = loss
 
     def pv_lever(coalition):
-        return ref_npv(d, benefit(tuple(coalition), initiatives)[0]) * (1.0 - badj)
+        yearly = benefit(tuple(coalition), initiatives)[0]
+        return ref_npv(d, [x * (1.0 - badj) if x >= 0 else x * (1.0 + badj) for x in yearly])
 
     by_name = {ini["name"]: ini for ini in initiatives}
 
@@ -716,13 +717,13 @@ def test_risk_adjustment_scales_exactly(badj, cadj):
 
 
 def test_risk_adjusts_negative_benefits_too():
-    # "benefits_t = Benefit_t x (1 - benefit_adjustment), whatever its sign"
+    # a negative yearly benefit is made worse: Benefit_t x (1 + benefit_adjustment)
     m = _simple(risk={"benefit_adjustment": 0.25})
     m["initiatives"][0]["effects"] = {"*": {"share_of_wallet_lift": -0.2}}
     case = cxroi.evaluate(m)
     b = case.cashflow["benefits"].iloc[1:]
     assert (b < 0).all()
-    np.testing.assert_allclose(b, case.cashflow["benefits_unadjusted"].iloc[1:] * 0.75, rtol=1e-12)
+    np.testing.assert_allclose(b, case.cashflow["benefits_unadjusted"].iloc[1:] * 1.25, rtol=1e-12)
 
 
 def test_one_year_horizon():
@@ -1000,3 +1001,33 @@ def test_case_kpis_batch_shape(worked_mapping):
     # the IRR does not depend on the discount rate
     np.testing.assert_allclose(out["adjusted"]["irr"], 0.24375199577282775, rtol=1e-9)
     assert pd.Series(out["adjusted"]["npv"].ravel()).is_monotonic_decreasing
+
+
+def test_risk_adjustment_never_flatters_a_case_with_negative_benefits():
+    from test_engine import one_segment
+
+    mapping = one_segment(
+        effects={"churn_prevented": 0.0, "share_of_wallet_lift": 0.0, "referral_lift": 0.0,
+                 "cost_to_serve_change": 0.5},
+    )
+    mapping["risk"] = {"benefit_adjustment": 0.2, "cost_adjustment": 0.0}
+    case = cxroi.evaluate(cxroi.load_scenario(mapping))
+    raw, adj = case.unadjusted, case.kpis
+    assert raw["pv_benefits"] < 0
+    # every yearly benefit is negative, so the adjustment scales it by 1 + b
+    assert adj["pv_benefits"] == pytest.approx(1.2 * raw["pv_benefits"], rel=1e-12)
+    assert adj["npv"] <= raw["npv"]
+    assert sum(case.by_lever.values()) == pytest.approx(adj["pv_benefits"], rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenarios(), st.floats(0.0, 0.95), st.floats(0.0, 3.0))
+def test_risk_adjusted_npv_never_above_unadjusted(mapping, b, c):
+    mapping = copy.deepcopy(mapping)
+    mapping["risk"] = {"benefit_adjustment": b, "cost_adjustment": c}
+    case = cxroi.evaluate(mapping)
+    raw, adj = case.unadjusted["npv"], case.kpis["npv"]
+    assert adj <= raw + 1e-9 * max(1.0, abs(raw))
+    assert sum(case.by_lever.values()) == pytest.approx(
+        case.kpis["pv_benefits"], rel=1e-9, abs=1e-6
+    )

@@ -582,3 +582,17 @@ def test_clv_batch_over_discount_rates(worked):
         (9_000 * 0.2 * 0.35 - 120) * discounted_expected_lifetime(0.668, 3.806, d),
         rtol=1e-10,
     )
+
+
+def test_sbg_cases_evaluate_quickly_for_any_tiny_discount_rate():
+    import time
+
+    rates = [0.0, *np.logspace(-320, -1, 25)]
+    cxroi.evaluate(cxroi.load_scenario(one_segment()))  # imports and caches out of the timing
+    for d in rates:
+        mapping = one_segment(retention={"alpha": 0.668, "beta": 3.806, "tenure": 4})
+        mapping["discount_rate"] = float(d)
+        start = time.perf_counter()
+        case = cxroi.evaluate(cxroi.load_scenario(mapping))
+        assert time.perf_counter() - start < 0.5, d
+        assert np.isfinite(case.kpis["npv"]), d

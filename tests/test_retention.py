@@ -402,3 +402,52 @@ def test_fit_recovers_any_exact_curve(a, b, n):
     assert fit.converged, fit.message
     assert fit.alpha == pytest.approx(a, rel=1e-4)
     assert fit.beta == pytest.approx(b, rel=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------
+# hyp2f1_unit_a: bounded work for any d >= 0
+# ---------------------------------------------------------------------------------------------
+
+_GRID = [
+    (alpha, beta, d, n)
+    for alpha in (0.3, 1.0, 1.5, 2.0, 5.0, 200.0)
+    for beta in (0.5, 3.8, 100.0)
+    for d in (1e-12, 1e-7, 1e-4, 1e-2, 0.1, 0.5)
+    for n in (0, 5)
+]
+
+
+@pytest.mark.slow
+def test_hyp2f1_unit_a_matches_mpmath_on_a_grid():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    for alpha, beta, d, n in _GRID:
+        b, c = beta + n, alpha + beta + n
+        ref = float(mpmath.hyp2f1(1, b, c, 1 / (1 + mpmath.mpf(d))))
+        got = float(ret.hyp2f1_unit_a(b, c, d))
+        assert got == pytest.approx(ref, rel=1e-10), (alpha, beta, d, n)
+
+
+def test_hyp2f1_unit_a_at_zero_discount():
+    # sum_k (b)_k / (c)_k = (c - 1) / (c - b - 1) for c - b > 1 (Gauss's theorem), else divergent
+    got = ret.hyp2f1_unit_a([1.0, 3.8, 1.2, 1.2], [3.0, 7.6, 2.2, 1.9], 0.0)
+    np.testing.assert_allclose(got[:2], [2.0, 6.6 / 2.8], rtol=1e-15)
+    assert np.isinf(got[2:]).all()
+
+
+def test_hyp2f1_unit_a_tends_to_its_limit_as_d_goes_to_zero():
+    # alpha = 3, beta = 1: DEL(0) = (alpha + beta - 1) / (alpha - 1) = 1.5
+    for d in (1e-320, 1e-200, 1e-15):
+        assert float(ret.hyp2f1_unit_a(1.0, 4.0, d)) == pytest.approx(1.5, rel=1e-10)
+
+
+def test_sbg_lifetimes_terminate_quickly_for_tiny_discount_rates():
+    import time
+
+    rates = np.concatenate([[0.0], np.logspace(-320, -1, 40)])
+    for d in rates:
+        start = time.perf_counter()
+        value = discounted_expected_lifetime(0.668, 3.806, d)
+        assert time.perf_counter() - start < 0.5, d
+        # alpha < 1: the lifetime grows without bound as d -> 0 and is infinite at d = 0
+        assert np.isinf(value) if d == 0 else 1 < value
