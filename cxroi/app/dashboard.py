@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
+import numpy as np
+import traitlets
 import yaml
 from ipywidgets.widgets.widget_int import SliderStyle
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
@@ -48,6 +50,7 @@ from cxroi.app.fields import (
     css_class,
     format_value,
     parse_value,
+    pct_reading,
 )
 from cxroi.app.uncertainty_view import UncertaintyView
 from cxroi.scenario import base_value, parse_yaml, read_yaml
@@ -70,6 +73,17 @@ CHARTS: dict[str, tuple[Callable, Callable]] = {
         lambda data, currency, width, height: charts.customers_chart(data, width, height),
     ),
 }
+
+#: Longest part of a file or value repeated in a message [characters].
+MAX_ECHO = 60
+
+#: Plain message for a failure the dashboard did not foresee (details go to the log).
+UNEXPECTED = "That change could not be applied; the last valid case stays on screen."
+
+#: Plain message for values whose results are too large for the engine.
+OVERFLOW = (
+    "These values give results too large to compute; the last valid case stays on screen."
+)
 
 #: Chart size [px] by mode.
 CHART_SIZE = {False: (370, 210), True: (580, 280)}
@@ -128,7 +142,59 @@ def _unique(name: str, taken: list[str]) -> str:
     return f"{name} {n}"
 
 
+def _finite(value: Any) -> bool:
+    try:
+        return value is None or bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return True
+
+
+def _echo(value: Any) -> str:
+    """``value`` as text for a message, cut to :data:`MAX_ECHO` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 3] + "..."
+
+
+def _issue_text(issue: Any) -> str:
+    """An issue's rule and value in plain words, without its field path."""
+    rule = getattr(issue, "rule", None)
+    if rule is None:
+        return str(issue)
+    value = getattr(issue, "value", _MISSING)
+    shown = "" if value is _MISSING or type(value).__name__ == "object" else _echo(value)
+    return rule + (f" (got {shown})" if shown else "")
+
+
 # ------------------------------------------------------------------------------ one input
+class SafeText(W.Text):
+    """Text box whose value is always a string.
+
+    A browser can send any JSON value over the websocket. :class:`ipywidgets.Text` would
+    raise a ``TraitError`` inside the comm for a non-string (the traceback goes to the page);
+    here a wrong-type value is dropped (the text stays as it was) and ``on_reject`` is
+    called with the type's name, so the page can say so in plain words.
+    """
+
+    value = traitlets.Any("", help="String value").tag(sync=True)
+
+    def __init__(self, *args, on_reject: Callable | None = None, **kwargs):
+        self._on_reject = on_reject
+        super().__init__(*args, **kwargs)
+
+    @traitlets.validate("value")
+    def _valid_value(self, proposal: dict) -> str:
+        value = proposal["value"]
+        if isinstance(value, str):
+            self._last_text = value
+            return value
+        old = proposal["owner"]._trait_values.get("value", "")
+        old = old if isinstance(old, str) and old else self.__dict__.get("_last_text", old)
+        if getattr(self, "_on_reject", None) is not None:
+            self._on_reject(type(value).__name__)
+        return old if isinstance(old, str) else ""
+
+
 class _Kit:
     """Layouts and styles shared by all inputs: one widget model each instead of one per input.
 
@@ -197,8 +263,11 @@ class FieldInput:
         if spec.kind == "choice":
             self.entry = W.Dropdown(options=list(spec.choices), layout=kit.entry)
         else:
-            self.entry = W.Text(
-                continuous_update=True, layout=kit.cell if compact else kit.entry, style=kit.text
+            self.entry = SafeText(
+                continuous_update=True,
+                layout=kit.cell if compact else kit.entry,
+                style=kit.text,
+                on_reject=self._rejected,
             )
             self.entry.add_class("cxroi-text")
         self.entry.tooltip = spec.help or path
@@ -221,6 +290,7 @@ class FieldInput:
             self.slider.observe(self._slider_changed, "value")
         self.entry.observe(self._entry_changed, "value")
         self.error: W.HTML | None = None  # created on the first error (fewer widget models)
+        self.note: W.HTML | None = None  # how a typed value was read (created when needed)
         if compact:
             self.row = self.box = None
         else:
@@ -230,6 +300,9 @@ class FieldInput:
             self.box = W.VBox([self.row], layout=kit.box)
 
     # -- browser -> kernel
+    def _rejected(self, type_name: str) -> None:
+        self._on_change(self, _Rejected(type_name))
+
     def _entry_changed(self, change: dict) -> None:
         if not self._quiet:
             self._on_change(self, change["new"])
@@ -256,15 +329,39 @@ class FieldInput:
                     self.entry.value = text
             elif self.entry.value != text:
                 self.entry.value = text
-            if self.slider is not None and isinstance(value, (int, float)):
-                if value > self.slider.max:
-                    self.slider.max = value
-                if value < self.slider.min:
-                    self.slider.min = value
-                if self.slider.value != value:
-                    self.slider.value = value
         finally:
             self._quiet = False
+        self.show_slider(value)
+
+    def show_slider(self, value: Any) -> None:
+        """Move the slider to ``value`` (held at its end when outside its range), quietly.
+
+        The slider covers the usual range with a fine step; typed entry may go beyond it.
+        """
+        if self.slider is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return
+        shown = min(max(value, self.slider.min), self.slider.max)
+        self._quiet = True
+        try:
+            if self.slider.value != shown:
+                self.slider.value = shown
+        finally:
+            self._quiet = False
+
+    def set_note(self, message: str | None) -> None:
+        """Show (or clear) how a typed value was read, next to the field (``cxroi-warning``)."""
+        if self.note is None:
+            if not message:
+                return
+            self.note = W.HTML(layout=self._kit.box, style=self._kit.html)
+            self.note.add_class("cxroi-warning")
+            if self.box is not None:
+                self.box.children = tuple(self.box.children) + (self.note,)
+        html_text = (
+            f'<span class="cxroi-warning">{html.escape(message)}</span>' if message else ""
+        )
+        if self.note.value != html_text:
+            self.note.value = html_text
 
     def set_error(self, message: str | None, sink: W.HTML | None = None) -> None:
         """Show (or clear, with ``None``) the error message next to the field."""
@@ -275,7 +372,9 @@ class FieldInput:
                 if not message:
                     return
                 self.error = W.HTML(layout=self._kit.box, style=self._kit.html)
-                self.box.children = (self.row, self.error)
+                self.box.children = (self.row, self.error) + (
+                    (self.note,) if self.note is not None else ()
+                )
             sink = self.error
         if sink.value != html:
             sink.value = html
@@ -285,6 +384,13 @@ class FieldInput:
         html = views.field_label(self._label_text, provenance, self.spec.help)
         if self.label.value != html:
             self.label.value = html
+
+
+class _Rejected:
+    """A value of the wrong type sent for a text box (its type's name)."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
 
 
 # ------------------------------------------------------------------------------ dashboard
@@ -699,19 +805,31 @@ class Dashboard:
         try:
             func(*args)
         except Exception as exc:  # noqa: BLE001 - the UI boundary: keep the kernel serving
-            log.exception("cxroi dashboard callback failed")
-            self.banner.value = views.error_html(
-                f"Could not update the case: {type(exc).__name__}: {exc}"
-            )
+            log.exception("cxroi dashboard callback failed: %s", exc)
+            self.banner.value = views.error_html(UNEXPECTED)
+            self._set_status("error")
 
     def _field_changed(self, field: FieldInput, text: Any) -> None:
         self._guard(self._apply_field, field, text)
 
     def _apply_field(self, field: FieldInput, text: Any) -> None:
+        label = field.spec.label
+        if isinstance(text, _Rejected):
+            self._show_field_error(field, f"{label}: only text can be typed here (ignored)")
+            return
+        note = None
         try:
-            value = parse_value(text, field.spec)
+            if field.blank_default and isinstance(text, str) and not text.strip():
+                value = None  # a blank override removes it: the inherited value applies
+            elif field.spec.kind == "pct" and isinstance(text, str) and text.strip():
+                if len(text) > 200:
+                    raise FieldParseError(f"is too long ({len(text)} characters)")
+                value, note = pct_reading(text)
+            else:
+                value = parse_value(text, field.spec)
         except FieldParseError as exc:
-            self._show_field_error(field, f"{field.spec.label} ({field.path}): {exc}")
+            field.set_note(None)
+            self._show_field_error(field, f"{label}: {exc}")
             return
         candidate = copy.deepcopy(self._mapping)
         rename = field.keys[-1] == "name" and len(field.keys) == 3
@@ -722,8 +840,14 @@ class Dashboard:
                 if old in effects and value not in effects:
                     ini["effects"] = {(value if k == old else k): v for k, v in effects.items()}
         _set(candidate, field.keys, value)
+        if value is None and field.keys[2:3] == ("effects",):
+            effects = _get(candidate, field.keys[:-2])
+            if isinstance(effects, dict) and effects.get(field.keys[-2]) == {}:
+                effects.pop(field.keys[-2])  # no override left for that segment
         if self._apply(candidate, source=field):
             self._show_field_error(field, None)
+            field.set_note(note)
+            field.show_slider(value if value is not None else _effective(self.scenario, field.keys))
             if rename or field.keys == ("currency",):
                 self._rebuild_inputs()
 
@@ -737,13 +861,34 @@ class Dashboard:
         except cxroi.ScenarioError as err:
             self._show_issues(err, source)
             return False
-        case = cxroi.evaluate(scenario)
-        self._mapping = candidate
-        self.scenario = scenario
-        self.case = case
-        self.banner.value = ""
+        if not self._take(scenario, candidate):
+            return False
         self._sync_inputs(skip=source)
-        self._render()
+        return True
+
+    def _take(self, scenario: Any, mapping: dict) -> bool:
+        """Evaluate and draw ``scenario``; if that fails, the previous case stays, whole.
+
+        The case, its KPIs and charts change together or not at all: results the engine
+        cannot compute (overflow) never leave new KPIs over old charts.
+        """
+        old = (self._mapping, self.scenario, self.case, dict(self._sent))
+        try:
+            with np.errstate(over="raise", invalid="raise"):
+                case = cxroi.evaluate(scenario)
+            self._mapping, self.scenario, self.case = mapping, scenario, case
+            self._render()
+            if not all(_finite(v) for v in case.kpis.values()):
+                raise OverflowError("a KPI is not finite")
+        except (ArithmeticError, ValueError, FloatingPointError) as exc:
+            log.info("cxroi dashboard: case not drawn: %s", exc)
+            self._mapping, self.scenario, self.case, self._sent = old
+            self._sent.clear()  # redraw every chart of the previous case
+            self._render()
+            self.banner.value = views.error_html(OVERFLOW)
+            self._set_status("error")
+            return False
+        self.banner.value = ""
         return True
 
     def _show_issues(self, err: Any, source: FieldInput | None) -> None:
@@ -755,7 +900,7 @@ class Dashboard:
                 unplaced.append(str(issue))
                 continue
             if id(field) not in placed:
-                self._show_field_error(field, f"{field.spec.label}: {issue}")
+                self._show_field_error(field, f"{field.spec.label}: {_issue_text(issue)}")
                 placed.add(id(field))
         if not getattr(err, "errors", None):
             unplaced.append(str(err))
@@ -797,21 +942,31 @@ class Dashboard:
         raise KeyError(f"no input for {path!r}")
 
     # -- structure
-    def _apply_structure(self, candidate: dict) -> bool:
-        try:
-            scenario = cxroi.load_scenario(candidate)
-        except cxroi.ScenarioError as err:
+    def _apply_structure(self, candidate: Any) -> bool:
+        if not isinstance(candidate, dict):
+            # Only a mapping is a scenario here: a string is never opened as a path.
             self.banner.value = views.error_html(
-                "Not applied (the last valid case stays on screen): " + str(err)
+                "Not applied: a scenario file must hold a mapping of fields "
+                f"(got {type(candidate).__name__} {_echo(candidate)})"
             )
             self._set_status("error")
             return False
-        self._mapping = scenario.to_mapping()
-        self.scenario = scenario
-        self.case = cxroi.evaluate(scenario)
-        self.banner.value = ""
+        try:
+            scenario = cxroi.load_scenario(candidate)
+        except cxroi.ScenarioError as err:
+            issues = getattr(err, "errors", None) or [err]
+            text = "; ".join(
+                (f"{i.path}: " if getattr(i, "path", "") else "") + _issue_text(i)
+                for i in issues[:5]
+            )
+            self.banner.value = views.error_html(
+                "Not applied (the last valid case stays on screen): " + text
+            )
+            self._set_status("error")
+            return False
+        if not self._take(scenario, scenario.to_mapping()):
+            return False
         self._rebuild_inputs()
-        self._render()
         return True
 
     def _add_segment(self) -> None:
@@ -820,6 +975,12 @@ class Dashboard:
         new = copy.deepcopy(segments[-1])
         new["name"] = _unique("New segment", [s["name"] for s in segments])
         segments.append(new)
+        # Neutral start: the copy gets an explicit zero for every effect an initiative gives
+        # all segments ("*"), so no effect reaches it (NPV unchanged) until the user sets it.
+        for ini in candidate.get("initiatives", []):
+            effects = ini.get("effects") or {}
+            if isinstance(effects.get("*"), dict) and effects["*"]:
+                effects[new["name"]] = {key: 0.0 for key in effects["*"]}
         self._segment_selected = len(segments) - 1
         self._apply_structure(candidate)
 
@@ -859,16 +1020,22 @@ class Dashboard:
         candidate = copy.deepcopy(self._mapping)
         seg = candidate["segments"][i]
         current = self.scenario.segments[i]
+        memory = self.__dict__.setdefault("_sbg_memory", {})
         if model == "sbg" and not current.is_sbg:
             r = min(max(float(base_value(current.retention)), 0.01), 0.99)
-            seg["retention"] = {"alpha": 1.0, "beta": round(r / (1 - r), 6), "tenure": 0.0}
+            kept = memory.get(i)
+            if kept is not None and abs(kept[1] - r) < 5e-5:
+                seg["retention"] = copy.deepcopy(kept[0])  # the fitted curve, unchanged
+            else:
+                seg["retention"] = {"alpha": 1.0, "beta": round(r / (1 - r), 6), "tenure": 0.0}
         elif model == "constant" and current.is_sbg:
             ret = current.retention
-            seg["retention"] = round(
-                (ret.beta + ret.tenure) / (ret.alpha + ret.beta + ret.tenure), 6
-            )
+            rate = round((ret.beta + ret.tenure) / (ret.alpha + ret.beta + ret.tenure), 4)
+            memory[i] = (copy.deepcopy(self._mapping["segments"][i]["retention"]), rate)
+            seg["retention"] = rate
         else:
             return
+        self._segment_selected = i
         self._apply_structure(candidate)
 
     def _picked(self, change: dict) -> None:
@@ -885,7 +1052,10 @@ class Dashboard:
         try:
             data = read_yaml(path)
         except cxroi.ScenarioError as err:
-            self.banner.value = views.error_html(f"{Path(path).name}: {err}")
+            issues = getattr(err, "errors", None) or [err]
+            self.banner.value = views.error_html(
+                f"{Path(path).name}: " + "; ".join(_issue_text(i) for i in issues[:3])
+            )
             return
         if self._apply_structure(data):
             self._origin = copy.deepcopy(self._mapping)
@@ -902,7 +1072,7 @@ class Dashboard:
             self.banner.value = views.error_html("Upload: not a file")
             return
         content = bytes(item["content"])
-        name = str(item.get("name", "upload.yaml"))
+        name = _echo(Path(str(item.get("name", "upload.yaml"))).name)
         if len(content) > MAX_UPLOAD_BYTES:
             self.banner.value = views.error_html(f"Upload {name}: larger than 1 MB")
             return
@@ -912,7 +1082,18 @@ class Dashboard:
             self.banner.value = views.error_html(f"Upload {name}: not UTF-8 text")
             return
         except cxroi.ScenarioError as err:
-            self.banner.value = views.error_html(f"Upload {name}: {err}")
+            issues = getattr(err, "errors", None) or [err]
+            self.banner.value = views.error_html(
+                f"Upload {name}: " + "; ".join(_issue_text(i) for i in issues[:3])
+            )
+            return
+        if not isinstance(data, dict):
+            # Plain text (for example a path) is never opened: only a mapping is a scenario.
+            self.banner.value = views.error_html(
+                f"Upload {name}: not a scenario (the file must hold a mapping of fields, "
+                f"got {type(data).__name__} {_echo(data)})"
+            )
+            self._set_status("error")
             return
         if self._apply_structure(data):
             self._origin = copy.deepcopy(self._mapping)
@@ -941,7 +1122,7 @@ class Dashboard:
     def _set_status(self, state: str) -> None:
         self.status.value = (
             f'<span class="cxroi-status" data-rev="{self.rev}" data-state="{state}">'
-            f"{'updated' if state == 'ok' else 'last valid case shown'} #{self.rev}</span>"
+            f"{'Up to date' if state == 'ok' else 'Not applied: last valid case shown'}</span>"
         )
 
     def chart_payload(self, key: str) -> dict:

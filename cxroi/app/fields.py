@@ -4,9 +4,10 @@ Everything here is pure (no widgets), so it is tested without a browser. A typed
 parsed into a number, a list or a capex mapping; it is *not* range-checked here: the candidate
 scenario goes through :func:`cxroi.load_scenario`, which owns the rules and names the field.
 
-Typed entry accepts ``0.12`` or ``12%`` for rates and shares (a bare number is a decimal, as
-everywhere in cxroi), ``1,500,000``, ``1.5M`` or ``250k`` for money and counts, ``0.4, 0.8, 1``
-(``;`` between amounts) for lists and ``0: 500k; 1: 250k`` for capex by year.
+Typed entry accepts ``0.12``, ``12`` or ``12%`` for rates and shares (a bare number above 1 in
+size is read as a percentage, see :func:`pct_reading`), ``1,500,000``, ``1.5M`` or ``250k``
+for money and counts, ``0.4, 0.8, 1`` (``;`` between amounts) for lists and
+``0: 500k; 1: 250k`` for capex by year.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "css_class",
     "format_value",
     "parse_value",
+    "pct_reading",
 ]
 
 #: Longest text accepted in one input (anything longer is refused before parsing).
@@ -110,7 +112,7 @@ SEGMENT_FIELDS = (
     ),
     FieldSpec("share_of_wallet", "Share of wallet", "pct", slider=(0.0, 1.0, 0.01)),
     FieldSpec("gross_margin", "Gross margin", "pct", slider=(0.0, 1.0, 0.01)),
-    FieldSpec("retention", "Retention rate", "pct", slider=(0.0, 1.0, 0.005)),
+    FieldSpec("retention", "Retention rate", "pct", slider=(0.5, 0.999, 0.001)),
     FieldSpec("acquisition_cost", "Acquisition cost (CAC)", "money"),
     FieldSpec("cost_to_serve", "Cost to serve / year", "money", optional=True),
     FieldSpec(
@@ -243,7 +245,9 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
         if stripped not in spec.choices:
             raise FieldParseError(f"must be one of {', '.join(spec.choices)} (got {stripped!r})")
         return stripped
-    if kind in ("pct", "money", "count", "number", "int"):
+    if kind == "pct":
+        return pct_reading(stripped)[0]
+    if kind in ("money", "count", "number", "int"):
         return _number(stripped, kind)
     if kind in ("money_list", "pct_list"):
         # Money may carry thousands separators ("300,000; 250,000" or "300,000, 250,000"),
@@ -272,6 +276,52 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
     raise FieldParseError(f"unknown field kind {kind!r}")  # pragma: no cover - specs are fixed
 
 
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+\s*%?$")
+
+
+def pct_reading(text: str) -> tuple[float, str | None]:
+    """Read a typed rate or share, and say how a bare number was read.
+
+    A number with ``%`` is a percentage (``150%`` is 1.5); a bare number of size at most 1
+    is a decimal (``0.12`` is 12%); a bare number above 1 in size is a percentage
+    (``12`` is 12%), since no rate shown in % is meant as 1,200%. One comma between
+    digits is a decimal comma (``0,12`` is 0.12, never 12).
+
+    Parameters
+    ----------
+    text : str
+        Typed text (already stripped).
+
+    Returns
+    -------
+    value : float
+        The rate as a decimal.
+    note : str or None
+        ``"read as 12%"`` when the reading was not spelled out with ``%``, else ``None``.
+
+    Raises
+    ------
+    FieldParseError
+        If the text is not a number.
+    """
+    raw = text.strip()
+    comma = "," in raw
+    if comma:
+        if not _DECIMAL_COMMA.match(raw):
+            raise FieldParseError(f"write a rate as 0.12 or 12% (got {raw[:40]!r})")
+        raw = raw.replace(",", ".")
+    value = _number(raw, "number")
+    explicit = raw.rstrip().endswith("%")
+    if explicit:
+        return value, ("read as " + _pct(value) if comma else None)
+    if abs(value) > 1:
+        value /= 100.0
+        return value, f"read {raw} as {_pct(value)}"
+    if comma:
+        return value, f"read {text.strip()} as {_pct(value)}"
+    return value, None
+
+
 def _plain(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"
@@ -279,7 +329,7 @@ def _plain(value: float) -> str:
 
 
 def _pct(value: float) -> str:
-    text = f"{value * 100:.4f}".rstrip("0").rstrip(".")
+    text = f"{value * 100:.2f}".rstrip("0").rstrip(".")
     return ("0" if text in ("-0", "") else text) + "%"
 
 

@@ -75,7 +75,7 @@ def test_bad_values_keep_the_last_valid_case(app):
     app.set_text("discount_rate", "abc")
     error = app.field("discount_rate").error.value
     assert 'class="cxroi-error"' in error and "discount_rate" in error
-    app.set_text("segments[Mass market].share_of_wallet", "1.5")
+    app.set_text("segments[Mass market].share_of_wallet", "150%")
     assert "share_of_wallet" in app.field("segments[Mass market].share_of_wallet").error.value
     assert shown(app, "npv") == before
     assert 'data-state="error"' in app.status.value
@@ -187,3 +187,105 @@ def test_infinite_clv_at_zero_discount_rate_renders():
     assert values[("Affluent", "Baseline")] is None and values[("Affluent", "With CX")] is None
     assert values[("Mass market", "Baseline")] == pytest.approx(375.0)  # margin x (1 + 0) / r
     assert app.case.kpis["npv"] == cxroi.evaluate(app.scenario).kpis["npv"]
+
+
+def upload(app: Dashboard, content: bytes, name: str = "x.yaml") -> None:
+    app._uploaded({"new": ({"name": name, "content": content},)})
+
+
+@pytest.mark.parametrize("text", ["/etc/passwd", str(SCENARIO), "'/etc/hostname'"])
+def test_upload_of_a_plain_string_is_never_opened_as_a_path(app, text):
+    app._mapping["name"] = "marker"  # an opened file would replace the whole mapping
+    before = shown(app, "npv")
+    upload(app, text.encode())
+    assert "not a scenario" in app.banner.value and "root:" not in app.banner.value
+    assert app._mapping["name"] == "marker" and shown(app, "npv") == before
+
+
+def test_upload_error_echoes_at_most_a_short_value(app):
+    upload(app, ("x" * 5000).encode())
+    assert "x" * 100 not in app.banner.value and "..." in app.banner.value
+
+
+def test_bare_percent_is_read_as_percent_and_said_so(app):
+    app.set_text("discount_rate", "12")
+    assert app.scenario.discount_rate == pytest.approx(0.12)
+    note = app.field("discount_rate").note
+    assert "cxroi-warning" in note._dom_classes and "12%" in note.value
+    app.set_text("discount_rate", "0,09")
+    assert app.scenario.discount_rate == pytest.approx(0.09)
+    app.set_text("discount_rate", "10%")
+    assert app.field("discount_rate").note.value == ""
+
+
+def test_blank_effect_override_removes_it(app):
+    path = "initiatives[Omnichannel service redesign].effects[Mass market].churn_prevented"
+    before = shown(app, "npv")
+    app.set_text(path, "0.5")
+    assert shown(app, "npv") != pytest.approx(before)
+    app.set_text(path, "")
+    assert app.field(path).error is None or app.field(path).error.value == ""
+    assert "Mass market" not in app._mapping["initiatives"][0]["effects"]
+    assert shown(app, "npv") == pytest.approx(before, abs=1e-6)
+
+
+def test_typed_value_moves_the_slider(app):
+    app.set_text("horizon_years", "8")
+    assert app.field("horizon_years").slider.value == 8
+    app.field("horizon_years").slider.value = 6
+    assert app.field("horizon_years").entry.value == "6" and app.scenario.horizon_years == 6
+    app.set_text("horizon_years", "40")  # beyond the slider: held at its end, value kept
+    assert app.scenario.horizon_years == 40 and app.field("horizon_years").slider.max == 20
+
+
+def test_sbg_constant_sbg_keeps_the_fit_and_the_tab(app):
+    app.segment_tabs.selected_index = 1
+    fitted = copy.deepcopy(app._mapping["segments"][1]["retention"])
+    app._switch_retention(1, "constant")
+    assert app.segment_tabs.selected_index == 1
+    assert app.field("segments[Affluent].retention").entry.value.count(".") <= 1
+    assert len(app.field("segments[Affluent].retention").entry.value.split(".")[-1]) <= 3
+    app._switch_retention(1, "sbg")
+    assert app._mapping["segments"][1]["retention"] == fitted
+    assert app.segment_tabs.selected_index == 1
+
+
+def test_new_segment_starts_neutral(app):
+    before = shown(app, "npv")
+    app._add_segment()
+    assert len(app.scenario.segments) == 3
+    assert shown(app, "npv") == pytest.approx(before, abs=1e-6)
+
+
+def test_status_and_messages_are_plain_words(app):
+    assert "#" not in app.status.value and "Up to date" in app.status.value
+    app.set_text("discount_rate", "-500%")
+    message = app.field("discount_rate").error.value
+    assert message.count("discount_rate") == 1  # only in the data-field hook
+    assert "Discount rate: must be" in message
+
+
+def test_wrong_type_from_the_browser_is_dropped_with_a_message(app):
+    entry = app.field("discount_rate").entry
+    before = entry.value
+    entry.value = 5  # what a hostile client can send over the websocket
+    assert entry.value == before
+    assert "only text" in app.field("discount_rate").error.value
+    entry.set_state({"value": ["x"]})  # through the comm's path: no exception
+    assert entry.value == before
+
+
+def test_callback_failure_shows_a_plain_message(app):
+    def broken():
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    app._guard(broken)
+    assert "TypeError" not in app.banner.value and "could not be applied" in app.banner.value
+
+
+def test_overflow_keeps_the_previous_case_whole(app):
+    before, kpis = shown(app, "npv"), app.kpis.value
+    app.set_text("segments[Mass market].wallet", "1e308")
+    assert "too large" in app.banner.value
+    assert shown(app, "npv") == before and app.kpis.value == kpis
+    assert 'data-state="error"' in app.status.value

@@ -2,7 +2,15 @@
 
 import pytest
 
-from cxroi.app.fields import FieldParseError, FieldSpec, css_class, format_value, parse_value
+from cxroi.app.fields import (
+    SEGMENT_FIELDS,
+    FieldParseError,
+    FieldSpec,
+    css_class,
+    format_value,
+    parse_value,
+    pct_reading,
+)
 
 
 def spec(kind, optional=False):
@@ -46,3 +54,38 @@ def test_css_class():
     assert css_class("discount_rate") == "cxroi-field-discount_rate"
     expected = "cxroi-field-initiatives-0-effects-all-x"
     assert css_class("initiatives", 0, "effects", "*", "x") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "note"),
+    [
+        ("12", 0.12, "read 12 as 12%"),
+        ("0.12", 0.12, None),
+        ("150%", 1.5, None),
+        ("-10", -0.1, "read -10 as -10%"),
+        ("1", 1.0, None),
+        ("0,12", 0.12, "read 0,12 as 12%"),
+    ],
+)
+def test_percent_reading(text, value, note):
+    assert pct_reading(text) == (pytest.approx(value), note)
+    assert parse_value(text, spec("pct")) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["1,2,3", "0,12,5%", "12%%", "abc"])
+def test_percent_refused(text):
+    with pytest.raises(FieldParseError):
+        parse_value(text, spec("pct"))
+
+
+def test_percent_precision():
+    assert format_value(0.921171, spec("pct")) == "92.12%"
+    assert format_value(0.125, spec("pct")) == "12.5%"
+
+
+def test_rate_sliders_have_a_fine_step_over_a_sensible_range():
+    retention = next(s for s in SEGMENT_FIELDS if s.key == "retention")
+    lo, hi, step = retention.slider
+    assert (lo, hi) == (0.5, 0.999) and step <= 0.001
+    # typed entry is not limited to the slider
+    assert parse_value("30%", retention) == pytest.approx(0.3)
