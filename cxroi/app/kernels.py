@@ -13,9 +13,14 @@ Voila starts one kernel (about 225 MB) per page load and keeps it after the tab 
   kernels on every sweep, so a kernel handed out gets a full timeout to be claimed.
 * A burst of page loads must not exhaust memory: :attr:`CxroiKernelManager.max_kernels`
   refuses new kernels (HTTP 503) beyond the cap, pooled kernels included.
+* A page request that never opens its websocket (a plain ``curl``, a crawler) would hold its
+  kernel for the whole idle timeout. A kernel out of the pool that has never had a
+  connection is shut down after :attr:`CxroiKernelManager.unclaimed_timeout` seconds.
 """
 
 from __future__ import annotations
+
+import time
 
 from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -24,6 +29,9 @@ from tornado import web
 from traitlets import Int
 
 __all__ = ["CxroiKernelManager"]
+
+#: Execution states in which a kernel is still at work (not waiting for a page).
+_WORKING = frozenset({"starting", "busy"})
 
 
 class CxroiKernelManager(AsyncMappingKernelManager):
@@ -38,6 +46,48 @@ class CxroiKernelManager(AsyncMappingKernelManager):
         config=True,
         help="Most kernels alive at once, pre-heated ones included; 0 means no cap.",
     )
+
+    unclaimed_timeout = Int(
+        60,
+        config=True,
+        help="Seconds a kernel out of the pool may go without any connection; 0: no limit.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: When each kernel was first seen out of the pool without a connection.
+        self._unclaimed_since: dict[str, float] = {}
+        #: Kernels that have had a websocket connection at least once.
+        self._claimed: set[str] = set()
+
+    def unclaimed_kernel_ids(self, now: float | None = None) -> list[str]:
+        """Kernels out of the pool, never connected, for longer than :attr:`unclaimed_timeout`.
+
+        Called once per cull sweep: it also records first sightings and connections, so a
+        kernel's wait is counted from the first sweep that sees it unclaimed.
+        """
+        now = time.monotonic() if now is None else now
+        pooled = self.pooled_kernel_ids()
+        alive = set(self.list_kernel_ids())
+        connections = getattr(self, "_kernel_connections", {})
+        stale = []
+        for kernel_id in sorted(alive):
+            if connections.get(kernel_id, 0) > 0:
+                self._claimed.add(kernel_id)
+            kernel = self._kernels.get(kernel_id)
+            state = getattr(kernel, "execution_state", "idle")
+            # A kernel still running the notebook (a pool fill, a page being rendered) is
+            # not waiting for anyone yet.
+            if kernel_id in pooled or kernel_id in self._claimed or state in _WORKING:
+                self._unclaimed_since.pop(kernel_id, None)
+                continue
+            since = self._unclaimed_since.setdefault(kernel_id, now)
+            if self.unclaimed_timeout and now - since >= self.unclaimed_timeout:
+                stale.append(kernel_id)
+        for gone in set(self._unclaimed_since) - alive:
+            del self._unclaimed_since[gone]
+        self._claimed &= alive
+        return stale
 
     async def start_kernel(self, *args, **kwargs):
         """Start a kernel unless :attr:`max_kernels` are already alive.
@@ -73,6 +123,15 @@ class CxroiKernelManager(AsyncMappingKernelManager):
                 self._kernels[kernel_id].last_activity = now
 
     async def cull_kernels(self):
-        """One cull sweep, after refreshing the pooled kernels (see the module notes)."""
+        """One cull sweep, after refreshing the pooled kernels (see the module notes).
+
+        Kernels that never got a connection within :attr:`unclaimed_timeout` go first.
+        """
         self.touch_pooled_kernels()
+        for kernel_id in self.unclaimed_kernel_ids():
+            self.log.warning("cxroi: shutting down kernel %s, no page connected", kernel_id)
+            try:
+                await ensure_async(self.shutdown_kernel(kernel_id))
+            except Exception:  # noqa: BLE001 - a sweep must go on; the culler logs the same way
+                self.log.exception("cxroi: could not shut down kernel %s", kernel_id)
         return await ensure_async(super().cull_kernels())

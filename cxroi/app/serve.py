@@ -21,6 +21,7 @@ too late).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import sys
@@ -82,6 +83,12 @@ class ServeOptions:
         Seconds after handing out a pre-heated kernel before the pool is refilled.
     notebook : str
         Which notebook to serve (a key of :data:`NOTEBOOKS`).
+    allow_hosts : tuple of str
+        Host names accepted in the ``Host:`` header besides ``localhost`` and loopback
+        addresses; anything else is refused (DNS rebinding).
+    unclaimed_timeout : int
+        Seconds a kernel handed to a page may wait for the page's websocket before it is
+        shut down (a plain GET that never connects must not hold a kernel).
     """
 
     port: int = 8866
@@ -89,10 +96,12 @@ class ServeOptions:
     open_browser: bool = True
     pool_size: int = 1
     cull_idle_timeout: int = 600
-    cull_interval: int = 60
+    cull_interval: int = 15
     max_kernels: int = 8
     fill_delay: float = 4.0
     notebook: str = "business_case"
+    allow_hosts: tuple[str, ...] = ()
+    unclaimed_timeout: int = 60
 
 
 def _cache_root() -> Path:
@@ -157,6 +166,8 @@ def voila_argv(notebook: str | Path, options: ServeOptions) -> list[str]:
         f"--MappingKernelManager.cull_interval={options.cull_interval}",
         "--MappingKernelManager.cull_connected=False",
         "--MappingKernelManager.cull_busy=False",
+        f"--CxroiKernelManager.unclaimed_timeout={options.unclaimed_timeout}",
+        f"--Voila.tornado_settings={host_settings(options.allow_hosts)!r}",
     ]
     if options.pool_size > 0:
         argv += [
@@ -169,6 +180,55 @@ def voila_argv(notebook: str | Path, options: ServeOptions) -> list[str]:
     if not options.open_browser:
         argv.append("--no-browser")
     return argv
+
+
+def host_settings(allow_hosts: Sequence[str] = ()) -> dict:
+    """Tornado settings that refuse a ``Host:`` header not on the allow-list.
+
+    Jupyter's handlers accept loopback addresses and ``local_hostnames``; Voila turns the
+    check off (``allow_remote_access``), so a page on another site could reach the server
+    through DNS rebinding. Here it is on again, with ``allow_hosts`` added to the names.
+    """
+    names = ["localhost", *[h.strip() for h in allow_hosts if h.strip()]]
+    return {"allow_remote_access": False, "local_hostnames": names}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or address to bind) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def beacon_origin_ok(origin: str | None, host: str | None) -> bool:
+    """Whether a shutdown beacon comes from the dashboard's own page.
+
+    The page's ``beforeunload`` beacon carries no ``_xsrf`` token, so Jupyter refuses it
+    (403) and the kernel of a closed tab lives on. The beacon does carry ``Origin``; a
+    request from the same origin is accepted instead.
+    """
+    if not origin or not host:
+        return False
+    from urllib.parse import urlsplit
+
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+def _accept_same_origin_beacons() -> None:
+    """Let Voila's shutdown handler accept a same-origin beacon without ``_xsrf``."""
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+
+    base_check = VoilaShutdownKernelHandler.check_xsrf_cookie
+
+    def check_xsrf_cookie(self):
+        if beacon_origin_ok(self.request.headers.get("Origin"), self.request.host):
+            return None
+        return base_check(self)
+
+    VoilaShutdownKernelHandler.check_xsrf_cookie = check_xsrf_cookie
 
 
 def serve_environment(scenario: str | Path, data_dir: Path) -> dict[str, str]:
@@ -213,6 +273,14 @@ def serve(
     os.environ.update(serve_environment(scenario, data_dir))
     from voila.app import Voila
 
+    if not is_loopback(options.host):
+        print(
+            f"cxroi: warning: --host {options.host} exposes the dashboard beyond this machine "
+            "(anyone who can reach the port can use it); Host names accepted: "
+            + ", ".join(host_settings(options.allow_hosts)["local_hostnames"]),
+            file=sys.stderr,
+        )
+    _accept_same_origin_beacons()
     print(f"cxroi: serving {scenario} at http://{options.host}:{options.port}/", file=sys.stderr)
     Voila.launch_instance(argv=voila_argv(notebook, options) + list(extra_args))
     return 0
@@ -272,6 +340,19 @@ def add_arguments(parser) -> None:
         default=defaults.max_kernels,
         help="most live kernels, pre-heated ones included",
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host: name to accept besides localhost (repeatable); others are refused",
+    )
+    parser.add_argument(
+        "--unclaimed-timeout",
+        type=int,
+        default=defaults.unclaimed_timeout,
+        help="seconds a page's kernel waits for its websocket before it is shut down",
+    )
 
 
 def options_from_args(args) -> ServeOptions:
@@ -285,7 +366,14 @@ def options_from_args(args) -> ServeOptions:
         cull_interval=args.cull_interval,
         max_kernels=args.max_kernels,
         notebook=args.notebook,
+        allow_hosts=tuple(getattr(args, "allow_host", ()) or ()),
+        unclaimed_timeout=getattr(args, "unclaimed_timeout", defaults_unclaimed()),
     )
+
+
+def defaults_unclaimed() -> int:
+    """Default :attr:`ServeOptions.unclaimed_timeout`."""
+    return ServeOptions().unclaimed_timeout
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -96,6 +96,10 @@ class VoilaServer:
         return self.log_path.read_text(errors="replace")
 
 
+#: Seconds the session's server lets a page's kernel wait for its websocket.
+UNCLAIMED_TIMEOUT = 15
+
+
 @pytest.fixture(scope="session")
 def voila_server(tmp_path_factory, chromium_executable):
     tmp = tmp_path_factory.mktemp("voila")
@@ -108,6 +112,8 @@ def voila_server(tmp_path_factory, chromium_executable):
         str(CULL_IDLE_TIMEOUT),
         "--cull-interval",
         "1",
+        "--unclaimed-timeout",
+        str(UNCLAIMED_TIMEOUT),
     ]
     with voila_process(args, tmp, port) as proc:
         yield VoilaServer(port, proc, tmp / "voila.log")
