@@ -19,9 +19,9 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -50,6 +50,7 @@ __all__ = [
     "ScenarioIssue",
     "Segment",
     "load_scenario",
+    "load_scenario_text",
     "FIELD_RULES",
 ]
 
@@ -247,9 +248,16 @@ def _err(kind: str, message: str) -> PydanticCustomError:
 def _as_real(value: Any, what: str = "must be a number") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _err("type", what)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond float range, such as 10**400
+        raise _err(
+            "finite", "must be a finite number (this integer is beyond float range)"
+        ) from None
     if not math.isfinite(x):
         raise _err("finite", "must be a finite number")
+    if abs(x) > MAX_MAGNITUDE:
+        raise _err("magnitude", f"must be at most {MAX_MAGNITUDE:g} in magnitude")
     return x
 
 
@@ -332,6 +340,8 @@ def _name(value: Any) -> str:
     text = value.strip()
     if not text:
         raise _err("empty", "must be a non-empty name")
+    if len(text) > MAX_NAME_CHARS:
+        raise _err("name", f"must be at most {MAX_NAME_CHARS} characters (got {len(text)})")
     bad = [c for c in FORBIDDEN_NAME_CHARS if c in text]
     if bad:
         raise _err("name", "must not contain '.', '[' or ']' (names appear in field paths)")
@@ -343,6 +353,8 @@ def _name(value: Any) -> str:
 def _string(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _err("type", "must be a non-empty string")
+    if len(value.strip()) > MAX_NAME_CHARS:
+        raise _err("name", f"must be at most {MAX_NAME_CHARS} characters (got {len(value)})")
     return value.strip()
 
 
@@ -649,14 +661,42 @@ def _benchmark_note(bm: Any) -> str:
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
+#: Largest scenario file or text accepted, in bytes (UTF-8).
+MAX_YAML_BYTES = 2 * 1024 * 1024
+#: Most YAML aliases (``*name``) one document may use.
+MAX_YAML_ALIASES = 1000
+#: Most nodes a document may hold once every alias is expanded (mappings, lists, scalars, keys).
+MAX_YAML_NODES = 100_000
+#: Deepest nesting of mappings and lists (in YAML or in a mapping passed directly).
+MAX_YAML_DEPTH = 32
+#: Largest magnitude of any number in a scenario (money amounts, counts, parameters).
+MAX_MAGNITUDE = 1e15
+#: Longest segment, initiative or scenario name, in characters.
+MAX_NAME_CHARS = 200
+#: Longest excerpt of the input shown in an error message.
+MAX_EXCERPT_CHARS = 80
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _excerpt(text: Any) -> str:
+    text = str(text)
+    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
+
+
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """Safe YAML loader (libyaml's when available) that refuses a key given twice."""
+    """Safe YAML loader (libyaml's when available) that refuses a key given twice.
+
+    Merge keys (``<<: *base``) work as YAML defines them: the merged mapping's keys come first
+    and keys written in the mapping itself override them.
+    """
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    loader.flatten_mapping(node)
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:  # merged keys may be overridden: not duplicates
+            continue
         if isinstance(key_node, yaml.ScalarNode):  # the usual case: compare without building
             key = (
                 loader.construct_object(key_node, deep=deep)
@@ -673,47 +713,247 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"key {key!r} appears twice in one mapping (first at line {seen[key] + 1})",
+                f"key {_excerpt(repr(key))} appears twice in one mapping "
+                f"(first at line {seen[key] + 1})",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line
+    loader.flatten_mapping(node)
     return loader.construct_mapping(node, deep=deep)
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _limit_error(rule: str, source: str | None) -> ScenarioError:
+    return ScenarioError(ScenarioIssue("", rule), source)
+
+
+def _check_events(text: str, source: str | None) -> None:
+    """Refuse too many aliases or too deep nesting, from the event stream (nothing is built)."""
+    loader = _UniqueKeyLoader(text)
+    depth = aliases = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None:
+                break
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _limit_error(
+                        f"nesting deeper than {MAX_YAML_DEPTH} levels "
+                        f"(limit MAX_YAML_DEPTH, line {event.start_mark.line + 1})",
+                        source,
+                    )
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_YAML_ALIASES:
+                    raise _limit_error(
+                        f"more than {MAX_YAML_ALIASES} aliases (limit MAX_YAML_ALIASES)", source
+                    )
+            elif isinstance(event, yaml.StreamEndEvent):
+                break
+    finally:
+        loader.dispose()
+
+
+def _check_expanded(root: yaml.Node, source: str | None) -> None:
+    """Refuse a document whose alias-expanded node count is too large.
+
+    The count is taken on the composed node graph, where an alias is the same node object
+    reached again, memoising each node's expanded size: the work is linear in the text, never
+    in the expansion. A node reached again while its own size is being counted is a recursive
+    alias, refused as well.
+    """
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            raise _limit_error("a recursive alias (a node that contains itself)", source)
+        total = 1
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            busy.add(key)
+            children = (
+                node.value
+                if isinstance(node, yaml.SequenceNode)
+                else [n for pair in node.value for n in pair]
+            )
+            for child in children:
+                total += size(child)
+                if total > MAX_YAML_NODES:
+                    break
+            busy.discard(key)
+        sizes[key] = total
+        if total > MAX_YAML_NODES:
+            raise _limit_error(
+                f"more than {MAX_YAML_NODES} nodes once aliases are expanded "
+                "(limit MAX_YAML_NODES)",
+                source,
+            )
+        return total
+
+    size(root)
+
+
 def read_yaml(path: str | os.PathLike) -> Any:
-    """Read a YAML file safely, with line numbers in syntax errors.
+    """Read a YAML scenario file safely, with limits and line numbers in syntax errors.
+
+    Only regular files are read (not FIFOs, devices or folders), and at most
+    ``MAX_YAML_BYTES + 1`` bytes of them; a UTF-8 byte-order mark is allowed.
 
     Raises
     ------
     ScenarioError
-        If the file cannot be read, is empty or is not valid YAML.
+        If the file cannot be read, is not a regular file, is too large, is empty, is not
+        UTF-8 or is not valid YAML within the limits of :func:`parse_yaml`.
     """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(
+                ScenarioIssue(
+                    "", "cannot read the file (not a regular file: a folder, FIFO or device)"
+                ),
+                source,
+            )
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_YAML_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(ScenarioIssue("", "file not found", source), source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(ScenarioIssue("", f"cannot read the file ({exc})"), source) from None
+    except OSError as exc:
+        reason = _excerpt(exc.strerror or type(exc).__name__)
+        raise ScenarioError(ScenarioIssue("", f"cannot read the file ({reason})"), source) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise _limit_error(
+            f"file larger than {MAX_YAML_BYTES} bytes (limit MAX_YAML_BYTES)", source
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            ScenarioIssue("", f"is not UTF-8 text (bad byte at offset {exc.start})"), source
+        ) from None
     return parse_yaml(text, source)
 
 
 def parse_yaml(text: str, source: str | None = None) -> Any:
-    """Parse scenario YAML text safely (no arbitrary objects, no duplicate keys)."""
+    """Parse scenario YAML text safely, within limits checked before anything is expanded.
+
+    No arbitrary objects (safe tags only), no duplicate keys, merge keys as YAML defines them.
+    Before any value is built the text must be at most ``MAX_YAML_BYTES`` bytes, use at most
+    ``MAX_YAML_ALIASES`` aliases, nest at most ``MAX_YAML_DEPTH`` levels and hold at most
+    ``MAX_YAML_NODES`` nodes with every alias expanded, so a "billion laughs" file is refused
+    in milliseconds.
+
+    Parameters
+    ----------
+    text : str
+        The YAML text (a leading byte-order mark is ignored).
+    source : str, optional
+        Name of the text in error messages (a file name).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the source and the limit or syntax problem; never the expanded content.
+    """
+    if not isinstance(text, str):
+        raise ScenarioError(ScenarioIssue("", "YAML text must be a string"), source)
+    if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
+        raise _limit_error(
+            f"text larger than {MAX_YAML_BYTES} bytes (limit MAX_YAML_BYTES)", source
+        )
+    text = text.removeprefix("\ufeff")
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        _check_events(text, source)
+        loader = _UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                data = None
+            else:
+                _check_expanded(node, source)
+                data = loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        issue = ScenarioIssue("", f"YAML syntax error{where}: {problem}")
+        issue = ScenarioIssue("", f"YAML syntax error{where}: {_excerpt(problem)}")
         raise ScenarioError(issue, source) from None
+    except RecursionError:
+        raise _limit_error("nesting too deep to read", source) from None
     if data is None:
         raise ScenarioError(ScenarioIssue("", "the scenario is empty"), source)
     return data
+
+
+def _check_mapping_size(data: Any, source: str | None) -> None:
+    """Apply the nesting and node-count limits to a mapping passed directly."""
+    count = 0
+    busy: set[int] = set()
+
+    def walk(node: Any, depth: int) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_YAML_NODES:
+            raise _limit_error(f"more than {MAX_YAML_NODES} values (limit MAX_YAML_NODES)", source)
+        if isinstance(node, (Mapping, list, tuple)):
+            if depth > MAX_YAML_DEPTH:
+                raise _limit_error(
+                    f"nesting deeper than {MAX_YAML_DEPTH} levels (limit MAX_YAML_DEPTH)", source
+                )
+            if id(node) in busy:
+                raise _limit_error("a mapping or list that contains itself", source)
+            busy.add(id(node))
+            items = [x for kv in node.items() for x in kv] if isinstance(node, Mapping) else node
+            for item in items:
+                walk(item, depth + 1)
+            busy.discard(id(node))
+
+    walk(data, 1)
+
+
+def load_scenario_text(text: str, source_name: str = "<text>") -> Scenario:
+    """Load and validate a scenario from YAML *content* (an upload, a text box).
+
+    Use this, never :func:`load_scenario`, when you hold a file's content: the text is parsed
+    as YAML and is never taken as a path, whatever it says.
+
+    Parameters
+    ----------
+    text : str
+        The YAML text.
+    source_name : str
+        Name shown in error messages (the uploaded file's name).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`parse_yaml` and :func:`load_scenario`.
+
+    Examples
+    --------
+    >>> try:
+    ...     load_scenario_text("/etc/passwd", "upload.yaml")
+    ... except ScenarioError as exc:
+    ...     print(exc.errors[0].rule)
+    the scenario must be a mapping of fields
+    """
+    return _load_data(parse_yaml(text, source_name), source_name)
 
 
 def load_scenario(source: str | os.PathLike | Mapping | Scenario) -> Scenario:
@@ -723,7 +963,8 @@ def load_scenario(source: str | os.PathLike | Mapping | Scenario) -> Scenario:
     ----------
     source : str, path-like, mapping or Scenario
         Path of a YAML scenario file, or the scenario as a mapping (for example a papermill
-        notebook's parameters).
+        notebook's parameters). A string is always a path; for YAML content use
+        :func:`load_scenario_text`.
 
     Returns
     -------
@@ -748,16 +989,19 @@ def load_scenario(source: str | os.PathLike | Mapping | Scenario) -> Scenario:
     """
     if isinstance(source, Scenario):
         return source
-    path = None
     if isinstance(source, (str, os.PathLike)):
         path = str(source)
-        data = read_yaml(source)
-    else:
-        data = source
+        return _load_data(read_yaml(source), path, from_file=True)
+    return _load_data(source, None)
+
+
+def _load_data(data: Any, path: str | None, from_file: bool = False) -> Scenario:
+    """Validate parsed data (a mapping of fields) into a :class:`Scenario`."""
     if not isinstance(data, Mapping):
         raise ScenarioError(
             ScenarioIssue("", "the scenario must be a mapping of fields", type(data).__name__), path
         )
+    _check_mapping_size(data, path)
     data = dict(data)
     try:
         scenario = Scenario.model_validate(data)
@@ -766,7 +1010,7 @@ def load_scenario(source: str | os.PathLike | Mapping | Scenario) -> Scenario:
     problems = _cross_checks(scenario)
     if problems:
         raise ScenarioError(problems, path)
-    scenario._source = path
+    scenario._source = path if from_file else None
     return scenario
 
 
