@@ -119,7 +119,7 @@ def test_bad_value_names_the_field_and_keeps_the_case(dashboard):
     field.fill("abc")
     error = dashboard.locator(".cxroi-error")
     error.wait_for(timeout=10_000)
-    assert "discount_rate" in error.inner_text()
+    assert "Discount rate" in error.inner_text()
     field.fill("-2")  # parses, but the engine's rule refuses it
     dashboard.wait_for_function(
         "() => document.querySelector('.cxroi-error').textContent.includes('> -1')"
