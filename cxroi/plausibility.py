@@ -81,15 +81,6 @@ class PlausibilityWarning:
         return asdict(self)
 
 
-def _currencies() -> frozenset[str]:
-    try:
-        from babel.numbers import list_currencies
-
-        return frozenset(list_currencies())
-    except ImportError:  # pragma: no cover - babel is a dependency
-        return frozenset({"USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "CNY", "INR"})
-
-
 def _field_key(path: str) -> str:
     return path.rsplit(".", 1)[-1]
 
@@ -122,7 +113,7 @@ def plausibility_warnings(scenario: Scenario | Any) -> list[PlausibilityWarning]
     list of PlausibilityWarning
         In field order; empty when nothing looks odd. A distribution is checked on its base
         value and its ``low`` and ``high`` bounds (one warning per field at most). The
-        currency is checked against the ISO 4217 codes; an unknown code is shown as typed.
+        currency needs no check here: validation refuses what is not an ISO 4217 code.
 
     Examples
     --------
@@ -134,15 +125,6 @@ def plausibility_warnings(scenario: Scenario | Any) -> list[PlausibilityWarning]
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     out: list[PlausibilityWarning] = []
-    if sc.currency not in _currencies():
-        out.append(
-            PlausibilityWarning(
-                "currency",
-                sc.currency,
-                f"currency: {sc.currency!r} is not an ISO 4217 code; it is shown as typed",
-                sc.currency.upper() if sc.currency.upper() in _currencies() else None,
-            )
-        )
     for path, value in sc.fields().items():
         key = _field_key(path)
         if isinstance(value, Distribution):

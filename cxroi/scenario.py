@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cxroi import benchmarks
+from cxroi.currencies import currency_problem, normalise_currency
 
 __all__ = [
     "Distribution",
@@ -358,6 +359,15 @@ def _string(value: Any) -> str:
     return value.strip()
 
 
+def _currency(value: Any) -> str:
+    """An ISO 4217 code; lower case is read as upper case (see :mod:`cxroi.currencies`)."""
+    text = _string(value)
+    code = normalise_currency(text)
+    if code is None:
+        raise _err("currency", currency_problem(text))
+    return code
+
+
 def _horizon(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _err("type", "must be a whole number of years")
@@ -390,6 +400,7 @@ def _list_validator(name: str):
 
 Name = Annotated[str, PlainValidator(_name)]
 Text = Annotated[str, PlainValidator(_string)]
+Currency = Annotated[str, PlainValidator(_currency)]
 Horizon = Annotated[int, PlainValidator(_horizon)]
 
 
@@ -527,7 +538,7 @@ class Scenario(_Model):
     """A validated CX business case: segments, initiatives, horizon, discounting, risk."""
 
     name: Text
-    currency: Text = "USD"
+    currency: Currency = "USD"
     horizon_years: Horizon = 3
     discount_rate: _real_field("discount_rate") = 0.10
     segments: list[Segment] = Field(min_length=1)

@@ -50,14 +50,6 @@ def test_implausible_without_a_guess_has_no_suggestion():
     assert w.suggested is None and "did you mean" not in w.message
 
 
-def test_currency_not_iso_is_shown_as_typed():
-    warnings = plausibility_warnings(scenario(currency="usd"))
-    assert [(w.path, w.suggested) for w in warnings] == [("currency", "USD")]
-    assert "shown as typed" in warnings[0].message
-    (w,) = plausibility_warnings(scenario(currency="Dollars"))
-    assert w.suggested is None
-
-
 def test_ranges_are_ordered_decimals():
     for rng in PLAUSIBLE_RANGES.values():
         assert rng.low < rng.high <= 1
