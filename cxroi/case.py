@@ -40,6 +40,19 @@ KPI_KEYS = (
 )
 
 
+# Floating-point traps silenced while the engine runs: values that pass validation can still
+# overflow in a ratio (ROI over a cost of 1e-320, CLV over such a CAC). The result is inf or
+# nan, which :func:`evaluate` turns into None with an entry in ``BusinessCase.warnings``.
+def _quiet() -> np.errstate:
+    """A fresh ``np.errstate`` context with every trap off (an instance is not re-entrant)."""
+    return np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore")
+
+#: KPIs that are defined for every case: a non-finite value can only be an overflow.
+_ALWAYS_DEFINED = (
+    "npv", "pv_benefits", "pv_costs", "extra_customers_end", "annual_switching_loss",
+)  # fmt: skip
+
+
 def risk_adjust(x, b):
     """Move a benefit toward the worse case: f(x, b) = x (1 - b) for x >= 0, x (1 + b) for x < 0."""
     x = np.asarray(x, dtype=float)
@@ -55,7 +68,7 @@ def _flows(benefit: np.ndarray, costs: np.ndarray, d: np.ndarray, badj, cadj, wi
     pv_b = np.sum(benefits * df, axis=-1)
     pv_c = np.sum(costs * df, axis=-1)
     npv = pv_b - pv_c
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         roi = np.where(pv_c != 0.0, npv / np.where(pv_c != 0.0, pv_c, 1.0), np.nan)
     out = {
         "npv": npv,
@@ -105,8 +118,9 @@ def case_kpis(
     active = np.ones((2, I))
     # put the baseline / with-CX axis first, ahead of the parameters' batch axes
     shape = (2,) + (1,) * len(p.batch_shape)
-    proj = engine.project(p, levers.reshape(shape + (4,)), active.reshape(shape + (I,)))
-    out = _kpis(p, proj, with_irr, with_unadjusted)
+    with _quiet():  # an overflow becomes inf/nan here and None (with a warning) in the outputs
+        proj = engine.project(p, levers.reshape(shape + (4,)), active.reshape(shape + (I,)))
+        out = _kpis(p, proj, with_irr, with_unadjusted)
     out["projection"] = proj
     return out
 
@@ -192,6 +206,24 @@ def _py(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _overflow_warnings(kpis: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
+    """Warnings for KPIs that overflowed (inf, or nan where the KPI is always defined)."""
+    out = []
+    for key in KPI_KEYS:
+        x = float(kpis[key])
+        if math.isinf(x) or (math.isnan(x) and key in _ALWAYS_DEFINED):
+            out.append(
+                {
+                    "path": f"{prefix}{key}",
+                    "value": None,
+                    "message": f"{prefix}{key}: the result is beyond float range ({x}) for these "
+                    "inputs (an extreme value, such as a cost of 1e-320); it is reported as null",
+                    "suggested": None,
+                }
+            )
+    return out
+
+
 @dataclass
 class BusinessCase:
     """The evaluated case of one scenario (see :func:`evaluate`).
@@ -217,6 +249,9 @@ class BusinessCase:
     customers : DataFrame
         Long table of active customers at the end of each year (0 = today): ``year``,
         ``segment``, ``baseline``, ``with_cx``.
+    warnings : list of dict
+        Results that overflowed float range for extreme inputs and are reported as None:
+        ``{path, value, message, suggested}`` each (the shape of a plausibility warning).
     """
 
     scenario: Scenario
@@ -227,6 +262,7 @@ class BusinessCase:
     by_initiative: dict[str, float] | None
     by_segment: pd.DataFrame
     projection: engine.Projection = field(repr=False)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     @cached_property
     def customers(self) -> pd.DataFrame:
@@ -290,16 +326,21 @@ class BusinessCase:
         cf = self.cashflow
         out["cashflow"] = {
             "year": [int(y) for y in cf.index],
-            "benefits": [float(x) for x in cf["benefits"]],
-            "costs": [float(x) for x in cf["costs"]],
-            "net": [float(x) for x in cf["net"]],
+            "benefits": [_py(x) for x in cf["benefits"]],
+            "costs": [_py(x) for x in cf["costs"]],
+            "net": [_py(x) for x in cf["net"]],
         }
-        out["by_lever"] = dict(self.by_lever)
-        out["by_initiative"] = None if self.by_initiative is None else dict(self.by_initiative)
+        out["by_lever"] = {k: _py(v) for k, v in self.by_lever.items()}
+        out["by_initiative"] = (
+            None
+            if self.by_initiative is None
+            else {k: _py(v) for k, v in self.by_initiative.items()}
+        )
         out["segments"] = {
             name: {"clv_baseline": _py(row.clv_baseline), "clv_with_cx": _py(row.clv_with_cx)}
             for name, row in self.by_segment.iterrows()
         }
+        out["warnings"] = [dict(w) for w in self.warnings]
         return out
 
 
@@ -322,6 +363,11 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
     2469087.08
     """
     sc = load_scenario(scenario)
+    with _quiet():
+        return _evaluate(sc)
+
+
+def _evaluate(sc: Scenario) -> BusinessCase:
     p = engine.compile_scenario(sc)
     levers, active = _coalition_rows(len(sc.initiatives))
     every = engine.project(p, levers, active)  # all coalitions in one vectorised call
@@ -355,7 +401,8 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
     clv_cx = engine.customer_lifetime_value(p, np.ones(4), np.ones(I))
     cac = np.asarray(p.acquisition_cost, dtype=float)
     seg_benefit = proj.contribution[1] - proj.contribution[0]  # (S, H)
-    seg_pv = (seg_benefit * df[1:]).sum(axis=-1) * (1.0 - float(p.benefit_adjustment))
+    # MODEL.md s.12 per segment and year: a loss grows by b, so no segment is flattered
+    seg_pv = (risk_adjust(seg_benefit, float(p.benefit_adjustment)) * df[1:]).sum(axis=-1)
     safe_cac = np.where(cac > 0, cac, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         by_segment = pd.DataFrame(
@@ -382,6 +429,8 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
         ),
         by_segment=by_segment,
         projection=proj,
+        warnings=_overflow_warnings(adjusted)
+        + _overflow_warnings(unadjusted, prefix="unadjusted."),
     )
 
 

@@ -29,6 +29,22 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, allow_nan=False)
 
 
+def _load_and_warn(path: str):
+    """Load a scenario and print each plausibility warning on stderr.
+
+    Returns the scenario and the warnings as JSON records (``path``, ``value``, ``message``,
+    ``suggested``). A warning never changes the exit status: the case still runs.
+    """
+    from cxroi.plausibility import plausibility_warnings
+    from cxroi.scenario import load_scenario
+
+    sc = load_scenario(path)
+    warnings = [w.to_json() for w in plausibility_warnings(sc)]
+    for w in warnings:
+        print(f"cxroi: warning: {w['message']}", file=sys.stderr)
+    return sc, warnings
+
+
 # --------------------------------------------------------------------------------------------
 # cxroi run
 # --------------------------------------------------------------------------------------------
@@ -113,10 +129,17 @@ def format_case(case) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from cxroi.case import evaluate
-    from cxroi.scenario import load_scenario
 
-    case = evaluate(load_scenario(args.scenario))
-    print(_dumps(case.to_json()) if args.json else format_case(case))
+    sc, warnings = _load_and_warn(args.scenario)
+    case = evaluate(sc)
+    for w in case.warnings:
+        print(f"cxroi: warning: {w['message']}", file=sys.stderr)
+    if args.json:
+        out = case.to_json()
+        out["warnings"] = warnings + out["warnings"]
+        print(_dumps(out))
+    else:
+        print(format_case(case))
     return EXIT_OK
 
 
@@ -151,14 +174,13 @@ def _stat_line(label: str, stats: dict, fmt) -> str:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from cxroi.scenario import load_scenario
     from cxroi.uncertainty import simulate
 
-    sc = load_scenario(args.scenario)
+    sc, warnings = _load_and_warn(args.scenario)
     result = simulate(sc, draws=args.draws, seed=args.seed)
     summary = result.summary
     if args.json:
-        print(_dumps(summary))
+        print(_dumps({**summary, "warnings": warnings}))
         return EXIT_OK
     n_fields = len(sc.distributions())
     print(f"{sc.name}: {summary['draws']:,} draws, seed {args.seed}, {n_fields} uncertain fields")
@@ -174,10 +196,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
-    from cxroi.scenario import load_scenario
     from cxroi.uncertainty import tornado
 
-    sc = load_scenario(args.scenario)
+    sc, _ = _load_and_warn(args.scenario)  # a JSON list: the warnings go to stderr only
     rows = tornado(sc)
     if args.json:
         print(_dumps(rows))
@@ -196,14 +217,13 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
 
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
-    from cxroi.scenario import load_scenario
     from cxroi.uncertainty import switching_value, switching_values
 
-    sc = load_scenario(args.scenario)
+    sc, warnings = _load_and_warn(args.scenario)
     if args.path:
         result = switching_value(sc, args.path)
         if args.json:
-            print(_dumps(result))
+            print(_dumps({**result, "warnings": warnings}))
         elif result["value"] is None:
             print(f"{args.path}: NPV does not cross zero inside the field's range")
         else:

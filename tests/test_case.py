@@ -529,7 +529,9 @@ def test_worked_example_to_json(worked_case, worked_mapping):
         "by_lever",
         "by_initiative",
         "segments",
+        "warnings",
     ]
+    assert out["warnings"] == []
     assert list(out["unadjusted"]) == list(KPI_KEYS)
     assert list(out["cashflow"]) == ["year", "benefits", "costs", "net"]
     assert out["cashflow"]["year"] == [0, 1, 2, 3, 4, 5]
@@ -1031,3 +1033,36 @@ def test_risk_adjusted_npv_never_above_unadjusted(mapping, b, c):
     assert sum(case.by_lever.values()) == pytest.approx(
         case.kpis["pv_benefits"], rel=1e-9, abs=1e-6
     )
+
+
+def _winner_and_loser(b):
+    from test_engine import one_segment
+
+    mapping = one_segment(effects={"churn_prevented": 0.3})
+    loser = dict(mapping["segments"][0], name="Loser")
+    mapping["segments"] = [dict(mapping["segments"][0], name="Winner"), loser]
+    mapping["initiatives"][0]["effects"] = {
+        "Winner": {"churn_prevented": 0.3},
+        "Loser": {"cost_to_serve_change": 0.5},  # serving costs more: a yearly loss
+    }
+    mapping["risk"] = {"benefit_adjustment": b, "cost_adjustment": 0.0}
+    return cxroi.evaluate(mapping).by_segment["pv_benefits"]
+
+
+def test_losing_segment_is_never_flattered_by_the_risk_adjustment():
+    raw, adj = _winner_and_loser(0.0), _winner_and_loser(0.25)
+    assert raw["Loser"] < 0 < raw["Winner"]
+    # s.12: a loss grows by b (it used to shrink by b, flattering the losing segment)
+    assert adj["Loser"] == pytest.approx(1.25 * raw["Loser"], rel=1e-12)
+    assert adj["Winner"] == pytest.approx(0.75 * raw["Winner"], rel=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(scenarios(), st.floats(0.0, 0.95))
+def test_segment_pv_never_above_its_unadjusted_value(mapping, b):
+    mapping = copy.deepcopy(mapping)
+    mapping["risk"] = {"benefit_adjustment": 0.0, "cost_adjustment": 0.0}
+    raw = cxroi.evaluate(mapping).by_segment["pv_benefits"]
+    mapping["risk"]["benefit_adjustment"] = b
+    adj = cxroi.evaluate(mapping).by_segment["pv_benefits"]
+    assert (adj <= raw + 1e-9 * np.maximum(1.0, raw.abs())).all()

@@ -23,7 +23,9 @@ from cxroi.case import KPI_KEYS
 
 WORKED = Path(__file__).parent / "data" / "worked_example.yaml"
 CXROI = Path(sys.executable).parent / "cxroi"
-JSON_KEYS = [*KPI_KEYS, "unadjusted", "cashflow", "by_lever", "by_initiative", "segments"]
+JSON_KEYS = [
+    *KPI_KEYS, "unadjusted", "cashflow", "by_lever", "by_initiative", "segments", "warnings",
+]  # fmt: skip
 
 
 def check_worked_json(out):
