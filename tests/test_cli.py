@@ -362,3 +362,72 @@ def test_bad_input_subprocess(tmp_path):
         "segments[Affluent].retention.alpha: must be > 0 (got 0)"
     )
     assert "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# plausibility warnings and overflow warnings
+# --------------------------------------------------------------------------------------------
+def _write(tmp_path, changes, name="s.yaml"):
+    m = yaml.safe_load(WORKED.read_text())
+    for keys, value in changes:
+        node = m
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(m))
+    return path
+
+
+SLIPS = [
+    ((("discount_rate",), 14), "discount_rate", 0.14),
+    (
+        (("initiatives", 0, "effects", "*", "share_of_wallet_lift"), 5),
+        "initiatives[Omnichannel service redesign].effects[*].share_of_wallet_lift",
+        0.05,
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "path", "suggested"), SLIPS, ids=["rate", "lift"])
+@pytest.mark.parametrize("command", ["run", "simulate", "breakeven"])
+def test_unit_slip_warns_on_stderr_and_in_json(tmp_path, capsys, change, path, suggested, command):
+    scenario = _write(tmp_path, [change])
+    extra = {"simulate": ["--draws", "50"], "breakeven": ["discount_rate"]}.get(command, [])
+    assert cli.main([command, str(scenario), *extra, "--json"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out, parse_constant=lambda c: pytest.fail(f"constant {c}"))
+    (w,) = [w for w in out["warnings"] if w["path"] == path]
+    assert set(w) == {"path", "value", "message", "suggested"}
+    assert w["value"] == change[1] and w["suggested"] == pytest.approx(suggested)
+    assert captured.err.count("cxroi: warning:") == len(out["warnings"]) >= 1
+    assert path in captured.err and f"did you mean {suggested:g}?" in captured.err
+
+
+@pytest.mark.parametrize("command", [["run"], ["tornado"], ["breakeven"]])
+def test_unit_slip_warns_in_text_output_too(tmp_path, capsys, command):
+    scenario = _write(tmp_path, [SLIPS[0][0]])
+    assert cli.main([command[0], str(scenario)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("cxroi: warning: discount_rate: 14 is outside the plausible range")
+    assert "did you mean 0.14?" in err and "Traceback" not in err
+
+
+def test_bad_input_with_a_slip_still_exits_2(tmp_path, capsys):
+    scenario = _write(tmp_path, [SLIPS[0][0], (("horizon_years",), -1)])
+    assert cli.main(["run", str(scenario), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "horizon_years" in captured.err
+
+
+def test_overflow_is_null_with_a_warning_never_nan(tmp_path, capsys):
+    # a cost of 1e-320 passes the rules, but ROI = NPV / 1e-320 is beyond float range
+    changes = [(("initiatives", i, k), 1e-320) for i in (0, 1) for k in ("capex", "opex")]
+    scenario = _write(tmp_path, changes)
+    assert cli.main(["run", str(scenario), "--json"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out, parse_constant=lambda c: pytest.fail(f"constant {c}"))
+    assert out["roi"] is None and out["unadjusted"]["roi"] is None
+    assert {"roi", "unadjusted.roi"} <= {w["path"] for w in out["warnings"]}
+    assert "roi: the result is beyond float range" in captured.err
+    assert "RuntimeWarning" not in captured.err
