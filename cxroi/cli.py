@@ -164,6 +164,27 @@ def _whole_number(minimum: int):
 _positive_int = _whole_number(1)
 
 
+def _draws(text: str) -> int:
+    """``--draws``: a whole number from 1 to ``MAX_DRAWS`` (``1e6`` is read as 1000000)."""
+    from cxroi.uncertainty import MAX_DRAWS
+
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        value = int(number) if math.isfinite(number) and number.is_integer() else None
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    if value > MAX_DRAWS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_DRAWS:,} (the draw ceiling, MAX_DRAWS), got {text!r}"
+        )
+    return value
+
+
 def _years(x: float | None) -> str:
     return "never" if x is None else f"{x:.2f}"
 
@@ -177,7 +198,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from cxroi.uncertainty import simulate
 
     sc, warnings = _load_and_warn(args.scenario)
-    result = simulate(sc, draws=args.draws, seed=args.seed)
+    result = simulate(sc, draws=args.draws, seed=args.seed, keep_draws=False)
     summary = result.summary
     if args.json:
         print(_dumps({**summary, "warnings": warnings}))
@@ -412,8 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="Monte Carlo over the scenario's distributions")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
-    p.add_argument("--draws", type=_positive_int, default=10_000, help="draws (default 10000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--draws", type=_draws, default=10_000, help="draws, 1 to 10,000,000 (default 10000)"
+    )
+    p.add_argument(
+        "--seed", type=_whole_number(0), default=0, help="random seed, >= 0 (default 0)"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_cmd_simulate)
 

@@ -50,6 +50,14 @@ __all__ = [
 
 #: Draws evaluated per engine call; bounds peak memory whatever the number of draws.
 CHUNK_DRAWS = 20_000
+#: Most draws one simulation accepts (about 10 minutes of work on one core).
+MAX_DRAWS = 10_000_000
+#: Draws up to which the percentiles are exact; beyond, an evenly spaced sample of this many.
+PERCENTILE_SAMPLE = 1_000_000
+#: Draws kept for the fan chart when the draws themselves are not kept.
+FAN_SAMPLE = 100_000
+#: ``simulate(keep_draws=None)`` keeps every draw up to this many.
+KEEP_DRAWS_AUTO = 200_000
 #: Percentiles reported by :func:`simulate`.
 SUMMARY_PERCENTILES = (5, 50, 95)
 #: Percentiles of the tornado swing.
@@ -144,23 +152,29 @@ class SimulationResult:
 
     Attributes
     ----------
-    draws : DataFrame
+    draws : DataFrame or None
         One row per draw: every risk-adjusted KPI (``npv``, ``pv_benefits``, ``pv_costs``,
         ``roi``, ``irr``, ``payback_years``, ``discounted_payback_years``,
         ``extra_customers_end``, ``annual_switching_loss``; NaN where undefined, e.g. no
         payback within the horizon) and the drawn value of each distributed field (by path).
-    cumulative_net : ndarray, shape (draws, H+1)
-        Cumulative risk-adjusted net cash flow by year, per draw [money].
+        None unless kept (``keep_draws``; by default up to :data:`KEEP_DRAWS_AUTO` draws).
+    cumulative_net : ndarray, shape (n, H+1)
+        Cumulative risk-adjusted net cash flow by year [money]: every draw when the draws are
+        kept, else an evenly spaced sample of at most :data:`FAN_SAMPLE` draws (for the fan).
     summary : dict
         ``draws``; ``npv``, ``roi``, ``payback_years`` each ``{mean, p5, p50, p95}``;
         ``prob_npv_positive``; ``prob_payback_within_horizon``.
     seed : int
+    sample : DataFrame
+        ``npv``, ``roi``, ``payback_years`` of every draw up to :data:`PERCENTILE_SAMPLE`
+        draws, else of an evenly spaced sample of that many (the percentiles' input).
     """
 
-    draws: pd.DataFrame
+    draws: pd.DataFrame | None
     cumulative_net: np.ndarray
     summary: dict[str, Any]
     seed: int | None
+    sample: pd.DataFrame | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The summary as ``cxroi simulate --json`` prints it."""
@@ -179,11 +193,14 @@ class SimulationResult:
         return frame
 
 
-def _stats(x: np.ndarray, never: bool = False) -> dict[str, float | None]:
+def _stats(
+    x: np.ndarray, never: bool = False, mean: float | None = None
+) -> dict[str, float | None]:
     """Mean and percentiles of one KPI over draws; NaN draws are left out.
 
     With ``never``, NaN means "never within the horizon" and counts as +infinity: a percentile
-    that falls on such draws is None, and so is the mean if any draw never pays back.
+    that falls on such draws is None, and so is the mean if any draw never pays back. A
+    ``mean`` given (streamed over every draw) replaces the mean of ``x`` (then a sample).
     """
     if never:
         values = np.where(np.isnan(x), _NEVER, x)
@@ -192,17 +209,72 @@ def _stats(x: np.ndarray, never: bool = False) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     if values.size == 0:
         return {"mean": None, **{f"p{q}": None for q in SUMMARY_PERCENTILES}}
-    mean = float(np.mean(values))
-    out["mean"] = mean if abs(mean) < _NEVER / 1e10 and math.isfinite(mean) else None
+    if mean is None:
+        mean = float(np.mean(values))
+    out["mean"] = mean if math.isfinite(mean) and abs(mean) < _NEVER / 1e10 else None
     for q, v in zip(SUMMARY_PERCENTILES, np.percentile(values, SUMMARY_PERCENTILES), strict=True):
         out[f"p{q}"] = float(v) if abs(v) < _NEVER / 1e10 else None
     return out
 
 
-def _draw_overrides(sc: Scenario, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    return {
-        path: sample(dist, n, rng, field_rule(path)) for path, dist in sc.distributions().items()
+class _Stream:
+    """Sums over every draw of one KPI, for an exact mean when only a sample is kept."""
+
+    def __init__(self, never: bool):
+        self.never = never
+        self.total = 0.0
+        self.count = 0
+        self.missing = 0
+
+    def add(self, x: np.ndarray) -> None:
+        finite = ~np.isnan(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.total += float(np.sum(x[finite]))
+        self.count += int(finite.sum())
+        self.missing += int(x.size - finite.sum())
+
+    def mean(self) -> float:
+        if self.never and self.missing:
+            return math.inf  # a draw that never pays back makes the mean infinitely late
+        return self.total / self.count if self.count else math.nan
+
+
+def _check_seed(seed: Any) -> np.random.Generator:
+    if isinstance(seed, bool) or not (seed is None or isinstance(seed, (int, np.integer))):
+        raise ScenarioError(ScenarioIssue("seed", "must be a whole number >= 0 or None", seed))
+    if seed is not None and seed < 0:
+        raise ScenarioError(ScenarioIssue("seed", "must be a whole number >= 0", seed))
+    return np.random.default_rng(seed)
+
+
+def _generators(sc: Scenario, rng: np.random.Generator) -> dict[str, np.random.Generator]:
+    """One independent stream per distributed field, so chunking never changes a draw."""
+    dists = sc.distributions()
+    return dict(zip(dists, rng.spawn(len(dists)), strict=True))
+
+
+def _base_summary(sc: Scenario, draws: int, seed: int | None) -> SimulationResult:
+    """Every draw is the base case: one evaluation, zero spread, whatever ``draws`` is."""
+    result = case_kpis(compile_scenario(sc), with_unadjusted=False)["adjusted"]
+    npv, roi, payback = (
+        np.atleast_1d(result[k]).astype(float) for k in ("npv", "roi", "payback_years")
+    )
+    summary = {
+        "draws": int(draws),
+        "seed": seed,
+        "npv": _stats(npv),
+        "roi": _stats(roi),
+        "payback_years": _stats(payback, never=True),
+        "prob_npv_positive": float(npv[0] > 0),
+        "prob_payback_within_horizon": float(not np.isnan(payback[0])),
     }
+    cumulative = np.atleast_2d(np.cumsum(result["net"], axis=-1))
+    sample = pd.DataFrame({"npv": npv, "roi": roi, "payback_years": payback})
+    frame = None
+    if draws <= KEEP_DRAWS_AUTO:
+        frame = pd.DataFrame({k: np.full(draws, float(np.asarray(result[k]))) for k in KPI_KEYS})
+        cumulative = np.repeat(cumulative, draws, axis=0)
+    return SimulationResult(frame, cumulative, summary, seed, sample)
 
 
 def simulate(
@@ -211,24 +283,35 @@ def simulate(
     seed: int | None = 0,
     chunk: int = CHUNK_DRAWS,
     progress=None,
+    keep_draws: bool | None = None,
 ) -> SimulationResult:
     """Monte Carlo evaluation of a scenario whose fields carry distributions.
 
-    Every distribution is drawn independently from one seeded generator (in the order of
-    :meth:`Scenario.distributions`); the draws go through the engine together, ``chunk`` at a
-    time, so memory stays bounded whatever ``draws`` is.
+    Each distributed field has its own random stream, spawned from one seeded generator (in
+    the order of :meth:`Scenario.distributions`), so the draws do not depend on ``chunk``. The
+    draws are made and evaluated ``chunk`` at a time; only what the summary needs is kept, so
+    memory is flat in ``draws``: the mean and the probabilities are summed over every draw;
+    the percentiles are exact up to :data:`PERCENTILE_SAMPLE` draws and beyond that come from
+    an evenly spaced sample of that many draws (draws are independent, so this is a random
+    sample; its sampling error is far below a tenth of a percentile point).
+
+    A scenario with no distribution is evaluated once: every draw would be the base case.
 
     Parameters
     ----------
     scenario : Scenario, mapping or path
     draws : int
-        Number of draws (>= 1).
+        Number of draws, 1 to :data:`MAX_DRAWS`.
     seed : int or None
-        Seed of :func:`numpy.random.default_rng`; the same seed gives the same result.
+        Seed (>= 0) of :func:`numpy.random.default_rng`; the same seed gives the same result.
     chunk : int
         Draws per engine call.
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk (for progress bars).
+    keep_draws : bool or None
+        Keep every draw in ``result.draws`` and ``result.cumulative_net`` (memory grows with
+        ``draws``: about 100 bytes per draw and field). None (default) keeps them up to
+        :data:`KEEP_DRAWS_AUTO` draws.
 
     Returns
     -------
@@ -237,38 +320,66 @@ def simulate(
     sc = load_scenario(scenario)
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise ScenarioError(ScenarioIssue("draws", "must be a whole number >= 1", draws))
-    rng = np.random.default_rng(seed)
-    inputs = _draw_overrides(sc, int(draws), rng)
+    if draws > MAX_DRAWS:
+        raise ScenarioError(
+            ScenarioIssue("draws", f"must be at most MAX_DRAWS = {MAX_DRAWS:,}", draws)
+        )
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ScenarioError(ScenarioIssue("chunk", "must be a whole number >= 1", chunk))
+    draws = int(draws)
+    rng = _check_seed(seed)
+    if not sc.distributions():
+        return _base_summary(sc, draws, seed)
+    keep = draws <= KEEP_DRAWS_AUTO if keep_draws is None else bool(keep_draws)
+    gens = _generators(sc, rng)
+    rules = {path: field_rule(path) for path in gens}
+    dists = sc.distributions()
     H = sc.horizon_years
-    columns: dict[str, list[np.ndarray]] = {}
+    step = -(-draws // PERCENTILE_SAMPLE)  # keep every step-th draw for the percentiles
+    fan_step = 1 if keep else -(-draws // FAN_SAMPLE)
+    streams = {"npv": _Stream(False), "roi": _Stream(False), "payback_years": _Stream(True)}
+    positive = paid_back = 0
+    kept: dict[str, list[np.ndarray]] = {}
+    sampled: dict[str, list[np.ndarray]] = {k: [] for k in streams}
     cumulative = []
     for start in range(0, draws, chunk):
         stop = min(draws, start + chunk)
-        part = {p: v[start:stop] for p, v in inputs.items()}
-        if not part:  # no distribution at all: every draw is the base case
-            part = {"discount_rate": np.full(stop - start, float(base_value(sc.discount_rate)))}
-        result = case_kpis(compile_scenario(sc, part), with_unadjusted=False)["adjusted"]
         n = stop - start
-        for key in KPI_KEYS:
-            columns.setdefault(key, []).append(np.broadcast_to(result[key], (n,)))
-        cumulative.append(np.broadcast_to(np.cumsum(result["net"], axis=-1), (n, H + 1)))
+        part = {p: sample(dists[p], n, gens[p], rules[p]) for p in gens}
+        result = case_kpis(compile_scenario(sc, part), with_unadjusted=False)["adjusted"]
+        values = {k: np.broadcast_to(result[k], (n,)) for k in KPI_KEYS}
+        for key, stream in streams.items():
+            stream.add(values[key])
+            sampled[key].append(values[key][(-start) % step :: step].copy())
+        positive += int(np.count_nonzero(values["npv"] > 0))
+        paid_back += int(np.count_nonzero(~np.isnan(values["payback_years"])))
+        cum = np.broadcast_to(np.cumsum(result["net"], axis=-1), (n, H + 1))
+        cumulative.append(cum[(-start) % fan_step :: fan_step].copy())
+        if keep:
+            for key in KPI_KEYS:
+                kept.setdefault(key, []).append(values[key].copy())
+            for path, v in part.items():
+                kept.setdefault(path, []).append(v)
         if progress is not None:
             progress(stop, draws)
-    frame = pd.DataFrame({k: np.concatenate(v) for k, v in columns.items()})
-    for path, values in inputs.items():
-        frame[path] = values
-    npv = frame["npv"].to_numpy()
-    payback = frame["payback_years"].to_numpy()
+    sample_frame = pd.DataFrame({k: np.concatenate(v) for k, v in sampled.items()})
+    exact = step == 1
+
+    def stats(key: str, never: bool = False) -> dict[str, float | None]:
+        x = sample_frame[key].to_numpy()
+        return _stats(x, never, None if exact else streams[key].mean())
+
     summary = {
-        "draws": int(draws),
+        "draws": draws,
         "seed": seed,
-        "npv": _stats(npv),
-        "roi": _stats(frame["roi"].to_numpy()),
-        "payback_years": _stats(payback, never=True),
-        "prob_npv_positive": float(np.mean(npv > 0)),
-        "prob_payback_within_horizon": float(np.mean(~np.isnan(payback))),
+        "npv": stats("npv"),
+        "roi": stats("roi"),
+        "payback_years": stats("payback_years", never=True),
+        "prob_npv_positive": positive / draws,
+        "prob_payback_within_horizon": paid_back / draws,
     }
-    return SimulationResult(frame, np.concatenate(cumulative), summary, seed)
+    frame = pd.DataFrame({k: np.concatenate(v) for k, v in kept.items()}) if keep else None
+    return SimulationResult(frame, np.concatenate(cumulative), summary, seed, sample_frame)
 
 
 # --------------------------------------------------------------------------------------------

@@ -78,7 +78,8 @@ def histogram_data(result: SimulationResult, currency: str, bins: int = 40) -> p
         ``count`` (draws in the bin), ``share`` (of all draws), ``label``, ``positive``,
         ``text`` (marker caption) and ``rank`` (marker caption row).
     """
-    npv = result.draws["npv"].to_numpy()
+    frame = result.draws if result.draws is not None else result.sample
+    npv = frame["npv"].to_numpy()
     npv = npv[np.isfinite(npv)]
     counts, edges = np.histogram(npv, bins=bins)
     total = max(len(npv), 1)

@@ -349,3 +349,83 @@ def test_same_seed_same_result_across_processes():
         assert run.returncode == 0, run.stderr
         outs.add(run.stdout)
     assert len(outs) == 1
+
+
+# ------------------------------------------------------------------ bounded Monte Carlo
+@pytest.mark.parametrize("seed", ["-1", "-99999999999999999999", "abc", "1.5"])
+def test_cli_bad_seed_exits_2_naming_seed(capsys, seed):
+    with pytest.raises(SystemExit) as exit_:
+        main(["simulate", str(UNCERTAIN), "--seed", seed, "--draws", "10"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--seed" in err and ">= 0" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", True])
+def test_api_bad_seed_names_seed(uncertain, seed):
+    with pytest.raises(cxroi.ScenarioError, match=r"^invalid scenario: seed: must be"):
+        u.simulate(uncertain, draws=10, seed=seed)
+
+
+@pytest.mark.parametrize("draws", ["10000001", "1e10", "1e400"])
+def test_cli_draws_above_the_ceiling_exit_2_naming_it(capsys, draws):
+    with pytest.raises(SystemExit) as exit_:
+        main(["simulate", str(WORKED), "--draws", draws])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--draws" in err and "Traceback" not in err
+    assert ("10,000,000" in err) or ("whole number" in err)
+
+
+def test_api_draws_above_the_ceiling_refused(uncertain):
+    with pytest.raises(cxroi.ScenarioError, match="MAX_DRAWS"):
+        u.simulate(uncertain, draws=u.MAX_DRAWS + 1)
+
+
+@pytest.mark.timeout(30)
+def test_no_distribution_answers_at_once_with_zero_spread(capsys):
+    base = cxroi.evaluate(WORKED).kpis
+    result = u.simulate(WORKED, draws=u.MAX_DRAWS, seed=3)
+    assert result.summary["draws"] == u.MAX_DRAWS and result.draws is None
+    for key in ("npv", "roi"):
+        stats = result.summary[key]
+        assert stats["p5"] == stats["p50"] == stats["p95"]
+        assert stats["mean"] == pytest.approx(base[key], rel=1e-12)
+    assert result.summary["prob_npv_positive"] == float(base["npv"] > 0)
+    assert main(["simulate", str(WORKED), "--draws", "1e7", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["draws"] == 10_000_000 and out["npv"]["p50"] == pytest.approx(base["npv"])
+
+
+def test_beyond_the_sample_mean_and_shares_stay_exact(uncertain, monkeypatch):
+    full = u.simulate(uncertain, draws=6_000, seed=5, chunk=1_000, keep_draws=True)
+    monkeypatch.setattr(u, "PERCENTILE_SAMPLE", 500)
+    monkeypatch.setattr(u, "FAN_SAMPLE", 100)
+    thin = u.simulate(uncertain, draws=6_000, seed=5, chunk=700, keep_draws=False)
+    assert thin.draws is None and len(thin.sample) == 500 and len(thin.cumulative_net) == 100
+    npv = full.draws["npv"].to_numpy()
+    assert thin.summary["npv"]["mean"] == pytest.approx(npv.mean(), rel=1e-9)
+    assert thin.summary["prob_npv_positive"] == full.summary["prob_npv_positive"]
+    assert thin.summary["prob_payback_within_horizon"] == (
+        full.summary["prob_payback_within_horizon"]
+    )
+    # every 12th draw: the sample's values are draws of the full run, whatever the chunking
+    np.testing.assert_array_equal(thin.sample["npv"].to_numpy(), npv[::12])
+    spread = full.summary["npv"]["p95"] - full.summary["npv"]["p5"]
+    for q in ("p5", "p50", "p95"):
+        assert abs(thin.summary["npv"][q] - full.summary["npv"][q]) < 0.1 * spread
+
+
+def test_memory_is_flat_in_the_draw_count(uncertain, monkeypatch):
+    import tracemalloc
+
+    monkeypatch.setattr(u, "PERCENTILE_SAMPLE", 2_000)
+    monkeypatch.setattr(u, "FAN_SAMPLE", 500)
+    peaks = []
+    for draws in (10_000, 100_000):
+        tracemalloc.start()
+        u.simulate(uncertain, draws=draws, seed=1, chunk=5_000, keep_draws=False)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    # ten times the draws, about the same memory (it was ten times as much)
+    assert peaks[1] < 1.5 * peaks[0], peaks
