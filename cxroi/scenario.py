@@ -826,6 +826,10 @@ def read_yaml(path: str | os.PathLike) -> Any:
         UTF-8 or is not valid YAML within the limits of :func:`parse_yaml`.
     """
     source = str(path)
+    if "\x00" in source:  # os.stat would raise ValueError: no file name holds a NUL
+        raise ScenarioError(ScenarioIssue("", "file not found (the name holds a NUL byte)"))
+    if len(source) > 4096:
+        raise ScenarioError(ScenarioIssue("", "file not found (the name is over 4096 characters)"))
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
@@ -1048,7 +1052,7 @@ def _issues_from_pydantic(exc: ValidationError, data: Any) -> list[ScenarioIssue
             model = _model_at(loc[:-1])
             hint = _did_you_mean(str(key), model.model_fields if model else ())
             issues.append(
-                ScenarioIssue(_join(path, str(key)), f"unknown key{hint}", _value_at(loc, data))
+                ScenarioIssue(_join(path, _short(key)), f"unknown key{hint}", _value_at(loc, data))
             )
             continue
         path = _path_of(loc, data)
@@ -1074,7 +1078,8 @@ def _path_of(loc: tuple, data: Any) -> str:
         if isinstance(key, int) and isinstance(node, list):
             item = node[key] if key < len(node) else None
             name = item.get("name") if isinstance(item, Mapping) else None
-            label = name.strip() if isinstance(name, str) and name.strip() else str(key)
+            named = isinstance(name, str) and 0 < len(name.strip()) <= MAX_NAME_CHARS
+            label = name.strip() if named else str(key)  # an overlong name: its position
             if parts:
                 parts[-1] += f"[{label}]"
             else:
@@ -1083,11 +1088,17 @@ def _path_of(loc: tuple, data: Any) -> str:
             continue
         parent_is_dict_field = i > 0 and loc[i - 1] in ("effects", "capex")
         if parent_is_dict_field and parts:
-            parts[-1] += f"[{key}]"
+            parts[-1] += f"[{_short(key)}]"
         else:
-            parts.append(str(key))
+            parts.append(_short(key))
         node = node.get(key) if isinstance(node, Mapping) else None
     return ".".join(parts)
+
+
+def _short(key: Any) -> str:
+    """A key as shown in a path: at most MAX_EXCERPT_CHARS characters of it."""
+    text = str(key)
+    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
 
 
 def _value_at(loc: tuple, data: Any) -> Any:

@@ -77,7 +77,8 @@ def field_rule(path: str) -> Rule:
     if "[" in name:
         name = name.split("[", 1)[0]
     if name not in FIELD_RULES:
-        raise ScenarioError(ScenarioIssue(path, "names no numeric field"))
+        shown = path if len(path) <= 80 else path[:77] + "..."  # never echo a huge argument
+        raise ScenarioError(ScenarioIssue(shown, "names no numeric field"))
     return FIELD_RULES[name]
 
 
