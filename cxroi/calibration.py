@@ -86,6 +86,7 @@ __all__ = [
 POOLED = "pooled"
 _MAX_PROBLEMS = 12
 _MAX_DETAILED = 200  # problems spelt out one by one; the rest are counted
+_MAX_REPORT_ROWS = 200  # rows of the observed table printed in the text report
 
 #: Largest cohort table read, file or upload [bytes]; at most this many plus one are read.
 MAX_TABLE_BYTES = 64 * 1024 * 1024
@@ -1025,6 +1026,30 @@ def _truncate(table: CohortTable, names, fit_periods):
     return arrays, used
 
 
+#: Above this many cohorts, cohorts of equal length are summed before fitting.
+_GROUP_ABOVE = 64
+
+
+def _sufficient(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Sum the survivor arrays of cohorts observed for the same number of periods.
+
+    The pooled sBG and constant-retention likelihoods are linear in the counts: a cohort
+    observed to T adds its churners S(t-1) - S(t) at t = 1..T and its S(T) survivors censored
+    at T (Fader & Hardie 2007, eq. 9). Cohorts with the same T therefore enter only through
+    their summed counts, so any number of cohorts reduces to at most one array per distinct T
+    and the optimiser's cost no longer grows with the number of rows. Small sets are left as
+    they are (the sums change the last bits of floating-point results).
+    """
+    if len(arrays) <= _GROUP_ABOVE:
+        return arrays
+    lengths = np.array([a.size for a in arrays])
+    out = []
+    for size in np.unique(lengths):
+        members = [a for a, n in zip(arrays, lengths, strict=True) if n == size]
+        out.append(np.sum(np.vstack(members), axis=0))
+    return out
+
+
 def fit_retention(
     table,
     *,
@@ -1097,9 +1122,10 @@ def fit_retention(
             f"cannot fit {name}: no cohort has counts for 2 periods after acquisition in "
             f"{window}; alpha and beta need at least periods 0, 1 and 2"
         )
-    sbg = fit_sbg_pooled(arrays)
-    constant = fit_constant_retention(arrays)
-    points, reached = _likelihood_region(sbg, arrays, level)
+    grouped = _sufficient(arrays)
+    sbg = fit_sbg_pooled(grouped)
+    constant = fit_constant_retention(grouped)
+    points, reached = _likelihood_region(sbg, grouped, level)
     est = (sbg.alpha, sbg.beta)
 
     def interval(func, unbounded=False):
@@ -1112,34 +1138,28 @@ def fit_retention(
     del_i = interval(lambda a, b: discounted_expected_lifetime(a, b, d))
     derl_i = interval(lambda a, b: discounted_expected_residual_lifetime(a, b, d, tenure + 1))
 
-    rows = []
-    for n in used:
-        s = table.survivors(n)
-        t = np.arange(s.size)
-        fitted, low, high, _, _ = _interval(
-            lambda a, b, t=t, s0=s[0]: s0 * sbg_survival(a[:, None], b[:, None], t),
-            est,
-            points,
-            reached,
-            level,
-        )
-        in_fit = t <= (fit_periods if fit_periods is not None else s.size)
-        for k in range(s.size):
-            rows.append(
-                (n, k, s[k], fitted[k], low[k], high[k], s[0] * constant.retention**k, in_fit[k])
-            )
+    # One survival band for periods 0..T_max; each cohort's band is its size times it, which
+    # is the band of size x survival since multiplying by S(0) > 0 keeps the order of values.
+    series = [table.survivors(n) for n in used]
+    lengths = np.array([x.size for x in series])
+    t_all = np.arange(int(lengths.max()))
+    band, band_low, band_high, _, _ = _interval(
+        lambda a, b: sbg_survival(a[:, None], b[:, None], t_all), est, points, reached, level
+    )
+    period = np.concatenate([np.arange(k) for k in lengths])
+    size = np.repeat([x[0] for x in series], lengths)
+    limit = fit_periods if fit_periods is not None else int(lengths.max())
     observed = pd.DataFrame(
-        rows,
-        columns=[
-            "cohort",
-            "period",
-            "observed",
-            "sbg",
-            "sbg_low",
-            "sbg_high",
-            "constant",
-            "in_fit",
-        ],
+        {
+            "cohort": np.repeat(np.array(used, dtype=object), lengths),
+            "period": period,
+            "observed": np.concatenate(series),
+            "sbg": size * band[period],
+            "sbg_low": size * band_low[period],
+            "sbg_high": size * band_high[period],
+            "constant": size * constant.retention ** period.astype(float),
+            "in_fit": period <= limit,
+        }
     )
     points.setflags(write=False)
     reached.setflags(write=False)
@@ -1200,17 +1220,23 @@ def _backtest(table: CohortTable, names, fit_periods: int) -> Backtest | None:
     held = any(table.survivors(n).size - 1 > fit_periods for n in used)
     if not held:
         return None
-    sbg = fit_sbg_pooled(arrays)
-    constant = fit_constant_retention(arrays)
-    rows = []
-    for n in used:
-        s = table.survivors(n)
-        t = np.arange(s.size)
-        fitted = s[0] * np.asarray(sbg.survival(t))
-        const = s[0] * constant.retention**t
-        rows += [(n, k, s[k], fitted[k], const[k], k <= fit_periods) for k in range(s.size)]
+    grouped = _sufficient(arrays)
+    sbg = fit_sbg_pooled(grouped)
+    constant = fit_constant_retention(grouped)
+    series = [table.survivors(n) for n in used]
+    lengths = np.array([x.size for x in series])
+    period = np.concatenate([np.arange(k) for k in lengths])
+    size = np.repeat([x[0] for x in series], lengths)
+    curve = np.asarray(sbg.survival(np.arange(int(lengths.max()))), dtype=float).reshape(-1)
     frame = pd.DataFrame(
-        rows, columns=["cohort", "period", "observed", "sbg", "constant", "in_fit"]
+        {
+            "cohort": np.repeat(np.array(used, dtype=object), lengths),
+            "period": period,
+            "observed": np.concatenate(series),
+            "sbg": size * curve[period],
+            "constant": size * constant.retention ** period.astype(float),
+            "in_fit": period <= fit_periods,
+        }
     )
     longest = max(used, key=lambda n: table.survivors(n).size)
     last = frame[frame["cohort"] == longest].iloc[-1]
@@ -1338,6 +1364,7 @@ def calibrate(
     discount_rate: float = 0.10,
     tenure: int = 0,
     level: float = 0.95,
+    cohort: str | None = None,
 ) -> Calibration:
     """Read a cohort table and fit sBG pooled and per cohort, with a backtest.
 
@@ -1357,11 +1384,15 @@ def calibrate(
         Renewals made by the customers DERL and the retention interval refer to.
     level : float
         Confidence level of the intervals.
+    cohort : str, optional
+        A cohort that gets a fit of its own even beyond the first ``MAX_COHORT_FITS``.
 
     Returns
     -------
     Calibration
-        Pooled and per-cohort fits, backtest, validated table.
+        Pooled and per-cohort fits (the first ``MAX_COHORT_FITS`` cohorts with at least two
+        periods, and ``cohort``), backtest, validated table. Fitting works on the summed
+        counts per period (see ``_sufficient``), so its cost hardly grows with the rows.
 
     Examples
     --------
@@ -1376,9 +1407,12 @@ def calibrate(
     kwargs = dict(discount_rate=discount_rate, tenure=tenure, level=level)
     pooled = fit_retention(table, name=POOLED, fit_periods=fit_periods, **kwargs)
     by_cohort, skipped = {}, {}
+    fitted_alone = 0
     for n in table.names:
-        arrays, _ = _truncate(table, [n], fit_periods)
-        if not arrays or arrays[0].size < 3:
+        s = table.survivors(n)
+        if fit_periods is not None:
+            s = s[: fit_periods + 1]
+        if s.size < 3:
             skipped[n] = (
                 "fewer than 2 periods after acquisition (it still counts in the pooled fit)"
             )
@@ -1386,6 +1420,13 @@ def calibrate(
         if len(table.names) == 1:  # the pooled fit is this cohort's fit
             by_cohort[n] = dataclasses.replace(pooled, name=n)
             continue
+        if fitted_alone >= MAX_COHORT_FITS and n != cohort:
+            skipped[n] = (
+                f"only the first {MAX_COHORT_FITS} cohorts are fitted alone (limit "
+                "MAX_COHORT_FITS; ask for this one with cohort=...); it counts in the pooled fit"
+            )
+            continue
+        fitted_alone += 1
         by_cohort[n] = fit_retention(table, cohorts=[n], name=n, fit_periods=fit_periods, **kwargs)
     longest = table.n_periods
     if backtest_periods is None:
@@ -1472,12 +1513,18 @@ def format_calibration(cal: Calibration, cohort: str | None = None) -> str:
     lines.append(
         f"  {'cohort':14}{'period':>7}{'observed':>11}{'sBG':>11}{'interval':>22}{'constant':>11}"
     )
-    for row in obs.itertuples():
+    shown_rows = obs.iloc[:_MAX_REPORT_ROWS]
+    for row in shown_rows.itertuples():
         flag = "" if row.in_fit else "  (held out)"
         band = f"{row.sbg_low:,.1f} - {row.sbg_high:,.1f}"
         lines.append(
             f"  {str(row.cohort)[:14]:14}{row.period:>7}{row.observed:>11,.0f}{row.sbg:>11,.1f}"
             f"{band:>22}{row.constant:>11,.1f}{flag}"
+        )
+    if len(obs) > len(shown_rows):
+        lines.append(
+            f"  ... and {len(obs) - len(shown_rows):,} more rows (the JSON output and the "
+            "calibration page hold every fit; the table shows the first rows)"
         )
     if len(cal.by_cohort) > 1 or cal.skipped:
         lines += ["", "Each cohort on its own"]
@@ -1490,8 +1537,13 @@ def format_calibration(cal: Calibration, cohort: str | None = None) -> str:
                 f"  {name[:14]:14}{f.fit_periods:>8}{f.sbg.alpha:>10.4g}{f.sbg.beta:>10.4g}   "
                 f"{_ends(f.alpha):>22}   {_ends(f.beta):>22}  {'yes' if f.sbg.converged else 'no'}"
             )
-        for name, why in cal.skipped.items():
+        skipped = list(cal.skipped.items())
+        for name, why in skipped[:_MAX_REPORT_ROWS]:
             lines.append(f"  {name[:14]:14}  not fitted alone: {why}")
+        if len(skipped) > _MAX_REPORT_ROWS:
+            lines.append(
+                f"  ... and {len(skipped) - _MAX_REPORT_ROWS:,} more cohorts not fitted alone"
+            )
     bt = cal.backtest
     if bt is not None:
         lines += [
