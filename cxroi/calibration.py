@@ -95,7 +95,7 @@ MAX_PERIOD = 1000
 #: Largest count of customers in a cell: the scenario magnitude ceiling (cxroi.scenario).
 MAX_COUNT = 1e15
 #: Cohorts that get a fit of their own (with intervals); the rest count in the pooled fit.
-MAX_COHORT_FITS = 50
+MAX_COHORT_FITS = 20
 _LOG_SEARCH_BOUND = 18.0  # rays stop at |ln alpha|, |ln beta| = 18 (about 6.6e7)
 
 
@@ -511,7 +511,15 @@ def _wide(frame, cohort_col, rows, where, label):
             continue
         match = _WIDE_HEADER.match(str(col))
         if match:
-            t = int(match.group(2))
+            t = int(match.group(2)[:12])
+            if t > MAX_PERIOD:
+                raise CohortDataError(
+                    [
+                        f"column {_shown(col)}: period must be at most {MAX_PERIOD} "
+                        "(limit MAX_PERIOD)"
+                    ],
+                    label,
+                )
             if t in period_cols:
                 raise CohortDataError(
                     [f"two columns for period {t}: {period_cols[t]!r} and {col!r}"], label
@@ -573,12 +581,24 @@ def _wide(frame, cohort_col, rows, where, label):
             if isinstance(v, str):
                 problems.append(
                     f"{at}: cohort {cohort}, period {t}: active must be a number of customers "
-                    f"(got {v!r})"
+                    f"(got {_shown(v)})"
                 )
                 bad = True
             elif v is not None and (not math.isfinite(v) or v < 0):
                 problems.append(
                     f"{at}: cohort {cohort}, period {t}: active must be a count >= 0 (got {v:g})"
+                )
+                bad = True
+            elif v is not None and v > MAX_COUNT:
+                problems.append(
+                    f"{at}: cohort {cohort}, period {t}: active must be at most {MAX_COUNT:g} "
+                    f"customers (the magnitude ceiling; got {v:g})"
+                )
+                bad = True
+            elif v is not None and v != math.floor(v):
+                problems.append(
+                    f"{at}: cohort {cohort}, period {t}: active must be a whole number of "
+                    f"customers (got {v:g})"
                 )
                 bad = True
         if bad:
@@ -1118,8 +1138,9 @@ def fit_retention(
     arrays, used = _truncate(table, names, fit_periods)
     if not arrays or max(a.size for a in arrays) < 3:
         window = f"periods 0..{fit_periods}" if fit_periods is not None else "the table"
+        where = f"{table.source}: " if table.source else ""
         raise CalibrationError(
-            f"cannot fit {name}: no cohort has counts for 2 periods after acquisition in "
+            f"{where}cannot fit {name}: no cohort has counts for 2 periods after acquisition in "
             f"{window}; alpha and beta need at least periods 0, 1 and 2"
         )
     grouped = _sufficient(arrays)
