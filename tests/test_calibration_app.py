@@ -65,7 +65,13 @@ def test_long_upload_names_are_cut(app):
 
 @pytest.mark.parametrize(
     "content",
-    [bytes(range(256)) * 4, b"", b"\xff\xfe\x00\x00", b'cohort,period,active\nA,0,"1\n', b"\n" * 50],
+    [
+        bytes(range(256)) * 4,
+        b"",
+        b"\xff\xfe\x00\x00",
+        b'cohort,period,active\nA,0,"1\n',
+        b"\n" * 50,
+    ],
 )
 def test_junk_uploads_give_a_message_never_a_traceback(app, content):
     _upload(app, "junk.csv", content)
