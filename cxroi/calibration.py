@@ -41,7 +41,9 @@ import datetime as _dt
 import hashlib
 import io
 import math
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +85,17 @@ __all__ = [
 
 POOLED = "pooled"
 _MAX_PROBLEMS = 12
+_MAX_DETAILED = 200  # problems spelt out one by one; the rest are counted
+_MAX_REPORT_ROWS = 200  # rows of the observed table printed in the text report
+
+#: Largest cohort table read, file or upload [bytes]; at most this many plus one are read.
+MAX_TABLE_BYTES = 64 * 1024 * 1024
+#: Largest period number (periods after acquisition) a cohort table may hold.
+MAX_PERIOD = 1000
+#: Largest count of customers in a cell: the scenario magnitude ceiling (cxroi.scenario).
+MAX_COUNT = 1e15
+#: Cohorts that get a fit of their own (with intervals); the rest count in the pooled fit.
+MAX_COHORT_FITS = 20
 _LOG_SEARCH_BOUND = 18.0  # rays stop at |ln alpha|, |ln beta| = 18 (about 6.6e7)
 
 
@@ -101,13 +114,14 @@ class CohortDataError(CalibrationError):
         File the table was read from, named in the message.
     """
 
-    def __init__(self, problems: Sequence[str], source: str | None = None):
+    def __init__(self, problems: Sequence[str], source: str | None = None, uncounted: int = 0):
         self.problems = list(problems)
         self.source = source
         where = f"{source}: " if source else ""
         shown = self.problems[:_MAX_PROBLEMS]
-        more = len(self.problems) - len(shown)
-        lines = [f"{where}cohort table is not usable ({len(self.problems)} problem(s)):"]
+        more = len(self.problems) + uncounted - len(shown)
+        total = len(self.problems) + uncounted
+        lines = [f"{where}cohort table is not usable ({total} problem(s)):"]
         lines += [f"  - {p}" for p in shown]
         if more:
             lines.append(f"  - ... and {more} more")
@@ -190,6 +204,49 @@ def _cell_number(value: object) -> float | None | str:
         return text
 
 
+def _read_file_bytes(path: Path, label: str) -> bytes:
+    """Bytes of a regular file, at most ``MAX_TABLE_BYTES + 1`` of them.
+
+    FIFOs, devices, sockets and folders are refused from ``os.stat`` before anything is opened,
+    and the file is opened with ``O_NONBLOCK`` and checked again through its descriptor, so a
+    FIFO swapped in between cannot make the read wait for a writer.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise CalibrationError(f"{label}: no such file") from None
+    except OSError as exc:
+        raise CalibrationError(f"{label}: cannot read the file ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO, device or socket"
+        raise CalibrationError(f"{label}: not a regular file ({kind}); give a CSV file")
+    if info.st_size > MAX_TABLE_BYTES:
+        raise CalibrationError(
+            f"{label}: file of {info.st_size:,} bytes is larger than {MAX_TABLE_BYTES:,} bytes "
+            "(limit MAX_TABLE_BYTES)"
+        )
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise CalibrationError(f"{label}: cannot read the file ({exc.strerror})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CalibrationError(f"{label}: not a regular file; give a CSV file")
+        chunks, size = [], 0
+        while size <= MAX_TABLE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_TABLE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise CalibrationError(f"{label}: cannot read the file ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 def read_cohorts(source, *, name: str | None = None) -> CohortTable:
     """Read and validate a cohort table from a CSV file or a pandas DataFrame.
 
@@ -232,11 +289,12 @@ def read_cohorts(source, *, name: str | None = None) -> CohortTable:
             raw = bytes(source)
             label = name or "uploaded table"
         else:
-            path = Path(source)
             label = str(source)
-            if not path.is_file():
-                raise CalibrationError(f"{label}: no such file")
-            raw = path.read_bytes()
+            raw = _read_file_bytes(Path(source), label)
+        if len(raw) > MAX_TABLE_BYTES:
+            raise CohortDataError(
+                [f"larger than {MAX_TABLE_BYTES:,} bytes (limit MAX_TABLE_BYTES)"], label
+            )
         digest = hashlib.sha256(raw).hexdigest()
         text = raw.decode("utf-8-sig", errors="replace")
         if not text.strip():
@@ -275,65 +333,173 @@ def read_cohorts(source, *, name: str | None = None) -> CohortTable:
     return CohortTable(cohorts=cohorts, source=label, sha256=digest, layout=layout)
 
 
+def _numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series]:
+    """Parse a column of cells at once: (values, blank mask, not-a-number mask, stripped text)."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        column = column.astype(str)
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        blank = np.isnan(values)
+        return values, blank, np.zeros(len(values), bool), column.astype(str)
+    text = column.astype(str).str.strip()
+    blank = (text.eq("") | text.str.lower().isin(["nan", "na", "n/a", "none"])).to_numpy()
+    with np.errstate(all="ignore"):
+        parsed = pd.to_numeric(text.where(~blank), errors="coerce")
+    values = np.asarray(parsed, dtype=float)
+    not_number = ~blank & np.isnan(values)
+    # a cell reading "nan" in another spelling is blank, but "NaN" as a number is not finite
+    return values, blank, not_number, text
+
+
+def _shown(text: object, limit: int = 40) -> str:
+    """An offending cell for a message: repr, cut to ``limit`` characters."""
+    value = str(text)
+    if len(value) > limit:
+        value = value[: limit - 3] + "..."
+    return repr(value)
+
+
 def _long(frame, cohort_col, period_col, active_col, rows, where, label):
+    """Validate a long table with whole-column operations; only problem rows meet Python."""
+    n = len(frame)
+    if cohort_col is None:
+        cohort = pd.Series(["all"] * n, dtype=object)
+    else:
+        cohort = frame[cohort_col].astype(str).str.strip().reset_index(drop=True)
+    p_val, p_blank, p_text, p_raw = _numbers(frame[period_col].reset_index(drop=True))
+    a_val, a_blank, a_text, a_raw = _numbers(frame[active_col].reset_index(drop=True))
+    with np.errstate(all="ignore"):
+        c_blank = cohort.isin(["", "nan", "None"]).to_numpy()
+        p_bad = (
+            ~p_blank & ~p_text & (~np.isfinite(p_val) | (p_val < 0) | (p_val != np.floor(p_val)))
+        )
+        p_big = ~p_blank & ~p_text & ~p_bad & (p_val > MAX_PERIOD)
+        a_bad = ~a_blank & ~a_text & (~np.isfinite(a_val) | (a_val < 0))
+        a_big = ~a_blank & ~a_text & ~a_bad & (a_val > MAX_COUNT)
+        a_frac = ~a_blank & ~a_text & ~a_bad & ~a_big & (a_val != np.floor(a_val))
+    kinds = [
+        ("cohort blank", c_blank),
+        ("period text", p_blank | p_text),
+        ("period bad", p_bad),
+        ("period big", p_big),
+        ("active blank", a_blank),
+        ("active text", a_text),
+        ("active bad", a_bad),
+        ("active big", a_big),
+        ("active fraction", a_frac),
+    ]
+    kind = np.full(n, -1)
+    for k in range(len(kinds) - 1, -1, -1):  # the first rule a row breaks is the one reported
+        kind[kinds[k][1]] = k
+    valid = kind < 0
+    period = np.where(valid, p_val, 0).astype(np.int64)
+    keys = pd.DataFrame({"cohort": cohort, "period": period})
+    dup = np.zeros(n, bool)
+    dup[valid] = keys[valid].duplicated(keep="first").to_numpy()
+    first_of = None
+    if dup.any():
+        idx = pd.Series(np.arange(n))[valid]
+        first_of = idx.groupby([keys["cohort"][valid], keys["period"][valid]]).transform("first")
+    row_problem = np.flatnonzero(~valid | dup)
     problems: list[str] = []
-    records: dict[str, dict[int, tuple[float, str]]] = {}
-    for i, (period_raw, active_raw) in enumerate(
-        zip(frame[period_col], frame[active_col], strict=True)
-    ):
+    uncounted = max(0, row_problem.size - _MAX_DETAILED)
+    for i in row_problem[:_MAX_DETAILED]:
         at = f"{where} {rows[i]}"
-        cohort = "all" if cohort_col is None else str(frame[cohort_col].iloc[i]).strip()
-        if cohort in ("", "nan", "None"):
-            problems.append(f"{at}: cohort is blank")
-            continue
-        period = _cell_number(period_raw)
-        active = _cell_number(active_raw)
-        if period is None or isinstance(period, str):
-            shown = "blank" if period is None else repr(period)
-            problems.append(f"{at}: period must be a whole number >= 0 (got {shown})")
-            continue
-        if period < 0 or period != int(period):
-            problems.append(f"{at}: period must be a whole number >= 0 (got {period:g})")
-            continue
-        if active is None:
-            problems.append(f"{at}: active is blank (cohort {cohort}, period {int(period)})")
-            continue
-        if isinstance(active, str):
-            problems.append(
-                f"{at}: active must be a number of customers (got {active!r}, cohort {cohort}, "
-                f"period {int(period)})"
-            )
-            continue
-        if not math.isfinite(active) or active < 0:
-            problems.append(
-                f"{at}: active must be a count >= 0 (got {active:g}, cohort {cohort}, "
-                f"period {int(period)})"
-            )
-            continue
-        per = records.setdefault(cohort, {})
-        if int(period) in per:
+        if dup[i]:
+            other = rows[int(first_of[i])]
+            t = int(period[i])
             if cohort_col is None:
                 problems.append(
-                    f"{at}: period {int(period)} appears again ({where} {per[int(period)][1]}) "
-                    "and there is no cohort column; add a column 'cohort' naming each "
-                    "cohort when the table holds several"
+                    f"{at}: period {t} appears again ({where} {other}) and there is no cohort "
+                    "column; add a column 'cohort' naming each cohort when the table holds "
+                    "several"
                 )
             else:
                 problems.append(
-                    f"{at}: cohort {cohort} has period {int(period)} twice "
-                    f"(also {where} {per[int(period)][1]})"
+                    f"{at}: cohort {cohort[i]} has period {t} twice (also {where} {other})"
                 )
             continue
-        per[int(period)] = (float(active), rows[i])
-    cohorts = {}
-    for cohort, per in records.items():
-        periods = sorted(per)
-        counts = [per[t][0] for t in periods]
-        problems += _check_sequence(cohort, periods, counts, [per[t][1] for t in periods], where)
-        cohorts[cohort] = tuple(counts)
+        name = kinds[kind[i]][0]
+        c = _shown(cohort[i])[1:-1]
+        if name == "cohort blank":
+            problems.append(f"{at}: cohort is blank")
+        elif name == "period text":
+            shown = "blank" if p_blank[i] else _shown(p_raw[i])
+            problems.append(f"{at}: period must be a whole number >= 0 (got {shown})")
+        elif name == "period bad":
+            problems.append(f"{at}: period must be a whole number >= 0 (got {p_val[i]:g})")
+        elif name == "period big":
+            problems.append(
+                f"{at}: period must be at most {MAX_PERIOD} (limit MAX_PERIOD; got {p_val[i]:g})"
+            )
+        else:
+            t = int(p_val[i])
+            if name == "active blank":
+                problems.append(f"{at}: active is blank (cohort {c}, period {t})")
+            elif name == "active text":
+                problems.append(
+                    f"{at}: active must be a number of customers (got {_shown(a_raw[i])}, "
+                    f"cohort {c}, period {t})"
+                )
+            elif name == "active bad":
+                problems.append(
+                    f"{at}: active must be a count >= 0 (got {a_val[i]:g}, cohort {c}, period {t})"
+                )
+            elif name == "active big":
+                problems.append(
+                    f"{at}: active must be at most {MAX_COUNT:g} customers (the magnitude "
+                    f"ceiling; got {a_val[i]:g}, cohort {c}, period {t})"
+                )
+            else:
+                problems.append(
+                    f"{at}: active must be a whole number of customers (got {a_val[i]:g}, "
+                    f"cohort {c}, period {t})"
+                )
+    keep = np.flatnonzero(valid & ~dup)
+    good = pd.DataFrame(
+        {
+            "cohort": cohort.to_numpy()[keep],
+            "period": period[keep],
+            "active": a_val[keep],
+            "row": keep,
+        }
+    )
+    order = pd.unique(good["cohort"])  # cohorts in the order they first appear
+    good["rank"] = pd.Categorical(good["cohort"], categories=order).codes
+    good = good.sort_values(["rank", "period"], kind="stable")
+    rank = good["rank"].to_numpy()
+    per = good["period"].to_numpy()
+    act = good["active"].to_numpy()
+    if len(good):
+        starts = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]])
+        ends = np.append(starts[1:], len(good))
+    else:
+        starts = ends = np.zeros(0, dtype=int)
+    first_p, last_p = per[starts], per[ends - 1]
+    gap = (last_p - first_p + 1) != (ends - starts)
+    rises = np.zeros(len(good), bool)
+    if len(good) > 1:
+        rises[1:] = (act[1:] > act[:-1]) & (rank[1:] == rank[:-1])
+    rise_rank = np.unique(rank[rises])
+    bad_cohort = (first_p != 0) | gap | ((act[starts] <= 0) & (first_p == 0))
+    bad_cohort[rise_rank] = True
+    rows_arr = good["row"].to_numpy()
+    for r in np.flatnonzero(bad_cohort):
+        if len(problems) >= _MAX_DETAILED:
+            uncounted += 1
+            continue
+        lo, hi = starts[r], ends[r]
+        problems += _check_sequence(
+            str(order[r]),
+            per[lo:hi].tolist(),
+            act[lo:hi].tolist(),
+            [rows[i] for i in rows_arr[lo:hi]],
+            where,
+        )
+    cohorts = {str(order[r]): tuple(act[starts[r] : ends[r]].tolist()) for r in range(len(starts))}
     problems += _check_scale(cohorts)
-    if problems:
-        raise CohortDataError(problems, label)
+    if problems or uncounted:
+        raise CohortDataError(problems, label, uncounted)
     return cohorts
 
 
@@ -345,7 +511,15 @@ def _wide(frame, cohort_col, rows, where, label):
             continue
         match = _WIDE_HEADER.match(str(col))
         if match:
-            t = int(match.group(2))
+            t = int(match.group(2)[:12])
+            if t > MAX_PERIOD:
+                raise CohortDataError(
+                    [
+                        f"column {_shown(col)}: period must be at most {MAX_PERIOD} "
+                        "(limit MAX_PERIOD)"
+                    ],
+                    label,
+                )
             if t in period_cols:
                 raise CohortDataError(
                     [f"two columns for period {t}: {period_cols[t]!r} and {col!r}"], label
@@ -407,12 +581,24 @@ def _wide(frame, cohort_col, rows, where, label):
             if isinstance(v, str):
                 problems.append(
                     f"{at}: cohort {cohort}, period {t}: active must be a number of customers "
-                    f"(got {v!r})"
+                    f"(got {_shown(v)})"
                 )
                 bad = True
             elif v is not None and (not math.isfinite(v) or v < 0):
                 problems.append(
                     f"{at}: cohort {cohort}, period {t}: active must be a count >= 0 (got {v:g})"
+                )
+                bad = True
+            elif v is not None and v > MAX_COUNT:
+                problems.append(
+                    f"{at}: cohort {cohort}, period {t}: active must be at most {MAX_COUNT:g} "
+                    f"customers (the magnitude ceiling; got {v:g})"
+                )
+                bad = True
+            elif v is not None and v != math.floor(v):
+                problems.append(
+                    f"{at}: cohort {cohort}, period {t}: active must be a whole number of "
+                    f"customers (got {v:g})"
                 )
                 bad = True
         if bad:
@@ -860,6 +1046,30 @@ def _truncate(table: CohortTable, names, fit_periods):
     return arrays, used
 
 
+#: Above this many cohorts, cohorts of equal length are summed before fitting.
+_GROUP_ABOVE = 64
+
+
+def _sufficient(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Sum the survivor arrays of cohorts observed for the same number of periods.
+
+    The pooled sBG and constant-retention likelihoods are linear in the counts: a cohort
+    observed to T adds its churners S(t-1) - S(t) at t = 1..T and its S(T) survivors censored
+    at T (Fader & Hardie 2007, eq. 9). Cohorts with the same T therefore enter only through
+    their summed counts, so any number of cohorts reduces to at most one array per distinct T
+    and the optimiser's cost no longer grows with the number of rows. Small sets are left as
+    they are (the sums change the last bits of floating-point results).
+    """
+    if len(arrays) <= _GROUP_ABOVE:
+        return arrays
+    lengths = np.array([a.size for a in arrays])
+    out = []
+    for size in np.unique(lengths):
+        members = [a for a, n in zip(arrays, lengths, strict=True) if n == size]
+        out.append(np.sum(np.vstack(members), axis=0))
+    return out
+
+
 def fit_retention(
     table,
     *,
@@ -928,13 +1138,15 @@ def fit_retention(
     arrays, used = _truncate(table, names, fit_periods)
     if not arrays or max(a.size for a in arrays) < 3:
         window = f"periods 0..{fit_periods}" if fit_periods is not None else "the table"
+        where = f"{table.source}: " if table.source else ""
         raise CalibrationError(
-            f"cannot fit {name}: no cohort has counts for 2 periods after acquisition in "
+            f"{where}cannot fit {name}: no cohort has counts for 2 periods after acquisition in "
             f"{window}; alpha and beta need at least periods 0, 1 and 2"
         )
-    sbg = fit_sbg_pooled(arrays)
-    constant = fit_constant_retention(arrays)
-    points, reached = _likelihood_region(sbg, arrays, level)
+    grouped = _sufficient(arrays)
+    sbg = fit_sbg_pooled(grouped)
+    constant = fit_constant_retention(grouped)
+    points, reached = _likelihood_region(sbg, grouped, level)
     est = (sbg.alpha, sbg.beta)
 
     def interval(func, unbounded=False):
@@ -947,34 +1159,28 @@ def fit_retention(
     del_i = interval(lambda a, b: discounted_expected_lifetime(a, b, d))
     derl_i = interval(lambda a, b: discounted_expected_residual_lifetime(a, b, d, tenure + 1))
 
-    rows = []
-    for n in used:
-        s = table.survivors(n)
-        t = np.arange(s.size)
-        fitted, low, high, _, _ = _interval(
-            lambda a, b, t=t, s0=s[0]: s0 * sbg_survival(a[:, None], b[:, None], t),
-            est,
-            points,
-            reached,
-            level,
-        )
-        in_fit = t <= (fit_periods if fit_periods is not None else s.size)
-        for k in range(s.size):
-            rows.append(
-                (n, k, s[k], fitted[k], low[k], high[k], s[0] * constant.retention**k, in_fit[k])
-            )
+    # One survival band for periods 0..T_max; each cohort's band is its size times it, which
+    # is the band of size x survival since multiplying by S(0) > 0 keeps the order of values.
+    series = [table.survivors(n) for n in used]
+    lengths = np.array([x.size for x in series])
+    t_all = np.arange(int(lengths.max()))
+    band, band_low, band_high, _, _ = _interval(
+        lambda a, b: sbg_survival(a[:, None], b[:, None], t_all), est, points, reached, level
+    )
+    period = np.concatenate([np.arange(k) for k in lengths])
+    size = np.repeat([x[0] for x in series], lengths)
+    limit = fit_periods if fit_periods is not None else int(lengths.max())
     observed = pd.DataFrame(
-        rows,
-        columns=[
-            "cohort",
-            "period",
-            "observed",
-            "sbg",
-            "sbg_low",
-            "sbg_high",
-            "constant",
-            "in_fit",
-        ],
+        {
+            "cohort": np.repeat(np.array(used, dtype=object), lengths),
+            "period": period,
+            "observed": np.concatenate(series),
+            "sbg": size * band[period],
+            "sbg_low": size * band_low[period],
+            "sbg_high": size * band_high[period],
+            "constant": size * constant.retention ** period.astype(float),
+            "in_fit": period <= limit,
+        }
     )
     points.setflags(write=False)
     reached.setflags(write=False)
@@ -1035,17 +1241,23 @@ def _backtest(table: CohortTable, names, fit_periods: int) -> Backtest | None:
     held = any(table.survivors(n).size - 1 > fit_periods for n in used)
     if not held:
         return None
-    sbg = fit_sbg_pooled(arrays)
-    constant = fit_constant_retention(arrays)
-    rows = []
-    for n in used:
-        s = table.survivors(n)
-        t = np.arange(s.size)
-        fitted = s[0] * np.asarray(sbg.survival(t))
-        const = s[0] * constant.retention**t
-        rows += [(n, k, s[k], fitted[k], const[k], k <= fit_periods) for k in range(s.size)]
+    grouped = _sufficient(arrays)
+    sbg = fit_sbg_pooled(grouped)
+    constant = fit_constant_retention(grouped)
+    series = [table.survivors(n) for n in used]
+    lengths = np.array([x.size for x in series])
+    period = np.concatenate([np.arange(k) for k in lengths])
+    size = np.repeat([x[0] for x in series], lengths)
+    curve = np.asarray(sbg.survival(np.arange(int(lengths.max()))), dtype=float).reshape(-1)
     frame = pd.DataFrame(
-        rows, columns=["cohort", "period", "observed", "sbg", "constant", "in_fit"]
+        {
+            "cohort": np.repeat(np.array(used, dtype=object), lengths),
+            "period": period,
+            "observed": np.concatenate(series),
+            "sbg": size * curve[period],
+            "constant": size * constant.retention ** period.astype(float),
+            "in_fit": period <= fit_periods,
+        }
     )
     longest = max(used, key=lambda n: table.survivors(n).size)
     last = frame[frame["cohort"] == longest].iloc[-1]
@@ -1173,6 +1385,7 @@ def calibrate(
     discount_rate: float = 0.10,
     tenure: int = 0,
     level: float = 0.95,
+    cohort: str | None = None,
 ) -> Calibration:
     """Read a cohort table and fit sBG pooled and per cohort, with a backtest.
 
@@ -1192,11 +1405,15 @@ def calibrate(
         Renewals made by the customers DERL and the retention interval refer to.
     level : float
         Confidence level of the intervals.
+    cohort : str, optional
+        A cohort that gets a fit of its own even beyond the first ``MAX_COHORT_FITS``.
 
     Returns
     -------
     Calibration
-        Pooled and per-cohort fits, backtest, validated table.
+        Pooled and per-cohort fits (the first ``MAX_COHORT_FITS`` cohorts with at least two
+        periods, and ``cohort``), backtest, validated table. Fitting works on the summed
+        counts per period (see ``_sufficient``), so its cost hardly grows with the rows.
 
     Examples
     --------
@@ -1211,9 +1428,12 @@ def calibrate(
     kwargs = dict(discount_rate=discount_rate, tenure=tenure, level=level)
     pooled = fit_retention(table, name=POOLED, fit_periods=fit_periods, **kwargs)
     by_cohort, skipped = {}, {}
+    fitted_alone = 0
     for n in table.names:
-        arrays, _ = _truncate(table, [n], fit_periods)
-        if not arrays or arrays[0].size < 3:
+        s = table.survivors(n)
+        if fit_periods is not None:
+            s = s[: fit_periods + 1]
+        if s.size < 3:
             skipped[n] = (
                 "fewer than 2 periods after acquisition (it still counts in the pooled fit)"
             )
@@ -1221,6 +1441,13 @@ def calibrate(
         if len(table.names) == 1:  # the pooled fit is this cohort's fit
             by_cohort[n] = dataclasses.replace(pooled, name=n)
             continue
+        if fitted_alone >= MAX_COHORT_FITS and n != cohort:
+            skipped[n] = (
+                f"only the first {MAX_COHORT_FITS} cohorts are fitted alone (limit "
+                "MAX_COHORT_FITS; ask for this one with cohort=...); it counts in the pooled fit"
+            )
+            continue
+        fitted_alone += 1
         by_cohort[n] = fit_retention(table, cohorts=[n], name=n, fit_periods=fit_periods, **kwargs)
     longest = table.n_periods
     if backtest_periods is None:
@@ -1307,12 +1534,18 @@ def format_calibration(cal: Calibration, cohort: str | None = None) -> str:
     lines.append(
         f"  {'cohort':14}{'period':>7}{'observed':>11}{'sBG':>11}{'interval':>22}{'constant':>11}"
     )
-    for row in obs.itertuples():
+    shown_rows = obs.iloc[:_MAX_REPORT_ROWS]
+    for row in shown_rows.itertuples():
         flag = "" if row.in_fit else "  (held out)"
         band = f"{row.sbg_low:,.1f} - {row.sbg_high:,.1f}"
         lines.append(
             f"  {str(row.cohort)[:14]:14}{row.period:>7}{row.observed:>11,.0f}{row.sbg:>11,.1f}"
             f"{band:>22}{row.constant:>11,.1f}{flag}"
+        )
+    if len(obs) > len(shown_rows):
+        lines.append(
+            f"  ... and {len(obs) - len(shown_rows):,} more rows (the JSON output and the "
+            "calibration page hold every fit; the table shows the first rows)"
         )
     if len(cal.by_cohort) > 1 or cal.skipped:
         lines += ["", "Each cohort on its own"]
@@ -1325,8 +1558,13 @@ def format_calibration(cal: Calibration, cohort: str | None = None) -> str:
                 f"  {name[:14]:14}{f.fit_periods:>8}{f.sbg.alpha:>10.4g}{f.sbg.beta:>10.4g}   "
                 f"{_ends(f.alpha):>22}   {_ends(f.beta):>22}  {'yes' if f.sbg.converged else 'no'}"
             )
-        for name, why in cal.skipped.items():
+        skipped = list(cal.skipped.items())
+        for name, why in skipped[:_MAX_REPORT_ROWS]:
             lines.append(f"  {name[:14]:14}  not fitted alone: {why}")
+        if len(skipped) > _MAX_REPORT_ROWS:
+            lines.append(
+                f"  ... and {len(skipped) - _MAX_REPORT_ROWS:,} more cohorts not fitted alone"
+            )
     bt = cal.backtest
     if bt is not None:
         lines += [
@@ -1442,16 +1680,17 @@ def scenario_with_retention(
         label = scenario_label or "scenario"
         digest = None
     else:
+        from cxroi.scenario import read_yaml
+
         path = Path(scenario)
         label = scenario_label or str(scenario)
         if not path.is_file():
             raise CalibrationError(f"{label}: no such scenario file")
-        raw = path.read_bytes()
-        digest = hashlib.sha256(raw).hexdigest()
-        try:
-            data = yaml.safe_load(raw.decode("utf-8"))
-        except yaml.YAMLError as exc:
-            raise CalibrationError(f"{label}: not valid YAML: {exc}") from None
+        try:  # the CLI's loader: regular files only, size, alias, depth and node limits
+            data = read_yaml(path)
+        except ScenarioError as exc:
+            raise CalibrationError(str(exc)) from None
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if not isinstance(data, dict):
             raise CalibrationError(f"{label}: the scenario must be a mapping of fields")
     index = _pick_segment(data, segment, label)

@@ -45,6 +45,13 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Cohorts drawn as observed points in the survival chart (the first ones in the table).
+MAX_CHART_COHORTS = 20
+#: Rows of the observed-against-fitted table shown on the page.
+MAX_TABLE_ROWS = 200
+#: Characters of an uploaded file's name kept in labels and messages.
+MAX_UPLOAD_NAME = 80
+
 _COLOURS = {"sBG fit": "#1d3557", "constant retention": "#e9a23b", "observed": "#2a9d8f"}
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 _CSS = """
@@ -144,6 +151,8 @@ def survival_chart(
     """
     obs = fit.observed.copy()
     horizon = int(horizon_periods or obs["period"].max() + 5)
+    shown = pd.unique(obs["cohort"])[:MAX_CHART_COHORTS]  # a readable, bounded chart
+    obs = obs[obs["cohort"].isin(shown)]
     band = fit.survival_band(horizon)
     curves = pd.concat(
         [
@@ -393,9 +402,16 @@ def observed_html(fit: RetentionFit) -> str:
         f"<td>{r.observed:,.0f}</td><td>{r.sbg:,.1f}</td>"
         f"<td>{r.sbg_low:,.1f} &ndash; {r.sbg_high:,.1f}</td><td>{r.constant:,.1f}</td>"
         f"<td class='muted'>{'' if r.in_fit else 'held out'}</td></tr>"
-        for r in fit.observed.itertuples()
+        for r in fit.observed.iloc[:MAX_TABLE_ROWS].itertuples()
     ]
-    return f"<div class='cxcal'><table>{head}{''.join(rows)}</table></div>"
+    more = len(fit.observed) - MAX_TABLE_ROWS
+    note = (
+        f"<p class='cxroi-note'>Showing the first {MAX_TABLE_ROWS} rows of "
+        f"{len(fit.observed):,}.</p>"
+        if more > 0
+        else ""
+    )
+    return f"<div class='cxcal'><table>{head}{''.join(rows)}</table>{note}</div>"
 
 
 def _download_html(text: str, filename: str) -> str:
@@ -539,9 +555,25 @@ class CalibrationApp:
         self.refresh(new_table=True)
 
     def _on_upload(self, change) -> None:
+        from cxroi.calibration import MAX_TABLE_BYTES
+
         for item in change["new"] or ():
-            name = f"uploaded: {item['name']}"
-            self._uploads[name] = bytes(item["content"])
+            raw_name = "".join(ch for ch in str(item.get("name", "upload")) if ch.isprintable())
+            if len(raw_name) > MAX_UPLOAD_NAME:
+                raw_name = raw_name[: MAX_UPLOAD_NAME - 3] + "..."
+            name = f"uploaded: {raw_name or 'upload'}"
+            try:
+                content = bytes(item["content"])
+            except (KeyError, TypeError, ValueError):
+                self.status.value = _error_html(f"{raw_name}: the upload has no file content")
+                continue
+            if len(content) > MAX_TABLE_BYTES:
+                self.status.value = _error_html(
+                    f"{raw_name}: file of {len(content):,} bytes is larger than "
+                    f"{MAX_TABLE_BYTES:,} bytes (limit MAX_TABLE_BYTES); nothing was read"
+                )
+                continue
+            self._uploads[name] = content
             options = [o for o in self.source.options if o[0] != name]
             self.source.options = [(name, name), *options]
             self.source.value = name  # triggers refresh
@@ -572,8 +604,10 @@ class CalibrationApp:
 
     def _table(self):
         key = self.source.value
-        if key in self._uploads:
+        if key in self._uploads:  # content is parsed as a CSV table, never taken as a path
             return read_cohorts(self._uploads[key], name=key.removeprefix("uploaded: "))
+        if isinstance(key, str) and key.startswith("uploaded: "):
+            raise CalibrationError(f"{key}: the upload is no longer held; upload it again")
         return read_cohorts(key)
 
     def _margin(self) -> tuple[float | None, str]:
@@ -616,9 +650,16 @@ class CalibrationApp:
                 level=self.level,
             )
             fit = self.calibration.fit(self.cohort.value)
-        except (CalibrationError, ScenarioError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
             self.calibration = None
-            self.status.value = _error_html(str(exc))
+            if isinstance(exc, (CalibrationError, ScenarioError)):
+                message = str(exc)
+            else:
+                message = (
+                    f"this table could not be calibrated ({type(exc).__name__}); check that "
+                    "it is a cohort table with columns cohort, period, active"
+                )
+            self.status.value = _error_html(message)
             for w in (self.survival, self.retention, self.summary, self.comparison, self.table):
                 w.value = ""
             self.download.value = ""

@@ -325,6 +325,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             discount_rate=0.10 if discount_rate is None else discount_rate,
             tenure=args.tenure,
             level=args.level,
+            cohort=args.cohort,
         )
         fit = cal.fit(args.cohort)
         if args.json:

@@ -131,8 +131,11 @@ def _check_discount(discount_rate):
 def _ratio_series(num0, den0, z, max_terms):
     """Sum of t_0 = 1, t_(k+1) = t_k (num0 + k) / (den0 + k) z, at most ``max_terms`` terms.
 
-    Vectorised in blocks of 256 terms (cumprod of the term ratios); an element stops once its
-    last ratio is below 1/2 in size and its last term below 1e-17 of its sum.
+    Vectorised in blocks of 256 terms (cumprod of the term ratios). An element stops once the
+    tail it has left is proven below 1e-17 of its sum: past k > -num0 and k > -den0 the ratio
+    (num0 + j) / (den0 + j) moves monotonically towards 1, so every later ratio is at most
+    rho = max(|z|, |z (num0 + k) / (den0 + k)|) in size and, when rho < 1, the tail after the
+    last term t is at most |t| rho / (1 - rho).
     """
     total = np.ones_like(num0)
     last = np.ones_like(num0)
@@ -146,10 +149,13 @@ def _ratio_series(num0, den0, z, max_terms):
         total[active] += terms.sum(axis=1)
         last[active] = terms[:, -1]
         k += block
-        still = (np.abs(ratios[:, -1]) >= 0.5) | (
-            np.abs(last[active]) > 1e-17 * np.abs(total[active])
-        )
-        active = active[still]
+        n0, d0, za = num0[active], den0[active], z[active]
+        monotone = (n0 + k > 0) & (d0 + k > 0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            rho = np.maximum(np.abs(za), np.abs(za * (n0 + k) / (d0 + k)))
+            tail = np.abs(last[active]) * rho / (1.0 - rho)
+        done = monotone & (rho < 1) & (tail <= 1e-17 * np.abs(total[active]))
+        active = active[~done]
     return total
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -174,3 +175,81 @@ def test_warns_when_writing_a_fit_without_heterogeneity(tmp_path, bank, capsys):
     assert "warning: the sBG fit is not a clean maximum" in err
     assert "constant retention of 0.8000" in err
     assert cxroi.load_scenario(bank.with_name("bank-calibrated.yaml")).segments[1].is_sbg
+
+
+# --------------------------------------------------------------------------------------------
+# Special files, size limit, alias bombs
+# --------------------------------------------------------------------------------------------
+
+
+def _refused(capsys, argv, *expected):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for text in expected:
+        assert text in err, err
+    return err
+
+
+@pytest.mark.timeout(20)
+def test_fifo_is_refused_without_waiting_for_a_writer(tmp_path, capsys):
+    fifo = tmp_path / "cohorts.csv"
+    os.mkfifo(fifo)
+    _refused(capsys, ["calibrate", str(fifo)], "not a regular file", str(fifo))
+
+
+@pytest.mark.timeout(20)
+def test_device_is_refused_before_reading(capsys):
+    _refused(capsys, ["calibrate", "/dev/zero"], "/dev/zero: not a regular file")
+
+
+def test_folder_is_refused(tmp_path, capsys):
+    _refused(capsys, ["calibrate", str(tmp_path)], "not a regular file (a folder)")
+
+
+def test_file_above_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
+    import cxroi.calibration as calibration
+
+    monkeypatch.setattr(calibration, "MAX_TABLE_BYTES", 1000)
+    big = tmp_path / "big.csv"
+    big.write_text("cohort,period,active\n" + "A,0,100\n" * 200)
+    _refused(capsys, ["calibrate", str(big)], "larger than 1,000 bytes", "MAX_TABLE_BYTES")
+    small = tmp_path / "small.csv"
+    small.write_text("cohort,period,active\nA,0,100\nA,1,80\nA,2,70\n")
+    assert main(["calibrate", str(small)]) == 0  # under the limit: read as before
+
+
+def test_upload_bytes_above_the_size_limit_are_refused(monkeypatch):
+    import cxroi.calibration as calibration
+
+    monkeypatch.setattr(calibration, "MAX_TABLE_BYTES", 100)
+    with pytest.raises(calibration.CohortDataError, match="MAX_TABLE_BYTES"):
+        calibration.read_cohorts(b"cohort,period,active\n" + b"A,0,100\n" * 20)
+
+
+@pytest.mark.timeout(30)
+def test_alias_bomb_into_scenario_is_refused(tmp_path, capsys):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for k in range(1, 10):
+        levels.append(f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 9) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(levels) + "\n")
+    err = _refused(capsys, ["calibrate", str(REGULAR_CSV), "--into", str(bomb)], str(bomb))
+    assert "alias" in err.lower() or "nodes" in err.lower()
+    assert len(err) < 2000
+
+
+def test_library_write_back_uses_the_safe_loader(tmp_path):
+    from cxroi.calibration import CalibrationError, calibrate, scenario_with_retention
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"b{k}: &b{k} [" + ", ".join(["*a" if k == 0 else f"*b{k - 1}"] * 10) + "]\n"
+            for k in range(8)
+        )
+    )
+    fit = calibrate(REGULAR_CSV, fit_periods=7).pooled
+    with pytest.raises(CalibrationError, match="(?i)alias|nodes"):
+        scenario_with_retention(bomb, fit)

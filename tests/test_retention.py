@@ -451,3 +451,29 @@ def test_sbg_lifetimes_terminate_quickly_for_tiny_discount_rates():
         assert time.perf_counter() - start < 0.5, d
         # alpha < 1: the lifetime grows without bound as d -> 0 and is infinite at d = 0
         assert np.isinf(value) if d == 0 else 1 < value
+
+
+def test_ratio_series_stops_at_its_proven_tail_bound():
+    # z = 1/1.1: every ratio is about 0.9; the sum is done after a few hundred terms, so 360
+    # elements must not run to the 200,000-term ceiling (they once did: 1.5 s per call).
+    from cxroi.retention import _ratio_series
+
+    b = np.full(360, 1.2)
+    c = np.full(360, 1.9)
+    z = np.full(360, 1 / 1.1)
+    calls = []
+    real = np.cumprod
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    np.cumprod = counting
+    try:
+        value = _ratio_series(b, c, z, 200_000)
+    finally:
+        np.cumprod = real
+    assert len(calls) <= 4
+    k = np.arange(5000)
+    terms = np.cumprod(np.concatenate([[1.0], (1.2 + k) / (1.9 + k) / 1.1]))
+    assert value[0] == pytest.approx(terms.sum(), rel=1e-14)
