@@ -283,8 +283,10 @@ class FieldInput:
         if spec.kind == "choice":
             self.entry = W.Dropdown(options=list(spec.choices), layout=kit.entry)
         else:
+            # Typed text reaches the kernel on Enter or when the input loses focus, never
+            # keystroke by keystroke: the kernel never rewrites an input while it is typed in.
             self.entry = SafeText(
-                continuous_update=True,
+                continuous_update=False,
                 layout=kit.cell if compact else kit.entry,
                 style=kit.text,
                 on_reject=self._rejected,
