@@ -292,6 +292,7 @@ class FieldInput:
                 on_reject=self._rejected,
             )
             self.entry.add_class("cxroi-text")
+        self._dist_hint = ""
         self.entry.tooltip = spec.help or path
         for cls in dict.fromkeys(classes):
             self.entry.add_class(cls)
@@ -365,7 +366,19 @@ class FieldInput:
                 self.dist_entry.value = text
         finally:
             self._quiet = False
-        self.entry.tooltip = f"{describe_distribution(dist, self.spec)}; base value shown"
+        self._dist_hint = f"{describe_distribution(dist, self.spec)}; base value shown"
+        self._hover(self.entry.value if isinstance(self.entry.value, str) else "")
+
+    #: Longest text an entry shows whole; a longer value is repeated in its hover text.
+    SHORT = 11
+
+    def _hover(self, text: str) -> None:
+        """Hover text of the entry: the whole value when it may be cut, range, help."""
+        parts = [text if len(text) > self.SHORT else "", self._dist_hint]
+        parts.append(self.spec.help or self.path)
+        tip = " · ".join(p for p in parts if p)
+        if self.entry.tooltip != tip:
+            self.entry.tooltip = tip
 
     def _relayout(self) -> None:
         if self.box is None:
@@ -411,6 +424,8 @@ class FieldInput:
                 self.entry.value = text
         finally:
             self._quiet = False
+        if self.spec.kind != "choice":
+            self._hover(text)
         self.show_slider(value)
 
     def show_slider(self, value: Any) -> None:
@@ -693,9 +708,18 @@ class Dashboard:
         add_ini.add_class("cxroi-add-initiative")
         add_ini.on_click(lambda _: self._guard(self._add_initiative))
 
+        segment_parts = [self.segment_tabs, add_seg]
+        added = self.__dict__.pop("_neutral_segment", None)
+        if added is not None and added in [str(s.get("name", "")) for s in m["segments"]]:
+            note = W.HTML(
+                f'<div class="cxroi-note cxroi-neutral-note">{html.escape(added)} starts '
+                "neutral: no initiative changes it (zero effects, NPV unchanged) until you "
+                "set its effects under Initiatives.</div>"
+            )
+            segment_parts.append(note)
         self.sidebar.children = [
             self.case_group,
-            self._group("Segments", [self.segment_tabs, add_seg]),
+            self._group("Segments", segment_parts),
             self._group("Initiatives", [self.initiative_tabs, add_ini]),
         ]
         # Present-mode sliders for the headline effect of each initiative (up to three).
@@ -798,9 +822,9 @@ class Dashboard:
         targets = ["*"] + [str(s.get("name", "")) for s in self._mapping["segments"]]
         kit = self._kit
         names = "".join(
-            f'<span class="cxroi-effect-col">{"All segments" if t == "*" else html.escape(t)}'
-            "</span>"
-            for t in targets
+            f'<span class="cxroi-effect-col" title="{html.escape(name, quote=True)}">'
+            f"{html.escape(name)}</span>"
+            for name in ("All segments" if t == "*" else t for t in targets)
         )
         cells = [
             W.HTML(
@@ -1119,7 +1143,9 @@ class Dashboard:
             if isinstance(effects.get("*"), dict) and effects["*"]:
                 effects[new["name"]] = {key: 0.0 for key in effects["*"]}
         self._segment_selected = len(segments) - 1
+        self._neutral_segment = new["name"]
         self._apply_structure(candidate)
+        self.__dict__.pop("_neutral_segment", None)
 
     def _remove_segment(self, i: int) -> None:
         candidate = copy.deepcopy(self._mapping)
@@ -1199,7 +1225,12 @@ class Dashboard:
             self._origin_name = Path(path).name
 
     def _uploaded(self, change: dict) -> None:
+        if not change["new"]:
+            return
         self._guard(self._read_upload, change["new"])
+        # Forget the file: the button keeps its plain label (no "Upload (1)"), and the same
+        # file can be chosen again.
+        self.upload.value = ()
 
     def _read_upload(self, value: Any) -> None:
         if not value:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import re
 from pathlib import Path
 
@@ -368,3 +369,69 @@ def test_a_range_typed_in_a_plain_field_makes_it_a_distribution(app):
     field = app.field("segments[Affluent].gross_margin")
     assert field.entry.value == "35%" and field.dist_entry.value == "triangular 30%; 35%; 38%"
     assert app.segment_tabs.selected_index == 1  # the tab stays where the user was
+
+
+def test_decimal_comma_in_a_rate_is_a_decimal_and_said_so(app):
+    app.set_text("discount_rate", "0,12")
+    assert app.scenario.discount_rate == pytest.approx(0.12)  # never 12 (1,200%)
+    note = app.field("discount_rate").note.value
+    assert "cxroi-warning" in note and "0,12" in note and "12%" in note
+    app.set_text(CHURN_ALL.replace("[*]", "[Mass market]"), "0,3")
+    effects = app._mapping["initiatives"][0]["effects"]["Mass market"]
+    assert effects["churn_prevented"] == pytest.approx(0.3)
+    before = app.scenario.discount_rate
+    app.set_text("discount_rate", "0,12,5")  # two commas: refused, named, case kept
+    assert "Discount rate" in app.field("discount_rate").error.value
+    assert app.scenario.discount_rate == before
+
+
+def test_upload_button_keeps_a_plain_label(app):
+    text = SCENARIO.read_bytes()
+    item = {"name": "retail_bank.yaml", "type": "application/x-yaml", "size": len(text)}
+    stamp = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    app.upload.value = (dict(item, content=memoryview(text), last_modified=stamp),)
+    assert app.upload.value == () and app.upload.description == "Upload"  # no "Upload (1)"
+    assert app.banner.value == "" and "Up to date" in app.status.value
+    app.set_present(True)
+    assert app.upload.value == () and app.upload.description == "Upload"
+
+
+def test_long_values_and_names_have_their_full_text_on_hover(app):
+    app.initiative_tabs.selected_index = 1
+    capex = app.field("initiatives[Proactive outreach for affluent].capex")
+    assert capex.entry.value == "0: 500,000; 1: 250,000"
+    assert capex.entry.tooltip.startswith("0: 500,000; 1: 250,000")
+    assert app.field("discount_rate").entry.tooltip == "Annual hurdle rate; type 0.12 or 12%"
+    panel = app.initiative_tabs.children[0]
+    heads = [c.value for c in panel.children if "cxroi-effect-head" in getattr(c, "value", "")]
+    heads += [
+        c.value
+        for box in panel.children
+        for c in getattr(box, "children", ())
+        if "cxroi-effect-head" in getattr(c, "value", "")
+    ]
+    assert 'title="Mass market"' in heads[0] and 'title="All segments"' in heads[0]
+
+
+def test_added_segment_says_it_starts_neutral_until_edited(app):
+    before = shown(app, "npv")
+    app._add_segment()
+    name = app.scenario.segments[-1].name
+    notes = [
+        w.value
+        for group in app.sidebar.children
+        for w in group.children
+        if "cxroi-neutral-note" in getattr(w, "value", "")
+    ]
+    assert len(notes) == 1 and name in notes[0] and "neutral" in notes[0]
+    assert shown(app, "npv") == pytest.approx(before, abs=1e-6)
+    cell = f"initiatives[Omnichannel service redesign].effects[{name}].churn_prevented"
+    app.set_text(cell, "30%")
+    assert shown(app, "npv") != pytest.approx(before, abs=1.0)  # an edit reaches it
+    app.set_text("discount_rate", "11%")
+    app._remove_segment(len(app.scenario.segments) - 1)
+    assert not any(
+        "cxroi-neutral-note" in getattr(w, "value", "")
+        for group in app.sidebar.children
+        for w in group.children
+    )
