@@ -1317,7 +1317,8 @@ class Dashboard:
         )
         if self.title.value != title:
             self.title.value = title
-        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency, sc.horizon_years)
+        # The KPIs go last: when the page shows the new NPV, the table, charts and the
+        # download link it was sent with are already the new case's.
         for key, pane in self.chart_panes.items():
             payload = self.chart_payload(key)
             marker = f"{payload['sig']}:{payload['rows']}"
@@ -1328,5 +1329,6 @@ class Dashboard:
         text = yaml.safe_dump(sc.to_mapping(), sort_keys=False, allow_unicode=True)
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name).strip("_") or "scenario"
         self.download.value = views.download_link(text, f"{stem}.yaml")
+        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency, sc.horizon_years)
         self._set_status("ok")
         self.uncertainty.mark_stale()

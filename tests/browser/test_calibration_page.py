@@ -55,10 +55,11 @@ def test_calibration_upload_reads_content_never_a_path(browser, calibration_serv
         page.wait_for_function(
             "() => document.body.innerText.includes('log-likelihood')", timeout=120_000
         )
-        chooser = page.locator("input[type=file]")
 
         def upload(name: str, content: bytes) -> None:
-            chooser.set_input_files(
+            with page.expect_file_chooser() as chooser:
+                page.click(".widget-upload")
+            chooser.value.set_files(
                 files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
             )
 

@@ -79,13 +79,12 @@ def test_fast_typing_never_concatenates(dashboard):
         assert text.count("%") <= 1 and text.count(".") <= 1, text
     rate = float(last.rstrip("%")) / (100 if last.endswith("%") else 1)
     assert value in (last, format_value(rate, PCT))
-    expected = engine_npv(lambda m: m.update(discount_rate=rate))
-    assert npv_on_screen(dashboard) == pytest.approx(expected, rel=1e-9)
+    wait_npv(dashboard, engine_npv(lambda m: m.update(discount_rate=rate)))
     field.click()
     dashboard.keyboard.press("Control+A")
     dashboard.keyboard.type("10%", delay=0)
     dashboard.keyboard.press("Enter")
-    settle(dashboard, selector, field.input_value())
+    wait_npv(dashboard, engine_npv(lambda m: None))
 
 
 def test_range_shown_edited_and_kept_when_the_base_moves(dashboard):
@@ -120,10 +119,25 @@ def test_range_shown_edited_and_kept_when_the_base_moves(dashboard):
 
 
 def upload(page, name: str, content: bytes) -> None:
-    page.set_input_files(
-        ".cxroi-upload input[type=file]",
-        files=[{"name": name, "mimeType": "application/x-yaml", "buffer": content}],
+    """Choose a file with the Upload button, as a user does (its input is not in the page)."""
+    with page.expect_file_chooser() as chooser:
+        page.click(".cxroi-upload")
+    chooser.value.set_files(
+        files=[{"name": name, "mimeType": "application/x-yaml", "buffer": content}]
     )
+
+
+def wait_npv(page, expected: float, timeout: float = 30_000) -> None:
+    """Wait until the NPV on screen is ``expected`` (relative 1e-9) and the charts are drawn."""
+    page.wait_for_function(
+        """(x) => {
+            const el = document.querySelector('[data-kpi="npv"]');
+            return el && Math.abs(parseFloat(el.dataset.value) - x) <= 1e-9 * Math.abs(x);
+        }""",
+        arg=expected,
+        timeout=timeout,
+    )
+    wait_charts(page)
 
 
 def banner_text(page, words: str, timeout: float = 20_000) -> str:
