@@ -5,7 +5,8 @@ Run: ``.venv/bin/python benchmarks/dashboard.py [SCENARIO] [--changes 20] [--loa
 
 "Complete" means the KPI cards are on screen and every chart has drawn its data
 (``data-rendered == data-rev`` on each chart holder). A change is timed inside the page, from
-the ``input`` event on the discount-rate field to the moment the status, every KPI and every
+the typed value's commit (``change`` event, as Enter or leaving the field) on the
+discount-rate field to the moment the status, every KPI and every
 chart show the new case, so Playwright's own round trips are not counted. The kernel's share
 (parse, validate, evaluate, build the widget state) is measured separately in-process.
 
@@ -51,6 +52,7 @@ _CHANGE = """async (value) => {
     const t0 = performance.now();
     input.value = value;
     input.dispatchEvent(new Event('input', {bubbles: true}));
+    input.dispatchEvent(new Event('change', {bubbles: true}));  // commit, as Enter does
     return await new Promise((resolve, reject) => {
         const check = () => {
             const s = status();

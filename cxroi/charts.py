@@ -100,6 +100,47 @@ def _config(chart: alt.TopLevelMixin, width: int, height: int) -> alt.TopLevelMi
     )
 
 
+#: Longest line of a wrapped axis label [characters], and most lines shown.
+LABEL_LINE = 22
+LABEL_LINES = 3
+
+
+def wrap_label(text: str, width: int = LABEL_LINE, lines: int = LABEL_LINES) -> str:
+    r"""``text`` broken at spaces into at most ``lines`` lines of about ``width`` characters.
+
+    What does not fit is cut with an ellipsis at the end of the last line; charts show the
+    full text on hover (tooltip). Lines are joined with ``"\n"`` (see :func:`wrapped_axis`).
+
+    Examples
+    --------
+    >>> wrap_label("Omnichannel service redesign")
+    'Omnichannel service\nredesign'
+    >>> wrap_label("A" * 30, width=10, lines=1)
+    'AAAAAAAAA…'
+    """
+    words = str(text).split()
+    out: list[str] = []
+    line = ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line or not out:
+        out.append(line)
+    out = [w if len(w) <= width else w[: width - 1] + "…" for w in out]
+    if len(out) > lines:
+        last = " ".join(out[lines - 1 :])
+        out = out[: lines - 1] + [last[: width - 1].rstrip() + "…"]
+    return "\n".join(out)
+
+
+def wrapped_axis(**kwargs) -> alt.Axis:
+    r"""Axis whose labels are the ``"\n"``-joined lines of :func:`wrap_label`, one per row."""
+    return alt.Axis(labelExpr="split(datum.label, '\\n')", labelLimit=0, **kwargs)
+
+
 def _money_axis(currency: str) -> alt.Axis:
     # Vega's "~s" SI format writes 2.5M as "2.5M" and 2.5e9 as "2.5G": use a label expression
     # with B for billions, which executives read.
@@ -344,7 +385,8 @@ def initiative_data(case: Any, currency: str | None = None) -> pd.DataFrame:
     frame.insert(0, "kind", "bar")
     frame["sign"] = ["creates value" if v >= 0 else "destroys value" for v in frame["value"]]
     frame["label"] = [format_money(v, currency) for v in frame["value"]]
-    return frame[columns]
+    frame["axis"] = [wrap_label(name) for name in frame["initiative"]]
+    return frame[columns + ["axis"]]
 
 
 def initiative_chart(
@@ -368,9 +410,9 @@ def initiative_chart(
     source = alt.Chart(_records_safe(data))
     base = source.transform_filter(alt.datum.kind == "bar").encode(
         y=alt.Y(
-            "initiative:N",
+            "axis:N",
             sort=alt.EncodingSortField(field="value", op="max", order="descending"),
-            axis=alt.Axis(title=None, labelLimit=150),
+            axis=wrapped_axis(title=None),
         ),
         x=alt.X("value:Q", axis=_money_axis(currency)),
     )
@@ -417,6 +459,7 @@ def clv_data(case: Any, currency: str | None = None) -> pd.DataFrame:
         rows.append((str(name), "With CX", float(row["clv_with_cx"])))
     frame = pd.DataFrame(rows, columns=["segment", "scenario", "value"])
     frame["label"] = [format_money(v, currency) for v in frame["value"]]
+    frame["axis"] = [wrap_label(name, width=18) for name in frame["segment"]]
     return frame
 
 
@@ -442,7 +485,7 @@ def clv_chart(
         alt.Chart(_records_safe(data))
         .mark_bar()
         .encode(
-            x=alt.X("segment:N", axis=alt.Axis(title=None, labelAngle=0, labelLimit=140)),
+            x=alt.X("axis:N", axis=wrapped_axis(title=None, labelAngle=0)),
             xOffset=alt.XOffset("scenario:N", sort=["Baseline", "With CX"]),
             y=alt.Y("value:Q", axis=_money_axis(currency)),
             color=alt.Color(

@@ -97,10 +97,15 @@ def format_money(value, currency: str = "USD", significant: int = 3) -> str:
     if _is_missing(value):
         return MISSING
     value = float(value)
+    body = _compact(abs(value), significant)
+    if not body.strip("0.,"):
+        # One rule for nothing: an amount that rounds to zero at the shown precision is "0"
+        # ("€0", never "€0.00" or "-$0"), whatever float noise it carries.
+        body, value = "0", 0.0
     sign = "-" if value < 0 else ""
     symbol = CURRENCY_SYMBOLS.get(str(currency).upper())
     prefix = symbol if symbol else f"{currency} "
-    return f"{sign}{prefix}{_compact(abs(value), significant)}"
+    return f"{sign}{prefix}{body}"
 
 
 def format_count(value, significant: int = 3) -> str:

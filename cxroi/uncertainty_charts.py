@@ -14,7 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cxroi.charts import PALETTE, _config, _money_axis
+from cxroi.charts import PALETTE, _config, _money_axis, wrap_label, wrapped_axis
 from cxroi.formatting import format_money
 from cxroi.uncertainty import SimulationResult
 
@@ -201,10 +201,12 @@ def tornado_data(rows: list[dict], base_npv: float, currency: str) -> pd.DataFra
                     "npv": npv,
                     "base": base_npv,
                     "text": f"{end} = {value:.4g}: NPV {format_money(npv, currency)}",
+                    "axis": wrap_label(label, width=30),
                 }
             )
     return pd.DataFrame(
-        records, columns=["rank", "field", "path", "end", "value", "npv", "base", "text"]
+        records,
+        columns=["rank", "field", "path", "end", "value", "npv", "base", "text", "axis"],
     )
 
 
@@ -215,9 +217,9 @@ def tornado_chart(
     base = alt.Chart(data)
     bars = base.mark_bar(height={"band": 0.7}).encode(
         y=alt.Y(
-            "field:N",
+            "axis:N",
             sort=alt.EncodingSortField("rank", order="ascending"),
-            axis=alt.Axis(labelLimit=260, title=None),
+            axis=wrapped_axis(title=None),
         ),
         x=alt.X("npv:Q", axis=_money_axis(currency), scale=alt.Scale(zero=False)),
         x2="base:Q",
@@ -226,7 +228,7 @@ def tornado_chart(
             scale=alt.Scale(domain=["P10", "P90"], range=[PALETTE["cost"], PALETTE["benefit"]]),
             title=None,
         ),
-        tooltip=[alt.Tooltip("field:N"), alt.Tooltip("text:N", title="value")],
+        tooltip=[alt.Tooltip("field:N", title="Input"), alt.Tooltip("text:N", title="value")],
     )
     rule = base.mark_rule(color=PALETTE["net"]).encode(x="base:Q")
     return _config(alt.layer(bars, rule), width, height)

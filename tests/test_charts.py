@@ -95,3 +95,40 @@ def test_customers_chart_has_a_legend_and_a_zero_baseline(case):
     spec = charts.customers_chart(charts.customers_data(case)).to_dict()
     assert spec["encoding"]["y"]["scale"]["zero"] is True
     assert spec["encoding"]["color"].get("legend") not in (None, {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Omnichannel service redesign",
+        "Proactive outreach for affluent customers in every branch and channel",
+        "Supercalifragilisticexpialidocious-programme",
+        "",
+    ],
+)
+def test_wrap_label_keeps_lines_short_and_the_words_in_order(text):
+    wrapped = charts.wrap_label(text)
+    lines = wrapped.split("\n")
+    assert len(lines) <= charts.LABEL_LINES
+    assert all(len(line) <= charts.LABEL_LINE for line in lines)
+    shown = " ".join(lines)
+    assert shown == text or (shown.endswith("…") and text.startswith(shown[:-1].split()[0]))
+
+
+def test_long_initiative_name_shown_whole_on_two_lines_and_on_hover():
+    import vl_convert as vlc
+
+    mapping = cxroi.load_scenario(RETAIL).to_mapping()
+    long_name = "Omnichannel service redesign for every branch"
+    mapping["initiatives"][0]["name"] = long_name
+    case = cxroi.evaluate(cxroi.load_scenario(mapping))
+    data = charts.initiative_data(case, "USD")
+    row = data.set_index("initiative").loc[long_name]
+    assert row["axis"].replace("\n", " ") == long_name  # the whole name, wrapped
+    spec = charts.initiative_chart(data, "USD").to_dict()
+    tips = [t["field"] for layer in spec["layer"] for t in layer["encoding"].get("tooltip", [])]
+    assert "initiative" in tips  # full name on hover
+    svg = vlc.vegalite_to_svg(json.dumps(spec))
+    for line in row["axis"].split("\n"):
+        assert f">{line}<" in svg, line
+    assert "…" not in svg

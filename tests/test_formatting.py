@@ -45,3 +45,12 @@ def test_format_kpi_one_rule_per_kind():
     assert format_kpi("extra_customers_end", 15586.16) == "15.6K"
     with pytest.raises(ValueError, match="KPI key.*'npx'"):
         format_kpi("npx", 1.0)
+
+
+@pytest.mark.parametrize("currency", ["USD", "EUR", "CHF"])
+@pytest.mark.parametrize("value", [0.0, -0.0, 1e-3, -1e-9, 0.004, -0.0049])
+def test_nothing_is_shown_one_way(value, currency):
+    """An amount that rounds to zero reads like zero itself ("€0", never "€0.00" or "-$0")."""
+    assert format_money(value, currency) == format_money(0, currency)
+    assert format_money(0, currency).endswith("0") and "." not in format_money(0, currency)
+    assert not format_money(value, currency).startswith("-")

@@ -41,6 +41,8 @@ from cxroi import charts
 from cxroi.app import views
 from cxroi.app.fields import (
     CASE_FIELDS,
+    DIST_HELP,
+    DIST_KINDS,
     EFFECT_FIELDS,
     INITIATIVE_FIELDS,
     SBG_FIELDS,
@@ -48,12 +50,17 @@ from cxroi.app.fields import (
     FieldParseError,
     FieldSpec,
     css_class,
+    describe_distribution,
+    format_distribution,
     format_value,
+    is_distribution,
+    move_base,
+    parse_distribution,
     parse_value,
     pct_reading,
 )
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.scenario import base_value, parse_yaml, read_yaml
+from cxroi.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
 
 __all__ = ["Dashboard", "FieldInput"]
 
@@ -81,9 +88,7 @@ MAX_ECHO = 60
 UNEXPECTED = "That change could not be applied; the last valid case stays on screen."
 
 #: Plain message for values whose results are too large for the engine.
-OVERFLOW = (
-    "These values give results too large to compute; the last valid case stays on screen."
-)
+OVERFLOW = "These values give results too large to compute; the last valid case stays on screen."
 
 #: Chart size [px] by mode.
 CHART_SIZE = {False: (370, 210), True: (580, 280)}
@@ -149,6 +154,19 @@ def _finite(value: Any) -> bool:
         return True
 
 
+def _names_distribution(text: Any) -> bool:
+    """Whether typed text starts with a distribution kind (``"pert 10%; 25%; 35%"``)."""
+    if not isinstance(text, str):
+        return False
+    word = re.match(r"\s*([A-Za-z]+)", text)
+    return bool(word) and word.group(1).lower() in DIST_KINDS
+
+
+def _bounds(key: str) -> tuple[float, float] | None:
+    rule = FIELD_RULES.get(key)
+    return rule.clip_bounds() if rule is not None else None
+
+
 def _echo(value: Any) -> str:
     """``value`` as text for a message, cut to :data:`MAX_ECHO` characters."""
     text = value if isinstance(value, str) else repr(value)
@@ -162,7 +180,9 @@ def _issue_text(issue: Any) -> str:
     if rule is None:
         return str(issue)
     value = getattr(issue, "value", _MISSING)
-    shown = "" if value is _MISSING or type(value).__name__ == "object" else _echo(value)
+    # A distribution's parameters are in its own input already: no mapping echoed.
+    omit = value is _MISSING or type(value).__name__ == "object" or isinstance(value, dict)
+    shown = "" if omit else _echo(value)
     return rule + (f" (got {shown})" if shown else "")
 
 
@@ -263,13 +283,16 @@ class FieldInput:
         if spec.kind == "choice":
             self.entry = W.Dropdown(options=list(spec.choices), layout=kit.entry)
         else:
+            # Typed text reaches the kernel on Enter or when the input loses focus, never
+            # keystroke by keystroke: the kernel never rewrites an input while it is typed in.
             self.entry = SafeText(
-                continuous_update=True,
+                continuous_update=False,
                 layout=kit.cell if compact else kit.entry,
                 style=kit.text,
                 on_reject=self._rejected,
             )
             self.entry.add_class("cxroi-text")
+        self._dist_hint = ""
         self.entry.tooltip = spec.help or path
         for cls in dict.fromkeys(classes):
             self.entry.add_class(cls)
@@ -291,6 +314,9 @@ class FieldInput:
         self.entry.observe(self._entry_changed, "value")
         self.error: W.HTML | None = None  # created on the first error (fewer widget models)
         self.note: W.HTML | None = None  # how a typed value was read (created when needed)
+        self.dist_entry: SafeText | None = None  # range input of a distribution field
+        self.dist_row: W.HBox | None = None
+        self._on_dist: Callable | None = None
         if compact:
             self.row = self.box = None
         else:
@@ -299,7 +325,74 @@ class FieldInput:
             self.row.add_class("cxroi-fieldrow")
             self.box = W.VBox([self.row], layout=kit.box)
 
+    def add_range(self, on_change: Callable, label: str | None = None) -> W.HBox:
+        """Give the field a range input (it holds a distribution); returns its row.
+
+        ``on_change(field, text)`` is called with the typed range text.
+        """
+        kit = self._kit
+        self._on_dist = on_change
+        self.dist_entry = SafeText(
+            continuous_update=False,
+            layout=W.Layout(width="210px"),
+            style=kit.text,
+            placeholder="triangular low; mode; high",
+            on_reject=self._rejected,
+        )
+        self.dist_entry.tooltip = DIST_HELP
+        self.dist_entry.add_class("cxroi-text")
+        hook = self.entry._dom_classes[-1].replace("cxroi-field-", "cxroi-range-")
+        self.dist_entry.add_class(hook)
+        self.dist_entry.observe(self._dist_changed, "value")
+        caption = W.HTML(
+            f'<span class="cxroi-range-label" title="{html.escape(DIST_HELP)}">'
+            f"{html.escape(label or 'Range')}</span>",
+            layout=W.Layout(width="140px") if label is None else kit.box,
+            style=kit.html,
+        )
+        self.dist_row = W.HBox([caption, self.dist_entry], layout=kit.box)
+        self.dist_row.add_class("cxroi-range-row")
+        self._relayout()
+        return self.dist_row
+
+    def show_distribution(self, dist: Any) -> None:
+        """Show distribution ``dist`` in the range input and as hover text, quietly."""
+        if self.dist_entry is None:
+            return
+        text = format_distribution(dist, self.spec)
+        self._quiet = True
+        try:
+            if self.dist_entry.value != text:
+                self.dist_entry.value = text
+        finally:
+            self._quiet = False
+        self._dist_hint = f"{describe_distribution(dist, self.spec)}; base value shown"
+        self._hover(self.entry.value if isinstance(self.entry.value, str) else "")
+
+    #: Longest text an entry shows whole; a longer value is repeated in its hover text.
+    SHORT = 11
+
+    def _hover(self, text: str) -> None:
+        """Hover text of the entry: the whole value when it may be cut, range, help."""
+        parts = [text if len(text) > self.SHORT else "", self._dist_hint]
+        parts.append(self.spec.help or self.path)
+        tip = " · ".join(p for p in parts if p)
+        if self.entry.tooltip != tip:
+            self.entry.tooltip = tip
+
+    def _relayout(self) -> None:
+        if self.box is None:
+            return
+        parts = (self.row, self.error, self.note, self.dist_row)
+        children = tuple(w for w in parts if w is not None)
+        if tuple(self.box.children) != children:
+            self.box.children = children
+
     # -- browser -> kernel
+    def _dist_changed(self, change: dict) -> None:
+        if not self._quiet and self._on_dist is not None:
+            self._on_dist(self, change["new"])
+
     def _rejected(self, type_name: str) -> None:
         self._on_change(self, _Rejected(type_name))
 
@@ -331,6 +424,8 @@ class FieldInput:
                 self.entry.value = text
         finally:
             self._quiet = False
+        if self.spec.kind != "choice":
+            self._hover(text)
         self.show_slider(value)
 
     def show_slider(self, value: Any) -> None:
@@ -355,11 +450,8 @@ class FieldInput:
                 return
             self.note = W.HTML(layout=self._kit.box, style=self._kit.html)
             self.note.add_class("cxroi-warning")
-            if self.box is not None:
-                self.box.children = tuple(self.box.children) + (self.note,)
-        html_text = (
-            f'<span class="cxroi-warning">{html.escape(message)}</span>' if message else ""
-        )
+            self._relayout()
+        html_text = f'<span class="cxroi-warning">{html.escape(message)}</span>' if message else ""
         if self.note.value != html_text:
             self.note.value = html_text
 
@@ -372,9 +464,7 @@ class FieldInput:
                 if not message:
                     return
                 self.error = W.HTML(layout=self._kit.box, style=self._kit.html)
-                self.box.children = (self.row, self.error) + (
-                    (self.note,) if self.note is not None else ()
-                )
+                self._relayout()
             sink = self.error
         if sink.value != html:
             sink.value = html
@@ -438,6 +528,7 @@ class Dashboard:
         self._specs: dict[tuple, tuple[dict, str]] = {}
         self._sent: dict[str, str] = {}
         self._kit = _Kit()
+        self._compact_ranges: list[W.HBox] = []
         self._build_static()
         self.uncertainty = UncertaintyView(self)
         self.add_view("Uncertainty", self.uncertainty.widget)
@@ -547,13 +638,21 @@ class Dashboard:
         return options
 
     # ---------------------------------------------------------------------------- inputs
-    def _field(self, spec, keys, path, index_path, **kwargs) -> FieldInput:
+    def _field(self, spec, keys, path, index_path, ranged: bool = True, **kwargs) -> FieldInput:
         classes = [css_class(*index_path)]
         named = css_class(*re.split(r"[.\[\]]+", path))
         if named not in classes:
             classes.insert(0, named)
         field = FieldInput(spec, keys, path, self._field_changed, classes, kit=self._kit, **kwargs)
         self._fields.append(field)
+        if ranged and is_distribution(_get(self._mapping, keys)):
+            label = None
+            if kwargs.get("compact"):
+                target = keys[-2]
+                label = f"{spec.label}, {'all segments' if target == '*' else target}: range"
+            row = field.add_range(self._range_changed, label)
+            if kwargs.get("compact"):
+                self._compact_ranges.append(row)
         return field
 
     def _group(self, title: str, children: list) -> W.VBox:
@@ -569,6 +668,9 @@ class Dashboard:
                 field.slider,
                 field.label,
                 field.error,
+                field.note,
+                field.dist_entry,
+                field.dist_row,
                 field.row,
                 field.box,
             ):
@@ -606,9 +708,18 @@ class Dashboard:
         add_ini.add_class("cxroi-add-initiative")
         add_ini.on_click(lambda _: self._guard(self._add_initiative))
 
+        segment_parts = [self.segment_tabs, add_seg]
+        added = self.__dict__.pop("_neutral_segment", None)
+        if added is not None and added in [str(s.get("name", "")) for s in m["segments"]]:
+            note = W.HTML(
+                f'<div class="cxroi-note cxroi-neutral-note">{html.escape(added)} starts '
+                "neutral: no initiative changes it (zero effects, NPV unchanged) until you "
+                "set its effects under Initiatives.</div>"
+            )
+            segment_parts.append(note)
         self.sidebar.children = [
             self.case_group,
-            self._group("Segments", [self.segment_tabs, add_seg]),
+            self._group("Segments", segment_parts),
             self._group("Initiatives", [self.initiative_tabs, add_ini]),
         ]
         # Present-mode sliders for the headline effect of each initiative (up to three).
@@ -623,6 +734,7 @@ class Dashboard:
                 f"initiatives[{name}].effects[{target}].{spec.key}",
                 ["key", "initiatives", j, "effects", target, spec.key],
                 label=f"{name}: churn prevented" + ("" if target == "*" else f" ({target})"),
+                ranged=False,
             )
             self.key_fields.append(field)
             self._extras.append(field)
@@ -710,9 +822,9 @@ class Dashboard:
         targets = ["*"] + [str(s.get("name", "")) for s in self._mapping["segments"]]
         kit = self._kit
         names = "".join(
-            f'<span class="cxroi-effect-col">{"All segments" if t == "*" else html.escape(t)}'
-            "</span>"
-            for t in targets
+            f'<span class="cxroi-effect-col" title="{html.escape(name, quote=True)}">'
+            f"{html.escape(name)}</span>"
+            for name in ("All segments" if t == "*" else t for t in targets)
         )
         cells = [
             W.HTML(
@@ -723,6 +835,7 @@ class Dashboard:
             )
         ]
         errors = W.HTML(layout=kit.box, style=kit.html)
+        self._compact_ranges = []
         for spec in EFFECT_FIELDS:
             entries = [
                 W.HTML(
@@ -757,7 +870,9 @@ class Dashboard:
         )
         remove.add_class(css_class("initiatives", j, "remove"))
         remove.on_click(lambda _, j=j: self._guard(self._remove_initiative, j))
-        return W.VBox(rows + [grid, errors, hint, remove])
+        ranges = list(self._compact_ranges)
+        self._compact_ranges = []
+        return W.VBox(rows + [grid] + ranges + [errors, hint, remove])
 
     def _layout(self) -> None:
         """Place inputs for the current mode (each input is on screen at most once)."""
@@ -794,7 +909,8 @@ class Dashboard:
                 value = _get(self._mapping, field.keys)
                 if value is _MISSING:
                     value = None if field.blank_default else _effective(self.scenario, field.keys)
-                if isinstance(value, dict) and "dist" in value:
+                if is_distribution(value):
+                    field.show_distribution(value)
                     value = _effective(self.scenario, field.keys)
                 field.show(value)
             field.set_provenance(provenance.get(field.path))
@@ -818,9 +934,12 @@ class Dashboard:
             self._show_field_error(field, f"{label}: only text can be typed here (ignored)")
             return
         note = None
+        current = _get(self._mapping, field.keys)
         try:
             if field.blank_default and isinstance(text, str) and not text.strip():
                 value = None  # a blank override removes it: the inherited value applies
+            elif _names_distribution(text) and field.spec.kind not in ("text", "choice"):
+                value, note = parse_distribution(text, field.spec)  # a range typed in place
             elif field.spec.kind == "pct" and isinstance(text, str) and text.strip():
                 if len(text) > 200:
                     raise FieldParseError(f"is too long ({len(text)} characters)")
@@ -831,6 +950,9 @@ class Dashboard:
             field.set_note(None)
             self._show_field_error(field, f"{label}: {exc}")
             return
+        if is_distribution(current) and isinstance(value, (int, float)):
+            # A new base value moves the distribution (its mode, midpoint or mean): kept.
+            value = move_base(current, value, _bounds(field.keys[-1]))
         candidate = copy.deepcopy(self._mapping)
         rename = field.keys[-1] == "name" and len(field.keys) == 3
         if rename and field.keys[0] == "segments":
@@ -847,9 +969,48 @@ class Dashboard:
         if self._apply(candidate, source=field):
             self._show_field_error(field, None)
             field.set_note(note)
-            field.show_slider(value if value is not None else _effective(self.scenario, field.keys))
-            if rename or field.keys == ("currency",):
+            field.show_slider(_effective(self.scenario, field.keys))
+            if is_distribution(value):
+                field.show_distribution(value)
+            if is_distribution(value) != is_distribution(current):
+                self._rebuild_keeping_tabs()  # a range input comes or goes
+                if is_distribution(value):
+                    self.field(field.path).show(_effective(self.scenario, field.keys))
+            elif rename or field.keys == ("currency",):
                 self._rebuild_inputs()
+
+    def _range_changed(self, field: FieldInput, text: Any) -> None:
+        self._guard(self._apply_range, field, text)
+
+    def _apply_range(self, field: FieldInput, text: Any) -> None:
+        """A typed range: a new distribution for the field, or (blank) its base value alone."""
+        label = field.spec.label
+        if isinstance(text, _Rejected):
+            self._show_field_error(field, f"{label}: only text can be typed here (ignored)")
+            return
+        try:
+            dist, note = parse_distribution(text, field.spec)
+        except FieldParseError as exc:
+            self._show_field_error(field, f"{label} range: {exc}")
+            return
+        current = _get(self._mapping, field.keys)
+        value = dist if dist is not None else _effective(self.scenario, field.keys)
+        candidate = copy.deepcopy(self._mapping)
+        _set(candidate, field.keys, value)
+        if not self._apply(candidate, source=field):
+            return
+        self._show_field_error(field, None)
+        field.set_note(note)
+        field.show(_effective(self.scenario, field.keys))
+        if is_distribution(value):
+            field.show_distribution(value)
+        if is_distribution(value) != is_distribution(current):
+            self._rebuild_keeping_tabs()
+
+    def _rebuild_keeping_tabs(self) -> None:
+        self._segment_selected = self.segment_tabs.selected_index or 0
+        self._initiative_selected = self.initiative_tabs.selected_index or 0
+        self._rebuild_inputs()
 
     def _show_field_error(self, field: FieldInput, message: str | None) -> None:
         field.set_error(message, self._field_sinks.get(id(field)))
@@ -982,7 +1143,9 @@ class Dashboard:
             if isinstance(effects.get("*"), dict) and effects["*"]:
                 effects[new["name"]] = {key: 0.0 for key in effects["*"]}
         self._segment_selected = len(segments) - 1
+        self._neutral_segment = new["name"]
         self._apply_structure(candidate)
+        self.__dict__.pop("_neutral_segment", None)
 
     def _remove_segment(self, i: int) -> None:
         candidate = copy.deepcopy(self._mapping)
@@ -1062,7 +1225,12 @@ class Dashboard:
             self._origin_name = Path(path).name
 
     def _uploaded(self, change: dict) -> None:
+        if not change["new"]:
+            return
         self._guard(self._read_upload, change["new"])
+        # Forget the file: the button keeps its plain label (no "Upload (1)"), and the same
+        # file can be chosen again.
+        self.upload.value = ()
 
     def _read_upload(self, value: Any) -> None:
         if not value:
@@ -1149,7 +1317,8 @@ class Dashboard:
         )
         if self.title.value != title:
             self.title.value = title
-        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency, sc.horizon_years)
+        # The KPIs go last: when the page shows the new NPV, the table, charts and the
+        # download link it was sent with are already the new case's.
         for key, pane in self.chart_panes.items():
             payload = self.chart_payload(key)
             marker = f"{payload['sig']}:{payload['rows']}"
@@ -1160,5 +1329,6 @@ class Dashboard:
         text = yaml.safe_dump(sc.to_mapping(), sort_keys=False, allow_unicode=True)
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name).strip("_") or "scenario"
         self.download.value = views.download_link(text, f"{stem}.yaml")
+        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency, sc.horizon_years)
         self._set_status("ok")
         self.uncertainty.mark_stale()

@@ -8,6 +8,10 @@ Typed entry accepts ``0.12``, ``12`` or ``12%`` for rates and shares (a bare num
 size is read as a percentage, see :func:`pct_reading`), ``1,500,000``, ``1.5M`` or ``250k``
 for money and counts, ``0.4, 0.8, 1`` (``;`` between amounts) for lists and
 ``0: 500k; 1: 250k`` for capex by year.
+
+A field given as a distribution (MODEL.md s.7) is shown and edited as its kind and parameters,
+``triangular 8%; 12%; 15%`` (see :func:`format_distribution`, :func:`parse_distribution`);
+its base value moves with :func:`move_base`, so the distribution is kept.
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ __all__ = [
     "INITIATIVE_FIELDS",
     "SEGMENT_FIELDS",
     "SBG_FIELDS",
+    "DIST_KINDS",
     "css_class",
+    "format_distribution",
     "format_value",
+    "move_base",
+    "parse_distribution",
     "parse_value",
     "pct_reading",
 ]
@@ -378,3 +386,158 @@ def _distribution_base(value: dict) -> float:
     if "mean" in value:
         return float(value["mean"])
     return (float(value["low"]) + float(value["high"])) / 2.0
+
+
+# ------------------------------------------------------------------------------ distributions
+#: Distribution kinds and their parameters, in the order they are typed (MODEL.md s.7).
+DIST_KINDS: dict[str, tuple[str, ...]] = {
+    "triangular": ("low", "mode", "high"),
+    "pert": ("low", "mode", "high"),
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+}
+
+#: Hover text of a range input: the forms it accepts.
+DIST_HELP = (
+    "triangular low; mode; high, pert low; mode; high, uniform low; high or normal mean; sd. "
+    "Blank keeps the base value as a single number."
+)
+
+_DIST_TEXT = re.compile(r"^([A-Za-z]+)\s*[:(]?\s*(.*?)\s*\)?$", re.S)
+
+
+def is_distribution(value: Any) -> bool:
+    """Whether ``value`` is a distribution mapping (``{"dist": ..., ...}``)."""
+    return isinstance(value, dict) and "dist" in value
+
+
+def _one(value: float, spec: FieldSpec) -> str:
+    return _pct(value) if spec.kind in ("pct", "pct_list") else _plain(value)
+
+
+def format_distribution(value: Any, spec: FieldSpec) -> str:
+    """Text of a distribution in a range input: kind, then its parameters split by ``;``.
+
+    Examples
+    --------
+    >>> spec = FieldSpec("d", "d", "pct")
+    >>> format_distribution({"dist": "triangular", "low": 0.08, "mode": 0.12, "high": 0.15}, spec)
+    'triangular 8%; 12%; 15%'
+    >>> money = FieldSpec("o", "o", "money")
+    >>> format_distribution({"dist": "normal", "mean": 1.2e6, "sd": 1e5}, money)
+    'normal 1,200,000; 100,000'
+    """
+    if not is_distribution(value):
+        return ""
+    kind = str(value["dist"])
+    params = DIST_KINDS.get(kind, ())
+    return kind + " " + "; ".join(_one(float(value[k]), spec) for k in params if k in value)
+
+
+def describe_distribution(value: Any, spec: FieldSpec) -> str:
+    """Short description for hover text: ``"triangular 8% to 15%, mode 12%"``."""
+    if not is_distribution(value):
+        return ""
+    kind = value["dist"]
+    if kind == "normal":
+        return f"normal, mean {_one(value['mean'], spec)}, sd {_one(value['sd'], spec)}"
+    text = f"{kind} {_one(value['low'], spec)} to {_one(value['high'], spec)}"
+    return text + (f", mode {_one(value['mode'], spec)}" if "mode" in value else "")
+
+
+def parse_distribution(text: Any, spec: FieldSpec) -> tuple[dict | None, str | None]:
+    """Read a typed distribution: ``triangular 8%; 12%; 15%``, ``normal 0.10; 0.01``...
+
+    Parameters
+    ----------
+    text : str
+        Typed text. Parameters are split by ``;`` (or ``,`` followed by a space); a rate's
+        parameters are read like a rate (``12`` is 12%, see :func:`pct_reading`).
+    spec : FieldSpec
+        The field the distribution belongs to.
+
+    Returns
+    -------
+    dist : dict or None
+        ``{"dist": kind, <parameters>}``; ``None`` for a blank text (no distribution).
+    note : str or None
+        How bare numbers of a rate were read, if any was.
+
+    Raises
+    ------
+    FieldParseError
+        Unknown kind, wrong number of parameters or a parameter that is not a number. The
+        order rules (``low <= mode <= high``, ``sd > 0``) are the scenario's to check.
+    """
+    if not isinstance(text, str):
+        raise FieldParseError(f"must be text (got {type(text).__name__})")
+    if len(text) > MAX_TEXT:
+        raise FieldParseError(f"is too long ({len(text)} characters)")
+    stripped = text.strip()
+    if not stripped:
+        return None, None
+    match = _DIST_TEXT.match(stripped)
+    kind = match.group(1).lower() if match else ""
+    if kind not in DIST_KINDS:
+        raise FieldParseError(
+            f"a range starts with triangular, pert, uniform or normal (got {stripped[:40]!r})"
+        )
+    params = DIST_KINDS[kind]
+    items = [p for p in re.split(r";|,\s+|\s+", match.group(2)) if p.strip()]
+    if len(items) != len(params):
+        raise FieldParseError(
+            f"a {kind} range needs {len(params)} numbers: {', '.join(params)} (got {len(items)})"
+        )
+    out: dict[str, Any] = {"dist": kind}
+    notes = []
+    for key, item in zip(params, items, strict=True):
+        if spec.kind in ("pct", "pct_list"):
+            out[key], note = pct_reading(item)
+            if note:
+                notes.append(note.replace("read ", "", 1))
+        else:
+            out[key] = _number(item, "number")
+    return out, ("read " + ", ".join(notes) if notes else None)
+
+
+def move_base(dist: dict, base: float, bounds: tuple[float, float] | None = None) -> dict:
+    """The distribution ``dist`` with its base value moved to ``base``, kind kept.
+
+    Triangular and PERT: the mode moves to ``base`` (``low``/``high`` widen to take it if it
+    lies outside them); uniform: the range shifts so its midpoint is ``base``, narrowed if
+    needed to stay within ``bounds``; normal: the mean moves, the sd stays. The base value
+    is then ``base`` by the definitions of MODEL.md s.7 (mode, mode, midpoint, mean).
+
+    Parameters
+    ----------
+    dist : dict
+        A distribution mapping.
+    base : float
+        New base value.
+    bounds : tuple of float, optional
+        ``(lo, hi)`` allowed for the field (a uniform range is kept inside them).
+
+    Examples
+    --------
+    >>> move_base({"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.3}, 0.25)
+    {'dist': 'triangular', 'low': 0.1, 'mode': 0.25, 'high': 0.3}
+    >>> move_base({"dist": "uniform", "low": 0.0, "high": 0.2}, 0.05, bounds=(0.0, 1.0))
+    {'dist': 'uniform', 'low': 0.0, 'high': 0.1}
+    """
+    out = dict(dist)
+    base = float(base)
+    kind = out.get("dist")
+    if kind in ("triangular", "pert"):
+        out["mode"] = base
+        out["low"] = min(float(out["low"]), base)
+        out["high"] = max(float(out["high"]), base)
+    elif kind == "uniform":
+        half = (float(out["high"]) - float(out["low"])) / 2.0
+        if bounds is not None:
+            lo, hi = bounds
+            if lo <= base <= hi:
+                half = min(half, base - lo, hi - base)
+        out["low"], out["high"] = base - half, base + half
+    elif kind == "normal":
+        out["mean"] = base
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import re
 from pathlib import Path
 
@@ -12,9 +13,12 @@ import yaml
 
 import cxroi
 from cxroi.app import Dashboard
+from cxroi.uncertainty import simulate
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO = REPO / "scenarios" / "retail_bank.yaml"
+UNCERTAIN = REPO / "scenarios" / "uncertain" / "retail_bank_uncertain.yaml"
+CHURN_ALL = "initiatives[Omnichannel service redesign].effects[*].churn_prevented"
 
 
 def shown(app: Dashboard, key: str) -> float:
@@ -290,3 +294,144 @@ def test_overflow_keeps_the_previous_case_whole(app):
     assert 'data-state="error"' in app.status.value
     assert shown(app, "npv") == before and app.kpis.value == kpis
     assert 'data-state="error"' in app.status.value
+
+
+def engine_on(path, edit) -> dict:
+    mapping = copy.deepcopy(cxroi.load_scenario(path).to_mapping())
+    edit(mapping)
+    return cxroi.evaluate(cxroi.load_scenario(mapping)).kpis
+
+
+@pytest.fixture
+def uncertain():
+    return Dashboard.from_path(UNCERTAIN)
+
+
+def test_distribution_field_shows_its_range(uncertain):
+    field = uncertain.field("discount_rate")
+    assert field.entry.value == "10%"  # the base value (normal: the mean)
+    assert field.dist_entry.value == "normal 10%; 1%"
+    assert "normal" in field.entry.tooltip and field.dist_row in field.box.children
+    cell = uncertain.field(CHURN_ALL)
+    assert cell.entry.value == "25%" and cell.dist_entry.value == "pert 10%; 25%; 35%"
+    assert uncertain.field("segments[Mass market].wallet").dist_entry is None
+
+
+def test_moving_the_base_keeps_the_distribution(uncertain):
+    field = uncertain.field("discount_rate")
+    uncertain.set_text("discount_rate", "12%")
+    assert uncertain._mapping["discount_rate"] == {"dist": "normal", "mean": 0.12, "sd": 0.01}
+    assert field.dist_entry.value == "normal 12%; 1%"
+    field.slider.value = 0.08  # the slider moves the mean as well
+    assert uncertain.scenario.distributions()["discount_rate"].mean == pytest.approx(0.08)
+    uncertain.set_text(CHURN_ALL, "30%")
+    dist = uncertain.scenario.distributions()[CHURN_ALL]
+    assert (dist.dist, dist.low, dist.mode, dist.high) == ("pert", 0.10, 0.30, 0.35)
+
+    def edit(m):
+        m["discount_rate"]["mean"] = 0.08
+        m["initiatives"][0]["effects"]["*"]["churn_prevented"]["mode"] = 0.30
+
+    assert shown(uncertain, "npv") == pytest.approx(engine_on(UNCERTAIN, edit)["npv"], rel=1e-12)
+    # Monte Carlo still sees every distribution, with the moved base values.
+    result = simulate(uncertain.scenario, draws=200, seed=1)
+    assert len(uncertain.scenario.distributions()) == 7
+    rates = result.draws["discount_rate"]
+    assert rates.std() > 0.005 and abs(rates.mean() - 0.08) < 0.003
+
+
+def test_range_is_edited_and_removed(uncertain):
+    field = uncertain.field("discount_rate")
+    field.dist_entry.value = "triangular 6%; 9%; 14%"
+    assert uncertain._mapping["discount_rate"] == {
+        "dist": "triangular",
+        "low": 0.06,
+        "mode": 0.09,
+        "high": 0.14,
+    }
+    assert field.entry.value == "9%" and field.slider.value == pytest.approx(0.09)
+    before = shown(uncertain, "npv")
+    field.dist_entry.value = "triangular 6%; 19%; 14%"  # mode above high: refused
+    assert "low &lt;= mode &lt;= high" in field.error.value and "{" not in field.error.value
+    assert uncertain._mapping["discount_rate"]["mode"] == 0.09 and shown(uncertain, "npv") == before
+    field.dist_entry.value = "lognormal 1; 2"
+    assert "starts with triangular" in field.error.value
+    field.dist_entry.value = ""  # blank: the base value alone
+    assert uncertain._mapping["discount_rate"] == pytest.approx(0.09)
+    assert uncertain.field("discount_rate").dist_entry is None
+    assert "discount_rate" not in uncertain.scenario.distributions()
+
+
+def test_a_range_typed_in_a_plain_field_makes_it_a_distribution(app):
+    app.segment_tabs.selected_index = 1
+    app.set_text("segments[Affluent].gross_margin", "triangular 30%; 35%; 38%")
+    assert app.scenario.distributions()["segments[Affluent].gross_margin"].mode == 0.35
+    field = app.field("segments[Affluent].gross_margin")
+    assert field.entry.value == "35%" and field.dist_entry.value == "triangular 30%; 35%; 38%"
+    assert app.segment_tabs.selected_index == 1  # the tab stays where the user was
+
+
+def test_decimal_comma_in_a_rate_is_a_decimal_and_said_so(app):
+    app.set_text("discount_rate", "0,12")
+    assert app.scenario.discount_rate == pytest.approx(0.12)  # never 12 (1,200%)
+    note = app.field("discount_rate").note.value
+    assert "cxroi-warning" in note and "0,12" in note and "12%" in note
+    app.set_text(CHURN_ALL.replace("[*]", "[Mass market]"), "0,3")
+    effects = app._mapping["initiatives"][0]["effects"]["Mass market"]
+    assert effects["churn_prevented"] == pytest.approx(0.3)
+    before = app.scenario.discount_rate
+    app.set_text("discount_rate", "0,12,5")  # two commas: refused, named, case kept
+    assert "Discount rate" in app.field("discount_rate").error.value
+    assert app.scenario.discount_rate == before
+
+
+def test_upload_button_keeps_a_plain_label(app):
+    text = SCENARIO.read_bytes()
+    item = {"name": "retail_bank.yaml", "type": "application/x-yaml", "size": len(text)}
+    stamp = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    app.upload.value = (dict(item, content=memoryview(text), last_modified=stamp),)
+    assert app.upload.value == () and app.upload.description == "Upload"  # no "Upload (1)"
+    assert app.banner.value == "" and "Up to date" in app.status.value
+    app.set_present(True)
+    assert app.upload.value == () and app.upload.description == "Upload"
+
+
+def test_long_values_and_names_have_their_full_text_on_hover(app):
+    app.initiative_tabs.selected_index = 1
+    capex = app.field("initiatives[Proactive outreach for affluent].capex")
+    assert capex.entry.value == "0: 500,000; 1: 250,000"
+    assert capex.entry.tooltip.startswith("0: 500,000; 1: 250,000")
+    assert app.field("discount_rate").entry.tooltip == "Annual hurdle rate; type 0.12 or 12%"
+    panel = app.initiative_tabs.children[0]
+    heads = [c.value for c in panel.children if "cxroi-effect-head" in getattr(c, "value", "")]
+    heads += [
+        c.value
+        for box in panel.children
+        for c in getattr(box, "children", ())
+        if "cxroi-effect-head" in getattr(c, "value", "")
+    ]
+    assert 'title="Mass market"' in heads[0] and 'title="All segments"' in heads[0]
+
+
+def test_added_segment_says_it_starts_neutral_until_edited(app):
+    before = shown(app, "npv")
+    app._add_segment()
+    name = app.scenario.segments[-1].name
+    notes = [
+        w.value
+        for group in app.sidebar.children
+        for w in group.children
+        if "cxroi-neutral-note" in getattr(w, "value", "")
+    ]
+    assert len(notes) == 1 and name in notes[0] and "neutral" in notes[0]
+    assert shown(app, "npv") == pytest.approx(before, abs=1e-6)
+    cell = f"initiatives[Omnichannel service redesign].effects[{name}].churn_prevented"
+    app.set_text(cell, "30%")
+    assert shown(app, "npv") != pytest.approx(before, abs=1.0)  # an edit reaches it
+    app.set_text("discount_rate", "11%")
+    app._remove_segment(len(app.scenario.segments) - 1)
+    assert not any(
+        "cxroi-neutral-note" in getattr(w, "value", "")
+        for group in app.sidebar.children
+        for w in group.children
+    )

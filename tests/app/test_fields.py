@@ -7,7 +7,10 @@ from cxroi.app.fields import (
     FieldParseError,
     FieldSpec,
     css_class,
+    format_distribution,
     format_value,
+    move_base,
+    parse_distribution,
     parse_value,
     pct_reading,
 )
@@ -89,3 +92,70 @@ def test_rate_sliders_have_a_fine_step_over_a_sensible_range():
     assert (lo, hi) == (0.5, 0.999) and step <= 0.001
     # typed entry is not limited to the slider
     assert parse_value("30%", retention) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(
+    ("dist", "kind"),
+    [
+        ({"dist": "triangular", "low": 0.08, "mode": 0.12, "high": 0.15}, "pct"),
+        ({"dist": "pert", "low": 0.1, "mode": 0.25, "high": 0.35}, "pct"),
+        ({"dist": "uniform", "low": -0.15, "high": -0.05}, "pct"),
+        ({"dist": "normal", "mean": 0.1, "sd": 0.01}, "pct"),
+        ({"dist": "triangular", "low": 1.1e6, "mode": 1.2e6, "high": 1.5e6}, "money"),
+        ({"dist": "normal", "mean": 1500.0, "sd": 250.5}, "money"),
+    ],
+)
+def test_distribution_text_round_trips(dist, kind):
+    text = format_distribution(dist, spec(kind))
+    assert text.startswith(dist["dist"] + " ")
+    parsed, note = parse_distribution(text, spec(kind))
+    assert note is None
+    assert parsed.keys() == dist.keys() and parsed["dist"] == dist["dist"]
+    for key in dist.keys() - {"dist"}:
+        assert parsed[key] == pytest.approx(dist[key], abs=1e-12)
+
+
+def test_distribution_text_reads_rates_like_a_rate_field():
+    parsed, note = parse_distribution("PERT 10, 25, 35", spec("pct"))
+    assert parsed == {"dist": "pert", "low": 0.10, "mode": 0.25, "high": 0.35}
+    assert "25 as 25%" in note
+    assert parse_distribution("  ", spec("pct")) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("lognormal 1; 2", "starts with triangular"),
+        ("uniform 1%; 2%; 3%", "needs 2 numbers: low, high"),
+        ("triangular 1%; 2%", "needs 3 numbers: low, mode, high"),
+        ("normal x; 1%", "not a number"),
+    ],
+)
+def test_bad_distribution_text_says_what_is_wrong(text, words):
+    with pytest.raises(FieldParseError, match=words):
+        parse_distribution(text, spec("pct"))
+
+
+@pytest.mark.parametrize(
+    ("dist", "base"),
+    [
+        ({"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.3}, 0.25),
+        ({"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.3}, 0.4),
+        ({"dist": "pert", "low": 0.1, "mode": 0.2, "high": 0.3}, 0.05),
+        ({"dist": "uniform", "low": 0.1, "high": 0.3}, 0.5),
+        ({"dist": "uniform", "low": 0.0, "high": 0.4}, 0.05),
+        ({"dist": "normal", "mean": 0.1, "sd": 0.02}, 0.3),
+    ],
+)
+def test_moving_the_base_keeps_the_distribution(dist, base):
+    from cxroi.scenario import Distribution
+
+    moved = move_base(dist, base, bounds=(0.0, 1.0))
+    assert moved["dist"] == dist["dist"]
+    assert Distribution(**moved).base == pytest.approx(base, abs=1e-12)
+    if "low" in moved:
+        assert 0.0 <= moved["low"] <= base <= moved["high"] <= 1.0
+    if dist["dist"] in ("triangular", "pert"):  # the judged bounds stay unless they must widen
+        assert moved["low"] == min(dist["low"], base) and moved["high"] == max(dist["high"], base)
+    if dist["dist"] == "normal":
+        assert moved["sd"] == dist["sd"]

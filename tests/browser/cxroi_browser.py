@@ -154,6 +154,12 @@ def open_dashboard(browser, server: VoilaServer, requests_seen: Requests):
     return page
 
 
+def enter(field, text: str) -> None:
+    """Type ``text`` into the input ``field`` (a locator) and commit it with Enter."""
+    field.fill(text)
+    field.press("Enter")
+
+
 def wait_charts(page, timeout: float = 30_000) -> None:
     """Wait until every chart has drawn its latest data."""
     page.wait_for_function(

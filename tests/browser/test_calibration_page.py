@@ -44,3 +44,44 @@ def test_calibration_page_shows_the_fit_offline(browser, calibration_server):
         assert seen.outside() == []
     finally:
         context.close()
+
+
+def test_calibration_upload_reads_content_never_a_path(browser, calibration_server):
+    """Issue 9.1 on this page: an uploaded file is parsed as CSV content, never opened."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(calibration_server, timeout=120_000)
+        page.wait_for_function(
+            "() => document.body.innerText.includes('log-likelihood')", timeout=120_000
+        )
+
+        def upload(name: str, content: bytes) -> None:
+            with page.expect_file_chooser() as chooser:
+                page.click(".widget-upload")
+            chooser.value.set_files(
+                files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
+            )
+
+        upload("evil.csv", b"/etc/passwd\n")
+        page.wait_for_function("() => document.body.innerText.includes('evil.csv')", timeout=30_000)
+        page.wait_for_selector(".cxroi-error", timeout=30_000)
+        text = page.inner_text("body")
+        assert "root:" not in text and "Traceback" not in text
+        assert "no rows" in page.inner_text(".cxroi-error")
+        upload("broken.csv", b'cohort,period,active\n"unclosed,1,5\n')
+        page.wait_for_function(
+            "() => (document.querySelector('.cxroi-error')?.textContent || '')"
+            ".includes('broken.csv')",
+            timeout=30_000,
+        )
+        assert "not a readable CSV" in page.inner_text(".cxroi-error")
+        # a valid upload gives the package's own fit
+        upload("mine.csv", CSV.read_bytes())
+        sbg = calibration.calibrate(CSV).pooled.sbg
+        page.wait_for_function(
+            "(a) => document.body.innerText.includes(a)", arg=f"{sbg.alpha:.3f}", timeout=60_000
+        )
+        assert "Traceback" not in page.inner_text("body")
+    finally:
+        context.close()

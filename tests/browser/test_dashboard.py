@@ -16,6 +16,7 @@ from .cxroi_browser import (
     SCENARIO,
     SHOT_DIR,
     cli_json,
+    enter,
     npv_on_screen,
     open_dashboard,
     wait_charts,
@@ -64,8 +65,7 @@ def test_page_shows_the_cli_numbers(dashboard):
 def test_case_settings_discount_rate_typed_as_decimal(dashboard):
     before = npv_on_screen(dashboard)
     field = dashboard.locator(".cxroi-field-discount_rate input")
-    field.fill("0.12")
-    field.press("Enter")
+    enter(field, "0.12")
     after = wait_npv_change(dashboard, before)
     assert after == pytest.approx(engine_npv(lambda m: m.update(discount_rate=0.12)), rel=1e-9)
     reset(dashboard)
@@ -73,7 +73,7 @@ def test_case_settings_discount_rate_typed_as_decimal(dashboard):
 
 def test_segment_retention(dashboard):
     before = npv_on_screen(dashboard)
-    dashboard.locator(".cxroi-field-segments-0-retention input").fill("85%")
+    enter(dashboard.locator(".cxroi-field-segments-0-retention input"), "85%")
     after = wait_npv_change(dashboard, before)
 
     def edit(m):
@@ -88,7 +88,7 @@ def test_second_segment_tab(dashboard):
     field = dashboard.locator(".cxroi-field-segments-1-wallet input")
     field.wait_for(state="visible")
     before = npv_on_screen(dashboard)
-    field.fill("10000")
+    enter(field, "10000")
     after = wait_npv_change(dashboard, before)
 
     def edit(m):
@@ -100,9 +100,9 @@ def test_second_segment_tab(dashboard):
 
 def test_initiative_costs_and_effects(dashboard):
     before = npv_on_screen(dashboard)
-    dashboard.locator(".cxroi-field-initiatives-0-capex input").fill("5M")
+    enter(dashboard.locator(".cxroi-field-initiatives-0-capex input"), "5M")
     middle = wait_npv_change(dashboard, before)
-    dashboard.locator(".cxroi-field-initiatives-0-effects-all-churn_prevented input").fill("0.3")
+    enter(dashboard.locator(".cxroi-field-initiatives-0-effects-all-churn_prevented input"), "0.3")
     after = wait_npv_change(dashboard, middle)
 
     def edit(m):
@@ -116,18 +116,18 @@ def test_initiative_costs_and_effects(dashboard):
 def test_bad_value_names_the_field_and_keeps_the_case(dashboard):
     before = npv_on_screen(dashboard)
     field = dashboard.locator(".cxroi-field-discount_rate input")
-    field.fill("abc")
+    enter(field, "abc")
     error = dashboard.locator(".cxroi-error")
     error.wait_for(timeout=10_000)
     assert "Discount rate" in error.inner_text()
-    field.fill("-500%")  # parses (-5), but the rule d > -1 refuses it
+    enter(field, "-500%")  # parses (-5), but the rule d > -1 refuses it
     dashboard.wait_for_function(
         "() => document.querySelector('.cxroi-error').textContent.includes('> -1')"
     )
     assert "Discount rate" in dashboard.locator(".cxroi-error").inner_text()
     assert npv_on_screen(dashboard) == before
     assert dashboard.locator("text=Traceback").count() == 0
-    field.fill("0.1")
+    enter(field, "0.1")
     dashboard.locator(".cxroi-error").wait_for(state="detached", timeout=10_000)
     assert npv_on_screen(dashboard) == pytest.approx(before, rel=1e-12)
 
@@ -140,7 +140,7 @@ def test_present_mode(dashboard):
     assert dashboard.locator(".cxroi-sidebar").count() == 0
     assert dashboard.locator(".cxroi-keybar .cxroi-field-discount_rate input").count() == 1
     before = npv_on_screen(dashboard)
-    dashboard.locator(".cxroi-field-discount_rate input").fill("0.08")
+    enter(dashboard.locator(".cxroi-field-discount_rate input"), "0.08")
     after = wait_npv_change(dashboard, before)
     assert after == pytest.approx(engine_npv(lambda m: m.update(discount_rate=0.08)), rel=1e-9)
     SHOT_DIR.mkdir(parents=True, exist_ok=True)
@@ -153,7 +153,7 @@ def test_present_mode(dashboard):
 
 def test_downloaded_scenario_runs_to_the_same_npv(dashboard, tmp_path):
     before = npv_on_screen(dashboard)
-    dashboard.locator(".cxroi-field-risk-benefit_adjustment input").fill("20%")
+    enter(dashboard.locator(".cxroi-field-risk-benefit_adjustment input"), "20%")
     shown = wait_npv_change(dashboard, before)
     with dashboard.expect_download() as info:
         dashboard.click("a.cxroi-download")
@@ -174,7 +174,7 @@ def test_preheated_kernel_survives_culling_then_is_culled(browser, voila_server,
         )
         time.sleep(3)  # a few cull sweeps while connected
         before = npv_on_screen(page)
-        page.locator(".cxroi-field-discount_rate input").fill("0.11")
+        enter(page.locator(".cxroi-field-discount_rate input"), "0.11")
         wait_npv_change(page, before)
         assert voila_server.kernel_alive(kernel_id)
     finally:

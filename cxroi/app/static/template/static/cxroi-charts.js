@@ -62,13 +62,31 @@ function schedule(holder) {
   queues.set(key, chain);
 }
 
+// Tab titles are cut with an ellipsis when long: their whole text goes in the hover text.
+const TAB_LABELS = '.cxroi-app .lm-TabBar-tabLabel';
+
+function titleTabs(root) {
+  const labels = root.matches && root.matches(TAB_LABELS) ? [root] : [];
+  root.querySelectorAll(TAB_LABELS).forEach((el) => labels.push(el));
+  for (const el of labels) {
+    const text = el.textContent || '';
+    if (el.getAttribute('title') !== text) el.setAttribute('title', text);
+  }
+}
+
 function scan(node) {
   if (node.nodeType !== 1) return;
   if (node.classList.contains('cxroi-vega')) schedule(node);
   node.querySelectorAll('.cxroi-vega').forEach(schedule);
+  titleTabs(node);
 }
 
 new MutationObserver((mutations) => {
-  for (const m of mutations) m.addedNodes.forEach(scan);
-}).observe(document.documentElement, {childList: true, subtree: true});
+  for (const m of mutations) {
+    m.addedNodes.forEach(scan);
+    if (m.type === 'characterData' && m.target.parentElement) {
+      titleTabs(m.target.parentElement.closest('.lm-TabBar') || m.target.parentElement);
+    }
+  }
+}).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 scan(document.documentElement);
