@@ -16,10 +16,17 @@ Voila starts one kernel (about 225 MB) per page load and keeps it after the tab 
 * A page request that never opens its websocket (a plain ``curl``, a crawler) would hold its
   kernel for the whole idle timeout. A kernel out of the pool that has never had a
   connection is shut down after :attr:`CxroiKernelManager.unclaimed_timeout` seconds.
+* Voila's pool refills by starting a kernel like any page would. At the cap that start used
+  to fail, the failed task stayed in the pool, the next page took it (and got an error) and
+  the pool was never filled again: every later load was a cold start. Here a pool fill at
+  the cap waits for a free slot instead, and :class:`CxroiPoolMixin` (put in front of
+  Voila's pre-heating manager by :func:`with_pool_fixes`) drops failed pool entries, starts
+  their replacements, and never hands a page a fill that is still waiting for a slot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from jupyter_server._tz import utcnow
@@ -28,10 +35,16 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 from traitlets import Int
 
-__all__ = ["CxroiKernelManager"]
+__all__ = ["CxroiKernelManager", "CxroiPoolMixin", "with_pool_fixes"]
 
 #: Execution states in which a kernel is still at work (not waiting for a page).
 _WORKING = frozenset({"starting", "busy"})
+
+#: Message of the HTTP 503 a page gets at the cap (the page itself is ``503.html``).
+BUSY_MESSAGE = "The dashboard is at its limit of live sessions; it retries by itself."
+
+#: Seconds between checks for a free slot while a pool fill waits at the cap.
+_SLOT_POLL = 0.5
 
 
 class CxroiKernelManager(AsyncMappingKernelManager):
@@ -59,6 +72,18 @@ class CxroiKernelManager(AsyncMappingKernelManager):
         self._unclaimed_since: dict[str, float] = {}
         #: Kernels that have had a websocket connection at least once.
         self._claimed: set[str] = set()
+        #: Kernel starts under way (not yet in ``list_kernel_ids``), counted against the cap.
+        self._starting = 0
+        #: Pool-fill tasks waiting for a free slot (see :meth:`start_kernel`).
+        self._waiting_fills: set[asyncio.Task] = set()
+
+    def live_kernel_count(self) -> int:
+        """Kernels alive plus kernel starts under way (what the cap counts)."""
+        return len(self.list_kernel_ids()) + self._starting
+
+    def at_cap(self) -> bool:
+        """Whether :attr:`max_kernels` kernels are alive or starting."""
+        return bool(self.max_kernels) and self.live_kernel_count() >= self.max_kernels
 
     def unclaimed_kernel_ids(self, now: float | None = None) -> list[str]:
         """Kernels out of the pool, never connected, for longer than :attr:`unclaimed_timeout`.
@@ -90,19 +115,40 @@ class CxroiKernelManager(AsyncMappingKernelManager):
         return stale
 
     async def start_kernel(self, *args, **kwargs):
-        """Start a kernel unless :attr:`max_kernels` are already alive.
+        """Start a kernel unless :attr:`max_kernels` are already alive or starting.
+
+        A page's kernel is refused at the cap; a pool fill (Voila marks its environment with
+        ``VOILA_PREHEAT=True``) waits until a slot is free instead of failing.
 
         Raises
         ------
         tornado.web.HTTPError
-            503 when the cap is reached.
+            503 when the cap is reached by a page's request.
         """
-        if self.max_kernels and len(self.list_kernel_ids()) >= self.max_kernels:
+        env = kwargs.get("env") or {}
+        if env.get("VOILA_PREHEAT") == "True":
+            await self._wait_for_slot()
+        elif self.at_cap():
             self.log.warning("cxroi: refusing a new kernel, %d are alive", self.max_kernels)
-            raise web.HTTPError(
-                503, "The dashboard is at its limit of live sessions; close a tab and retry."
-            )
-        return await ensure_async(super().start_kernel(*args, **kwargs))
+            raise web.HTTPError(503, BUSY_MESSAGE)
+        self._starting += 1
+        try:
+            return await ensure_async(super().start_kernel(*args, **kwargs))
+        finally:
+            self._starting -= 1
+
+    async def _wait_for_slot(self) -> None:
+        """Wait (marked as a waiting fill) until the cap leaves room for one more kernel."""
+        task = asyncio.current_task()
+        if not self.at_cap():
+            return
+        self.log.info("cxroi: pool fill waits for a free slot (%d kernels)", self.max_kernels)
+        self._waiting_fills.add(task)
+        try:
+            while self.at_cap():
+                await asyncio.sleep(_SLOT_POLL)
+        finally:
+            self._waiting_fills.discard(task)
 
     def pooled_kernel_ids(self) -> set[str]:
         """Ids of pre-heated kernels still waiting in Voila's pool."""
@@ -135,3 +181,53 @@ class CxroiKernelManager(AsyncMappingKernelManager):
             except Exception:  # noqa: BLE001 - a sweep must go on; the culler logs the same way
                 self.log.exception("cxroi: could not shut down kernel %s", kernel_id)
         return await ensure_async(super().cull_kernels())
+
+
+def _failed(task: asyncio.Future) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
+class CxroiPoolMixin:
+    """Corrections to Voila's pre-heating manager (``VoilaKernelManager``); see the module notes.
+
+    Mixed in front of that class by :func:`with_pool_fixes`, so ``super()`` is Voila's pool
+    logic and, below it, :class:`CxroiKernelManager`.
+    """
+
+    def _live_pool(self, notebook_name: str) -> list:
+        """The pool of ``notebook_name`` without failed fills; a failed fill is started again."""
+        pool = self._pools.get(notebook_name, [])
+        failed = [task for task in pool if _failed(task)]
+        for task in failed:
+            pool.remove(task)
+            self.log.warning(
+                "cxroi: dropped a failed pool fill: %r",
+                task.exception() if not task.cancelled() else "cancelled",
+            )
+        if failed:
+            self.fill_if_needed(notebook_name=notebook_name)
+        return pool
+
+    def get_pool_size(self, notebook_name: str) -> int:
+        """Pool entries a page can use now: ready or rendering, not failed or waiting."""
+        pool = self._live_pool(notebook_name)
+        return sum(1 for task in pool if task not in self._waiting_fills)
+
+    async def get_rendered_notebook(self, notebook_name: str, *args, **kwargs):
+        """Voila's hand-out, taking a ready kernel first and never a fill waiting for a slot."""
+        pool = self._live_pool(notebook_name)
+        pool.sort(key=lambda task: (task in self._waiting_fills, not task.done()))
+        return await super().get_rendered_notebook(notebook_name, *args, **kwargs)
+
+
+def with_pool_fixes(manager_class: type) -> type:
+    """``manager_class`` with :class:`CxroiPoolMixin` in front when it is Voila's pool manager.
+
+    Voila builds its pre-heating manager at start-up (``voila_kernel_manager_factory``);
+    :func:`cxroi.app.serve.serve` passes the result through here.
+    """
+    if not hasattr(manager_class, "get_rendered_notebook") or issubclass(
+        manager_class, CxroiPoolMixin
+    ):
+        return manager_class
+    return type(manager_class.__name__, (CxroiPoolMixin, manager_class), {})

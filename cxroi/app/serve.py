@@ -12,7 +12,10 @@
 * idle, unconnected kernels culled (a closed tab leaves its kernel behind, voila#1458);
   :class:`cxroi.app.kernels.CxroiKernelManager` keeps a kernel just handed out of the pool
   from being culled before its page connects, and caps the live kernels;
-* bound to 127.0.0.1 unless told otherwise.
+* bound to 127.0.0.1 unless told otherwise;
+* at the kernel cap a visitor gets the ``503.html`` page of the template (the dashboard's own
+  look, "busy, retrying"), with a ``Retry-After`` header, and the page retries by itself with
+  a growing delay (:func:`_busy_page_with_retry_after`).
 
 The scenario reaches the notebook through the ``CXROI_SCENARIO`` environment variable, which
 the kernels inherit (pre-heated kernels run before any request, so a URL parameter would come
@@ -231,6 +234,61 @@ def _accept_same_origin_beacons() -> None:
     VoilaShutdownKernelHandler.check_xsrf_cookie = check_xsrf_cookie
 
 
+#: Seconds a visitor at the kernel cap is told to wait (``Retry-After``; the page's first retry).
+BUSY_RETRY_AFTER = 5
+
+
+def _busy_page_with_retry_after() -> None:
+    """Render the cap's 503 with the template's ``503.html`` and a ``Retry-After`` header.
+
+    Jupyter's ``write_error`` renders ``503.html`` too, but sets no ``Retry-After`` and passes
+    no retry delay to the page, so the 503 case is rendered here.
+    """
+    from jupyter_server.base.handlers import JupyterHandler
+    from voila.handler import VoilaHandler
+
+    if getattr(VoilaHandler, "_cxroi_busy_page", False):
+        return
+    base_write_error = JupyterHandler.write_error
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        if status_code != 503:
+            return base_write_error(self, status_code, **kwargs)
+        self.set_header("Retry-After", str(BUSY_RETRY_AFTER))
+        self.set_header("Cache-Control", "no-cache, no-store, must-revalidate")
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.write(
+            self.render_template(
+                "503.html",
+                status_code=503,
+                status_message="Service Unavailable",
+                message="",
+                exception=None,
+                retry_after=BUSY_RETRY_AFTER,
+            )
+        )
+
+    VoilaHandler.write_error = write_error
+    VoilaHandler._cxroi_busy_page = True
+
+
+def _pool_fixes_in_voila() -> None:
+    """Put :class:`cxroi.app.kernels.CxroiPoolMixin` in front of Voila's pool manager."""
+    import voila.app
+
+    from cxroi.app.kernels import with_pool_fixes
+
+    factory = voila.app.voila_kernel_manager_factory
+    if getattr(factory, "_cxroi", False):
+        return
+
+    def fixed_factory(*args, **kwargs):
+        return with_pool_fixes(factory(*args, **kwargs))
+
+    fixed_factory._cxroi = True
+    voila.app.voila_kernel_manager_factory = fixed_factory
+
+
 def serve_environment(scenario: str | Path, data_dir: Path) -> dict[str, str]:
     """Environment variables for the server (and so for its kernels)."""
     jupyter_path = os.environ.get("JUPYTER_PATH", "")
@@ -281,6 +339,8 @@ def serve(
             file=sys.stderr,
         )
     _accept_same_origin_beacons()
+    _busy_page_with_retry_after()
+    _pool_fixes_in_voila()
     print(f"cxroi: serving {scenario} at http://{options.host}:{options.port}/", file=sys.stderr)
     Voila.launch_instance(argv=voila_argv(notebook, options) + list(extra_args))
     return 0

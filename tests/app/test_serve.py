@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import pytest
 from tornado import web
@@ -135,3 +136,163 @@ def test_cli_options_reach_serve_options():
     options = options_from_args(args)
     assert options.allow_hosts == ("a.example",)
     assert options.unclaimed_timeout == 30
+
+
+# --- the kernel cap: pool fills wait, failed fills are dropped, visitors get the busy page ---
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+def test_pool_fill_at_cap_waits_for_a_slot_and_a_page_is_refused():
+    from cxroi.app import kernels
+
+    manager = CxroiKernelManager(max_kernels=2)
+    alive = ["a", "b"]
+    manager.list_kernel_ids = lambda: list(alive)
+    kernels._SLOT_POLL, saved = 0.01, kernels._SLOT_POLL
+    try:
+
+        async def scenario():
+            with pytest.raises(web.HTTPError) as err:
+                await manager.start_kernel(env={"VOILA_PREHEAT": "False"})
+            assert err.value.status_code == 503
+            fill = asyncio.ensure_future(manager._wait_for_slot())
+            await asyncio.sleep(0.05)
+            assert not fill.done() and fill in manager._waiting_fills
+            alive.pop()  # a tab closed
+            await asyncio.wait_for(fill, 1)
+            assert fill not in manager._waiting_fills
+
+        _run(scenario())
+    finally:
+        kernels._SLOT_POLL = saved
+
+
+def test_starts_under_way_count_against_the_cap():
+    manager = CxroiKernelManager(max_kernels=2)
+    manager.list_kernel_ids = lambda: ["a"]
+    assert not manager.at_cap()
+    manager._starting = 1
+    assert manager.at_cap() and manager.live_kernel_count() == 2
+
+
+class _FakeVoilaPool:
+    """The part of Voila's pool manager the mixin relies on."""
+
+    def __init__(self, pool):
+        import logging
+
+        self._pools = {"nb": pool}
+        self._waiting_fills = set()
+        self.fills = []
+        self.log = logging.getLogger("test")
+
+    def fill_if_needed(self, **kwargs):
+        self.fills.append(kwargs)
+
+    async def get_rendered_notebook(self, notebook_name, *args, **kwargs):
+        return await self._pools[notebook_name].pop(0)
+
+
+def _pool_manager(pool):
+    from cxroi.app.kernels import with_pool_fixes
+
+    return with_pool_fixes(_FakeVoilaPool)(pool)
+
+
+def test_failed_pool_fill_is_dropped_and_started_again():
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        failed = loop.create_future()
+        failed.set_exception(web.HTTPError(503))
+        ready = loop.create_future()
+        ready.set_result({"kernel_id": "k1"})
+        manager = _pool_manager([failed, ready])
+        assert manager.get_pool_size("nb") == 1
+        assert manager.fills == [{"notebook_name": "nb"}]
+        assert await manager.get_rendered_notebook("nb") == {"kernel_id": "k1"}
+        assert manager.get_pool_size("nb") == 0
+
+    _run(scenario())
+
+
+def test_waiting_fill_is_not_offered_and_ready_kernel_goes_first():
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        waiting = loop.create_future()
+        ready = loop.create_future()
+        ready.set_result({"kernel_id": "ready"})
+        manager = _pool_manager([waiting, ready])
+        manager._waiting_fills.add(waiting)
+        assert manager.get_pool_size("nb") == 1
+        assert await manager.get_rendered_notebook("nb") == {"kernel_id": "ready"}
+        assert manager.get_pool_size("nb") == 0  # only the waiting fill is left
+        waiting.cancel()
+
+    _run(scenario())
+
+
+def test_pool_fixes_wrap_only_voilas_pool_manager():
+    from cxroi.app.kernels import CxroiPoolMixin, with_pool_fixes
+
+    assert with_pool_fixes(CxroiKernelManager) is CxroiKernelManager
+    fixed = with_pool_fixes(_FakeVoilaPool)
+    assert issubclass(fixed, CxroiPoolMixin) and fixed.__mro__[1] is CxroiPoolMixin
+    assert with_pool_fixes(fixed) is fixed
+
+
+def _busy_page(tmp_path, retry_after=5):
+    import jinja2
+    import voila.paths
+
+    data_dir = prepare_template(tmp_path)
+    share = [Path(p) / "voila" / "templates" for p in voila.paths.jupyter_path()]
+    dirs = [data_dir / "voila" / "templates" / "cxroi"]
+    dirs += [d / name for d in share for name in ("lab", "base") if (d / name).is_dir()]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in dirs]))
+    return env.get_template("503.html").render(
+        base_url="/", status_code=503, retry_after=retry_after, message=""
+    )
+
+
+def test_busy_page_is_styled_and_retries_by_itself(tmp_path):
+    html = _busy_page(tmp_path, retry_after=7)
+    assert "/voila/static/cxroi.css" in html  # the dashboard's own stylesheet
+    assert "The dashboard is busy" in html
+    assert "503: Service Unavailable" not in html
+    assert '<meta http-equiv="refresh" content="7">' in html  # without JavaScript
+    assert "location.reload()" in html and "var first = 7;" in html  # with JavaScript
+    assert 'class="cxroi-app cxroi-busy"' in html
+    css = (tmp_path / "jupyter/voila/templates/cxroi/static/cxroi.css").read_text()
+    assert ".cxroi-busy-card" in css
+
+
+class _FakeHandler:
+    def __init__(self):
+        self.headers, self.body, self.rendered = {}, [], []
+
+    def set_header(self, name, value):
+        self.headers[name] = value
+
+    def write(self, chunk):
+        self.body.append(chunk)
+
+    def render_template(self, name, **ns):
+        self.rendered.append((name, ns))
+        return f"<{name}>"
+
+
+def test_cap_answer_has_retry_after_and_the_busy_template():
+    from voila.handler import VoilaHandler
+
+    from cxroi.app.serve import BUSY_RETRY_AFTER, _busy_page_with_retry_after
+
+    _busy_page_with_retry_after()
+    handler = _FakeHandler()
+    VoilaHandler.write_error(handler, 503)
+    assert handler.headers["Retry-After"] == str(BUSY_RETRY_AFTER)
+    assert handler.rendered[0][0] == "503.html"
+    assert handler.rendered[0][1]["retry_after"] == BUSY_RETRY_AFTER
+    assert handler.body == ["<503.html>"]
