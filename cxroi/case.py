@@ -317,8 +317,8 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
 
     Examples
     --------
-    >>> case = evaluate("scenarios/retail_bank.yaml")  # doctest: +SKIP
-    >>> round(case.kpis["npv"], 2)  # doctest: +SKIP
+    >>> case = evaluate("scenarios/retail_bank.yaml")
+    >>> round(case.kpis["npv"], 2)
     2469087.08
     """
     sc = load_scenario(scenario)
