@@ -1,6 +1,7 @@
 """Start-up cost of cxroi, measured in fresh interpreters (issue 11, point 4: measurement only).
 
-Prints, each as the median wall time of ``--repeat`` (default 5) fresh subprocesses:
+Prints, each as the median wall time of ``--repeat`` (default 5) fresh subprocesses, run in
+interleaved rounds after one untimed warm-up run each:
 
 - ``baseline``: ``python -c "import numpy, pydantic, yaml"``, the floor any cxroi command pays;
 - ``run``: ``cxroi run --json scenarios/default.yaml`` (start, load, evaluate, print);
@@ -58,10 +59,21 @@ def _wall(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def _median_wall(cmd: list[str], env: dict[str, str], repeat: int) -> tuple[float, list[float]]:
-    _wall(cmd, env)  # warm the file cache and the bytecode, so every timed run starts alike
-    times = [_wall(cmd, env) for _ in range(repeat)]
-    return statistics.median(times), times
+def _interleaved(
+    commands: dict[str, list[str]], env: dict[str, str], repeat: int
+) -> dict[str, list[float]]:
+    """Wall times of every command, ``repeat`` rounds that each run every command once.
+
+    Interleaving keeps the ratios fair on a shared machine: a burst of load from elsewhere
+    slows every command of a round, not only the one that happened to run then.
+    """
+    for cmd in commands.values():
+        _wall(cmd, env)  # warm the file cache and the bytecode, so every timed run starts alike
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(repeat):
+        for label, cmd in commands.items():
+            times[label].append(_wall(cmd, env))
+    return times
 
 
 def import_times(cmd: list[str], env: dict[str, str]) -> list[tuple[float, float, int, str]]:
@@ -98,11 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     medians = {}
-    for label, cmd in _commands().items():
-        median, times = _median_wall(cmd, env, args.repeat)
-        medians[label] = median
+    for label, times in _interleaved(_commands(), env, args.repeat).items():
+        medians[label] = statistics.median(times)
         spread = ", ".join(f"{t:.2f}" for t in times)
-        print(f"{label:<10} median {median:6.3f} s   (runs: {spread})")
+        print(f"{label:<10} median {medians[label]:6.3f} s   (runs: {spread})")
     base = medians["baseline"]
     print(f"run / baseline       {medians['run'] / base:6.1f}x   (issue 11 goal: <= 3x)")
     print(f"dashboard / baseline {medians['dashboard'] / base:6.1f}x")
