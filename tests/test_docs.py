@@ -1,8 +1,8 @@
 """The documentation the code points at exists.
 
-Docstrings, comments and tests cite the model as ``docs/model.md §N`` (or the page name, ``#``
-and an anchor) and other pages as ``docs/<name>.md``. These tests check that every such
-reference lands on a real file, section and anchor, and that nothing still points at the external contract file the
+Docstrings, comments and tests cite the model as ``docs/model.md §N`` (or the page name, ``#`` and
+an anchor) and other pages as ``docs/<name>.md``. These tests check that every such reference lands
+on a real file, section and anchor, and that nothing still points at the external contract file the
 model was first written in (it is not part of the repository; docs/model.md replaces it).
 """
 
