@@ -1,4 +1,4 @@
-"""Exact Shapley attribution of a value to the players that create it (MODEL.md section 6).
+"""Exact Shapley attribution of a value to the players that create it (docs/model.md §6).
 
 Coalitions are encoded as bit masks: coalition ``k`` contains player ``i`` when bit ``i`` of
 ``k`` is set, so a game with *n* players has ``2**n`` coalition values, index 0 the empty one.

@@ -8,7 +8,7 @@ pay more for good service. This module records each of them once, as a :class:`B
 that says who published it, when, what was actually measured, on whom, and what it does *not*
 show.
 
-Two of them feed scenario defaults (MODEL.md section 2):
+Two of them feed scenario defaults (docs/model.md §2):
 
 * :data:`POOR_CX_CHURN_SHARE` (0.66) is the default ``poor_cx_churn_share`` of a segment;
 * :data:`PREVENTABLE_SHARE` (0.81) is the default ``preventable_share`` of a segment.
@@ -225,7 +225,7 @@ POOR_CX_CHURN_SHARE = Benchmark(
     ),
     traced=True,
 )
-"""Default of a segment's ``poor_cx_churn_share`` (MODEL.md section 2)."""
+"""Default of a segment's ``poor_cx_churn_share`` (docs/model.md §2)."""
 
 PREVENTABLE_SHARE = Benchmark(
     key="accenture_switch_preventable",
@@ -257,7 +257,7 @@ PREVENTABLE_SHARE = Benchmark(
     ),
     traced=True,
 )
-"""Default of a segment's ``preventable_share`` (MODEL.md section 2)."""
+"""Default of a segment's ``preventable_share`` (docs/model.md §2)."""
 
 _SWITCH_PREVENTABLE_UNSOURCED = Benchmark(
     key="switch_preventable_unsourced",

@@ -1013,7 +1013,7 @@ class RetentionFit:
         """Lifetime value of a new customer, margin x DEL, with its interval [currency].
 
         ``margin_per_year`` is received at the start of every year the customer is active,
-        the acquisition year included (MODEL.md section 6).
+        the acquisition year included (docs/model.md §6).
         """
         m = float(margin_per_year)
         d = self.lifetime
@@ -1597,7 +1597,7 @@ def retention_mapping(fit: RetentionFit, tenure: int = 0) -> dict:
     fit : RetentionFit
         The fit.
     tenure : int
-        Renewals today's customers of the segment have already made (MODEL.md section 4).
+        Renewals today's customers of the segment have already made (docs/model.md §4).
 
     Returns
     -------

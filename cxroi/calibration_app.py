@@ -454,8 +454,12 @@ class CalibrationApp:
 
     Examples
     --------
-    >>> app = CalibrationApp("scenarios/data/fader_hardie_2007_regular.csv")  # doctest: +SKIP
-    >>> app  # in a notebook: shows the page                                  # doctest: +SKIP
+    In a notebook, leave ``app`` as a cell's last expression to show the page.
+
+    >>> app = CalibrationApp("scenarios/data/fader_hardie_2007_regular.csv")
+    >>> type(app.widget).__name__
+    'VBox'
+    True
     """
 
     def __init__(
@@ -478,9 +482,13 @@ class CalibrationApp:
             given = resolve(csv_path)
             tables = {given.name: str(given), **tables}
         scenarios = {p.name: str(p) for p in sorted((REPO_ROOT / "scenarios").glob("*.yaml"))}
+        chosen = ""
         if scenario_path:
-            given = resolve(scenario_path)
-            scenarios = {given.name: str(given), **scenarios}
+            # Absolute, so that the choice matches a bundled scenario's entry whatever the cwd.
+            given = resolve(scenario_path).resolve()
+            chosen = str(given)
+            others = {k: v for k, v in scenarios.items() if k != given.name}
+            scenarios = {given.name: chosen, **others}
         wide = {"description_width": "initial"}
         self.source = W.Dropdown(
             options=list(tables.items()), description="Cohort table", style=wide
@@ -498,7 +506,7 @@ class CalibrationApp:
         )
         self.scenario = W.Dropdown(
             options=[("(none)", "")] + list(scenarios.items()),
-            value=str(resolve(scenario_path)) if scenario_path else "",
+            value=chosen,
             description="Scenario",
             style=wide,
         )

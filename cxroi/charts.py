@@ -13,9 +13,11 @@ a renderer may keep the specification and swap only the data (the dashboard does
 
 Examples
 --------
->>> import cxroi, cxroi.charts as ch                                      # doctest: +SKIP
->>> case = cxroi.evaluate(cxroi.load_scenario("scenarios/default.yaml"))  # doctest: +SKIP
->>> ch.cashflow_chart(ch.cashflow_data(case), currency="USD")              # doctest: +SKIP
+>>> import cxroi, cxroi.charts as ch
+>>> case = cxroi.evaluate(cxroi.load_scenario("scenarios/default.yaml"))
+>>> chart = ch.cashflow_chart(ch.cashflow_data(case), currency="USD")
+>>> len(chart.to_dict()["datasets"]) == 1  # the data travel inline, one frame per chart
+True
 """
 
 from __future__ import annotations

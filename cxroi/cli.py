@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="evaluate a scenario and print its business case")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
-    p.add_argument("--json", action="store_true", help="print one JSON object (MODEL.md s.8)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (docs/model.md §8)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("simulate", help="Monte Carlo over the scenario's distributions")

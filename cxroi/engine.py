@@ -1,7 +1,7 @@
 """Vectorised cohort projection: arrays in, arrays out.
 
 The engine turns a validated :class:`~cxroi.scenario.Scenario` into :class:`Params`, a bundle of
-numpy arrays, and projects customers and contribution year by year (MODEL.md sections 3-4).
+numpy arrays, and projects customers and contribution year by year (docs/model.md §3-§4).
 Every array carries an arbitrary leading *batch* shape, so one call evaluates one case, the 16
 lever coalitions of a Shapley attribution, or 100,000 Monte Carlo draws: the only Python loop
 is over the years of the horizon.
@@ -13,7 +13,7 @@ array                  shape                meaning
 =====================  ===================  ================================================
 ``discount_rate``      ``...``              d [1/year]
 ``customers``          ``(..., S)``         N0, active customers today [customers]
-``wallet`` ...         ``(..., S)``         per-segment fields of MODEL.md s.2
+``wallet`` ...         ``(..., S)``         per-segment fields of docs/model.md §2
 ``churn_prevented``    ``(..., I, S)``      effect fields of each initiative on each segment
 ``ramp``               ``(I, H)``           g, share of the full effect reached in year t
 ``costs``              ``(..., I, H+1)``    capex + opex of each initiative, years 0..H [money]
@@ -291,7 +291,7 @@ def sbg_or_constant_retention(p: Params, renewals: np.ndarray) -> np.ndarray:
 
 
 def levers_in_force(p: Params, levers: np.ndarray, active: np.ndarray, full: bool = False):
-    r"""The four levers per segment and year (MODEL.md section 3).
+    r"""The four levers per segment and year (docs/model.md §3).
 
     .. math::
 
@@ -343,7 +343,7 @@ def levers_in_force(p: Params, levers: np.ndarray, active: np.ndarray, full: boo
 
 
 def project(p: Params, levers: np.ndarray, active: np.ndarray) -> Projection:
-    """Project every segment's cohorts over the horizon (MODEL.md section 4).
+    """Project every segment's cohorts over the horizon (docs/model.md §4).
 
     Cohort 0 holds today's N0 customers with ``tenure`` renewals made; the customers won in year
     t form a new cohort, active from year t+1, with no renewals made. Revenue and service cost
@@ -419,7 +419,7 @@ def base_retention(p: Params) -> np.ndarray:
 
 
 def annual_switching_loss(p: Params) -> np.ndarray:
-    r"""Revenue walking away each year to preventable poor CX, per segment (MODEL.md s.5).
+    r"""Revenue walking away each year to preventable poor CX, per segment (docs/model.md §5).
 
     .. math:: N_0 (1 - r) \cdot \text{poor} \cdot \text{preventable} \cdot W \cdot \text{sow}
 
@@ -438,7 +438,7 @@ def annual_switching_loss(p: Params) -> np.ndarray:
 
 
 def customer_lifetime_value(p: Params, levers: np.ndarray, active: np.ndarray) -> np.ndarray:
-    r"""Value of one new customer per segment (MODEL.md section 6), margins at start of year.
+    r"""Value of one new customer per segment (docs/model.md §6), margins at start of year.
 
     With margin :math:`M = W \cdot \text{sow} \cdot \text{gm} - \text{cts}` at full effect and
     churn multiplier *m*,

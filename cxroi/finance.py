@@ -1,4 +1,4 @@
-"""Discounted cash-flow measures: NPV, IRR, payback (MODEL.md section 5).
+"""Discounted cash-flow measures: NPV, IRR, payback (docs/model.md §5).
 
 Conventions (Forrester TEI): periods are years; cash flows are end-of-year, year 0 is today and
 undiscounted; rates are decimals (0.10, not 10). Cash-flow arrays have years ``0..H`` on their
@@ -18,7 +18,7 @@ __all__ = [
     "SIGN_TOLERANCE",
 ]
 
-#: Rates searched for the IRR (MODEL.md section 5).
+#: Rates searched for the IRR (docs/model.md §5).
 IRR_BRACKET = (-0.9999, 1e6)
 #: Cash flows no larger than this in magnitude count as zero when looking for a sign change.
 SIGN_TOLERANCE = 1e-9
@@ -118,7 +118,7 @@ def irr(cashflows):
 
     Found by Brent's method on ``[-0.9999, 1e6]`` when the cash flows have both signs
     (ignoring values within 1e-9 of zero); NaN (``None`` for 1-D input) when they have one
-    sign or the NPV has the same sign at both ends of the bracket (MODEL.md section 5).
+    sign or the NPV has the same sign at both ends of the bracket (docs/model.md §5).
     Several sign changes can give several roots; Brent's method returns one of them.
 
     .. math:: \sum_{t=0}^{H} \frac{c_t}{(1+\mathrm{IRR})^t} = 0

@@ -382,7 +382,7 @@ def sbg_retention(alpha, beta, t):
     t : float or array_like
         Period [periods], >= 1. A customer facing period t has made t - 1 renewals, so the
         rate for a customer with k renewals made is ``sbg_retention(alpha, beta, k + 1)``
-        = (beta + k) / (alpha + beta + k), as in MODEL.md section 4.
+        = (beta + k) / (alpha + beta + k), as in docs/model.md §4.
 
     Returns
     -------

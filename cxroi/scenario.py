@@ -6,7 +6,7 @@ here, at the edge, so that the engine can trust it. Every problem is reported as
 :class:`ScenarioIssue` naming the field path (``segments[Affluent].retention``), the rule broken
 and the value given; :class:`ScenarioError` carries all of them.
 
-Field paths follow MODEL.md section 7: list items are addressed by name,
+Field paths follow docs/model.md §7: list items are addressed by name,
 ``segments[Mass market].wallet``, ``initiatives[Redesign].effects[*].churn_prevented``,
 ``segments[Affluent].retention.alpha``, ``risk.benefit_adjustment``, ``discount_rate``.
 
@@ -166,7 +166,7 @@ NONNEG = Rule(0.0)
 POSITIVE = Rule(0.0, lo_open=True)
 ANY = Rule()
 
-#: Allowed range of every numeric field, by field name (MODEL.md section 2).
+#: Allowed range of every numeric field, by field name (docs/model.md §2).
 FIELD_RULES: dict[str, Rule] = {
     "discount_rate": Rule(-1.0, lo_open=True),
     "customers": POSITIVE,
@@ -199,7 +199,7 @@ FIELD_RULES: dict[str, Rule] = {
 # Distributions
 # --------------------------------------------------------------------------------------------
 class Distribution(BaseModel):
-    """An uncertain value (MODEL.md section 7).
+    """An uncertain value (docs/model.md §7).
 
     ``triangular`` and ``pert`` take ``low <= mode <= high``; ``uniform`` takes ``low <= high``;
     ``normal`` takes ``mean`` and ``sd > 0``. The base value used by deterministic evaluation is
@@ -460,7 +460,7 @@ Retention = Annotated[Any, PlainValidator(_retention), WrapSerializer(_dump_valu
 
 
 class Segment(_Model):
-    """One customer segment (MODEL.md section 2)."""
+    """One customer segment (docs/model.md §2)."""
 
     name: Name
     customers: _real_field("customers")

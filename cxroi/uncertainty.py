@@ -1,4 +1,4 @@
-"""Uncertainty and decision analysis: Monte Carlo, tornado, switching values (MODEL.md s.7).
+"""Uncertainty and decision analysis: Monte Carlo, tornado, switching values (docs/model.md §7).
 
 Any real-valued scalar field of a scenario may be a distribution. This module
 

@@ -1,4 +1,4 @@
-"""The worked example's published figures (MODEL.md section 9), shared by the tests."""
+"""The worked example's published figures (docs/model.md §9), shared by the tests."""
 
 REDESIGN = "Omnichannel service redesign"
 OUTREACH = "Proactive outreach for affluent"
@@ -29,7 +29,7 @@ PUBLISHED_CLV = {"Mass market": (265.18, 323.95), "Affluent": (3_020.52, 4_058.2
 def assert_published(got, expected, decimals):
     """Agreement with a published figure: 1e-6 relative, or the rounding of the last digit shown.
 
-    MODEL.md prints figures rounded (CLV to cents, ROI to 6 decimals); a rounded figure can
+    docs/model.md §9 prints figures rounded (CLV to cents, ROI to 6 decimals); a rounded figure can
     differ from the exact one by half a unit of its last digit, which for the CLVs exceeds
     1e-6 relative (265.18 vs 265.178571...). The tests also pin the exact values.
     """

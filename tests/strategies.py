@@ -5,7 +5,7 @@ to :func:`cxroi.load_scenario`): 1-3 segments with constant or sBG retention (wi
 fixed or replace acquisition, 1-3 initiatives with capex as a number or by year (some year keys
 as digit strings), opex as a number or a held list, held ramps, and effects under ``"*"`` and
 under segment names (a segment's own entry overriding ``"*"`` field by field). Values are drawn
-so that the caps of MODEL.md s.3 bind often (share of wallet near 1 with positive lifts,
+so that the caps of docs/model.md §3 bind often (share of wallet near 1 with positive lifts,
 referral share pushed outside [0, 1] by the lifts).
 
 Example counts are kept modest by the tests that use these (``@settings(max_examples=...)``).

@@ -61,7 +61,7 @@ def regular_cal():
 
 
 def test_bundled_published_cohort_matches_model_md():
-    # MODEL.md s.10 / Fader & Hardie (2007): regular customers alive of 1000 at years 0..12.
+    # docs/model.md §10 / Fader & Hardie (2007): regular customers alive of 1000 at years 0..12.
     table = read_cohorts(REGULAR_CSV)
     assert table.names == ["regular"]
     assert table.cohorts["regular"] == tuple(float(x) for x in FADER_HARDIE_2007_REGULAR)
@@ -536,7 +536,7 @@ def test_segment_choice_and_errors(regular_cal):
 
 
 def test_clv_agrees_with_the_business_case(tmp_path, regular_cal):
-    # MODEL.md s.6: for sBG and no initiative, clv_baseline = margin x DEL(d).
+    # docs/model.md §6: for sBG and no initiative, clv_baseline = margin x DEL(d).
     fit = regular_cal.pooled
     out = tmp_path / "bank.yaml"
     write_scenario_with_retention(RETAIL_BANK, fit, out, segment="Affluent", tenure=3)

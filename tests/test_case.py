@@ -1,7 +1,7 @@
 """Tests for cxroi.case: the worked example, identities, properties and a brute-force reference.
 
 The most valuable test here is ``test_reference_*``: a plain, loop-based re-implementation of
-MODEL.md sections 3-6 (cohort by cohort, in pure Python, written from the spec and not from
+docs/model.md §3-§6 (cohort by cohort, in pure Python, written from the spec and not from
 the engine) must agree with the vectorised :func:`cxroi.evaluate` to 1e-9 relative.
 """
 
@@ -49,7 +49,7 @@ def worked_case():
 
 
 # --------------------------------------------------------------------------------------------
-# A brute-force reference of MODEL.md sections 3-6, written plainly from the spec
+# A brute-force reference of docs/model.md §3-§6, written plainly from the spec
 # --------------------------------------------------------------------------------------------
 SEGMENT_DEFAULTS = {
     "cost_to_serve": 0.0,
@@ -91,7 +91,7 @@ def ref_tenure(segment):
 
 
 def ref_levers(seg, initiatives, levers, t=None):
-    """m, sow, ref, cts of MODEL.md s.3 in year t (t=None: every initiative at ramp 1)."""
+    """m, sow, ref, cts of docs/model.md §3 in year t (t=None: every initiative at ramp 1)."""
     keep, sow_factor, ref_sum, cts_factor = 1.0, 1.0, 0.0, 1.0
     for ini in initiatives:
         g = 1.0 if t is None else ref_held(ini.get("ramp", [1.0]), t)
@@ -112,7 +112,7 @@ def ref_levers(seg, initiatives, levers, t=None):
 
 
 def ref_segment(seg, horizon, initiatives, levers):
-    """Project one segment cohort by cohort (MODEL.md s.4); returns yearly lines, end count."""
+    """Project one segment cohort by cohort (docs/model.md §4); returns yearly lines, end count."""
     n0 = seg["customers"]
     cohorts = [[n0, ref_tenure(seg)]]  # [active, renewals made]
     if seg["new_customers_per_year"] is None:
@@ -182,7 +182,7 @@ def ref_npv(rate, flows):
 
 
 def ref_irr(net):
-    """Root of NPV(rate) on [-0.9999, 1e6] by plain bisection; None as MODEL.md s.5 says."""
+    """Root of NPV(rate) on [-0.9999, 1e6] by plain bisection; None as docs/model.md §5 says."""
     signs = {x > 0 for x in net if abs(x) > 1e-9}
     if len(signs) < 2:
         return None
@@ -202,7 +202,7 @@ def ref_irr(net):
 
 
 def ref_clv(seg, initiatives, levers, discount_rate):
-    """Value of one new customer by direct summation of the series of MODEL.md s.6."""
+    """Value of one new customer by direct summation of the series of docs/model.md §6."""
     m, sow, _, cts = ref_levers(seg, initiatives, levers, None)
     margin = seg["wallet"] * sow * seg["gross_margin"] - cts
     survival, total = 1.0, 0.0
@@ -228,7 +228,7 @@ def ref_shapley(players, value):
 
 
 def reference_case(mapping):
-    """Everything MODEL.md s.4-6 defines, computed plainly from a scenario mapping."""
+    """Everything docs/model.md §4-§6 defines, computed plainly from a scenario mapping."""
     horizon = mapping.get("horizon_years", 3)
     d = mapping.get("discount_rate", 0.10)
     risk = mapping.get("risk") or {}
@@ -409,7 +409,7 @@ def assert_matches_reference(mapping, rel=1e-9):
 
 
 # --------------------------------------------------------------------------------------------
-# The worked example (MODEL.md s.9)
+# The worked example (docs/model.md §9)
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("key", list(PUBLISHED_KPIS))
 def test_worked_example_kpis(worked_case, key):
@@ -432,7 +432,7 @@ def test_worked_example_attribution(worked_case):
     assert list(worked_case.by_initiative) == [REDESIGN, OUTREACH]
     for name, expected in PUBLISHED_BY_INITIATIVE.items():
         assert_published(worked_case.by_initiative[name], expected, 2)
-    # the reading of MODEL.md s.9: the redesign alone destroys value, the outreach carries it
+    # the reading of docs/model.md §9: the redesign alone destroys value, the outreach carries it
     assert worked_case.by_initiative[REDESIGN] < 0 < worked_case.by_initiative[OUTREACH]
 
 

@@ -343,7 +343,7 @@ def test_given_intake_is_not_recomputed(worked_mapping):
 
 
 # --------------------------------------------------------------------------------------------
-# Levers (MODEL.md s.3)
+# Levers (docs/model.md §3)
 # --------------------------------------------------------------------------------------------
 def test_levers_by_hand():
     m = one_segment(horizon=3)
@@ -398,7 +398,7 @@ def test_referral_clipped_at_one_and_sow_capped():
 
 
 # --------------------------------------------------------------------------------------------
-# Projection (MODEL.md s.4), by hand
+# Projection (docs/model.md §4), by hand
 # --------------------------------------------------------------------------------------------
 def test_project_constant_by_hand():
     p = compiled(one_segment())
@@ -469,7 +469,7 @@ def test_retention_helper_and_switching_loss(worked):
 
 
 # --------------------------------------------------------------------------------------------
-# Customer lifetime value (MODEL.md s.6)
+# Customer lifetime value (docs/model.md §6)
 # --------------------------------------------------------------------------------------------
 def clv_by_summation(margin, retention_at, m, d, terms=20_000):
     survival, total = 1.0, 0.0

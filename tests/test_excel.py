@@ -172,7 +172,7 @@ def test_formulas_reconcile_with_cxroi_to_the_cent(workbook, calculated):
 
 
 def test_worked_example_npv_in_excel(workbook, calculated):
-    # MODEL.md section 9: npv 2,469,087.08
+    # docs/model.md §9: npv 2,469,087.08
     key = sheet_title(1, "CF", "Retail bank - service redesign").upper()
     matches = [k for k in calculated if k[0].endswith(key[3:]) and k[1] == "B22"]
     assert matches

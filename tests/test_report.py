@@ -116,7 +116,7 @@ def test_report_sections(retail_html):
     ):
         assert f">{title}</h2>" in html
     assert "Retail bank - service redesign" in html
-    assert "$2.47M" in html  # NPV, MODEL.md section 9
+    assert "$2.47M" in html  # NPV, docs/model.md §9
     assert "2,469,087" in html  # the TEI table's present value of net
     assert "-221,445" in html and "2,690,532" in html  # by initiative
     assert "323.95" not in html and "324" in html  # CLV rounded in the table

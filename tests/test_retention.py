@@ -35,7 +35,7 @@ discount = st.floats(min_value=0.01, max_value=0.5, allow_nan=False)
 
 def test_published_fit_regular_years_0_to_7():
     # Fader & Hardie (2007), J. Interactive Marketing 21(1): regular segment, ML on years 0..7
-    # gives alpha = 0.704, beta = 1.182 (also MODEL.md s.10).
+    # gives alpha = 0.704, beta = 1.182 (also docs/model.md §10).
     fit = fit_sbg(FADER_HARDIE_2007_REGULAR[:8])
     assert fit.converged
     assert round(fit.alpha, 3) == 0.704
@@ -80,8 +80,8 @@ def test_derl_table3():
 @pytest.mark.parametrize(
     ("r", "i", "expected"),
     [
-        (0.8, 0.10, 2.67),  # Gupta & Lehmann (2003), MODEL.md s.10
-        (0.9, 0.12, 4.09),  # Gupta & Lehmann (2003), MODEL.md s.10
+        (0.8, 0.10, 2.67),  # Gupta & Lehmann (2003), docs/model.md §10
+        (0.9, 0.12, 4.09),  # Gupta & Lehmann (2003), docs/model.md §10
     ],
 )
 def test_margin_multiple_published(r, i, expected):

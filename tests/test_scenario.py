@@ -467,7 +467,7 @@ def test_every_problem_is_listed(base):
 
 
 def test_rules_table_matches_model():
-    # MODEL.md s.2: open vs closed bounds
+    # docs/model.md §2: open vs closed bounds
     r = FIELD_RULES
     assert not r["share_of_wallet"].holds(0.0) and r["share_of_wallet"].holds(1.0)
     assert r["benefit_adjustment"].holds(0.0) and not r["benefit_adjustment"].holds(1.0)

@@ -20,7 +20,7 @@ BUNDLED = sorted(
 )
 IDS = [p.relative_to(SCENARIOS).as_posix() for p in BUNDLED]
 
-# MODEL.md section 9, transcribed as the mapping yaml.safe_load must return.
+# docs/model.md §9, transcribed as the mapping yaml.safe_load must return.
 WORKED_EXAMPLE = {
     "name": "Retail bank - service redesign",
     "currency": "USD",
@@ -77,12 +77,12 @@ WORKED_EXAMPLE = {
     "risk": {"benefit_adjustment": 0.10, "cost_adjustment": 0.05},
 }
 
-# MODEL.md section 9, "Expected".
+# docs/model.md §9, "Expected".
 WORKED_NPV = 2_469_087.08
 WORKED_PV_BENEFITS = 13_187_411.40
 WORKED_PV_COSTS = 10_718_324.32
 
-# Keys MODEL.md section 2 allows; a bundled file must not lean on "unknown key" tolerance.
+# Keys docs/model.md §2 allows; a bundled file must not lean on "unknown key" tolerance.
 TOP_KEYS = {"name", "currency", "horizon_years", "discount_rate", "segments", "initiatives", "risk"}
 SEGMENT_KEYS = {
     "name",
@@ -110,7 +110,7 @@ def _raw(path: Path) -> dict:
 
 
 def _base(x):
-    """Replace every distribution by its base value (MODEL.md section 7)."""
+    """Replace every distribution by its base value (docs/model.md §7)."""
     if isinstance(x, dict):
         if "dist" in x:
             return {
@@ -215,7 +215,7 @@ def test_default_is_a_real_copy_of_the_worked_example():
 
 def test_retail_bank_reproduces_model_md_section_9():
     case = cxroi.evaluate(cxroi.load_scenario(SCENARIOS / "retail_bank.yaml"))
-    # Figures of MODEL.md section 9, given to the cent.
+    # Figures of docs/model.md §9, given to the cent.
     assert case.kpis["npv"] == pytest.approx(WORKED_NPV, rel=1e-6)
     assert case.kpis["pv_benefits"] == pytest.approx(WORKED_PV_BENEFITS, rel=1e-6)
     assert case.kpis["pv_costs"] == pytest.approx(WORKED_PV_COSTS, rel=1e-6)

@@ -1,4 +1,4 @@
-"""Tests of cxroi.uncertainty: Monte Carlo, tornado, switching values (MODEL.md s.7)."""
+"""Tests of cxroi.uncertainty: Monte Carlo, tornado, switching values (docs/model.md §7)."""
 
 import copy
 import json
@@ -128,7 +128,7 @@ def test_sample_percentiles_agree_with_scipy(spec):
 
 
 def test_pert_shapes_follow_the_model():
-    # MODEL.md s.7: Beta on [low, high] with shapes 1 + 4(mode-low)/(high-low), 1 + 4(high-mode)/...
+    # docs/model.md §7: Beta on [low, high], shapes 1 + 4(mode-low)/(high-low), 1 + 4(high-mode)/...
     d = Distribution(dist="pert", low=0.0, mode=0.25, high=1.0)
     frozen = u._scipy_dist(d)
     assert frozen.args[:2] == pytest.approx((2.0, 4.0))

@@ -1,7 +1,11 @@
 """The executive dashboard (Voila): UI widgets, present mode, and the server settings.
 
->>> from cxroi.app import Dashboard                              # doctest: +SKIP
->>> Dashboard.from_path("scenarios/retail_bank.yaml")            # doctest: +SKIP
+Building a dashboard starts no server and no kernel; displaying ``app`` in a notebook shows it.
+
+>>> from cxroi.app import Dashboard
+>>> app = Dashboard.from_path("scenarios/retail_bank.yaml")
+>>> app.scenario.name
+'Retail bank - service redesign'
 """
 
 from cxroi.app.dashboard import Dashboard, FieldInput

@@ -380,7 +380,7 @@ def _as_list(value: Any) -> list:
 
 
 def _distribution_base(value: dict) -> float:
-    """Base value of a distribution mapping (MODEL.md s.7: mode, mode, midpoint, mean)."""
+    """Base value of a distribution mapping (docs/model.md §7: mode, mode, midpoint, mean)."""
     if "mode" in value:
         return float(value["mode"])
     if "mean" in value:

@@ -36,7 +36,7 @@ KPI_CARDS = (
     ("extra_customers_end", "Extra customers at horizon", "count"),
 )
 
-#: KPIs that are not risk-adjusted (MODEL.md s.5): no "unadjusted" line under them.
+#: KPIs that are not risk-adjusted (docs/model.md §5): no "unadjusted" line under them.
 _NOT_ADJUSTED = {"annual_switching_loss", "extra_customers_end"}
 
 
