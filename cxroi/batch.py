@@ -15,9 +15,10 @@ How it stays auditable and safe
 * Every file is written to a temporary file beside its final name and renamed over it
   (:func:`cxroi.safety.atomic_write`), so Ctrl-C or a killed process never leaves a half-written
   file under a final name. ``result.json`` is written last: it marks the scenario as done.
-* A re-run skips a scenario whose ``result.json`` records the same input SHA-256, the same cxroi
-  version, status ``ok`` and the outputs asked for; ``force=True`` redoes it. Failed and
-  interrupted scenarios are always run again.
+* A re-run skips a scenario whose ``result.json`` records status ``ok``, the same input file
+  and SHA-256, the same cxroi version, the same report template SHA-256 (with notebooks) and
+  the outputs asked for (:func:`_reusable`); ``force=True`` redoes it. Failed and interrupted
+  scenarios are always run again.
 * A scenario that is invalid, crashes, or whose worker process dies is recorded as ``failed``
   with its message; all others complete.
 * Scenario names become folder names through :func:`cxroi.safety.unique_names` (no path
@@ -226,6 +227,8 @@ class _Task:
     notebooks: bool = True
     template: str | None = None
     timeout: float | None = None
+    template_sha256: str | None = None
+    source: str = ""
 
 
 def _base_record(task: _Task) -> dict[str, Any]:
@@ -234,7 +237,9 @@ def _base_record(task: _Task) -> dict[str, Any]:
         "scenario": task.name,
         "file": task.file,
         "dir": task.dir,
+        "source": task.source,
         "sha256": task.sha256,
+        "template_sha256": task.template_sha256 if task.notebooks else None,
         "cxroi_version": cxroi.__version__,
         "status": "failed",
         "error": task.error,
@@ -952,6 +957,7 @@ _MANIFEST_KEYS = (
     "file",
     "dir",
     "sha256",
+    "template_sha256",
     "cxroi_version",
     "status",
     "error",
@@ -1023,6 +1029,7 @@ def _prepare(
     notebooks: bool,
     template: str | None,
     timeout: float | None,
+    template_sha256: str | None = None,
 ) -> Iterator[_Task]:
     """Read, hash and parse each file, in order; give each scenario a safe, unique folder.
 
@@ -1064,11 +1071,19 @@ def _prepare(
             notebooks=notebooks,
             template=template,
             timeout=timeout,
+            template_sha256=template_sha256,
+            source=str(path.resolve()),
         )
 
 
 def _reusable(task: _Task) -> dict[str, Any] | None:
-    """The previous record of an unchanged, successful scenario, or None."""
+    """The previous record of an unchanged, successful scenario, or None.
+
+    A record is reused only if all of these are unchanged since it was written: the scenario
+    file (its path and the SHA-256 of its bytes), the cxroi version, and, when reports are
+    asked for, the SHA-256 of the report notebook template. A record of a failed scenario, or
+    one written without the outputs now asked for, is never reused.
+    """
     folder = Path(task.out_dir) / task.dir
     try:
         rec = json.loads((folder / RECORD_NAME).read_text(encoding="utf-8"))
@@ -1080,8 +1095,9 @@ def _reusable(task: _Task) -> dict[str, Any] | None:
         rec.get("status") == "ok"
         and rec.get("sha256") == task.sha256
         and rec.get("cxroi_version") == cxroi.__version__
-        and rec.get("file") == task.file
+        and (rec.get("source") or rec.get("file")) == (task.source or task.file)
         and (rec.get("notebooks") or not task.notebooks)
+        and (not task.notebooks or rec.get("template_sha256") == task.template_sha256)
     )
     if not same:
         return None
@@ -1154,6 +1170,12 @@ def run_batch(
     tpl = str(Path(template).resolve()) if template else str(REPORT_NOTEBOOK)
     if notebooks and not Path(tpl).is_file():
         raise BatchError(f"report notebook not found: {tpl}")
+    tpl_sha = None
+    if notebooks:
+        try:
+            tpl_sha = hashlib.sha256(Path(tpl).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise BatchError(f"cannot read the report notebook {tpl}: {exc}") from None
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -1168,7 +1190,9 @@ def run_batch(
     prepared: list[_Task] = []
 
     def todo() -> Iterator[_Task]:
-        for task in _prepare(files, out, notebooks, tpl if notebooks else None, timeout):
+        for task in _prepare(
+            files, out, notebooks, tpl if notebooks else None, timeout, tpl_sha
+        ):
             index_of[task.dir] = task.index
             prepared.append(task)
             previous = None if force else _reusable(task)

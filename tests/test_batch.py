@@ -185,6 +185,7 @@ def test_rerun_skips_unchanged_and_redoes_changed_failed_and_forced(fast_batch, 
     for rec_path in work_out.glob("*/result.json"):
         rec = json.loads(rec_path.read_text())
         rec["file"] = rec["file"].replace(str(inputs), str(work_in))
+        rec["source"] = rec["source"].replace(str(inputs.resolve()), str(work_in.resolve()))
         rec_path.write_text(json.dumps(rec))
     changed = work_in / "telecom.yaml"
     changed.write_text(changed.read_text().replace("discount_rate: 0.09", "discount_rate: 0.11"))
