@@ -3,9 +3,9 @@
 :func:`run_batch` (the ``cxroi batch`` command) takes scenario files and folders and writes,
 under an output folder ``DIR``::
 
-    DIR/<safe name>/report.ipynb   the executed papermill notebook (unless no_notebooks)
-    DIR/<safe name>/report.html    the same report as HTML without code
-    DIR/<safe name>/result.json    the scenario's record: hash, status, KPIs, cash flows
+    DIR/<folder>/report.ipynb      the executed papermill notebook (unless no_notebooks)
+    DIR/<folder>/report.html       the same report as HTML without code
+    DIR/<folder>/result.json       the scenario's record: hash, status, KPIs, cash flows
     DIR/summary.csv                one row per scenario: status, error and every KPI
     DIR/summary.xlsx               the same, plus cash-flow sheets with live formulas
     DIR/manifest.json              versions, input hashes, parameters, times, statuses
@@ -21,8 +21,10 @@ How it stays auditable and safe
   scenarios are always run again.
 * A scenario that is invalid, crashes, or whose worker process dies is recorded as ``failed``
   with its message; all others complete.
-* Scenario names become folder names through :func:`cxroi.safety.unique_names` (no path
-  traversal, duplicates get ``-2``...), and YAML is parsed with a safe loader.
+* Each scenario's folder comes from its file path relative to the inputs
+  (:func:`output_folders`: safe characters only, no path traversal), never from its
+  ``name``, so two scenarios with the same name never share, swap or overwrite outputs. YAML
+  is parsed with a safe loader.
 
 Speed
 -----
@@ -81,6 +83,7 @@ __all__ = [
     "REPORT_NOTEBOOK",
     "SUMMARY_COLUMNS",
     "discover",
+    "output_folders",
     "run_batch",
     "summary_rows",
     "warm_kernel_engine",
@@ -98,6 +101,8 @@ RECORD_NAME = "result.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_XLSX = "summary.xlsx"
 MANIFEST = "manifest.json"
+#: Lock file of a batch's output folder (one batch at a time writes into a folder).
+LOCK_NAME = ".cxroi-batch.lock"
 RECORD_SCHEMA = 1
 #: Without notebooks, batches up to this size run in the calling process (no start-up cost).
 _IN_PROCESS_MAX = 24
@@ -1023,6 +1028,49 @@ class BatchResult:
         return 1 if self.failed else 0
 
 
+def output_folders(files: Sequence[Path]) -> list[str]:
+    """The output folder name of each scenario file, from its path (never from its name).
+
+    Each folder is the file's path relative to the deepest folder holding all ``files``,
+    without the suffix, with ``__`` between path parts and made safe by
+    :func:`cxroi.safety.safe_name` (``east/retail.yaml`` and ``west/retail.yaml`` give
+    ``east__retail`` and ``west__retail``). Two files that still map to the same folder (such
+    as ``a.yaml`` and ``a.yml``) are told apart with ``-2`` in the order of their absolute
+    paths, so the folders depend on the set of files only, never on the order they are given
+    in or on the scenario names inside them.
+
+    Parameters
+    ----------
+    files : sequence of Path
+        Scenario files, as found by :func:`discover`.
+
+    Returns
+    -------
+    list of str
+        Folder names, in the order of ``files``, unique ignoring case.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> output_folders([Path("/s/west/retail.yaml"), Path("/s/east/retail.yaml")])
+    ['west__retail', 'east__retail']
+    >>> output_folders([Path("/s/b.yml"), Path("/s/b.yaml")])
+    ['b-2', 'b']
+    """
+    if not files:
+        return []
+    resolved = [Path(os.path.abspath(p)) for p in files]
+    root = Path(os.path.commonpath([str(p.parent) for p in resolved]))
+    stems = ["__".join(p.relative_to(root).with_suffix("").parts) for p in resolved]
+    order = sorted(range(len(files)), key=lambda i: str(resolved[i]))
+    reserved = (SUMMARY_CSV, SUMMARY_XLSX, MANIFEST, LOCK_NAME)
+    names = unique_names([stems[i] for i in order], reserved=reserved)
+    folders = [""] * len(files)
+    for k, i in enumerate(order):
+        folders[i] = names[k]
+    return folders
+
+
 def _prepare(
     files: Sequence[Path],
     out_dir: Path,
@@ -1031,12 +1079,13 @@ def _prepare(
     timeout: float | None,
     template_sha256: str | None = None,
 ) -> Iterator[_Task]:
-    """Read, hash and parse each file, in order; give each scenario a safe, unique folder.
+    """Read, hash and parse each file, in order; each scenario's folder comes from its path.
 
-    A generator, so that workers start on the first scenarios while later ones are read. The
-    first scenario of a given name keeps the plain folder name; later ones get ``-2``, ``-3``.
+    A generator, so that workers start on the first scenarios while later ones are read.
+    Folders are given by :func:`output_folders`, so two scenarios with the same ``name`` never
+    share or swap outputs.
     """
-    taken = {n.lower() for n in (SUMMARY_CSV, SUMMARY_XLSX, MANIFEST)}
+    folders = output_folders(files)
     for index, path in enumerate(files):
         data, error, digest = None, None, ""
         try:
@@ -1057,13 +1106,11 @@ def _prepare(
         name = data.get("name") if isinstance(data, dict) else None
         if not isinstance(name, str) or not name.strip():
             name = path.stem
-        folder = unique_names([name], reserved=taken)[0]
-        taken.add(folder.lower())
         yield _Task(
             index=index,
             file=str(path),
             name=name,
-            dir=folder,
+            dir=folders[index],
             sha256=digest,
             out_dir=str(out_dir),
             data=data if error is None else None,

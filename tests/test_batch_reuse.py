@@ -114,6 +114,65 @@ def test_changed_template_reruns_the_reports(tmp_path):
     page = (out / changed.records[0]["dir"] / "report.html").read_text()
     assert "Prepared by the finance team." in page
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["scenarios"][0]["template_sha256"] == hashlib.sha256(
-        template.read_bytes()
-    ).hexdigest()
+    assert (
+        manifest["scenarios"][0]["template_sha256"]
+        == hashlib.sha256(template.read_bytes()).hexdigest()
+    )
+
+
+def _same_name_pair(tmp_path: Path) -> tuple[Path, Path]:
+    """Two scenarios called "Base" in different folders, with different discount rates."""
+    data = yaml.safe_load(RETAIL.read_text())
+    data["name"] = "Base"
+    paths = []
+    for region, rate in (("east", 0.08), ("west", 0.12)):
+        folder = tmp_path / "in" / region
+        folder.mkdir(parents=True)
+        data["discount_rate"] = rate
+        path = folder / "base.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def test_same_names_are_kept_apart_by_path_in_any_order(tmp_path):
+    east, west = _same_name_pair(tmp_path)
+    npv = {p: cxroi.evaluate(cxroi.load_scenario(p)).to_json()["npv"] for p in (east, west)}
+    assert npv[east] != npv[west]
+    out = tmp_path / "out"
+    first = run_batch([east, west], out, notebooks=False, progress=False)
+    second = run_batch([west, east], out, notebooks=False, progress=False)
+    for result in (first, second):
+        by_file = {Path(r["file"]): r for r in result.records}
+        assert {r["dir"] for r in result.records} == {"east__base", "west__base"}
+        for path in (east, west):
+            rec = by_file[path]
+            assert rec["dir"] == f"{path.parent.name}__base"
+            assert rec["result"]["npv"] == pytest.approx(npv[path], rel=1e-12)
+            stored = json.loads((out / rec["dir"] / "result.json").read_text())
+            assert Path(stored["source"]) == path.resolve()
+    assert all(r["reused"] for r in second.records)  # matched by path, not by input order
+    assert [Path(r["file"]) for r in second.records] == [west, east]
+
+
+def test_same_names_run_by_folder_reuse_by_path_after_an_edit(tmp_path):
+    east, west = _same_name_pair(tmp_path)
+    out = tmp_path / "out"
+    run_batch(
+        [tmp_path / "in" / "west", tmp_path / "in" / "east"], out, notebooks=False, progress=False
+    )
+    west.write_text(west.read_text().replace("discount_rate: 0.12", "discount_rate: 0.15"))
+    again = run_batch([east.parent, west.parent], out, notebooks=False, progress=False)
+    by_dir = {r["dir"]: r for r in again.records}
+    assert by_dir["east__base"]["reused"] and not by_dir["west__base"]["reused"]
+    assert by_dir["west__base"]["discount_rate"] == 0.15
+    assert by_dir["east__base"]["discount_rate"] == 0.08
+
+
+def test_output_folders_depend_on_paths_only():
+    a = [Path("/x/east/base.yaml"), Path("/x/west/base.yaml"), Path("/x/base.yml")]
+    b = list(reversed(a))
+    fa, fb = batch_mod.output_folders(a), batch_mod.output_folders(b)
+    assert dict(zip(a, fa, strict=True)) == dict(zip(b, fb, strict=True))
+    assert len({f.lower() for f in fa}) == 3
+    assert batch_mod.output_folders([Path("/x/summary.csv.yaml")]) == ["summary.csv-2"]
