@@ -1154,6 +1154,110 @@ def _reusable(task: _Task) -> dict[str, Any] | None:
     return rec
 
 
+def _check_not_a_file(out: Path) -> None:
+    """Refuse an output path that exists and is not a folder."""
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out must be a folder, and {out} is a file")
+
+
+def _usable_out_dir(out: Path) -> Path:
+    """Create the output folder if needed and make sure this process can write into it.
+
+    Checked before any scenario runs, so that a batch never computes for an hour and then
+    finds it cannot write its summary.
+
+    Raises
+    ------
+    BatchError
+        If the folder cannot be created (a file in the way, no permission), or it exists but
+        is not writable.
+    """
+    _check_not_a_file(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise BatchError(f"--out: cannot create the output folder {out}: {reason}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise BatchError(f"--out: the output folder {out} is not writable")
+    return out.resolve()
+
+
+class _FolderLock:
+    """One batch at a time per output folder: an advisory ``flock`` on ``DIR/.cxroi-batch.lock``.
+
+    The lock belongs to the open file, so the operating system releases it when the batch
+    process ends in any way, SIGKILL included: a killed batch never leaves the folder locked.
+    The file holds the process id of the holder, for the message a second batch shows; it is
+    never deleted (deleting a lock file lets two processes lock two different files). The
+    start-up clean-up of stale temporary files runs only under the lock, so it can never remove
+    the files of a batch that is still running.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_NAME
+        self.fd: int | None = None
+
+    def _holder(self) -> str:
+        with contextlib.suppress(OSError, ValueError):
+            text = self.path.read_text(encoding="ascii").strip()
+            if text:
+                return f"process {int(text)}"
+        return "another process"
+
+    def acquire(self, wait: bool = False, notify: Callable[[str], None] | None = None) -> None:
+        """Take the lock, or refuse (``wait=False``) or block until it is free.
+
+        Raises
+        ------
+        BatchError
+            If the lock file cannot be created (the folder is not writable), or another batch
+            holds the lock and ``wait`` is False.
+        """
+        import fcntl
+
+        folder = self.path.parent
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise BatchError(
+                f"--out: the output folder {folder} is not writable: {reason}"
+            ) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                who = self._holder()
+                if not wait:
+                    raise BatchError(
+                        f"--out: another batch ({who}) is writing into {folder}; wait for it "
+                        "to finish, choose another --out, or pass --wait"
+                    ) from None
+                (notify or _stderr)(
+                    f"cxroi: waiting for another batch ({who}) to finish in {folder}"
+                )
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+
+    def release(self) -> None:
+        """Give the lock up (closing the file releases it)."""
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, 0)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def run_batch(
     paths: Iterable[str | os.PathLike],
     out_dir: str | os.PathLike,
@@ -1166,6 +1270,8 @@ def run_batch(
     timeout: float | None = 600,
     excel: bool = True,
     options: dict[str, Any] | None = None,
+    wait: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Run a batch of scenarios and write reports, summary, workbook and manifest.
 
@@ -1194,6 +1300,12 @@ def run_batch(
         Write ``summary.xlsx``.
     options : dict, optional
         Extra facts recorded in the manifest (the CLI records its command line).
+    wait : bool, default False
+        If another batch is writing into ``out_dir``, wait for it to finish instead of
+        refusing (:class:`_FolderLock`).
+    notify : callable, optional
+        Called with one line of text for what the user should see while the batch runs
+        (waiting for another batch, plausibility warnings); default: print to stderr.
 
     Returns
     -------
@@ -1202,8 +1314,10 @@ def run_batch(
     Raises
     ------
     BatchError
-        For bad arguments (missing path, no scenario, jobs < 1, output folder is a file,
-        missing notebook, unreachable scheduler).
+        For bad arguments, all before any scenario runs: missing path, no scenario,
+        jobs < 1, an output folder that is a file, cannot be created or is not writable,
+        another batch writing into the same folder (without ``wait``), missing notebook,
+        unreachable scheduler.
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     files = discover(paths)
@@ -1212,8 +1326,7 @@ def run_batch(
     if jobs < 1:
         raise BatchError(f"--jobs must be at least 1 (got {jobs})")
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise BatchError(f"--out must be a folder, and {out} is a file")
+    _check_not_a_file(out)
     tpl = str(Path(template).resolve()) if template else str(REPORT_NOTEBOOK)
     if notebooks and not Path(tpl).is_file():
         raise BatchError(f"report notebook not found: {tpl}")
@@ -1223,78 +1336,83 @@ def run_batch(
             tpl_sha = hashlib.sha256(Path(tpl).read_bytes()).hexdigest()
         except OSError as exc:
             raise BatchError(f"cannot read the report notebook {tpl}: {exc}") from None
+    out = _usable_out_dir(out)
+    lock = _FolderLock(out)
+    lock.acquire(wait=wait, notify=notify)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BatchError(f"cannot create the output folder {out}: {exc}") from None
-    out = out.resolve()
-    started, t0 = _now(), time.perf_counter()
-    remove_stale_temporaries(out, depth=1)
+        started, t0 = _now(), time.perf_counter()
+        remove_stale_temporaries(out, depth=1)
 
-    records: list[dict[str, Any] | None] = [None] * len(files)
-    bar = _progress_bar(len(files), progress)
-    index_of: dict[str, int] = {}
-    prepared: list[_Task] = []
+        records: list[dict[str, Any] | None] = [None] * len(files)
+        bar = _progress_bar(len(files), progress)
+        index_of: dict[str, int] = {}
+        prepared: list[_Task] = []
 
-    def todo() -> Iterator[_Task]:
-        for task in _prepare(
-            files, out, notebooks, tpl if notebooks else None, timeout, tpl_sha
-        ):
-            index_of[task.dir] = task.index
-            prepared.append(task)
-            previous = None if force else _reusable(task)
-            if previous is None:
-                yield task
+        def todo() -> Iterator[_Task]:
+            for task in _prepare(
+                files, out, notebooks, tpl if notebooks else None, timeout, tpl_sha
+            ):
+                index_of[task.dir] = task.index
+                prepared.append(task)
+                previous = None if force else _reusable(task)
+                if previous is None:
+                    yield task
+                else:
+                    records[task.index] = previous
+                    if bar is not None:
+                        bar.update(1)
+
+        def on_record(rec: dict[str, Any]) -> None:
+            records[index_of[rec["dir"]]] = rec
+            if bar is not None:
+                bar.update(1)
+
+        interrupted = False
+        try:
+            if scheduler is not None:
+                _run_dask(list(todo()), scheduler, notebooks, on_record)
             else:
-                records[task.index] = previous
-                if bar is not None:
-                    bar.update(1)
-
-    def on_record(rec: dict[str, Any]) -> None:
-        records[index_of[rec["dir"]]] = rec
-        if bar is not None:
-            bar.update(1)
-
-    interrupted = False
-    try:
-        if scheduler is not None:
-            _run_dask(list(todo()), scheduler, notebooks, on_record)
-        else:
-            _run_local(todo(), jobs, notebooks, tpl if notebooks else None, on_record, len(files))
-    except KeyboardInterrupt:
-        interrupted = True
+                _run_local(
+                    todo(), jobs, notebooks, tpl if notebooks else None, on_record, len(files)
+                )
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if bar is not None:
+                bar.close()
+        by_index = {t.index: t for t in prepared}
+        for i, path in enumerate(files):
+            if records[i] is None:
+                task = by_index.get(i) or _Task(
+                    index=i, file=str(path), name=path.stem, dir="", sha256="", out_dir=str(out)
+                )
+                rec = _base_record(task)
+                rec["error"] = "interrupted before it finished"
+                records[i] = rec
+        result = BatchResult(
+            out_dir=out,
+            records=[r for r in records if r is not None],
+            started=started,
+            finished=_now(),
+            seconds=round(time.perf_counter() - t0, 3),
+            interrupted=interrupted,
+        )
+        opts = {
+            "paths": [str(p) for p in paths],
+            "out": str(out),
+            "jobs": jobs,
+            "notebooks": notebooks,
+            "force": force,
+            "scheduler": None
+            if scheduler is None
+            else str(getattr(scheduler, "address", scheduler)),
+            "template": tpl if notebooks else None,
+            **(options or {}),
+        }
+        _write_outputs(result, opts, excel)
+        return result
     finally:
-        if bar is not None:
-            bar.close()
-    by_index = {t.index: t for t in prepared}
-    for i, path in enumerate(files):
-        if records[i] is None:
-            task = by_index.get(i) or _Task(
-                index=i, file=str(path), name=path.stem, dir="", sha256="", out_dir=str(out)
-            )
-            rec = _base_record(task)
-            rec["error"] = "interrupted before it finished"
-            records[i] = rec
-    result = BatchResult(
-        out_dir=out,
-        records=[r for r in records if r is not None],
-        started=started,
-        finished=_now(),
-        seconds=round(time.perf_counter() - t0, 3),
-        interrupted=interrupted,
-    )
-    opts = {
-        "paths": [str(p) for p in paths],
-        "out": str(out),
-        "jobs": jobs,
-        "notebooks": notebooks,
-        "force": force,
-        "scheduler": None if scheduler is None else str(getattr(scheduler, "address", scheduler)),
-        "template": tpl if notebooks else None,
-        **(options or {}),
-    }
-    _write_outputs(result, opts, excel)
-    return result
+        lock.release()
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:
