@@ -79,6 +79,7 @@ from cxroi.scenario import LEVERS
 __all__ = [
     "BatchError",
     "BatchResult",
+    "ScenarioTimeout",
     "KPI_COLUMNS",
     "REPORT_NOTEBOOK",
     "SUMMARY_COLUMNS",
@@ -86,6 +87,7 @@ __all__ = [
     "output_folders",
     "run_batch",
     "summary_rows",
+    "warning_texts",
     "warm_kernel_engine",
 ]
 
@@ -107,6 +109,8 @@ RECORD_SCHEMA = 1
 #: Without notebooks, batches up to this size run in the calling process (no start-up cost).
 _IN_PROCESS_MAX = 24
 ENGINE_NAME = "cxroi-warm"
+#: Default time limit of one scenario [s] (``--timeout``): a report takes a few seconds.
+DEFAULT_TIMEOUT = 300.0
 #: Seconds to wait for a Dask scheduler before giving up (bad address: exit status 2).
 DASK_CONNECT_TIMEOUT = 20
 
@@ -125,6 +129,7 @@ SUMMARY_COLUMNS = (
     "file",
     "status",
     "error",
+    "warnings",
     "currency",
     "horizon_years",
     "discount_rate",
@@ -205,7 +210,24 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class ScenarioTimeout(Exception):
+    """A scenario ran longer than its time limit (``--timeout``)."""
+
+    def __init__(self, seconds: float, replaced: bool = False) -> None:
+        self.seconds = seconds
+        self.replaced = replaced
+        super().__init__(seconds)
+
+    def __str__(self) -> str:
+        text = f"took longer than the time limit of {self.seconds:g} s (--timeout)"
+        if self.replaced:
+            text += "; its worker process was stopped and replaced"
+        return text
+
+
 def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, ScenarioTimeout):
+        return str(exc)
     if isinstance(exc, cxroi.ScenarioError):
         issues = getattr(exc, "errors", None)
         if issues:
@@ -248,6 +270,7 @@ def _base_record(task: _Task) -> dict[str, Any]:
         "cxroi_version": cxroi.__version__,
         "status": "failed",
         "error": task.error,
+        "warnings": [],
         "notebooks": task.notebooks,
         "reused": False,
         "started": _now(),
@@ -278,9 +301,11 @@ def _json_safe(value: Any) -> Any:
 
 def _evaluate_into(record: dict[str, Any], data: Any) -> Any:
     """Validate and evaluate a scenario mapping; fill the record's figures. Returns the case."""
+    from cxroi.plausibility import plausibility_warnings
     from cxroi.report import assumption_rows
 
     sc = cxroi.load_scenario(data)
+    record["warnings"] = [_json_safe(w.to_json()) for w in plausibility_warnings(sc)]
     case = cxroi.evaluate(sc)
     cf = case.cashflow
     record["scenario"] = sc.name
@@ -299,6 +324,47 @@ def _evaluate_into(record: dict[str, Any], data: Any) -> Any:
     }
     record["assumptions"] = assumption_rows(sc)
     return case
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`ScenarioTimeout` in the block if it runs longer than ``seconds``.
+
+    Uses a real-time interval timer (``SIGALRM``), so it interrupts pure-Python loops and
+    sleeps; it works on the main thread of a POSIX process only and is a no-op elsewhere (the
+    batch process then relies on its watchdog over the worker processes, see
+    :func:`_run_local`). An alarm the host program had set is put back as it was, less the
+    time spent; if that alarm is due first, it is left alone and this limit is not applied.
+    """
+    usable = (
+        seconds is not None
+        and seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    previous_delay, previous_interval = signal.getitimer(signal.ITIMER_REAL)
+    if previous_delay and previous_delay <= seconds:
+        yield  # the host's own alarm comes first; leave it alone (the watchdog still applies)
+        return
+
+    def _alarm(signum: int, frame: Any) -> None:
+        raise ScenarioTimeout(seconds)
+
+    start = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if previous_delay:  # a host's alarm (pytest-timeout, say) goes on as it was
+            left = max(1e-3, previous_delay - (time.monotonic() - start))
+            signal.setitimer(signal.ITIMER_REAL, left, previous_interval)
 
 
 def _base(value: Any) -> float:
@@ -349,16 +415,22 @@ class _Runner:
     def run(self, task: _Task) -> dict[str, Any]:
         t0 = time.perf_counter()
         record = _base_record(task)
+        limit = task.timeout
         try:
             if task.error is None:
-                _evaluate_into(record, task.data)
+                with _time_limit(limit):
+                    _evaluate_into(record, task.data)
                 record["status"] = "ok"
                 if task.notebooks:
-                    self._notebook(task, record)
+                    left = None if limit is None else math.ceil(limit - (time.perf_counter() - t0))
+                    # nbclient wants whole seconds per cell; the scenario's limit still holds
+                    self._notebook(task, record, None if left is None else max(1, left))
+                    if record["status"] != "ok" and limit and time.perf_counter() - t0 >= limit:
+                        raise ScenarioTimeout(limit)
         except Exception as exc:  # any failure of one scenario is recorded, never raised
             record["status"] = "failed"
             record["error"] = _error_text(exc)
-            if not isinstance(exc, cxroi.ScenarioError):
+            if not isinstance(exc, (cxroi.ScenarioError, ScenarioTimeout)):
                 record["traceback"] = traceback.format_exc(limit=20)
         _finish(record, t0)
         try:
@@ -393,7 +465,7 @@ class _Runner:
             self._template[key] = load_notebook_node(key)
         return self._template[key]
 
-    def _notebook(self, task: _Task, record: dict[str, Any]) -> None:
+    def _notebook(self, task: _Task, record: dict[str, Any], timeout: float | None) -> None:
         import nbformat
 
         folder = Path(task.out_dir) / task.dir
@@ -405,7 +477,7 @@ class _Runner:
             dict(task.data),
             input_path=template,
             output_path=str(nb_path),
-            timeout=task.timeout,
+            timeout=timeout,
         )
         if nb is not None:
             atomic_write(nb_path, nbformat.writes(nb))
@@ -694,6 +766,10 @@ def _worker_main(conn: Any, warm_template: str | None, notebooks: bool) -> None:
         if notebooks:
             with contextlib.suppress(Exception):
                 runner.warm_up(warm_template)
+        try:
+            conn.send(_READY)  # the scenario clock of the batch process starts now
+        except (BrokenPipeError, OSError):
+            return
         while True:
             try:
                 chunk = conn.recv()
@@ -711,7 +787,17 @@ def _worker_main(conn: Any, warm_template: str | None, notebooks: bool) -> None:
         runner.close()
 
 
+#: What a worker sends once its kernel is warm, before its first record.
+_READY = "ready"
+
+
 class _Worker:
+    """A worker process, the tasks sent to it and not yet answered, and its scenario clock.
+
+    ``clock`` is when the worker began its current scenario (None while it is idle or still
+    warming up): the moment it became ready, was sent a task, or answered the previous one.
+    """
+
     def __init__(self, ctx: Any, template: str | None, notebooks: bool) -> None:
         parent, child = ctx.Pipe()
         self.conn = parent
@@ -719,6 +805,22 @@ class _Worker:
         self.proc.start()
         child.close()
         self.tasks: deque[_Task] = deque()
+        self.ready = False
+        self.clock: float | None = None
+
+    def sent(self) -> None:
+        if self.ready and self.clock is None:
+            self.clock = time.monotonic()
+
+
+def _watchdog_limit(timeout: float) -> float:
+    """Seconds after which the batch process stops a worker whose scenario has not answered.
+
+    A little beyond the scenario's own limit: the worker enforces ``timeout`` itself where it
+    can (the evaluation and each notebook cell) and needs a moment to record the failure and
+    shut its kernel down; the watchdog catches what it cannot interrupt.
+    """
+    return timeout + min(30.0, 2.0 + 0.1 * timeout)
 
 
 def _mp_context() -> Any:
@@ -735,13 +837,22 @@ def _run_local(
     template: str | None,
     on_record: Callable[[dict[str, Any]], None],
     expected: int,
+    timeout: float | None = None,
 ) -> None:
     """Run tasks in ``jobs`` worker processes; call ``on_record`` as each finishes.
 
     ``tasks`` is consumed lazily: this process reads the next scenarios while the workers are
-    busy. Without notebooks, with one job or a few scenarios, the tasks run in this process.
+    busy. Without notebooks, with one job or a few scenarios, the tasks run in this process
+    (where :func:`_time_limit` enforces ``timeout``; off the main thread they go to a worker).
+
+    A worker whose scenario has not answered :func:`_watchdog_limit` seconds after it began is
+    stopped (SIGTERM, then SIGKILL); its scenario is recorded as failed with a
+    :class:`ScenarioTimeout` message, the rest of its tasks go back to the queue and a new
+    worker takes its place.
     """
-    if not notebooks and (jobs <= 1 or expected <= _IN_PROCESS_MAX):
+    on_main = threading.current_thread() is threading.main_thread()
+    in_process = not notebooks and (jobs <= 1 or expected <= _IN_PROCESS_MAX)
+    if in_process and (timeout is None or on_main):
         runner = _Runner()
         for task in tasks:
             on_record(runner.run(task))
@@ -761,6 +872,7 @@ def _run_local(
             except StopIteration:
                 exhausted = True
 
+    limit = None if timeout is None else _watchdog_limit(timeout)
     ctx = _mp_context()
     n_workers = max(1, min(jobs, expected))
     chunk = 1 if notebooks else max(1, min(32, expected // (n_workers * 8)))
@@ -774,13 +886,18 @@ def _run_local(
                         batch = [pending.popleft() for _ in range(min(chunk, len(pending)))]
                         w.tasks.extend(batch)
                         w.conn.send(batch)
+                        w.sent()
             if exhausted and not pending and not any(w.tasks for w in workers):
                 break
             waitables = [w.conn for w in workers] + [w.proc.sentinel for w in workers]
-            ready = _wait_any(waitables, timeout=0 if not exhausted else None)
-            if not ready:
+            wait_for = 0.0 if not exhausted else None
+            clocks = [w.clock for w in workers if w.tasks and w.clock is not None]
+            if limit is not None and clocks:
+                until = max(0.0, min(clocks) + limit - time.monotonic())
+                wait_for = until if wait_for is None else min(wait_for, until)
+            ready = _wait_any(waitables, timeout=wait_for)
+            if not ready and not exhausted:
                 pull(len(pending) + 8)  # read ahead while the workers compute
-                continue
             for i, w in enumerate(list(workers)):
                 if w.conn in ready or w.proc.sentinel in ready:
                     if _drain(w, on_record):
@@ -790,6 +907,14 @@ def _run_local(
                             w.tasks.clear()
                         w.conn.close()
                         workers[i] = _Worker(ctx, template, notebooks)
+                        continue
+                if limit is not None and _overdue(w, limit):
+                    task = w.tasks.popleft()
+                    _stop_workers([w], now=True)
+                    on_record(_timeout_record(task, timeout))
+                    pending.extendleft(reversed(w.tasks))
+                    w.tasks.clear()
+                    workers[i] = _Worker(ctx, template, notebooks)
     except KeyboardInterrupt:
         # Keep what has already arrived, then stop the workers at once: a scenario cut short
         # leaves no record, so the next run does it again.
@@ -807,14 +932,31 @@ def _drain(w: _Worker, on_record: Callable[[dict[str, Any]], None]) -> bool:
     try:
         while w.conn.poll():
             record = w.conn.recv()
+            if isinstance(record, str) and record == _READY:
+                w.ready = True
+                w.clock = time.monotonic() if w.tasks else None
+                continue
             if w.tasks:
                 w.tasks.popleft()
+            w.clock = time.monotonic() if w.tasks else None
             on_record(record)
     except (EOFError, OSError):
         return True
     if not w.proc.is_alive():
         return True
     return False
+
+
+def _overdue(w: _Worker, limit: float) -> bool:
+    """Whether the worker's current scenario has run past ``limit`` seconds."""
+    return bool(w.tasks) and w.clock is not None and time.monotonic() - w.clock > limit
+
+
+def _timeout_record(task: _Task, timeout: float | None) -> dict[str, Any]:
+    record = _base_record(task)
+    record["error"] = str(ScenarioTimeout(timeout or 0.0, replaced=True))
+    record["finished"] = _now()
+    return record
 
 
 def _lost_record(task: _Task, exitcode: int | None) -> dict[str, Any]:
@@ -902,6 +1044,25 @@ def _run_dask(
 # --------------------------------------------------------------------------------------------
 # Summary, manifest
 # --------------------------------------------------------------------------------------------
+#: Between two warnings in the ``warnings`` column of the summary.
+WARNING_SEPARATOR = " | "
+
+
+def warning_texts(record: dict[str, Any]) -> list[str]:
+    """The plausibility warnings of a record as plain sentences (see :mod:`cxroi.plausibility`).
+
+    Each names the field, the value, its plausible range and, where there is one, the likely
+    intended value, e.g. ``discount_rate: 14 is outside the plausible range [-0.05, 0.5] for an
+    annual discount rate (rates and shares are decimals); did you mean 0.14?``.
+    """
+    out = []
+    for w in record.get("warnings") or []:
+        text = w.get("message") if isinstance(w, dict) else w
+        if text:
+            out.append(str(text))
+    return out
+
+
 def summary_rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One flat row per record with the :data:`SUMMARY_COLUMNS` (numbers stay numbers)."""
     rows = []
@@ -912,6 +1073,7 @@ def summary_rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             "file": rec.get("file"),
             "status": rec.get("status"),
             "error": rec.get("error") or "",
+            "warnings": WARNING_SEPARATOR.join(warning_texts(rec)),
             "currency": rec.get("currency"),
             "horizon_years": rec.get("horizon_years"),
             "discount_rate": rec.get("discount_rate"),
@@ -966,6 +1128,7 @@ _MANIFEST_KEYS = (
     "cxroi_version",
     "status",
     "error",
+    "warnings",
     "reused",
     "started",
     "finished",
@@ -1267,7 +1430,7 @@ def run_batch(
     scheduler: Any = None,
     progress: bool | None = None,
     template: str | os.PathLike | None = None,
-    timeout: float | None = 600,
+    timeout: float | None = DEFAULT_TIMEOUT,
     excel: bool = True,
     options: dict[str, Any] | None = None,
     wait: bool = False,
@@ -1295,7 +1458,9 @@ def run_batch(
     template : path-like, optional
         Report notebook; default :data:`REPORT_NOTEBOOK`.
     timeout : float, optional
-        Per-cell execution timeout of the notebook [s].
+        Time limit of each scenario [s], default :data:`DEFAULT_TIMEOUT` (None: no limit). A
+        scenario that takes longer, in its evaluation or its notebook, is recorded as failed
+        and the batch goes on; a worker that does not stop by itself is replaced.
     excel : bool, default True
         Write ``summary.xlsx``.
     options : dict, optional
@@ -1359,11 +1524,25 @@ def run_batch(
                     yield task
                 else:
                     records[task.index] = previous
+                    announce(previous)
                     if bar is not None:
                         bar.update(1)
 
+        def say(line: str) -> None:
+            if notify is not None:
+                notify(line)
+            elif bar is not None and not bar.disable:
+                bar.write(line, file=sys.stderr)
+            else:
+                _stderr(line)
+
+        def announce(rec: dict[str, Any]) -> None:
+            for text in warning_texts(rec):
+                say(f"cxroi: warning: {rec.get('file')}: {text}")
+
         def on_record(rec: dict[str, Any]) -> None:
             records[index_of[rec["dir"]]] = rec
+            announce(rec)
             if bar is not None:
                 bar.update(1)
 
@@ -1373,7 +1552,13 @@ def run_batch(
                 _run_dask(list(todo()), scheduler, notebooks, on_record)
             else:
                 _run_local(
-                    todo(), jobs, notebooks, tpl if notebooks else None, on_record, len(files)
+                    todo(),
+                    jobs,
+                    notebooks,
+                    tpl if notebooks else None,
+                    on_record,
+                    len(files),
+                    timeout,
                 )
         except KeyboardInterrupt:
             interrupted = True
