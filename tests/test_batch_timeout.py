@@ -48,15 +48,19 @@ def _summary(out: Path) -> dict[str, dict[str, str]]:
         return {row["scenario"]: row for row in csv.DictReader(fh)}
 
 
-def _check_completed(out: Path, slow: str, n: int, replaced: bool) -> None:
+def _check_completed(
+    out: Path, slow: str, n: int, replaced: bool | None, limit: float = LIMIT
+) -> None:
     rows = _summary(out)
     assert len(rows) == n
     assert rows[slow]["status"] == "failed"
     reason = rows[slow]["error"]
-    assert reason.startswith(f"took longer than the time limit of {LIMIT:g} s (--timeout)")
-    assert ("worker process was stopped and replaced" in reason) is replaced
+    assert reason.startswith(f"took longer than the time limit of {limit:g} s (--timeout)")
+    if replaced is not None:
+        assert ("worker process was stopped and replaced" in reason) is replaced
     assert "Traceback" not in reason
-    assert all(r["status"] == "ok" for name, r in rows.items() if name != slow)
+    others = {name: r["error"] for name, r in rows.items() if name != slow}
+    assert others == dict.fromkeys(others, "")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"] == {"total": n, "ok": n - 1, "failed": 1, "reused": 0}
 
@@ -124,12 +128,15 @@ def test_watchdog_allows_a_margin_beyond_the_limit():
 def test_slow_notebook_cell_fails_its_scenario_only(tmp_path):
     nb = nbformat.read(REPORT_NOTEBOOK, as_version=4)
     nb.cells.insert(
-        2, nbformat.v4.new_code_cell('import time\nif name == "Slow":\n    time.sleep(120)')
+        2, nbformat.v4.new_code_cell('import time\nif name == "Slow":\n    time.sleep(600)')
     )
     template = tmp_path / "slow.ipynb"
     nbformat.write(nb, template)
     inputs = _scenarios(tmp_path / "in", ["Slow", "Fine"])
     out = tmp_path / "out"
-    run_batch([inputs], out, jobs=1, progress=False, template=template, timeout=LIMIT, excel=False)
-    _check_completed(out, "Slow", 2, replaced=False)
+    limit = 40.0  # a whole report must fit in it on a loaded machine
+    run_batch([inputs], out, jobs=1, progress=False, template=template, timeout=limit, excel=False)
+    # the cell timeout stops it in the worker, or, if the kernel is slow to wind down, the
+    # watchdog replaces the worker: either way a plain reason and a complete batch
+    _check_completed(out, "Slow", 2, replaced=None, limit=limit)
     assert (out / "s01" / "report.html").is_file()
