@@ -1346,6 +1346,26 @@ def _usable_out_dir(out: Path) -> Path:
     return out.resolve()
 
 
+#: Descriptors of the folder locks this process holds (closed in forked children).
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_held_locks_in_child() -> None:
+    """In a forked worker, drop the copies of the batch's lock descriptors.
+
+    The lock stays with the batch process (it holds the same open file); a worker that outlives
+    a killed batch for a moment then cannot keep the folder locked.
+    """
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_locks_in_child)
+
+
 class _FolderLock:
     """One batch at a time per output folder: an advisory ``flock`` on ``DIR/.cxroi-batch.lock``.
 
@@ -1407,10 +1427,12 @@ class _FolderLock:
             os.close(fd)
             raise
         self.fd = fd
+        _HELD_LOCKS.add(fd)
 
     def release(self) -> None:
         """Give the lock up (closing the file releases it)."""
         if self.fd is not None:
+            _HELD_LOCKS.discard(self.fd)
             with contextlib.suppress(OSError):
                 os.ftruncate(self.fd, 0)
             os.close(self.fd)

@@ -158,3 +158,22 @@ def test_cli_timeout_and_wait_arguments(tmp_path, capsys):
         assert "--timeout" in capsys.readouterr().err
     out = tmp_path / "ok"
     assert cli_main(["batch", str(GOOD), "--out", str(out), "--no-notebooks", "--wait"]) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="needs os.register_at_fork")
+def test_a_forked_worker_does_not_keep_the_lock(tmp_path):
+    import multiprocessing as mp
+
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = batch_mod._FolderLock(out)
+    lock.acquire()
+    child = mp.get_context("fork").Process(target=signal.pause)
+    child.start()
+    try:
+        lock.release()
+        result = run_batch([GOOD], out, notebooks=False, progress=False)  # refused if held
+        assert result.counts()["ok"] == 1
+    finally:
+        child.kill()
+        child.join(10)
