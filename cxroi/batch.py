@@ -1614,6 +1614,9 @@ def run_batch(
             if scheduler is None
             else str(getattr(scheduler, "address", scheduler)),
             "template": tpl if notebooks else None,
+            "template_sha256": tpl_sha,
+            "timeout": timeout,
+            "wait": wait,
             **(options or {}),
         }
         _write_outputs(result, opts, excel)
