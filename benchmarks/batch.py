@@ -5,7 +5,9 @@ Prints:
   wall seconds, seconds per scenario, and seconds per scenario per core (wall x jobs / n; the
   target is <= 3 s on this 2-core machine). Kernel start-up and warm-up are included;
 - 2,000 scenarios with ``--no-notebooks`` (summary.csv, summary.xlsx and manifest included):
-  scenarios per second (target >= 200).
+  scenarios per second (target >= 200);
+- the share of one scenario's evaluation spent on its plausibility warnings (a ratio, so it
+  holds under any load).
 
 The scenarios are variants of the bundled ones (each with its own name and discount rate),
 written to a temporary folder. Every run starts from an empty output folder.
@@ -62,6 +64,28 @@ def timed_batch(scenarios: Path, out: Path, **kwargs) -> tuple[float, float, dic
     return seconds, cpu, counts
 
 
+def plausibility_share(repeat: int = 200) -> float:
+    """Time of ``plausibility_warnings`` over the time of ``evaluate``, bundled scenarios."""
+    import cxroi
+    from cxroi.plausibility import plausibility_warnings
+
+    scenarios = [cxroi.load_scenario(p) for p in BUNDLED]
+    for sc in scenarios:  # warm caches and imports
+        plausibility_warnings(sc)
+        cxroi.evaluate(sc)
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        for sc in scenarios:
+            plausibility_warnings(sc)
+    checks = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(max(1, repeat // 10)):
+        for sc in scenarios:
+            cxroi.evaluate(sc)
+    evaluations = (time.perf_counter() - t0) * repeat / max(1, repeat // 10)
+    return checks / evaluations
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", type=int, default=20, help="scenarios with notebooks")
@@ -70,6 +94,8 @@ def main() -> None:
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"cores available: {cores}")
+    share = plausibility_share()
+    print(f"plausibility warnings: {100 * share:.1f} % of the time of evaluating a scenario")
     with tempfile.TemporaryDirectory(prefix="cxroi-bench-") as tmp:
         tmp = Path(tmp)
         if args.notebooks:

@@ -3,9 +3,9 @@
 :func:`run_batch` (the ``cxroi batch`` command) takes scenario files and folders and writes,
 under an output folder ``DIR``::
 
-    DIR/<safe name>/report.ipynb   the executed papermill notebook (unless no_notebooks)
-    DIR/<safe name>/report.html    the same report as HTML without code
-    DIR/<safe name>/result.json    the scenario's record: hash, status, KPIs, cash flows
+    DIR/<folder>/report.ipynb      the executed papermill notebook (unless no_notebooks)
+    DIR/<folder>/report.html       the same report as HTML without code
+    DIR/<folder>/result.json       the scenario's record: hash, status, KPIs, cash flows
     DIR/summary.csv                one row per scenario: status, error and every KPI
     DIR/summary.xlsx               the same, plus cash-flow sheets with live formulas
     DIR/manifest.json              versions, input hashes, parameters, times, statuses
@@ -15,13 +15,16 @@ How it stays auditable and safe
 * Every file is written to a temporary file beside its final name and renamed over it
   (:func:`cxroi.safety.atomic_write`), so Ctrl-C or a killed process never leaves a half-written
   file under a final name. ``result.json`` is written last: it marks the scenario as done.
-* A re-run skips a scenario whose ``result.json`` records the same input SHA-256, the same cxroi
-  version, status ``ok`` and the outputs asked for; ``force=True`` redoes it. Failed and
-  interrupted scenarios are always run again.
+* A re-run skips a scenario whose ``result.json`` records status ``ok``, the same input file
+  and SHA-256, the same cxroi version, the same report template SHA-256 (with notebooks) and
+  the outputs asked for (:func:`_reusable`); ``force=True`` redoes it. Failed and interrupted
+  scenarios are always run again.
 * A scenario that is invalid, crashes, or whose worker process dies is recorded as ``failed``
   with its message; all others complete.
-* Scenario names become folder names through :func:`cxroi.safety.unique_names` (no path
-  traversal, duplicates get ``-2``...), and YAML is parsed with a safe loader.
+* Each scenario's folder comes from its file path relative to the inputs
+  (:func:`output_folders`: safe characters only, no path traversal), never from its
+  ``name``, so two scenarios with the same name never share, swap or overwrite outputs. YAML
+  is parsed with a safe loader.
 
 Speed
 -----
@@ -76,12 +79,15 @@ from cxroi.scenario import LEVERS
 __all__ = [
     "BatchError",
     "BatchResult",
+    "ScenarioTimeout",
     "KPI_COLUMNS",
     "REPORT_NOTEBOOK",
     "SUMMARY_COLUMNS",
     "discover",
+    "output_folders",
     "run_batch",
     "summary_rows",
+    "warning_texts",
     "warm_kernel_engine",
 ]
 
@@ -97,10 +103,14 @@ RECORD_NAME = "result.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_XLSX = "summary.xlsx"
 MANIFEST = "manifest.json"
+#: Lock file of a batch's output folder (one batch at a time writes into a folder).
+LOCK_NAME = ".cxroi-batch.lock"
 RECORD_SCHEMA = 1
 #: Without notebooks, batches up to this size run in the calling process (no start-up cost).
 _IN_PROCESS_MAX = 24
 ENGINE_NAME = "cxroi-warm"
+#: Default time limit of one scenario [s] (``--timeout``): a report takes a few seconds.
+DEFAULT_TIMEOUT = 300.0
 #: Seconds to wait for a Dask scheduler before giving up (bad address: exit status 2).
 DASK_CONNECT_TIMEOUT = 20
 
@@ -119,6 +129,7 @@ SUMMARY_COLUMNS = (
     "file",
     "status",
     "error",
+    "warnings",
     "currency",
     "horizon_years",
     "discount_rate",
@@ -199,7 +210,24 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class ScenarioTimeout(Exception):
+    """A scenario ran longer than its time limit (``--timeout``)."""
+
+    def __init__(self, seconds: float, replaced: bool = False) -> None:
+        self.seconds = seconds
+        self.replaced = replaced
+        super().__init__(seconds)
+
+    def __str__(self) -> str:
+        text = f"took longer than the time limit of {self.seconds:g} s (--timeout)"
+        if self.replaced:
+            text += "; its worker process was stopped and replaced"
+        return text
+
+
 def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, ScenarioTimeout):
+        return str(exc)
     if isinstance(exc, cxroi.ScenarioError):
         issues = getattr(exc, "errors", None)
         if issues:
@@ -226,6 +254,8 @@ class _Task:
     notebooks: bool = True
     template: str | None = None
     timeout: float | None = None
+    template_sha256: str | None = None
+    source: str = ""
 
 
 def _base_record(task: _Task) -> dict[str, Any]:
@@ -234,10 +264,13 @@ def _base_record(task: _Task) -> dict[str, Any]:
         "scenario": task.name,
         "file": task.file,
         "dir": task.dir,
+        "source": task.source,
         "sha256": task.sha256,
+        "template_sha256": task.template_sha256 if task.notebooks else None,
         "cxroi_version": cxroi.__version__,
         "status": "failed",
         "error": task.error,
+        "warnings": [],
         "notebooks": task.notebooks,
         "reused": False,
         "started": _now(),
@@ -268,9 +301,11 @@ def _json_safe(value: Any) -> Any:
 
 def _evaluate_into(record: dict[str, Any], data: Any) -> Any:
     """Validate and evaluate a scenario mapping; fill the record's figures. Returns the case."""
+    from cxroi.plausibility import plausibility_warnings
     from cxroi.report import assumption_rows
 
     sc = cxroi.load_scenario(data)
+    record["warnings"] = [_json_safe(w.to_json()) for w in plausibility_warnings(sc)]
     case = cxroi.evaluate(sc)
     cf = case.cashflow
     record["scenario"] = sc.name
@@ -289,6 +324,47 @@ def _evaluate_into(record: dict[str, Any], data: Any) -> Any:
     }
     record["assumptions"] = assumption_rows(sc)
     return case
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`ScenarioTimeout` in the block if it runs longer than ``seconds``.
+
+    Uses a real-time interval timer (``SIGALRM``), so it interrupts pure-Python loops and
+    sleeps; it works on the main thread of a POSIX process only and is a no-op elsewhere (the
+    batch process then relies on its watchdog over the worker processes, see
+    :func:`_run_local`). An alarm the host program had set is put back as it was, less the
+    time spent; if that alarm is due first, it is left alone and this limit is not applied.
+    """
+    usable = (
+        seconds is not None
+        and seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    previous_delay, previous_interval = signal.getitimer(signal.ITIMER_REAL)
+    if previous_delay and previous_delay <= seconds:
+        yield  # the host's own alarm comes first; leave it alone (the watchdog still applies)
+        return
+
+    def _alarm(signum: int, frame: Any) -> None:
+        raise ScenarioTimeout(seconds)
+
+    start = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if previous_delay:  # a host's alarm (pytest-timeout, say) goes on as it was
+            left = max(1e-3, previous_delay - (time.monotonic() - start))
+            signal.setitimer(signal.ITIMER_REAL, left, previous_interval)
 
 
 def _base(value: Any) -> float:
@@ -339,16 +415,22 @@ class _Runner:
     def run(self, task: _Task) -> dict[str, Any]:
         t0 = time.perf_counter()
         record = _base_record(task)
+        limit = task.timeout
         try:
             if task.error is None:
-                _evaluate_into(record, task.data)
+                with _time_limit(limit):
+                    _evaluate_into(record, task.data)
                 record["status"] = "ok"
                 if task.notebooks:
-                    self._notebook(task, record)
+                    left = None if limit is None else math.ceil(limit - (time.perf_counter() - t0))
+                    # nbclient wants whole seconds per cell; the scenario's limit still holds
+                    self._notebook(task, record, None if left is None else max(1, left))
+                    if record["status"] != "ok" and limit and time.perf_counter() - t0 >= limit:
+                        raise ScenarioTimeout(limit)
         except Exception as exc:  # any failure of one scenario is recorded, never raised
             record["status"] = "failed"
             record["error"] = _error_text(exc)
-            if not isinstance(exc, cxroi.ScenarioError):
+            if not isinstance(exc, (cxroi.ScenarioError, ScenarioTimeout)):
                 record["traceback"] = traceback.format_exc(limit=20)
         _finish(record, t0)
         try:
@@ -383,7 +465,7 @@ class _Runner:
             self._template[key] = load_notebook_node(key)
         return self._template[key]
 
-    def _notebook(self, task: _Task, record: dict[str, Any]) -> None:
+    def _notebook(self, task: _Task, record: dict[str, Any], timeout: float | None) -> None:
         import nbformat
 
         folder = Path(task.out_dir) / task.dir
@@ -395,7 +477,7 @@ class _Runner:
             dict(task.data),
             input_path=template,
             output_path=str(nb_path),
-            timeout=task.timeout,
+            timeout=timeout,
         )
         if nb is not None:
             atomic_write(nb_path, nbformat.writes(nb))
@@ -684,6 +766,10 @@ def _worker_main(conn: Any, warm_template: str | None, notebooks: bool) -> None:
         if notebooks:
             with contextlib.suppress(Exception):
                 runner.warm_up(warm_template)
+        try:
+            conn.send(_READY)  # the scenario clock of the batch process starts now
+        except (BrokenPipeError, OSError):
+            return
         while True:
             try:
                 chunk = conn.recv()
@@ -701,7 +787,17 @@ def _worker_main(conn: Any, warm_template: str | None, notebooks: bool) -> None:
         runner.close()
 
 
+#: What a worker sends once its kernel is warm, before its first record.
+_READY = "ready"
+
+
 class _Worker:
+    """A worker process, the tasks sent to it and not yet answered, and its scenario clock.
+
+    ``clock`` is when the worker began its current scenario (None while it is idle or still
+    warming up): the moment it became ready, was sent a task, or answered the previous one.
+    """
+
     def __init__(self, ctx: Any, template: str | None, notebooks: bool) -> None:
         parent, child = ctx.Pipe()
         self.conn = parent
@@ -709,6 +805,22 @@ class _Worker:
         self.proc.start()
         child.close()
         self.tasks: deque[_Task] = deque()
+        self.ready = False
+        self.clock: float | None = None
+
+    def sent(self) -> None:
+        if self.ready and self.clock is None:
+            self.clock = time.monotonic()
+
+
+def _watchdog_limit(timeout: float) -> float:
+    """Seconds after which the batch process stops a worker whose scenario has not answered.
+
+    A little beyond the scenario's own limit: the worker enforces ``timeout`` itself where it
+    can (the evaluation and each notebook cell) and needs a moment to record the failure and
+    shut its kernel down; the watchdog catches what it cannot interrupt.
+    """
+    return timeout + min(30.0, 2.0 + 0.1 * timeout)
 
 
 def _mp_context() -> Any:
@@ -725,13 +837,22 @@ def _run_local(
     template: str | None,
     on_record: Callable[[dict[str, Any]], None],
     expected: int,
+    timeout: float | None = None,
 ) -> None:
     """Run tasks in ``jobs`` worker processes; call ``on_record`` as each finishes.
 
     ``tasks`` is consumed lazily: this process reads the next scenarios while the workers are
-    busy. Without notebooks, with one job or a few scenarios, the tasks run in this process.
+    busy. Without notebooks, with one job or a few scenarios, the tasks run in this process
+    (where :func:`_time_limit` enforces ``timeout``; off the main thread they go to a worker).
+
+    A worker whose scenario has not answered :func:`_watchdog_limit` seconds after it began is
+    stopped (SIGTERM, then SIGKILL); its scenario is recorded as failed with a
+    :class:`ScenarioTimeout` message, the rest of its tasks go back to the queue and a new
+    worker takes its place.
     """
-    if not notebooks and (jobs <= 1 or expected <= _IN_PROCESS_MAX):
+    on_main = threading.current_thread() is threading.main_thread()
+    in_process = not notebooks and (jobs <= 1 or expected <= _IN_PROCESS_MAX)
+    if in_process and (timeout is None or on_main):
         runner = _Runner()
         for task in tasks:
             on_record(runner.run(task))
@@ -751,6 +872,7 @@ def _run_local(
             except StopIteration:
                 exhausted = True
 
+    limit = None if timeout is None else _watchdog_limit(timeout)
     ctx = _mp_context()
     n_workers = max(1, min(jobs, expected))
     chunk = 1 if notebooks else max(1, min(32, expected // (n_workers * 8)))
@@ -764,13 +886,18 @@ def _run_local(
                         batch = [pending.popleft() for _ in range(min(chunk, len(pending)))]
                         w.tasks.extend(batch)
                         w.conn.send(batch)
+                        w.sent()
             if exhausted and not pending and not any(w.tasks for w in workers):
                 break
             waitables = [w.conn for w in workers] + [w.proc.sentinel for w in workers]
-            ready = _wait_any(waitables, timeout=0 if not exhausted else None)
-            if not ready:
+            wait_for = 0.0 if not exhausted else None
+            clocks = [w.clock for w in workers if w.tasks and w.clock is not None]
+            if limit is not None and clocks:
+                until = max(0.0, min(clocks) + limit - time.monotonic())
+                wait_for = until if wait_for is None else min(wait_for, until)
+            ready = _wait_any(waitables, timeout=wait_for)
+            if not ready and not exhausted:
                 pull(len(pending) + 8)  # read ahead while the workers compute
-                continue
             for i, w in enumerate(list(workers)):
                 if w.conn in ready or w.proc.sentinel in ready:
                     if _drain(w, on_record):
@@ -780,6 +907,14 @@ def _run_local(
                             w.tasks.clear()
                         w.conn.close()
                         workers[i] = _Worker(ctx, template, notebooks)
+                        continue
+                if limit is not None and _overdue(w, limit):
+                    task = w.tasks.popleft()
+                    _stop_workers([w], now=True)
+                    on_record(_timeout_record(task, timeout))
+                    pending.extendleft(reversed(w.tasks))
+                    w.tasks.clear()
+                    workers[i] = _Worker(ctx, template, notebooks)
     except KeyboardInterrupt:
         # Keep what has already arrived, then stop the workers at once: a scenario cut short
         # leaves no record, so the next run does it again.
@@ -797,14 +932,31 @@ def _drain(w: _Worker, on_record: Callable[[dict[str, Any]], None]) -> bool:
     try:
         while w.conn.poll():
             record = w.conn.recv()
+            if isinstance(record, str) and record == _READY:
+                w.ready = True
+                w.clock = time.monotonic() if w.tasks else None
+                continue
             if w.tasks:
                 w.tasks.popleft()
+            w.clock = time.monotonic() if w.tasks else None
             on_record(record)
     except (EOFError, OSError):
         return True
     if not w.proc.is_alive():
         return True
     return False
+
+
+def _overdue(w: _Worker, limit: float) -> bool:
+    """Whether the worker's current scenario has run past ``limit`` seconds."""
+    return bool(w.tasks) and w.clock is not None and time.monotonic() - w.clock > limit
+
+
+def _timeout_record(task: _Task, timeout: float | None) -> dict[str, Any]:
+    record = _base_record(task)
+    record["error"] = str(ScenarioTimeout(timeout or 0.0, replaced=True))
+    record["finished"] = _now()
+    return record
 
 
 def _lost_record(task: _Task, exitcode: int | None) -> dict[str, Any]:
@@ -892,6 +1044,25 @@ def _run_dask(
 # --------------------------------------------------------------------------------------------
 # Summary, manifest
 # --------------------------------------------------------------------------------------------
+#: Between two warnings in the ``warnings`` column of the summary.
+WARNING_SEPARATOR = " | "
+
+
+def warning_texts(record: dict[str, Any]) -> list[str]:
+    """The plausibility warnings of a record as plain sentences (see :mod:`cxroi.plausibility`).
+
+    Each names the field, the value, its plausible range and, where there is one, the likely
+    intended value, e.g. ``discount_rate: 14 is outside the plausible range [-0.05, 0.5] for an
+    annual discount rate (rates and shares are decimals); did you mean 0.14?``.
+    """
+    out = []
+    for w in record.get("warnings") or []:
+        text = w.get("message") if isinstance(w, dict) else w
+        if text:
+            out.append(str(text))
+    return out
+
+
 def summary_rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One flat row per record with the :data:`SUMMARY_COLUMNS` (numbers stay numbers)."""
     rows = []
@@ -902,6 +1073,7 @@ def summary_rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             "file": rec.get("file"),
             "status": rec.get("status"),
             "error": rec.get("error") or "",
+            "warnings": WARNING_SEPARATOR.join(warning_texts(rec)),
             "currency": rec.get("currency"),
             "horizon_years": rec.get("horizon_years"),
             "discount_rate": rec.get("discount_rate"),
@@ -952,9 +1124,11 @@ _MANIFEST_KEYS = (
     "file",
     "dir",
     "sha256",
+    "template_sha256",
     "cxroi_version",
     "status",
     "error",
+    "warnings",
     "reused",
     "started",
     "finished",
@@ -1017,19 +1191,64 @@ class BatchResult:
         return 1 if self.failed else 0
 
 
+def output_folders(files: Sequence[Path]) -> list[str]:
+    """The output folder name of each scenario file, from its path (never from its name).
+
+    Each folder is the file's path relative to the deepest folder holding all ``files``,
+    without the suffix, with ``__`` between path parts and made safe by
+    :func:`cxroi.safety.safe_name` (``east/retail.yaml`` and ``west/retail.yaml`` give
+    ``east__retail`` and ``west__retail``). Two files that still map to the same folder (such
+    as ``a.yaml`` and ``a.yml``) are told apart with ``-2`` in the order of their absolute
+    paths, so the folders depend on the set of files only, never on the order they are given
+    in or on the scenario names inside them.
+
+    Parameters
+    ----------
+    files : sequence of Path
+        Scenario files, as found by :func:`discover`.
+
+    Returns
+    -------
+    list of str
+        Folder names, in the order of ``files``, unique ignoring case.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> output_folders([Path("/s/west/retail.yaml"), Path("/s/east/retail.yaml")])
+    ['west__retail', 'east__retail']
+    >>> output_folders([Path("/s/b.yml"), Path("/s/b.yaml")])
+    ['b-2', 'b']
+    """
+    if not files:
+        return []
+    resolved = [Path(os.path.abspath(p)) for p in files]
+    root = Path(os.path.commonpath([str(p.parent) for p in resolved]))
+    stems = ["__".join(p.relative_to(root).with_suffix("").parts) for p in resolved]
+    order = sorted(range(len(files)), key=lambda i: str(resolved[i]))
+    reserved = (SUMMARY_CSV, SUMMARY_XLSX, MANIFEST, LOCK_NAME)
+    names = unique_names([stems[i] for i in order], reserved=reserved)
+    folders = [""] * len(files)
+    for k, i in enumerate(order):
+        folders[i] = names[k]
+    return folders
+
+
 def _prepare(
     files: Sequence[Path],
     out_dir: Path,
     notebooks: bool,
     template: str | None,
     timeout: float | None,
+    template_sha256: str | None = None,
 ) -> Iterator[_Task]:
-    """Read, hash and parse each file, in order; give each scenario a safe, unique folder.
+    """Read, hash and parse each file, in order; each scenario's folder comes from its path.
 
-    A generator, so that workers start on the first scenarios while later ones are read. The
-    first scenario of a given name keeps the plain folder name; later ones get ``-2``, ``-3``.
+    A generator, so that workers start on the first scenarios while later ones are read.
+    Folders are given by :func:`output_folders`, so two scenarios with the same ``name`` never
+    share or swap outputs.
     """
-    taken = {n.lower() for n in (SUMMARY_CSV, SUMMARY_XLSX, MANIFEST)}
+    folders = output_folders(files)
     for index, path in enumerate(files):
         data, error, digest = None, None, ""
         try:
@@ -1050,13 +1269,11 @@ def _prepare(
         name = data.get("name") if isinstance(data, dict) else None
         if not isinstance(name, str) or not name.strip():
             name = path.stem
-        folder = unique_names([name], reserved=taken)[0]
-        taken.add(folder.lower())
         yield _Task(
             index=index,
             file=str(path),
             name=name,
-            dir=folder,
+            dir=folders[index],
             sha256=digest,
             out_dir=str(out_dir),
             data=data if error is None else None,
@@ -1064,11 +1281,19 @@ def _prepare(
             notebooks=notebooks,
             template=template,
             timeout=timeout,
+            template_sha256=template_sha256,
+            source=str(path.resolve()),
         )
 
 
 def _reusable(task: _Task) -> dict[str, Any] | None:
-    """The previous record of an unchanged, successful scenario, or None."""
+    """The previous record of an unchanged, successful scenario, or None.
+
+    A record is reused only if all of these are unchanged since it was written: the scenario
+    file (its path and the SHA-256 of its bytes), the cxroi version, and, when reports are
+    asked for, the SHA-256 of the report notebook template. A record of a failed scenario, or
+    one written without the outputs now asked for, is never reused.
+    """
     folder = Path(task.out_dir) / task.dir
     try:
         rec = json.loads((folder / RECORD_NAME).read_text(encoding="utf-8"))
@@ -1080,8 +1305,9 @@ def _reusable(task: _Task) -> dict[str, Any] | None:
         rec.get("status") == "ok"
         and rec.get("sha256") == task.sha256
         and rec.get("cxroi_version") == cxroi.__version__
-        and rec.get("file") == task.file
+        and (rec.get("source") or rec.get("file")) == (task.source or task.file)
         and (rec.get("notebooks") or not task.notebooks)
+        and (not task.notebooks or rec.get("template_sha256") == task.template_sha256)
     )
     if not same:
         return None
@@ -1089,6 +1315,132 @@ def _reusable(task: _Task) -> dict[str, Any] | None:
         return None
     rec["reused"] = True
     return rec
+
+
+def _check_not_a_file(out: Path) -> None:
+    """Refuse an output path that exists and is not a folder."""
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out must be a folder, and {out} is a file")
+
+
+def _usable_out_dir(out: Path) -> Path:
+    """Create the output folder if needed and make sure this process can write into it.
+
+    Checked before any scenario runs, so that a batch never computes for an hour and then
+    finds it cannot write its summary.
+
+    Raises
+    ------
+    BatchError
+        If the folder cannot be created (a file in the way, no permission), or it exists but
+        is not writable.
+    """
+    _check_not_a_file(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise BatchError(f"--out: cannot create the output folder {out}: {reason}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise BatchError(f"--out: the output folder {out} is not writable")
+    return out.resolve()
+
+
+#: Descriptors of the folder locks this process holds (closed in forked children).
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_held_locks_in_child() -> None:
+    """In a forked worker, drop the copies of the batch's lock descriptors.
+
+    The lock stays with the batch process (it holds the same open file); a worker that outlives
+    a killed batch for a moment then cannot keep the folder locked.
+    """
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_locks_in_child)
+
+
+class _FolderLock:
+    """One batch at a time per output folder: an advisory ``flock`` on ``DIR/.cxroi-batch.lock``.
+
+    The lock belongs to the open file, so the operating system releases it when the batch
+    process ends in any way, SIGKILL included: a killed batch never leaves the folder locked.
+    The file holds the process id of the holder, for the message a second batch shows; it is
+    never deleted (deleting a lock file lets two processes lock two different files). The
+    start-up clean-up of stale temporary files runs only under the lock, so it can never remove
+    the files of a batch that is still running.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_NAME
+        self.fd: int | None = None
+
+    def _holder(self) -> str:
+        with contextlib.suppress(OSError, ValueError):
+            text = self.path.read_text(encoding="ascii").strip()
+            if text:
+                return f"process {int(text)}"
+        return "another process"
+
+    def acquire(self, wait: bool = False, notify: Callable[[str], None] | None = None) -> None:
+        """Take the lock, or refuse (``wait=False``) or block until it is free.
+
+        Raises
+        ------
+        BatchError
+            If the lock file cannot be created (the folder is not writable), or another batch
+            holds the lock and ``wait`` is False.
+        """
+        import fcntl
+
+        folder = self.path.parent
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise BatchError(
+                f"--out: the output folder {folder} is not writable: {reason}"
+            ) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                who = self._holder()
+                if not wait:
+                    raise BatchError(
+                        f"--out: another batch ({who}) is writing into {folder}; wait for it "
+                        "to finish, choose another --out, or pass --wait"
+                    ) from None
+                (notify or _stderr)(
+                    f"cxroi: waiting for another batch ({who}) to finish in {folder}"
+                )
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+        _HELD_LOCKS.add(fd)
+
+    def release(self) -> None:
+        """Give the lock up (closing the file releases it)."""
+        if self.fd is not None:
+            _HELD_LOCKS.discard(self.fd)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, 0)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def run_batch(
@@ -1100,9 +1452,11 @@ def run_batch(
     scheduler: Any = None,
     progress: bool | None = None,
     template: str | os.PathLike | None = None,
-    timeout: float | None = 600,
+    timeout: float | None = DEFAULT_TIMEOUT,
     excel: bool = True,
     options: dict[str, Any] | None = None,
+    wait: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Run a batch of scenarios and write reports, summary, workbook and manifest.
 
@@ -1126,11 +1480,19 @@ def run_batch(
     template : path-like, optional
         Report notebook; default :data:`REPORT_NOTEBOOK`.
     timeout : float, optional
-        Per-cell execution timeout of the notebook [s].
+        Time limit of each scenario [s], default :data:`DEFAULT_TIMEOUT` (None: no limit). A
+        scenario that takes longer, in its evaluation or its notebook, is recorded as failed
+        and the batch goes on; a worker that does not stop by itself is replaced.
     excel : bool, default True
         Write ``summary.xlsx``.
     options : dict, optional
         Extra facts recorded in the manifest (the CLI records its command line).
+    wait : bool, default False
+        If another batch is writing into ``out_dir``, wait for it to finish instead of
+        refusing (:class:`_FolderLock`).
+    notify : callable, optional
+        Called with one line of text for what the user should see while the batch runs
+        (waiting for another batch, plausibility warnings); default: print to stderr.
 
     Returns
     -------
@@ -1139,8 +1501,10 @@ def run_batch(
     Raises
     ------
     BatchError
-        For bad arguments (missing path, no scenario, jobs < 1, output folder is a file,
-        missing notebook, unreachable scheduler).
+        For bad arguments, all before any scenario runs: missing path, no scenario,
+        jobs < 1, an output folder that is a file, cannot be created or is not writable,
+        another batch writing into the same folder (without ``wait``), missing notebook,
+        unreachable scheduler.
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     files = discover(paths)
@@ -1149,81 +1513,116 @@ def run_batch(
     if jobs < 1:
         raise BatchError(f"--jobs must be at least 1 (got {jobs})")
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise BatchError(f"--out must be a folder, and {out} is a file")
+    _check_not_a_file(out)
     tpl = str(Path(template).resolve()) if template else str(REPORT_NOTEBOOK)
     if notebooks and not Path(tpl).is_file():
         raise BatchError(f"report notebook not found: {tpl}")
+    tpl_sha = None
+    if notebooks:
+        try:
+            tpl_sha = hashlib.sha256(Path(tpl).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise BatchError(f"cannot read the report notebook {tpl}: {exc}") from None
+    out = _usable_out_dir(out)
+    lock = _FolderLock(out)
+    lock.acquire(wait=wait, notify=notify)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BatchError(f"cannot create the output folder {out}: {exc}") from None
-    out = out.resolve()
-    started, t0 = _now(), time.perf_counter()
-    remove_stale_temporaries(out, depth=1)
+        started, t0 = _now(), time.perf_counter()
+        remove_stale_temporaries(out, depth=1)
 
-    records: list[dict[str, Any] | None] = [None] * len(files)
-    bar = _progress_bar(len(files), progress)
-    index_of: dict[str, int] = {}
-    prepared: list[_Task] = []
+        records: list[dict[str, Any] | None] = [None] * len(files)
+        bar = _progress_bar(len(files), progress)
+        index_of: dict[str, int] = {}
+        prepared: list[_Task] = []
 
-    def todo() -> Iterator[_Task]:
-        for task in _prepare(files, out, notebooks, tpl if notebooks else None, timeout):
-            index_of[task.dir] = task.index
-            prepared.append(task)
-            previous = None if force else _reusable(task)
-            if previous is None:
-                yield task
+        def todo() -> Iterator[_Task]:
+            for task in _prepare(
+                files, out, notebooks, tpl if notebooks else None, timeout, tpl_sha
+            ):
+                index_of[task.dir] = task.index
+                prepared.append(task)
+                previous = None if force else _reusable(task)
+                if previous is None:
+                    yield task
+                else:
+                    records[task.index] = previous
+                    announce(previous)
+                    if bar is not None:
+                        bar.update(1)
+
+        def say(line: str) -> None:
+            if notify is not None:
+                notify(line)
+            elif bar is not None and not bar.disable:
+                bar.write(line, file=sys.stderr)
             else:
-                records[task.index] = previous
-                if bar is not None:
-                    bar.update(1)
+                _stderr(line)
 
-    def on_record(rec: dict[str, Any]) -> None:
-        records[index_of[rec["dir"]]] = rec
-        if bar is not None:
-            bar.update(1)
+        def announce(rec: dict[str, Any]) -> None:
+            for text in warning_texts(rec):
+                say(f"cxroi: warning: {rec.get('file')}: {text}")
 
-    interrupted = False
-    try:
-        if scheduler is not None:
-            _run_dask(list(todo()), scheduler, notebooks, on_record)
-        else:
-            _run_local(todo(), jobs, notebooks, tpl if notebooks else None, on_record, len(files))
-    except KeyboardInterrupt:
-        interrupted = True
+        def on_record(rec: dict[str, Any]) -> None:
+            records[index_of[rec["dir"]]] = rec
+            announce(rec)
+            if bar is not None:
+                bar.update(1)
+
+        interrupted = False
+        try:
+            if scheduler is not None:
+                _run_dask(list(todo()), scheduler, notebooks, on_record)
+            else:
+                _run_local(
+                    todo(),
+                    jobs,
+                    notebooks,
+                    tpl if notebooks else None,
+                    on_record,
+                    len(files),
+                    timeout,
+                )
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if bar is not None:
+                bar.close()
+        by_index = {t.index: t for t in prepared}
+        for i, path in enumerate(files):
+            if records[i] is None:
+                task = by_index.get(i) or _Task(
+                    index=i, file=str(path), name=path.stem, dir="", sha256="", out_dir=str(out)
+                )
+                rec = _base_record(task)
+                rec["error"] = "interrupted before it finished"
+                records[i] = rec
+        result = BatchResult(
+            out_dir=out,
+            records=[r for r in records if r is not None],
+            started=started,
+            finished=_now(),
+            seconds=round(time.perf_counter() - t0, 3),
+            interrupted=interrupted,
+        )
+        opts = {
+            "paths": [str(p) for p in paths],
+            "out": str(out),
+            "jobs": jobs,
+            "notebooks": notebooks,
+            "force": force,
+            "scheduler": None
+            if scheduler is None
+            else str(getattr(scheduler, "address", scheduler)),
+            "template": tpl if notebooks else None,
+            "template_sha256": tpl_sha,
+            "timeout": timeout,
+            "wait": wait,
+            **(options or {}),
+        }
+        _write_outputs(result, opts, excel)
+        return result
     finally:
-        if bar is not None:
-            bar.close()
-    by_index = {t.index: t for t in prepared}
-    for i, path in enumerate(files):
-        if records[i] is None:
-            task = by_index.get(i) or _Task(
-                index=i, file=str(path), name=path.stem, dir="", sha256="", out_dir=str(out)
-            )
-            rec = _base_record(task)
-            rec["error"] = "interrupted before it finished"
-            records[i] = rec
-    result = BatchResult(
-        out_dir=out,
-        records=[r for r in records if r is not None],
-        started=started,
-        finished=_now(),
-        seconds=round(time.perf_counter() - t0, 3),
-        interrupted=interrupted,
-    )
-    opts = {
-        "paths": [str(p) for p in paths],
-        "out": str(out),
-        "jobs": jobs,
-        "notebooks": notebooks,
-        "force": force,
-        "scheduler": None if scheduler is None else str(getattr(scheduler, "address", scheduler)),
-        "template": tpl if notebooks else None,
-        **(options or {}),
-    }
-    _write_outputs(result, opts, excel)
-    return result
+        lock.release()
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:

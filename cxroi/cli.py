@@ -376,6 +376,16 @@ def _level(text: str) -> float:
 # --------------------------------------------------------------------------------------------
 # cxroi batch
 # --------------------------------------------------------------------------------------------
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
     from cxroi.batch import BatchError, run_batch
 
@@ -387,6 +397,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             notebooks=not args.no_notebooks,
             force=args.force,
             scheduler=args.scheduler,
+            timeout=args.timeout,
+            wait=args.wait,
             options={"argv": ["cxroi", "batch", *args.raw_argv]},
         )
     except BatchError as exc:
@@ -530,6 +542,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="redo scenarios that are unchanged")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask distributed scheduler")
+    p.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        default=300.0,
+        help="time limit per scenario; one that takes longer is marked failed (default 300)",
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another batch is writing into DIR, wait for it instead of refusing",
+    )
     p.set_defaults(func=_cmd_batch)
 
     return parser
