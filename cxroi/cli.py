@@ -556,6 +556,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_batch)
 
+    from cxroi.cli_decisions import add_commands as _decision_commands
+
+    _decision_commands(sub)  # compare, sweep, goalseek
     return parser
 
 

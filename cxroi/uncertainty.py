@@ -445,10 +445,11 @@ def _field_base(sc: Scenario, path: str) -> float | None:
 def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dict[str, Any]:
     """Value of one field at which the risk-adjusted NPV is zero, the others at base.
 
-    The search stays inside the field's valid range. Bounded fields are scanned on a grid and
-    the sign change nearest the base value is refined by Brent's method; for fields unbounded
-    above (opex, wallet, discount rate...) the bracket widens geometrically until the NPV
-    changes sign or the value exceeds 1e15.
+    This is :func:`cxroi.whatif.goal_seek` of ``npv`` to 0: the search stays inside the field's
+    valid range. Bounded fields are scanned on a grid and the sign change nearest the base value
+    is refined by Brent's method; for fields unbounded above (opex, wallet, discount rate...)
+    the bracket widens geometrically until the NPV changes sign or the value exceeds 1e15.
+    One field moves at a time, whatever ``correlations`` the scenario declares.
 
     Parameters
     ----------
@@ -461,41 +462,10 @@ def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dic
     dict
         ``{"path": path, "value": v}`` with ``v`` None where the NPV does not cross zero.
     """
-    sc = load_scenario(scenario)
-    rule = field_rule(path)
-    base = _field_base(sc, path)
-    lo, hi = rule.clip_bounds()
-    if not math.isfinite(lo):
-        lo = -1e15
-    candidates = []
-    if math.isfinite(hi):
-        xs = np.linspace(lo, hi, grid)
-        candidates.append(xs)
-    else:
-        start = max(abs(base or 0.0), 1.0)
-        upper = max(lo, 0.0) + start * 2.0 ** np.arange(0, 51)
-        upper = upper[upper <= 1e15]
-        near = np.linspace(lo, upper[0], grid) if math.isfinite(lo) else np.array([])
-        candidates.append(np.unique(np.concatenate([near, upper])))
-    xs = np.concatenate(candidates)
-    values = _npv_with(sc, {path: xs})
-    sign = np.sign(values)
-    exact = np.flatnonzero(values == 0.0)
-    crossings = np.flatnonzero(sign[:-1] * sign[1:] < 0)
-    roots = [float(xs[i]) for i in exact]
+    from cxroi.whatif import goal_seek  # one code path: break-even is goal seek of npv to 0
 
-    from scipy.optimize import brentq
-
-    def f(x: float) -> float:
-        return float(_npv_with(sc, {path: x}))
-
-    for i in crossings:
-        roots.append(brentq(f, xs[i], xs[i + 1], xtol=1e-12, rtol=1e-12, maxiter=200))
-    if not roots:
-        return {"path": path, "value": None}
-    ref = base if base is not None else 0.0
-    value = min(roots, key=lambda r: abs(r - ref))
-    return {"path": path, "value": float(value)}
+    result = goal_seek(scenario, path, "npv", 0.0, grid=grid)
+    return {"path": path, "value": result["value"]}
 
 
 def switching_values(scenario: Scenario | Any, paths: Iterable[str] | None = None) -> pd.DataFrame:
