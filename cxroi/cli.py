@@ -213,6 +213,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"P(payback within {sc.horizon_years} y)    {summary['prob_payback_within_horizon']:.1%}")
     if n_fields == 0:
         print("(no field carries a distribution: every draw is the base case)")
+    from cxroi.cli_decisions import print_decision_lines
+
+    print_decision_lines(sc, summary)
     return EXIT_OK
 
 
@@ -228,6 +231,8 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
         print(f"{sc.name}: no field carries a distribution; nothing to swing.")
         return EXIT_OK
     print(f"{sc.name}: NPV ({sc.currency}) with each field at its P10 and P90, others at base")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply to this chart)")
     for r in rows:
         swing = abs(r["npv_high"] - r["npv_low"])
         print(
@@ -262,6 +267,8 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         print(_dumps(records))
         return EXIT_OK
     print(f"{sc.name}: switching values (NPV = 0, others at base), closest to breaking first")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply here)")
     for r in table.itertuples():
         value = (
             "none in range"

@@ -192,3 +192,23 @@ def add_commands(sub) -> None:
     )
     p.add_argument("--json", action="store_true", help="print {path, kpi, target, value}")
     p.set_defaults(func=_cmd_goalseek)
+
+
+def print_decision_lines(sc, summary: dict) -> None:
+    """Expected against base-case NPV, and the value of information, under ``cxroi simulate``."""
+    from cxroi.case import evaluate
+    from cxroi.formatting import format_money
+    from cxroi.voi import information_sentences
+
+    base = evaluate(sc).kpis["npv"]
+    mean = summary["npv"]["mean"]
+    print(
+        f"Base-case NPV {format_money(base, sc.currency)}; expected NPV (mean of the draws) "
+        f"{format_money(mean, sc.currency)}; P(NPV > 0) {summary['prob_npv_positive']:.1%}"
+    )
+    if sc.correlations:
+        print(f"Draws follow the scenario's {len(sc.correlations)} rank correlation(s).")
+    if summary.get("evppi"):
+        print("\nValue of information (go / no-go on NPV > 0):")
+        for line in information_sentences(summary, sc.currency):
+            print(f"  {line}")

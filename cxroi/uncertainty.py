@@ -268,6 +268,8 @@ def _base_summary(sc: Scenario, draws: int, seed: int | None) -> SimulationResul
         "payback_years": _stats(payback, never=True),
         "prob_npv_positive": float(npv[0] > 0),
         "prob_payback_within_horizon": float(not np.isnan(payback[0])),
+        "evpi": 0.0,  # nothing is uncertain: information is worth nothing
+        "evppi": {},
     }
     cumulative = np.atleast_2d(np.cumsum(result["net"], axis=-1))
     sample = pd.DataFrame({"npv": npv, "roi": roi, "payback_years": payback})
@@ -335,6 +337,17 @@ def simulate(
     gens = _generators(sc, rng)
     rules = {path: field_rule(path) for path in gens}
     dists = sc.distributions()
+    copula = None
+    if sc.correlations:  # correlated fields come jointly from a stream of their own
+        from cxroi.correlation import CopulaSampler
+
+        copula = CopulaSampler(sc, rng.spawn(1)[0], rules)
+    from cxroi.voi import EVPPI_SAMPLE, evppi
+
+    voi_step = -(-draws // EVPPI_SAMPLE)  # every voi_step-th draw feeds the EVPPI regressions
+    voi_npv: list[np.ndarray] = []
+    voi_fields: dict[str, list[np.ndarray]] = {p: [] for p in gens}
+    npv_total = npv_positive_total = 0.0
     H = sc.horizon_years
     step = -(-draws // PERCENTILE_SAMPLE)  # keep every step-th draw for the percentiles
     fan_step = 1 if keep else -(-draws // FAN_SAMPLE)
@@ -346,9 +359,18 @@ def simulate(
     for start in range(0, draws, chunk):
         stop = min(draws, start + chunk)
         n = stop - start
-        part = {p: sample(dists[p], n, gens[p], rules[p]) for p in gens}
+        joint = copula.draw(n) if copula is not None else {}
+        part = {p: joint[p] if p in joint else sample(dists[p], n, gens[p], rules[p]) for p in gens}
         result = case_kpis(compile_scenario(sc, part), with_unadjusted=False)["adjusted"]
         values = {k: np.broadcast_to(result[k], (n,)) for k in KPI_KEYS}
+        npv = np.where(np.isfinite(values["npv"]), values["npv"], 0.0)
+        npv_total += float(np.sum(npv))
+        npv_positive_total += float(np.sum(np.maximum(npv, 0.0)))
+        voi_npv.append(npv[(-start) % voi_step :: voi_step].copy())
+        for path, v in part.items():
+            voi_fields[path].append(
+                np.broadcast_to(v, (n,))[(-start) % voi_step :: voi_step].copy()
+            )
         for key, stream in streams.items():
             stream.add(values[key])
             sampled[key].append(values[key][(-start) % step :: step].copy())
@@ -378,6 +400,15 @@ def simulate(
         "payback_years": stats("payback_years", never=True),
         "prob_npv_positive": positive / draws,
         "prob_payback_within_horizon": paid_back / draws,
+    }
+    # value of information (docs/model.md §16): EVPI from sums over every draw, EVPPI from
+    # regressions on at most EVPPI_SAMPLE evenly spaced draws
+    value_of_perfect = max(npv_positive_total / draws - max(npv_total / draws, 0.0), 0.0)
+    summary["evpi"] = value_of_perfect
+    sample_npv = np.concatenate(voi_npv)
+    summary["evppi"] = {
+        path: evppi(np.concatenate(chunks), sample_npv, cap=value_of_perfect)
+        for path, chunks in voi_fields.items()
     }
     frame = pd.DataFrame({k: np.concatenate(v) for k, v in kept.items()}) if keep else None
     return SimulationResult(frame, np.concatenate(cumulative), summary, seed, sample_frame)

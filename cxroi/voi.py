@@ -1,0 +1,168 @@
+r"""Value of information for the go / no-go decision (docs/model.md §16).
+
+With the NPV uncertain, the decision today is "go if the expected NPV is positive", worth
+:math:`\max(E[\text{npv}], 0)`. If the uncertainty could be removed first, one would go only
+when the NPV turns out positive, worth :math:`E[\max(\text{npv}, 0)]`. The difference is the
+*expected value of perfect information* (EVPI), the most any study, pilot or survey could be
+worth before deciding:
+
+.. math:: \text{EVPI} = E[\max(\text{npv}, 0)] - \max(E[\text{npv}], 0)
+
+Learning one input X exactly (the rest still uncertain) is worth the *expected value of
+partial perfect information*
+
+.. math:: \text{EVPPI}_X = E_X[\max(E[\text{npv} \mid X], 0)] - \max(E[\text{npv}], 0)
+
+(Raiffa & Schlaifer 1961; Strong, Oakley & Brennan 2014 for the regression estimate used here).
+:math:`E[\text{npv} \mid X]` is estimated from the Monte Carlo draws by a least-squares cubic
+regression spline of npv on X (:func:`scipy.interpolate.make_lsq_spline`, interior knots at
+quantiles of X). A least-squares fit with a constant reproduces the sample mean, so the
+estimate is never below 0 (Jensen); it is capped at the EVPI, which it can only exceed by
+estimation error. With a single uncertain input the npv is a smooth function of it, the spline
+reproduces it and EVPPI equals EVPI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["EVPPI_SAMPLE", "conditional_mean", "evpi", "evppi"]
+
+#: Most draws the EVPPI regression uses: beyond, an evenly spaced sample of this many.
+EVPPI_SAMPLE = 100_000
+#: Interior knots of the regression spline (fewer with few draws: at least 50 draws per knot).
+SPLINE_KNOTS = 16
+
+
+def evpi(npv) -> float:
+    r"""Expected value of perfect information of a sample of NPV draws [money].
+
+    .. math:: E[\max(\text{npv}, 0)] - \max(E[\text{npv}], 0)
+
+    Examples
+    --------
+    >>> evpi([-100.0, 300.0])
+    50.0
+    """
+    x = np.asarray(npv, dtype=float)
+    return float(max(np.mean(np.maximum(x, 0.0)) - max(np.mean(x), 0.0), 0.0))
+
+
+def conditional_mean(x, npv) -> np.ndarray:
+    """Regression estimate of E[npv | x] at each draw: a least-squares cubic spline.
+
+    Falls back to the means of npv within quantile bins of x when the spline cannot be fitted
+    (heavily tied draws, for example a field clipped at a bound for most draws).
+    """
+    from scipy.interpolate import make_lsq_spline
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(npv, dtype=float)
+    if x.size == 0 or np.ptp(x) == 0.0:
+        return np.full(y.shape, float(np.mean(y)) if y.size else 0.0)
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], y[order]
+    knots = min(SPLINE_KNOTS, max(0, xs.size // 50 - 4))
+    inner = np.unique(np.quantile(xs, np.linspace(0.0, 1.0, knots + 2)[1:-1]))
+    inner = inner[(inner > xs[0]) & (inner < xs[-1])]
+    t = np.r_[[xs[0]] * 4, inner, [xs[-1]] * 4]
+    fitted = np.empty_like(y)
+    try:
+        with np.errstate(all="ignore"):
+            spline = make_lsq_spline(xs, ys, t, k=3)
+            values = spline(xs)
+        if not np.all(np.isfinite(values)):
+            raise ValueError("spline fit is not finite")
+    except (ValueError, np.linalg.LinAlgError):
+        values = _binned_means(xs, ys)
+    fitted[order] = values
+    return fitted
+
+
+def _binned_means(xs: np.ndarray, ys: np.ndarray, bins: int = 50) -> np.ndarray:
+    """Means of ys within quantile bins of (sorted) xs; ties share a bin."""
+    edges = np.unique(np.quantile(xs, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
+    which = np.searchsorted(edges, xs, side="right")
+    sums = np.bincount(which, weights=ys)
+    counts = np.bincount(which)
+    return (sums / np.where(counts > 0, counts, 1))[which]
+
+
+def evppi(x, npv, cap: float | None = None) -> float:
+    r"""Expected value of partial perfect information of one input [money].
+
+    .. math:: \text{EVPPI} = \overline{\max(\hat g(x), 0)} - \max(\overline{\text{npv}}, 0)
+
+    with :math:`\hat g` the regression of npv on the input's draws (:func:`conditional_mean`).
+
+    Parameters
+    ----------
+    x, npv : array_like
+        The input's draws and the NPV of the same draws.
+    cap : float, optional
+        Upper bound (the EVPI of all the draws); the estimate is clipped to [0, cap].
+
+    Examples
+    --------
+    >>> x = np.linspace(-1.0, 1.0, 2001)
+    >>> round(evppi(x, 1000.0 * x), 1) == round(evpi(1000.0 * x), 1)
+    True
+    """
+    y = np.asarray(npv, dtype=float)
+    g = conditional_mean(x, y)
+    value = float(np.mean(np.maximum(g, 0.0)) - max(float(np.mean(y)), 0.0))
+    # rounding of sums of large NPVs: below 1e-12 of the NPV scale is no information at all
+    noise = 1e-12 * float(np.max(np.abs(y))) * y.size if y.size else 0.0
+    value = value if value > noise else 0.0
+    if cap is not None:
+        value = min(value, float(cap))
+    return value
+
+
+def information_sentences(summary: dict, currency: str) -> list[str]:
+    """One plain sentence per distributed field on what knowing it would be worth.
+
+    Fields are listed by EVPPI, largest first, after a sentence on the EVPI.
+
+    Examples
+    --------
+    >>> information_sentences({"evpi": 1000.0, "evppi": {"discount_rate": 250.0}}, "USD")[1]
+    'Perfect knowledge of discount_rate would be worth up to $250 before deciding.'
+    """
+    from cxroi.formatting import format_money
+
+    total = summary.get("evpi")
+    fields = summary.get("evppi") or {}
+    if total is None:
+        return []
+    lines = [
+        f"Removing all uncertainty before deciding would be worth up to "
+        f"{format_money(total, currency)} (expected value of perfect information)."
+    ]
+    for path, value in sorted(fields.items(), key=lambda kv: -kv[1]):
+        alone = "" if value > 0 else " (alone, it would not change the decision)"
+        lines.append(
+            f"Perfect knowledge of {path} would be worth up to "
+            f"{format_money(value, currency)} before deciding{alone}."
+        )
+    return lines
+
+
+def decision_summary(base_npv: float | None, summary: dict, currency: str) -> dict:
+    """Deterministic and expected NPV side by side, with the value of information.
+
+    Returns
+    -------
+    dict
+        ``npv`` (the base case), ``expected_npv`` (Monte Carlo mean), ``prob_npv_positive``,
+        ``evpi``, ``evppi`` and ``sentences`` (see :func:`information_sentences`), for the
+        report and the dashboard.
+    """
+    return {
+        "npv": base_npv,
+        "expected_npv": summary["npv"]["mean"],
+        "prob_npv_positive": summary["prob_npv_positive"],
+        "evpi": summary.get("evpi"),
+        "evppi": dict(summary.get("evppi") or {}),
+        "sentences": information_sentences(summary, currency),
+    }
