@@ -432,6 +432,10 @@ def _positive_seconds(text: str) -> float:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from cxroi.batch import BatchError, run_batch
 
+    if args.base:  # a bad base is a usage error before any work starts
+        from cxroi.scenario import load_scenario
+
+        load_scenario(args.base)
     try:
         result = run_batch(
             args.paths,
@@ -454,6 +458,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     for rec in result.failed:
         print(f"cxroi: failed: {rec['file']}: {rec['error']}", file=sys.stderr)
+    if args.base:
+        from cxroi.cli_decisions import write_bridges
+
+        write_bridges(args.base, result)
     if result.interrupted:
         print(
             "cxroi: interrupted; finished scenarios are kept, run again to go on", file=sys.stderr
@@ -611,6 +619,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait",
         action="store_true",
         help="if another batch is writing into DIR, wait for it instead of refusing",
+    )
+    p.add_argument(
+        "--base",
+        metavar="SCENARIO",
+        help="also write DIR/bridges.csv and DIR/<scenario>/bridge.json: each scenario's NPV "
+        "bridge from this base scenario (as cxroi compare)",
     )
     p.set_defaults(func=_cmd_batch)
 

@@ -34,6 +34,10 @@ def _value_text(key: str, x: float | None) -> str:
     return f"{x:,.0f}"
 
 
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:.6g}"
+
+
 # --------------------------------------------------------------------------------------------
 # cxroi compare
 # --------------------------------------------------------------------------------------------
@@ -142,8 +146,8 @@ def _cmd_goalseek(args: argparse.Namespace) -> int:
         print(f"{args.path}: no value inside the field's range gives {goal} (others at base)")
     else:
         current = sc.fields().get(args.path)
-        base = "" if current is None else f" (base {float(base_value(current)):.6g})"
-        print(f"{args.path}: {goal} at {result['value']:.6g}{base}, other fields at base")
+        base = "" if current is None else f" (base {_number(float(base_value(current)))})"
+        print(f"{args.path}: {goal} at {_number(result['value'])}{base}, other fields at base")
     return 0
 
 
@@ -212,3 +216,28 @@ def print_decision_lines(sc, summary: dict) -> None:
         print("\nValue of information (go / no-go on NPV > 0):")
         for line in information_sentences(summary, sc.currency):
             print(f"  {line}")
+
+
+def write_bridges(base: str, result) -> None:
+    """``cxroi batch --base``: each scenario's NPV bridge from the base, written atomically.
+
+    ``DIR/bridges.csv`` has one row per scenario (``npv_base``, ``npv``, ``npv_change`` and a
+    ``change:<path>`` column per change found in any scenario); ``DIR/<scenario>/bridge.json``
+    is the ``cxroi compare --json`` object of that scenario against the base.
+    """
+    import json
+
+    import pandas as pd
+
+    from cxroi.compare import bridge_rows
+    from cxroi.safety import atomic_path, atomic_write
+
+    rows = bridge_rows(base, result.records)
+    for rec, row in zip(result.records, rows, strict=True):
+        bridge = row.pop("bridge", None)
+        folder = Path(result.out_dir) / (rec.get("dir") or "")
+        if bridge is not None and rec.get("dir") and folder.is_dir():
+            atomic_write(folder / "bridge.json", json.dumps(bridge, indent=2, allow_nan=False))
+    with atomic_path(Path(result.out_dir) / "bridges.csv") as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
+    print(f"NPV bridges from {base}: {Path(result.out_dir) / 'bridges.csv'}")

@@ -612,7 +612,7 @@ def _show(x: Any) -> str:
     if x is ABSENT:
         return "inherited"
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x:,.0f}" if abs(x) >= 1e4 and x == round(x) else f"{x:.6g}"
     text = str(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -624,7 +624,8 @@ def format_comparison(result: Comparison) -> str:
     cur = result.currency
     name_a, name_b = result.names
     lines = [f"NPV bridge ({cur}, risk-adjusted): {name_a} -> {name_b}", ""]
-    width = 64
+    labels = list(result.npv_change_by_field or {}) + ["NPV of A"]
+    width = max(len(x) for x in labels) + 4
     npv_a, npv_b = result.a.get("npv"), result.b.get("npv")
     lines.append(f"  {'NPV of A':{width}}{_money(npv_a):>18}")
     split = result.npv_change_by_field
@@ -669,3 +670,52 @@ def _money(x: float | None, sign: bool = False) -> str:
     if x is None or not math.isfinite(x):
         return "n/a"
     return f"{x:+,.0f}" if sign else f"{x:,.0f}"
+
+
+def bridge_rows(base: Scenario | Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The NPV bridge from a base scenario to each scenario of a batch, as flat rows.
+
+    Parameters
+    ----------
+    base : Scenario, mapping or path
+    records : list of dict
+        Batch records (``scenario``, ``file``, ``status``), as :func:`cxroi.batch.run_batch`
+        keeps them; scenarios that failed are listed with their error.
+
+    Returns
+    -------
+    list of dict
+        ``scenario``, ``file``, ``error``, ``grouped``, ``npv_base``, ``npv``, ``npv_change``
+        and one ``change:<path>`` entry per change (its Shapley share of the NPV change).
+    """
+    sb = load_scenario(base)
+    rows = []
+    for rec in records:
+        row: dict[str, Any] = {
+            "scenario": rec.get("scenario"),
+            "file": rec.get("file"),
+            "error": "",
+            "grouped": None,
+            "npv_base": None,
+            "npv": None,
+            "npv_change": None,
+        }
+        if rec.get("status") != "ok":
+            row["error"] = "the scenario failed in the batch"
+        else:
+            try:
+                result = compare(sb, rec["file"])
+            except ScenarioError as exc:
+                row["error"] = str(exc)
+            else:
+                row.update(
+                    grouped=result.grouped,
+                    npv_base=result.a.get("npv"),
+                    npv=result.b.get("npv"),
+                    npv_change=result.delta.get("npv"),
+                    bridge=result.to_json(),
+                )
+                for path, value in (result.npv_change_by_field or {}).items():
+                    row[f"change:{path}"] = value
+        rows.append(row)
+    return rows

@@ -407,9 +407,12 @@ def simulate(
     }
     # value of information (docs/model.md §16): EVPI from sums over every draw, EVPPI from
     # regressions on at most EVPPI_SAMPLE evenly spaced draws
+    sample_npv = np.concatenate(voi_npv)
+    if voi_step == 1:  # every draw is in the sample: the same sums whatever the chunk size
+        npv_total = float(np.sum(sample_npv))
+        npv_positive_total = float(np.sum(np.maximum(sample_npv, 0.0)))
     value_of_perfect = max(npv_positive_total / draws - max(npv_total / draws, 0.0), 0.0)
     summary["evpi"] = value_of_perfect
-    sample_npv = np.concatenate(voi_npv)
     summary["evppi"] = {
         path: evppi(np.concatenate(chunks), sample_npv, cap=value_of_perfect)
         for path, chunks in voi_fields.items()

@@ -15,11 +15,10 @@ partial perfect information*
 
 (Raiffa & Schlaifer 1961; Strong, Oakley & Brennan 2014 for the regression estimate used here).
 :math:`E[\text{npv} \mid X]` is estimated from the Monte Carlo draws by a least-squares cubic
-regression spline of npv on X (:func:`scipy.interpolate.make_lsq_spline`, interior knots at
-quantiles of X). A least-squares fit with a constant reproduces the sample mean, so the
-estimate is never below 0 (Jensen); it is capped at the EVPI, which it can only exceed by
-estimation error. With a single uncertain input the npv is a smooth function of it, the spline
-reproduces it and EVPPI equals EVPI.
+regression spline of npv on X (B-splines, interior knots at quantiles of X). A least-squares
+fit with a constant reproduces the sample mean, so the estimate is never below 0 (Jensen); it
+is capped at the EVPI, which it can only exceed by estimation error. With a single uncertain
+input the npv is a smooth function of it, the spline reproduces it and EVPPI equals EVPI.
 """
 
 from __future__ import annotations
@@ -51,31 +50,32 @@ def evpi(npv) -> float:
 def conditional_mean(x, npv) -> np.ndarray:
     """Regression estimate of E[npv | x] at each draw: a least-squares cubic spline.
 
-    Falls back to the means of npv within quantile bins of x when the spline cannot be fitted
-    (heavily tied draws, for example a field clipped at a bound for most draws).
+    The spline has :data:`SPLINE_KNOTS` interior knots at quantiles of x (fewer with few
+    draws) and its coefficients solve the normal equations of the B-spline design matrix
+    (:meth:`scipy.interpolate.BSpline.design_matrix`), by least squares so that a knot
+    interval without draws does no harm. B-splines sum to one, so the fit keeps the sample
+    mean. Falls back to the means of npv within quantile bins of x if the fit is not finite.
     """
-    from scipy.interpolate import make_lsq_spline
+    from scipy.interpolate import BSpline
 
     x = np.asarray(x, dtype=float)
     y = np.asarray(npv, dtype=float)
     if x.size == 0 or np.ptp(x) == 0.0:
         return np.full(y.shape, float(np.mean(y)) if y.size else 0.0)
-    order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order]
-    knots = min(SPLINE_KNOTS, max(0, xs.size // 50 - 4))
-    inner = np.unique(np.quantile(xs, np.linspace(0.0, 1.0, knots + 2)[1:-1]))
-    inner = inner[(inner > xs[0]) & (inner < xs[-1])]
-    t = np.r_[[xs[0]] * 4, inner, [xs[-1]] * 4]
-    fitted = np.empty_like(y)
-    try:
-        with np.errstate(all="ignore"):
-            spline = make_lsq_spline(xs, ys, t, k=3)
-            values = spline(xs)
-        if not np.all(np.isfinite(values)):
-            raise ValueError("spline fit is not finite")
-    except (ValueError, np.linalg.LinAlgError):
-        values = _binned_means(xs, ys)
-    fitted[order] = values
+    lo, hi = float(np.min(x)), float(np.max(x))
+    knots = min(SPLINE_KNOTS, max(0, x.size // 50 - 4))
+    inner = np.unique(np.quantile(x, np.linspace(0.0, 1.0, knots + 2)[1:-1]))
+    inner = inner[(inner > lo) & (inner < hi)]
+    t = np.r_[[lo] * 4, inner, [hi] * 4]
+    with np.errstate(all="ignore"):
+        design = BSpline.design_matrix(x, t, 3)
+        gram = (design.T @ design).toarray()
+        coef = np.linalg.lstsq(gram, design.T @ y, rcond=None)[0]
+        fitted = design @ coef
+    if not np.all(np.isfinite(fitted)):
+        order = np.argsort(x, kind="stable")
+        fitted = np.empty_like(y)
+        fitted[order] = _binned_means(x[order], y[order])
     return fitted
 
 

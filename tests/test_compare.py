@@ -274,3 +274,32 @@ def test_cli_refuses_different_currencies(capsys):
 def test_cli_names_a_missing_file(capsys):
     assert cli.main(["compare", str(BANK), "no-such-file.yaml"]) == 2
     assert "no-such-file.yaml" in capsys.readouterr().err
+
+
+def test_batch_writes_each_bridge_from_the_base(tmp_path):
+    import pandas as pd
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    b = bank()
+    b["discount_rate"] = 0.12
+    (folder / "v2.yaml").write_text(yaml.safe_dump(b))
+    (folder / "same.yaml").write_text(BANK.read_text())
+    out = tmp_path / "out"
+    argv = ["batch", str(folder), "--out", str(out), "--no-notebooks", "--jobs", "1"]
+    assert cli.main([*argv, "--base", str(BANK)]) == 0
+    table = pd.read_csv(out / "bridges.csv").set_index("file")
+    row = table.loc[str(folder / "v2.yaml")]
+    direct = compare(BANK, b)
+    assert row["npv_change"] == pytest.approx(direct.delta["npv"], rel=1e-12)
+    assert row["change:discount_rate"] == pytest.approx(direct.delta["npv"], rel=1e-9)
+    assert table.loc[str(folder / "same.yaml"), "npv_change"] == 0.0
+    bridge = _strict((out / "v2" / "bridge.json").read_text())
+    assert list(bridge) == ["a", "b", "delta", "npv_change_by_field", "grouped"]
+
+
+def test_batch_refuses_a_bad_base_before_running(tmp_path, capsys):
+    argv = ["batch", str(BANK), "--out", str(tmp_path / "o"), "--no-notebooks"]
+    assert cli.main([*argv, "--base", str(tmp_path / "missing.yaml")]) == 2
+    assert "missing.yaml" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
