@@ -37,7 +37,6 @@ from ipywidgets.widgets.widget_int import SliderStyle
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
 import cxroi
-from cxroi import charts
 from cxroi.app import views
 from cxroi.app.fields import (
     CASE_FIELDS,
@@ -60,7 +59,8 @@ from cxroi.app.fields import (
     pct_reading,
 )
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.model.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.present import charts
 
 __all__ = ["Dashboard", "FieldInput"]
 

@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from cxroi.formatting import format_kpi, format_money
+from cxroi.present.formatting import format_kpi, format_money
 
 __all__ = [
     "KPI_CARDS",
@@ -131,7 +131,7 @@ def chart_holder(key: str, rev: int, payload: dict) -> str:
     rev : int
         Update number: the page sets ``data-rendered`` to it once the chart is drawn.
     payload : dict
-        ``{"sig", "spec", "rows"}`` (see :func:`cxroi.charts.split_spec`).
+        ``{"sig", "spec", "rows"}`` (see :func:`cxroi.present.charts.split_spec`).
     """
     text = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     return (
@@ -152,7 +152,7 @@ def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
     ----------
     label : str
         Field label.
-    provenance : cxroi.scenario.Provenance, optional
+    provenance : cxroi.model.scenario.Provenance, optional
         Where the value comes from; ``benchmark`` adds a marker whose hover text gives the
         source and caveat, ``derived`` a marker explaining the rule.
     help_text : str
