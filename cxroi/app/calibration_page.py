@@ -460,7 +460,6 @@ class CalibrationApp:
     >>> app = CalibrationApp("scenarios/data/fader_hardie_2007_regular.csv")
     >>> type(app.widget).__name__
     'VBox'
-    True
     """
 
     def __init__(
