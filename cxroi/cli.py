@@ -274,6 +274,42 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# cxroi report
+# --------------------------------------------------------------------------------------------
+def _writable_target(text: str) -> str:
+    """The output path of ``--pdf``: refused (exit 2) when its folder cannot be written."""
+    from pathlib import Path
+
+    target = Path(text)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise UsageError(f"--pdf: {text!r} is a folder; give a file name")
+    if not folder.is_dir():
+        raise UsageError(f"--pdf: folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--pdf: folder {str(folder)!r} is not writable")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UsageError(f"--pdf: file {text!r} is not writable")
+    return text
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from cxroi.outputs.boardpack import board_pack_html, write_pdf
+
+    if not args.pdf:
+        raise UsageError("report: give --pdf FILE (the board pack is written as a PDF)")
+    target = _writable_target(args.pdf)
+    sc, _ = _load_and_warn(args.scenario)
+    document = board_pack_html(sc, paper=args.paper, seed=args.seed)
+    try:
+        write_pdf(document, target, paper=args.paper)
+    except OSError as exc:
+        raise UsageError(f"--pdf: cannot write {args.pdf!r}: {exc.strerror or exc}") from None
+    print(f"wrote {target}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
 # cxroi serve
 # --------------------------------------------------------------------------------------------
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -467,6 +503,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_breakeven)
+
+    p = sub.add_parser(
+        "report",
+        help="write the board pack of a scenario as a landscape PDF",
+        description="Render the board pack (headline, KPI cards, value bridge, cash flows, "
+        "TEI table, value by initiative, uncertainty, assumptions with sources) to a "
+        "landscape PDF with headless Chromium. The file is written whole or not at all.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--pdf", metavar="FILE", help="PDF file to write")
+    p.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper (landscape)")
+    p.add_argument(
+        "--seed", type=_whole_number(0), default=0, help="Monte Carlo seed (default 0)"
+    )
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
         "serve",
