@@ -1430,11 +1430,20 @@ class _FolderLock:
         _HELD_LOCKS.add(fd)
 
     def release(self) -> None:
-        """Give the lock up (closing the file releases it)."""
+        """Give the lock up, even if a forked worker still holds a copy of the descriptor.
+
+        Closing our descriptor alone would leave the lock held through any copy (a worker
+        forked a moment ago that has not yet closed it); ``LOCK_UN`` on the shared open file
+        releases it for every copy at once.
+        """
+        import fcntl
+
         if self.fd is not None:
             _HELD_LOCKS.discard(self.fd)
             with contextlib.suppress(OSError):
                 os.ftruncate(self.fd, 0)
+            with contextlib.suppress(OSError):
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
 

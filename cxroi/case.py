@@ -401,7 +401,7 @@ def _evaluate(sc: Scenario) -> BusinessCase:
     clv_cx = engine.customer_lifetime_value(p, np.ones(4), np.ones(I))
     cac = np.asarray(p.acquisition_cost, dtype=float)
     seg_benefit = proj.contribution[1] - proj.contribution[0]  # (S, H)
-    # MODEL.md s.12 per segment and year: a loss grows by b, so no segment is flattered
+    # docs/model.md §12 per segment and year: a loss grows by b, so no segment is flattered
     seg_pv = (risk_adjust(seg_benefit, float(p.benefit_adjustment)) * df[1:]).sum(axis=-1)
     safe_cac = np.where(cac > 0, cac, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):

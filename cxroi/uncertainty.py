@@ -211,9 +211,13 @@ def _stats(
     if values.size == 0:
         return {"mean": None, **{f"p{q}": None for q in SUMMARY_PERCENTILES}}
     if mean is None:
-        mean = float(np.mean(values))
+        with np.errstate(over="ignore", invalid="ignore"):  # +inf and -inf draws: no mean
+            mean = float(np.mean(values))
     out["mean"] = mean if math.isfinite(mean) and abs(mean) < _NEVER / 1e10 else None
-    for q, v in zip(SUMMARY_PERCENTILES, np.percentile(values, SUMMARY_PERCENTILES), strict=True):
+    # A draw beyond float range (a ROI over a cost of 1e-320) stands at +-_NEVER, so that the
+    # interpolation between neighbours stays finite; a percentile that lands there is None.
+    bounded = np.clip(values, -_NEVER, _NEVER)
+    for q, v in zip(SUMMARY_PERCENTILES, np.percentile(bounded, SUMMARY_PERCENTILES), strict=True):
         out[f"p{q}"] = float(v) if abs(v) < _NEVER / 1e10 else None
     return out
 

@@ -160,6 +160,26 @@ def test_cli_timeout_and_wait_arguments(tmp_path, capsys):
     assert cli_main(["batch", str(GOOD), "--out", str(out), "--no-notebooks", "--wait"]) == 0
 
 
+def test_released_lock_is_free_though_another_process_holds_a_copy_of_its_descriptor(tmp_path):
+    # A worker forked a moment before the release may not have closed its copy yet; the
+    # release must not depend on that (deterministic form of the fork race).
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = batch_mod._FolderLock(out)
+    lock.acquire()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], pass_fds=(lock.fd,)
+    )
+    try:
+        lock.release()
+        other = batch_mod._FolderLock(out)
+        other.acquire()  # BatchError "another batch ... is writing" if the copy kept it
+        other.release()
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
 @pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="needs os.register_at_fork")
 def test_a_forked_worker_does_not_keep_the_lock(tmp_path):
     import multiprocessing as mp

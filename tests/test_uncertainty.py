@@ -429,3 +429,31 @@ def test_memory_is_flat_in_the_draw_count(uncertain, monkeypatch):
         tracemalloc.stop()
     # ten times the draws, about the same memory (it was ten times as much)
     assert peaks[1] < 1.5 * peaks[0], peaks
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize(
+    "draws",
+    [[math.inf], [math.inf, math.inf, 1.0], [-math.inf, math.inf], [1.0, 2.0, math.inf]],
+)
+def test_stats_of_draws_beyond_float_range_are_null_without_numpy_warnings(draws):
+    # A ROI over a cost of 1e-320 is +inf: percentiles that land there are None, never NaN,
+    # and the interpolation between two infinite draws raises no RuntimeWarning.
+    stats = u._stats(np.array(draws))
+    assert stats["mean"] is None
+    assert stats["p95"] is None
+    if draws == [1.0, 2.0, math.inf]:
+        assert stats["p5"] == pytest.approx(1.1)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_simulate_with_an_infinite_roi_reports_null_roi(tmp_path):
+    sc = yaml.safe_load((Path(cxroi.__file__).parent.parent / "scenarios/default.yaml").read_text())
+    for ini in sc["initiatives"]:
+        ini["opex"] = 1e-320
+        ini["capex"] = 0
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sc))
+    result = u.simulate(cxroi.load_scenario(path), draws=50, seed=1, keep_draws=False)
+    assert all(v is None for v in result.summary["roi"].values())
+    assert math.isfinite(result.summary["npv"]["mean"])

@@ -1042,17 +1042,23 @@ class Dashboard:
         self._sync_inputs(skip=source)
         return True
 
-    def _take(self, scenario: Any, mapping: dict) -> bool:
+    def _take(self, scenario: Any, mapping: dict, rebuild: bool = False) -> bool:
         """Evaluate and draw ``scenario``; if that fails, the previous case stays, whole.
 
         The case, its KPIs and charts change together or not at all: results the engine
-        cannot compute (overflow) never leave new KPIs over old charts.
+        cannot compute (overflow) never leave new KPIs over old charts. With ``rebuild`` the
+        inputs are made anew for the new case before it is drawn, so that the new KPIs on
+        the page mean the inputs are current too (text typed after them is never lost).
         """
         old = (self._mapping, self.scenario, self.case, dict(self._sent))
+        rebuilt = False
         try:
             with np.errstate(over="raise", invalid="raise"):
                 case = cxroi.evaluate(scenario)
             self._mapping, self.scenario, self.case = mapping, scenario, case
+            if rebuild:
+                rebuilt = True
+                self._rebuild_inputs()
             self._render()
             if not all(_finite(v) for v in case.kpis.values()):
                 raise OverflowError("a KPI is not finite")
@@ -1060,6 +1066,8 @@ class Dashboard:
             log.info("cxroi dashboard: case not drawn: %s", exc)
             self._mapping, self.scenario, self.case, self._sent = old
             self._sent.clear()  # redraw every chart of the previous case
+            if rebuilt:
+                self._rebuild_inputs()
             self._render()
             self.banner.value = views.error_html(OVERFLOW)
             self._set_status("error")
@@ -1140,10 +1148,7 @@ class Dashboard:
             )
             self._set_status("error")
             return False
-        if not self._take(scenario, scenario.to_mapping()):
-            return False
-        self._rebuild_inputs()
-        return True
+        return self._take(scenario, scenario.to_mapping(), rebuild=True)
 
     def _add_segment(self) -> None:
         candidate = copy.deepcopy(self._mapping)
