@@ -23,9 +23,9 @@ import numpy as np
 import yaml
 
 from cxroi import evaluate, simulate
-from cxroi.compare import compare
-from cxroi.voi import evppi
-from cxroi.whatif import sweep
+from cxroi.analysis.compare import compare
+from cxroi.analysis.voi import evppi
+from cxroi.analysis.whatif import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT / "scenarios" / "retail_bank.yaml"

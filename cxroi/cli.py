@@ -433,7 +433,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from cxroi.outputs.batch import BatchError, run_batch
 
     if args.base:  # a bad base is a usage error before any work starts
-        from cxroi.scenario import load_scenario
+        from cxroi.model.scenario import load_scenario
 
         load_scenario(args.base)
     try:

@@ -11,7 +11,7 @@ import argparse
 import math
 from pathlib import Path
 
-from cxroi.scenario import ScenarioError, ScenarioIssue
+from cxroi.model.scenario import ScenarioError, ScenarioIssue
 
 
 def _finite_float(text: str) -> float:
@@ -42,8 +42,9 @@ def _number(x: float) -> str:
 # cxroi compare
 # --------------------------------------------------------------------------------------------
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from cxroi.analysis.compare import compare
     from cxroi.cli import _dumps, _load_and_warn
-    from cxroi.compare import compare, format_comparison
+    from cxroi.present.decisions import format_comparison
 
     sa, _ = _load_and_warn(args.a)
     sb, _ = _load_and_warn(args.b)
@@ -56,7 +57,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 # cxroi sweep
 # --------------------------------------------------------------------------------------------
 def _parse_sets(items: list[str]) -> dict[str, list[float]]:
-    from cxroi.whatif import parse_values
+    from cxroi.analysis.whatif import parse_values
 
     out: dict[str, list[float]] = {}
     for item in items:
@@ -75,7 +76,7 @@ def _parse_sets(items: list[str]) -> dict[str, list[float]]:
 
 def _write_table(table, out: str) -> None:
     from cxroi.cli import UsageError
-    from cxroi.safety import atomic_path
+    from cxroi.model.safety import atomic_path
 
     target = Path(out)
     suffix = target.suffix.lower()
@@ -91,8 +92,8 @@ def _write_table(table, out: str) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from cxroi.analysis.whatif import kpi_names, sweep, sweep_json
     from cxroi.cli import _dumps, _load_and_warn
-    from cxroi.whatif import kpi_names, sweep, sweep_json
 
     if args.kpi not in kpi_names():
         raise ScenarioError(
@@ -132,9 +133,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 # cxroi goalseek
 # --------------------------------------------------------------------------------------------
 def _cmd_goalseek(args: argparse.Namespace) -> int:
+    from cxroi.analysis.whatif import goal_seek
     from cxroi.cli import _dumps, _load_and_warn
-    from cxroi.scenario import base_value
-    from cxroi.whatif import goal_seek
+    from cxroi.model.scenario import base_value
 
     sc, _ = _load_and_warn(args.scenario)
     result = goal_seek(sc, args.path, args.kpi, args.target)
@@ -200,9 +201,9 @@ def add_commands(sub) -> None:
 
 def print_decision_lines(sc, summary: dict) -> None:
     """Expected against base-case NPV, and the value of information, under ``cxroi simulate``."""
-    from cxroi.case import evaluate
-    from cxroi.formatting import format_money
-    from cxroi.voi import information_sentences
+    from cxroi.engine.case import evaluate
+    from cxroi.present.decisions import information_sentences
+    from cxroi.present.formatting import format_money
 
     base = evaluate(sc).kpis["npv"]
     mean = summary["npv"]["mean"]
@@ -229,8 +230,8 @@ def write_bridges(base: str, result) -> None:
 
     import pandas as pd
 
-    from cxroi.compare import bridge_rows
-    from cxroi.safety import atomic_path, atomic_write
+    from cxroi.analysis.compare import bridge_rows
+    from cxroi.model.safety import atomic_path, atomic_write
 
     rows = bridge_rows(base, result.records)
     for rec, row in zip(result.records, rows, strict=True):

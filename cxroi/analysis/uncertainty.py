@@ -343,10 +343,10 @@ def simulate(
     dists = sc.distributions()
     copula = None
     if sc.correlations:  # correlated fields come jointly from a stream of their own
-        from cxroi.correlation import CopulaSampler
+        from cxroi.analysis.correlation import CopulaSampler
 
         copula = CopulaSampler(sc, rng.spawn(1)[0], rules)
-    from cxroi.voi import EVPPI_SAMPLE, evppi
+    from cxroi.analysis.voi import EVPPI_SAMPLE, evppi
 
     voi_step = -(-draws // EVPPI_SAMPLE)  # every voi_step-th draw feeds the EVPPI regressions
     voi_npv: list[np.ndarray] = []
@@ -483,10 +483,11 @@ def _field_base(sc: Scenario, path: str) -> float | None:
 def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dict[str, Any]:
     """Value of one field at which the risk-adjusted NPV is zero, the others at base.
 
-    This is :func:`cxroi.whatif.goal_seek` of ``npv`` to 0: the search stays inside the field's
-    valid range. Bounded fields are scanned on a grid and the sign change nearest the base value
-    is refined by Brent's method; for fields unbounded above (opex, wallet, discount rate...)
-    the bracket widens geometrically until the NPV changes sign or the value exceeds 1e15.
+    This is :func:`cxroi.analysis.whatif.goal_seek` of ``npv`` to 0: the search stays inside
+    the field's valid range. Bounded fields are scanned on a grid and the sign change nearest
+    the base value is refined by Brent's method; for fields unbounded above (opex, wallet,
+    discount rate...) the bracket widens geometrically until the NPV changes sign or the value
+    exceeds 1e15.
     One field moves at a time, whatever ``correlations`` the scenario declares.
 
     Parameters
@@ -500,7 +501,9 @@ def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dic
     dict
         ``{"path": path, "value": v}`` with ``v`` None where the NPV does not cross zero.
     """
-    from cxroi.whatif import goal_seek  # one code path: break-even is goal seek of npv to 0
+    from cxroi.analysis.whatif import (
+        goal_seek,  # one code path: break-even is goal seek of npv to 0
+    )
 
     result = goal_seek(scenario, path, "npv", 0.0, grid=grid)
     return {"path": path, "value": result["value"]}

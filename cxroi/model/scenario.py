@@ -1173,7 +1173,7 @@ def _cross_checks(sc: Scenario) -> list[ScenarioIssue]:
                 )
             seen.add(item.name)
     if sc.correlations:
-        from cxroi.correlation import correlation_issues
+        from cxroi.model.correlations import correlation_issues
 
         issues.extend(correlation_issues(sc))
     names = set(sc.segment_names)

@@ -1,4 +1,4 @@
-"""Tests for cxroi.correlation: correlated draws keep their marginals and hit the rank target.
+"""Tests for correlated draws: they keep their marginals and hit the rank target.
 
 The scenario is the uncertain bank with its four redesign and outreach effects correlated.
 """
@@ -15,11 +15,11 @@ import yaml
 from scipy import stats
 
 from cxroi import cli, load_scenario, simulate
-from cxroi.correlation import pearson_from_spearman
-from cxroi.scenario import ScenarioError
-from cxroi.uncertainty import _scipy_dist, field_rule
+from cxroi.analysis.uncertainty import _scipy_dist, field_rule
+from cxroi.model.correlations import pearson_from_spearman
+from cxroi.model.scenario import ScenarioError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNCERTAIN = ROOT / "scenarios" / "uncertain" / "retail_bank_uncertain.yaml"
 R = "initiatives[Omnichannel service redesign].effects[*]."
 CHURN, WALLET, SERVICE = (

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxroi.scenario import Scenario, ScenarioError, ScenarioIssue, base_value, load_scenario
+from cxroi.model.scenario import Scenario, ScenarioError, ScenarioIssue, base_value, load_scenario
 
 __all__ = ["MAX_SWEEP_POINTS", "goal_seek", "kpi_names", "parse_values", "sweep"]
 
@@ -32,15 +32,15 @@ MAX_VALUES_PER_PATH = 100_000
 
 def kpi_names() -> tuple[str, ...]:
     """KPIs a sweep reports and goal seek can aim at (risk-adjusted, as ``cxroi run``)."""
-    from cxroi.case import KPI_KEYS
+    from cxroi.engine.case import KPI_KEYS
 
     return tuple(KPI_KEYS)
 
 
 def _kpis(sc: Scenario, overrides: Mapping[str, Any], with_irr: bool = True) -> dict:
     """Risk-adjusted KPIs of the scenario with fields overridden (arrays broadcast)."""
-    from cxroi.case import case_kpis
-    from cxroi.engine import compile_scenario
+    from cxroi.engine.case import case_kpis
+    from cxroi.engine.project import compile_scenario
 
     p = compile_scenario(sc, overrides)
     adjusted = case_kpis(p, with_irr=with_irr, with_unadjusted=False)["adjusted"]
@@ -48,7 +48,7 @@ def _kpis(sc: Scenario, overrides: Mapping[str, Any], with_irr: bool = True) -> 
 
 
 def _check_value(path: str, value: Any) -> float:
-    from cxroi.uncertainty import field_rule
+    from cxroi.analysis.uncertainty import field_rule
 
     rule = field_rule(path)
     if isinstance(value, bool):
@@ -223,11 +223,11 @@ def goal_seek(
     --------
     >>> r = goal_seek("scenarios/retail_bank.yaml", "discount_rate", "npv", 0.0)
     >>> round(r["value"], 4)
-    0.2436
+    0.2438
     """
     from scipy.optimize import brentq
 
-    from cxroi.uncertainty import field_rule
+    from cxroi.analysis.uncertainty import field_rule
 
     sc = load_scenario(scenario)
     names = kpi_names()

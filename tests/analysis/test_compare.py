@@ -1,4 +1,4 @@
-"""Tests for cxroi.compare and ``cxroi compare``: the NPV bridge from scenario A to B.
+"""Tests for cxroi.analysis.compare and ``cxroi compare``: the NPV bridge from scenario A to B.
 
 The split is checked against its defining identities (it adds up to npv(B) - npv(A); reversing
 the comparison reverses every share) and against a brute-force Shapley value computed here with
@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from cxroi import cli, evaluate
-from cxroi.compare import MAX_COMPARE_PLAYERS, compare
+from cxroi.analysis.compare import MAX_COMPARE_PLAYERS, compare
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BANK = ROOT / "scenarios" / "retail_bank.yaml"
 REDESIGN = "Omnichannel service redesign"
 OUTREACH = "Proactive outreach for affluent"

@@ -1,4 +1,4 @@
-"""Tests for cxroi.whatif and ``cxroi sweep`` / ``cxroi goalseek``.
+"""Tests for cxroi.analysis.whatif and ``cxroi sweep`` / ``cxroi goalseek``.
 
 A sweep point must be the very case ``cxroi run`` reports for the scenario with those values
 written in; goal seek must land on its target; bad paths and values exit 2 naming them.
@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from cxroi import cli, evaluate, switching_value
-from cxroi.scenario import ScenarioError
-from cxroi.whatif import goal_seek, parse_values, sweep
+from cxroi.analysis.whatif import goal_seek, parse_values, sweep
+from cxroi.model.scenario import ScenarioError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BANK = ROOT / "scenarios" / "retail_bank.yaml"
 REDESIGN = "Omnichannel service redesign"
 STAR_CHURN = f"initiatives[{REDESIGN}].effects[*].churn_prevented"

@@ -1,4 +1,4 @@
-"""Tests for cxroi.voi and the value of information in ``simulate`` (docs/model.md §16)."""
+"""Tests for cxroi.analysis.voi and the value of information in ``simulate`` (docs/model.md §16)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from cxroi import cli, simulate
-from cxroi.voi import conditional_mean, evpi, evppi, information_sentences
+from cxroi.analysis.voi import conditional_mean, evpi, evppi
+from cxroi.present.decisions import information_sentences
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNCERTAIN = ROOT / "scenarios" / "uncertain" / "retail_bank_uncertain.yaml"
 BANK = ROOT / "scenarios" / "retail_bank.yaml"
 CHURN = "initiatives[Omnichannel service redesign].effects[*].churn_prevented"

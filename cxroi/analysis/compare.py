@@ -19,7 +19,7 @@ Players are defined on the scenario mapping, by field path:
 A field is a change when its base value differs (a distribution counts by its base value).
 
 The 2**n coalitions are evaluated in few engine calls: changes that only move a number the
-engine can override (:func:`cxroi.engine.compile_scenario`) are stacked on the batch axis,
+engine can override (:func:`cxroi.engine.project.compile_scenario`) are stacked on the batch axis,
 and only changes of structure (a segment added, a ramp, a horizon) need a scenario of their own,
 one per combination of them.
 """
@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from cxroi.attribution import coalition_masks, shapley_values
-from cxroi.scenario import (
+from cxroi.engine.attribution import coalition_masks, shapley_values
+from cxroi.model.scenario import (
     Distribution,
     Scenario,
     ScenarioError,
@@ -181,7 +181,7 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
         In the order: top-level fields, risk, segments, initiatives (A's order, then B's
         additions).
     """
-    from cxroi.scenario import EFFECT_FIELDS
+    from cxroi.model.scenario import EFFECT_FIELDS
 
     ma, mb = a.to_mapping(), b.to_mapping()
     out: list[Change] = []
@@ -217,7 +217,7 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
     seg_a, seg_b = _named(ma["segments"]), _named(mb["segments"])
     objs_a = {s.name: s for s in a.segments}
     objs_b = {s.name: s for s in b.segments}
-    from cxroi.scenario import SEGMENT_NUMBERS
+    from cxroi.model.scenario import SEGMENT_NUMBERS
 
     for name in list(seg_a) + [n for n in seg_b if n not in seg_a]:
         path = f"segments[{name}]"
@@ -387,8 +387,8 @@ def _load_coalition(m: dict, changes: list[Change]) -> Scenario:
 
 
 def _npv_batch(sc: Scenario, overrides: dict[str, np.ndarray]) -> np.ndarray:
-    from cxroi.case import case_kpis
-    from cxroi.engine import compile_scenario
+    from cxroi.engine.case import case_kpis
+    from cxroi.engine.project import compile_scenario
 
     p = compile_scenario(sc, overrides)
     return np.asarray(case_kpis(p, with_irr=False, with_unadjusted=False)["adjusted"]["npv"])
@@ -402,7 +402,7 @@ def _effect_overrides(
     For each segment of the coalition's scenario, the effective value is the segment entry's
     own value where given (in this coalition), else the ``"*"`` entry's (in this coalition).
     """
-    from cxroi.scenario import EFFECT_FIELDS  # noqa: F401 - the schema's effect names
+    from cxroi.model.scenario import EFFECT_FIELDS  # noqa: F401 - the schema's effect names
 
     player: dict[tuple[str, str, str], tuple[Any, Any, np.ndarray]] = {}
     for j, unit in enumerate(units):
@@ -557,7 +557,7 @@ def compare(a: Scenario | Any, b: Scenario | Any) -> Comparison:
     >>> bool(abs(result.npv_change_by_field["discount_rate"] - result.delta["npv"]) < 1e-6)
     True
     """
-    from cxroi.case import evaluate
+    from cxroi.engine.case import evaluate
 
     sa, sb = load_scenario(a), load_scenario(b)
     if sa.currency != sb.currency:
@@ -604,72 +604,6 @@ def compare(a: Scenario | Any, b: Scenario | Any) -> Comparison:
         names=(sa.name, sb.name),
         currency=sa.currency,
     )
-
-
-def _show(x: Any) -> str:
-    if x is None:
-        return "absent"
-    if x is ABSENT:
-        return "inherited"
-    if isinstance(x, float):
-        return f"{x:,.0f}" if abs(x) >= 1e4 and x == round(x) else f"{x:.6g}"
-    text = str(x)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def format_comparison(result: Comparison) -> str:
-    """The comparison as text: an NPV bridge from A to B, then the KPIs side by side."""
-    from cxroi.formatting import format_kpi
-
-    cur = result.currency
-    name_a, name_b = result.names
-    lines = [f"NPV bridge ({cur}, risk-adjusted): {name_a} -> {name_b}", ""]
-    labels = list(result.npv_change_by_field or {}) + ["NPV of A"]
-    width = max(len(x) for x in labels) + 4
-    npv_a, npv_b = result.a.get("npv"), result.b.get("npv")
-    lines.append(f"  {'NPV of A':{width}}{_money(npv_a):>18}")
-    split = result.npv_change_by_field
-    if split is None:
-        lines.append(
-            f"  ({len(result.changes)} changes in more than {MAX_COMPARE_PLAYERS} groups: "
-            "not split)"
-        )
-    elif result.grouped:
-        for label, value in split.items():
-            lines.append(f"  + {label:{width - 2}}{_money(value, sign=True):>18}")
-        lines.append(f"  ({len(result.changes)} changes, split by group)")
-    else:
-        by_path = {c.path: c for c in result.changes}
-        for label, value in split.items():
-            c = by_path[label]
-            lines.append(f"  + {label:{width - 2}}{_money(value, sign=True):>18}")
-            lines.append(f"      {_show(c.a)} -> {_show(c.b)}")
-        if not split:
-            lines.append("  (no change that moves the NPV)")
-    lines.append(f"  {'NPV of B':{width}}{_money(npv_b):>18}")
-    lines += ["", f"  {'KPI':26}{'A':>18}{'B':>18}{'change':>18}"]
-    for key in result.a:
-        a_text = format_kpi(key, result.a[key], cur)
-        b_text = format_kpi(key, result.b[key], cur)
-        d = result.delta.get(key)
-        if d is None:
-            d_text = "n/a"
-        elif key in ("roi", "irr"):
-            d_text = f"{d * 100:+.1f} pts"
-        elif key.endswith("payback_years"):
-            d_text = f"{d:+.2f} years"
-        elif key == "extra_customers_end":
-            d_text = f"{d:+,.0f}"
-        else:
-            d_text = _money(d, sign=True)
-        lines.append(f"  {key:26}{a_text:>18}{b_text:>18}{d_text:>18}")
-    return "\n".join(lines)
-
-
-def _money(x: float | None, sign: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    return f"{x:+,.0f}" if sign else f"{x:,.0f}"
 
 
 def bridge_rows(base: Scenario | Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,4 +1,6 @@
-r"""Correlated uncertain inputs: rank correlations drawn through a Gaussian copula.
+r"""Correlated uncertain inputs: the ``correlations`` rules and the copula's matrix.
+
+The draws themselves are made by :class:`cxroi.analysis.correlation.CopulaSampler`.
 
 A scenario may say that two distributed fields move together (docs/model.md §16)::
 
@@ -23,14 +25,13 @@ zero for pairs not given); otherwise the scenario is refused, naming the pairs.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from cxroi.scenario import Distribution, Rule, Scenario, ScenarioIssue
+from cxroi.model.scenario import Scenario, ScenarioIssue
 
-__all__ = ["CopulaSampler", "correlation_issues", "pearson_from_spearman", "rank_matrix"]
+__all__ = ["correlation_issues", "pearson_from_spearman", "rank_matrix"]
 
 #: Tolerance on the smallest eigenvalue of a correlation matrix (rounding, not a real breach).
 PSD_TOLERANCE = 1e-10
@@ -105,7 +106,7 @@ def correlation_issues(sc: Scenario) -> list[ScenarioIssue]:
         return issues
     _, m = rank_matrix(sc)
     bad = np.linalg.eigvalsh(m).min() < -PSD_TOLERANCE
-    bad = bad or np.linalg.eigvalsh(_pearson_matrix(m)).min() < -PSD_TOLERANCE
+    bad = bad or np.linalg.eigvalsh(pearson_matrix(m)).min() < -PSD_TOLERANCE
     if bad:
         pairs = "; ".join(_pair_text(c) for c in entries)
         issues.append(
@@ -118,69 +119,7 @@ def correlation_issues(sc: Scenario) -> list[ScenarioIssue]:
     return issues
 
 
-def _pearson_matrix(m: np.ndarray) -> np.ndarray:
+def pearson_matrix(m: np.ndarray) -> np.ndarray:
     r = pearson_from_spearman(m)
     np.fill_diagonal(r, 1.0)
     return r
-
-
-def _quantile(d: Distribution, u: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """The distribution's quantile function at U = Phi(Z) (Z given for the normal)."""
-    if d.dist == "normal":
-        return d.mean + d.sd * z
-    if d.high == d.low:
-        return np.full(u.shape, float(d.low))
-    width = d.high - d.low
-    if d.dist == "uniform":
-        return d.low + width * u
-    if d.dist == "triangular":
-        c = (d.mode - d.low) / width
-        left = d.low + np.sqrt(u * c) * width
-        right = d.high - np.sqrt((1.0 - u) * (1.0 - c)) * width
-        return np.where(u < c, left, right)
-    from scipy.special import betaincinv
-
-    a = 1.0 + 4.0 * (d.mode - d.low) / width
-    b = 1.0 + 4.0 * (d.high - d.mode) / width
-    return d.low + width * betaincinv(a, b, u)
-
-
-class CopulaSampler:
-    """Draws of a scenario's correlated fields, chunk after chunk, from one seeded stream.
-
-    The normals are drawn row by row from ``rng``, so a chunked simulation draws the same
-    values whatever the chunk size.
-    """
-
-    def __init__(self, sc: Scenario, rng: np.random.Generator, rules: dict[str, Rule]):
-        self.paths, m = rank_matrix(sc)
-        dists = sc.distributions()
-        self.dists = [dists[p] for p in self.paths]
-        self.rules = [rules[p] for p in self.paths]
-        w, v = np.linalg.eigh(_pearson_matrix(m))
-        self.factor = v * np.sqrt(np.clip(w, 0.0, None))  # factor @ factor.T = the matrix
-        self.rng = rng
-
-    def draw(self, n: int) -> dict[str, np.ndarray]:
-        """``n`` joint draws of the correlated fields, by path."""
-        from scipy.special import ndtr
-
-        k = len(self.paths)
-        z = self.rng.standard_normal((n, k)) @ self.factor.T
-        # rescale so each column is exactly standard normal in law (the diagonal is 1)
-        scale = np.sqrt(np.sum(self.factor**2, axis=1))
-        z = z / np.where(scale > 0, scale, 1.0)
-        u = ndtr(z)
-        out = {}
-        for i, (path, d, rule) in enumerate(zip(self.paths, self.dists, self.rules, strict=True)):
-            lo, hi = rule.clip_bounds()
-            out[path] = np.clip(_quantile(d, u[:, i], z[:, i]), lo, hi)
-        return out
-
-
-def sample_spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman's rank correlation of two samples (for checks and tests)."""
-    from scipy.stats import spearmanr
-
-    value = spearmanr(x, y).statistic
-    return float(value) if math.isfinite(value) else math.nan
