@@ -17,7 +17,7 @@ Sections are functions ``section(report) -> str`` listed in :data:`SECTIONS`; a 
 (such as the uncertainty analysis of a scenario with distributions) is added by appending a
 function there, and the notebook does not change.
 
-The same facts feed the batch summary and workbook (:mod:`cxroi.batch`, :mod:`cxroi.excel`),
+The same facts feed the batch summary and workbook (:mod:`cxroi.batch`, :mod:`cxroi.workbook`),
 so :func:`assumption_rows` is a plain function returning JSON-able rows.
 """
 
