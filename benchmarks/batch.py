@@ -9,9 +9,9 @@ Prints:
 - the share of one scenario's evaluation spent on its plausibility warnings (a ratio, so it
   holds under any load);
 - the time to write the workbooks of 200 scenarios: 200 live driver workbooks
-  (:mod:`cxroi.workbook`) and the summary workbook, beside the figure of the hand-written XML
-  writer it replaced (one ``summary.xlsx`` with a cash-flow and an assumptions sheet per
-  scenario), measured on this machine before it was removed.
+  (:mod:`cxroi.outputs.workbook`) and the summary workbook, beside the figure of the
+  hand-written XML writer it replaced (one ``summary.xlsx`` with a cash-flow and an
+  assumptions sheet per scenario), measured on this machine before it was removed.
 
 The scenarios are variants of the bundled ones (each with its own name and discount rate),
 written to a temporary folder. Every run starts from an empty output folder.
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from cxroi.batch import run_batch
+from cxroi.outputs.batch import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -71,7 +71,7 @@ def timed_batch(scenarios: Path, out: Path, **kwargs) -> tuple[float, float, dic
 def plausibility_share(repeat: int = 200) -> float:
     """Time of ``plausibility_warnings`` over the time of ``evaluate``, bundled scenarios."""
     import cxroi
-    from cxroi.plausibility import plausibility_warnings
+    from cxroi.model.plausibility import plausibility_warnings
 
     scenarios = [cxroi.load_scenario(p) for p in BUNDLED]
     for sc in scenarios:  # warm caches and imports
@@ -90,7 +90,7 @@ def plausibility_share(repeat: int = 200) -> float:
     return checks / evaluations
 
 
-#: The hand-written writer it replaced (cxroi/excel.py, removed): 200 scenarios' cash-flow and
+#: The hand-written XML writer it replaced (removed): 200 scenarios' cash-flow and
 #: assumption sheets in one summary.xlsx, best of 3, measured 2026-12-06 on the 2-core machine.
 OLD_WRITER_SECONDS_200 = 0.224
 
@@ -98,8 +98,8 @@ OLD_WRITER_SECONDS_200 = 0.224
 def workbook_times(n: int = 200) -> dict[str, float]:
     """CPU seconds to write ``n`` scenarios' live workbooks and the batch summary workbook."""
     import cxroi
-    from cxroi.batch import summary_table
-    from cxroi.workbook import workbook_bytes, write_summary_workbook
+    from cxroi.outputs.batch import summary_table
+    from cxroi.outputs.workbook import workbook_bytes, write_summary_workbook
 
     with tempfile.TemporaryDirectory(prefix="cxroi-bench-wb-") as tmp:
         tmp = Path(tmp)

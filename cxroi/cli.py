@@ -1,7 +1,7 @@
 """The ``cxroi`` command line.
 
 Each subcommand is one ``_cmd_<name>(args) -> int`` function registered in :func:`build_parser`.
-Invalid input never ends in a traceback: a :class:`~cxroi.scenario.ScenarioError` (or a
+Invalid input never ends in a traceback: a :class:`~cxroi.model.scenario.ScenarioError` (or a
 ``ValueError`` from reading a data file) prints one clear message on stderr and exits with
 status 2. Set ``CXROI_DEBUG=1`` to see the traceback of an unexpected error.
 """
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from cxroi.scenario import ScenarioError
+from cxroi.model.scenario import ScenarioError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -35,8 +35,8 @@ def _load_and_warn(path: str):
     Returns the scenario and the warnings as JSON records (``path``, ``value``, ``message``,
     ``suggested``). A warning never changes the exit status: the case still runs.
     """
-    from cxroi.plausibility import plausibility_warnings
-    from cxroi.scenario import load_scenario
+    from cxroi.model.plausibility import plausibility_warnings
+    from cxroi.model.scenario import load_scenario
 
     sc = load_scenario(path)
     warnings = [w.to_json() for w in plausibility_warnings(sc)]
@@ -79,8 +79,8 @@ _LABELS = {
 
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
-    from cxroi.case import KPI_KEYS
-    from cxroi.scenario import base_value
+    from cxroi.engine.case import KPI_KEYS
+    from cxroi.model.scenario import base_value
 
     sc = case.scenario
     lines = [
@@ -92,7 +92,7 @@ def format_case(case) -> str:
         "",
         f"{'':26}{'risk-adjusted':>18}{'unadjusted':>18}",
     ]
-    from cxroi.formatting import format_kpi
+    from cxroi.present.formatting import format_kpi
 
     def kpi(key: str, value) -> str:
         return format_kpi(key, value, sc.currency, sc.horizon_years)
@@ -128,7 +128,7 @@ def format_case(case) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from cxroi.case import evaluate
+    from cxroi.engine.case import evaluate
 
     sc, warnings = _load_and_warn(args.scenario)
     case = evaluate(sc)
@@ -166,7 +166,7 @@ _positive_int = _whole_number(1)
 
 def _draws(text: str) -> int:
     """``--draws``: a whole number from 1 to ``MAX_DRAWS`` (``1e6`` is read as 1000000)."""
-    from cxroi.uncertainty import MAX_DRAWS
+    from cxroi.analysis.uncertainty import MAX_DRAWS
 
     try:
         value = int(text)
@@ -195,7 +195,7 @@ def _stat_line(label: str, stats: dict, fmt) -> str:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import simulate
+    from cxroi.analysis.uncertainty import simulate
 
     sc, warnings = _load_and_warn(args.scenario)
     result = simulate(sc, draws=args.draws, seed=args.seed, keep_draws=False)
@@ -217,7 +217,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import tornado
+    from cxroi.analysis.uncertainty import tornado
 
     sc, _ = _load_and_warn(args.scenario)  # a JSON list: the warnings go to stderr only
     rows = tornado(sc)
@@ -238,7 +238,7 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
 
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import switching_value, switching_values
+    from cxroi.analysis.uncertainty import switching_value, switching_values
 
     sc, warnings = _load_and_warn(args.scenario)
     if args.path:
@@ -274,6 +274,42 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# cxroi report
+# --------------------------------------------------------------------------------------------
+def _writable_target(text: str) -> str:
+    """The output path of ``--pdf``: refused (exit 2) when its folder cannot be written."""
+    from pathlib import Path
+
+    target = Path(text)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise UsageError(f"--pdf: {text!r} is a folder; give a file name")
+    if not folder.is_dir():
+        raise UsageError(f"--pdf: folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--pdf: folder {str(folder)!r} is not writable")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UsageError(f"--pdf: file {text!r} is not writable")
+    return text
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from cxroi.outputs.boardpack import board_pack_html, write_pdf
+
+    if not args.pdf:
+        raise UsageError("report: give --pdf FILE (the board pack is written as a PDF)")
+    target = _writable_target(args.pdf)
+    sc, _ = _load_and_warn(args.scenario)
+    document = board_pack_html(sc, paper=args.paper, seed=args.seed)
+    try:
+        write_pdf(document, target, paper=args.paper)
+    except OSError as exc:
+        raise UsageError(f"--pdf: cannot write {args.pdf!r}: {exc.strerror or exc}") from None
+    print(f"wrote {target}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
 # cxroi serve
 # --------------------------------------------------------------------------------------------
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -288,13 +324,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from cxroi.calibration import (
+    from cxroi.analysis.calibration import (
         CalibrationError,
         calibrate,
         format_calibration,
         write_scenario_with_retention,
     )
-    from cxroi.scenario import base_value, load_scenario
+    from cxroi.model.scenario import base_value, load_scenario
 
     if not args.into and (args.segment or args.out or args.force):
         raise UsageError("--segment, --out and --force only apply with --into SCENARIO")
@@ -387,7 +423,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from cxroi.batch import BatchError, run_batch
+    from cxroi.outputs.batch import BatchError, run_batch
 
     try:
         result = run_batch(
@@ -420,7 +456,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_workbook(args: argparse.Namespace) -> int:
-    from cxroi.workbook import WorkbookError, write_workbook
+    from cxroi.outputs.workbook import WorkbookError, write_workbook
 
     sc, _ = _load_and_warn(args.scenario)
     try:
@@ -491,6 +527,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     p.add_argument("--out", metavar="FILE.xlsx", required=True, help="workbook to write")
     p.set_defaults(func=_cmd_workbook)
+
+    p = sub.add_parser(
+        "report",
+        help="write the board pack of a scenario as a landscape PDF",
+        description="Render the board pack (headline, KPI cards, value bridge, cash flows, "
+        "TEI table, value by initiative, uncertainty, assumptions with sources) to a "
+        "landscape PDF with headless Chromium. The file is written whole or not at all.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--pdf", metavar="FILE", help="PDF file to write")
+    p.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper (landscape)")
+    p.add_argument(
+        "--seed", type=_whole_number(0), default=0, help="Monte Carlo seed (default 0)"
+    )
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
         "serve",

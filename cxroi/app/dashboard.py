@@ -37,7 +37,6 @@ from ipywidgets.widgets.widget_int import SliderStyle
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
 import cxroi
-from cxroi import charts
 from cxroi.app import views
 from cxroi.app.fields import (
     CASE_FIELDS,
@@ -60,7 +59,9 @@ from cxroi.app.fields import (
     pct_reading,
 )
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.model.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.present import charts
+from cxroi.present.headline import headline, switching_recovery
 
 __all__ = ["Dashboard", "FieldInput"]
 
@@ -564,6 +565,13 @@ class Dashboard:
         self.upload.add_class("cxroi-upload")
         self.upload.observe(self._uploaded, "value")
         self.download = W.HTML()
+        self.export_button = W.Button(
+            description="Export board pack", icon="", layout=W.Layout(width="150px")
+        )
+        self.export_button.add_class("cxroi-export")
+        self.export_button.on_click(lambda _: self._guard(self.export_board_pack))
+        self.export_link = W.HTML()
+        self.export_link.add_class("cxroi-export-holder")
         self.reset_button = W.Button(description="Reset", icon="", layout=W.Layout(width="70px"))
         self.reset_button.add_class("cxroi-reset")
         self.reset_button.on_click(lambda _: self._guard(self._reset))
@@ -581,6 +589,8 @@ class Dashboard:
                 self.picker,
                 self.upload,
                 self.download,
+                self.export_button,
+                self.export_link,
                 self.reset_button,
                 self.present_toggle,
                 self.status,
@@ -608,7 +618,9 @@ class Dashboard:
             layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
         )
         grid.add_class("cxroi-charts")
-        case_view = W.VBox([self.kpis, grid])
+        self.headline = W.HTML()
+        self.sources = W.HTML()
+        case_view = W.VBox([self.headline, self.kpis, grid, self.sources])
         # Further views (the uncertainty analysis) are added with add_view.
         self.views = W.Tab(children=[case_view], titles=["Business case"])
         self.main = W.VBox([self.banner, self.views], layout=W.Layout(flex="1 1 auto"))
@@ -1030,17 +1042,23 @@ class Dashboard:
         self._sync_inputs(skip=source)
         return True
 
-    def _take(self, scenario: Any, mapping: dict) -> bool:
+    def _take(self, scenario: Any, mapping: dict, rebuild: bool = False) -> bool:
         """Evaluate and draw ``scenario``; if that fails, the previous case stays, whole.
 
         The case, its KPIs and charts change together or not at all: results the engine
-        cannot compute (overflow) never leave new KPIs over old charts.
+        cannot compute (overflow) never leave new KPIs over old charts. With ``rebuild`` the
+        inputs are made anew for the new case before it is drawn, so that the new KPIs on
+        the page mean the inputs are current too (text typed after them is never lost).
         """
         old = (self._mapping, self.scenario, self.case, dict(self._sent))
+        rebuilt = False
         try:
             with np.errstate(over="raise", invalid="raise"):
                 case = cxroi.evaluate(scenario)
             self._mapping, self.scenario, self.case = mapping, scenario, case
+            if rebuild:
+                rebuilt = True
+                self._rebuild_inputs()
             self._render()
             if not all(_finite(v) for v in case.kpis.values()):
                 raise OverflowError("a KPI is not finite")
@@ -1048,6 +1066,8 @@ class Dashboard:
             log.info("cxroi dashboard: case not drawn: %s", exc)
             self._mapping, self.scenario, self.case, self._sent = old
             self._sent.clear()  # redraw every chart of the previous case
+            if rebuilt:
+                self._rebuild_inputs()
             self._render()
             self.banner.value = views.error_html(OVERFLOW)
             self._set_status("error")
@@ -1128,10 +1148,7 @@ class Dashboard:
             )
             self._set_status("error")
             return False
-        if not self._take(scenario, scenario.to_mapping()):
-            return False
-        self._rebuild_inputs()
-        return True
+        return self._take(scenario, scenario.to_mapping(), rebuild=True)
 
     def _add_segment(self) -> None:
         candidate = copy.deepcopy(self._mapping)
@@ -1289,6 +1306,45 @@ class Dashboard:
         self._layout()
         self._render()
 
+    # ---------------------------------------------------------------------------- board pack
+    def board_pack(self) -> bytes:
+        """The board pack PDF of the case on screen (edits included), as ``cxroi report`` writes.
+
+        Playwright's synchronous API refuses to run on a thread with an asyncio loop (the
+        kernel's), so the PDF is printed on a worker thread while this callback waits.
+        """
+        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
+
+        from cxroi.outputs.boardpack import board_pack_html, write_pdf
+
+        document = board_pack_html(self.scenario)
+        with tempfile.TemporaryDirectory(prefix="cxroi-pack-") as tmp:
+            target = Path(tmp) / "board_pack.pdf"
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(write_pdf, document, target).result()
+            return target.read_bytes()
+
+    def export_board_pack(self) -> None:
+        """Render the board pack of the current state and offer it as a download link."""
+        npv = self.case.kpis["npv"]
+        self.export_link.value = (
+            '<span class="cxroi-export-status" data-state="busy">Preparing board pack…</span>'
+        )
+        try:
+            pdf = self.board_pack()
+        except Exception as exc:  # noqa: BLE001 - shown as a message, the kernel keeps serving
+            log.exception("cxroi dashboard: board pack failed: %s", exc)
+            self.export_link.value = views.error_html(
+                "The board pack could not be written (is Chromium installed?)."
+            )
+            return
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", self.scenario.name).strip("_") or "scenario"
+        link = views.export_link(pdf, f"{stem}_board_pack.pdf")
+        self.export_link.value = link.replace(
+            "<a ", f'<a data-npv="{views._data_value(npv)}" data-rev="{self.rev}" ', 1
+        )
+
     # ---------------------------------------------------------------------------- output
     def _set_status(self, state: str) -> None:
         self.status.value = (
@@ -1332,6 +1388,12 @@ class Dashboard:
         text = yaml.safe_dump(sc.to_mapping(), sort_keys=False, allow_unicode=True)
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name).strip("_") or "scenario"
         self.download.value = views.download_link(text, f"{stem}.yaml")
-        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency, sc.horizon_years)
+        sources = views.sources_html(sc)
+        if self.sources.value != sources:
+            self.sources.value = sources
+        self.headline.value = views.headline_html(headline(case))
+        self.kpis.value = views.kpi_cards(
+            case.kpis, case.unadjusted, sc.currency, sc.horizon_years, switching_recovery(case)
+        )
         self._set_status("ok")
         self.uncertainty.mark_stale()
