@@ -446,6 +446,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             timeout=args.timeout,
             wait=args.wait,
+            workbooks=not args.no_workbooks,
             options={"argv": ["cxroi", "batch", *args.raw_argv]},
         )
     except BatchError as exc:
@@ -467,6 +468,18 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             "cxroi: interrupted; finished scenarios are kept, run again to go on", file=sys.stderr
         )
     return result.exit_code
+
+
+def _cmd_workbook(args: argparse.Namespace) -> int:
+    from cxroi.outputs.workbook import WorkbookError, write_workbook
+
+    sc, _ = _load_and_warn(args.scenario)
+    try:
+        path = write_workbook(sc, args.out, source=args.scenario)
+    except WorkbookError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {path}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,6 +531,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_breakeven)
+
+    p = sub.add_parser(
+        "workbook",
+        help="write the live driver workbook (.xlsx) of a scenario",
+        description="Write SCENARIO as a spreadsheet whose every figure is a formula over its "
+        "Inputs sheet: change an input, recalculate, and the NPV, IRR and payback follow "
+        "(docs/batch.md). Written atomically; exit status 2 on a bad scenario or path.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--out", metavar="FILE.xlsx", required=True, help="workbook to write")
+    p.set_defaults(func=_cmd_workbook)
 
     p = sub.add_parser(
         "report",
@@ -593,7 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
         "batch",
         help="run many scenarios: papermill reports, summary.csv/xlsx and a manifest",
         description="Run every scenario in PATHS (YAML files, or folders of them) in parallel. "
-        "Writes DIR/<scenario>/report.ipynb and report.html, DIR/summary.csv, "
+        "Writes DIR/<scenario>/report.ipynb, report.html and workbook.xlsx (the live "
+        "driver workbook), DIR/summary.csv, "
         "DIR/summary.xlsx and DIR/manifest.json, each atomically. Scenarios already done "
         "with the same input and cxroi version are skipped (--force redoes them). Exit "
         "status 1 if any scenario failed, 2 on bad arguments.",
@@ -605,6 +630,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-notebooks", action="store_true", help="only the summary: no reports (fast)"
+    )
+    p.add_argument(
+        "--no-workbooks",
+        action="store_true",
+        help="no live workbook per scenario (DIR/<scenario>/workbook.xlsx); faster",
     )
     p.add_argument("--force", action="store_true", help="redo scenarios that are unchanged")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask distributed scheduler")
