@@ -55,6 +55,10 @@ _NOT_PLAYERS = {"name", "currency", "segments", "initiatives", "risk", "correlat
 _INITIATIVE_SKIP = {"name", "effects", "unquantified"}
 
 
+#: Keys of an input written with its evidence (docs/model.md §18): only ``value`` evaluates.
+_EVIDENCE_KEYS = {"value", "source", "note", "as_of"}
+
+
 class _Absent:
     """An effect field left out of its entry: inherited from ``"*"`` (or 0 there)."""
 
@@ -75,6 +79,9 @@ def _base(x: Any) -> Any:
     if isinstance(x, Distribution):
         return float(x.base)
     if isinstance(x, BaseModel):
+        names = set(type(x).model_fields)
+        if "value" in names and names <= _EVIDENCE_KEYS:  # an input with its evidence
+            return _base(x.value)
         return {k: _base(getattr(x, k)) for k in type(x).model_fields}
     if isinstance(x, dict):
         if "dist" in x:
@@ -82,7 +89,7 @@ def _base(x: Any) -> Any:
                 return float(Distribution(**x).base)
             except Exception:  # noqa: BLE001 - not a distribution after all: compare as data
                 pass
-        if "value" in x and set(x) <= {"value", "source", "note", "as_of"}:
+        if "value" in x and set(x) <= _EVIDENCE_KEYS:
             return _base(x["value"])
         return {str(k): _base(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

@@ -124,3 +124,38 @@ def _money(x: float | None, sign: bool = False) -> str:
     if x is None or not math.isfinite(x):
         return "n/a"
     return f"{x:+,.0f}" if sign else f"{x:,.0f}"
+
+
+def report_html(base_npv: float | None, summary: dict, currency: str, correlations: int = 0) -> str:
+    """The report's lines on expected NPV and the value of information (an HTML fragment).
+
+    The expected NPV and P(NPV > 0) carry ``data-summary`` and ``data-value`` (full
+    precision), like the KPI markers, so that a reader or a test can find them.
+    """
+    import html
+
+    s = decision_summary(base_npv, summary, currency)
+
+    def mark(key: str, value: float | None, text: str) -> str:
+        number = "" if value is None else repr(float(value))
+        return f'<span data-summary="{key}" data-value="{number}">{html.escape(text)}</span>'
+
+    prob, mean = s["prob_npv_positive"], s["expected_npv"]
+    head = (
+        f"Base-case NPV {html.escape(format_money(base_npv, currency))}; expected NPV (mean of "
+        f"the draws) {mark('expected_npv', mean, format_money(mean, currency))}"
+        f"; P(NPV &gt; 0) {mark('prob_npv_positive', prob, f'{prob:.1%}')}."
+    )
+    if correlations:
+        head += (
+            f" The draws follow the scenario's {correlations} rank correlation(s); the tornado "
+            "and the switching values move one input at a time, the others at base."
+        )
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in s["sentences"])
+    voi = (
+        "<p>Value of information for the go / no-go decision:</p>"
+        f'<ul class="value-of-information">{items}</ul>'
+        if s["evppi"]
+        else ""
+    )
+    return f'<p class="expected-npv">{head}</p>{voi}'

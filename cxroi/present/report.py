@@ -573,16 +573,22 @@ def _section_uncertainty(r: Report) -> str:
                 ]
             )
         parts.append(_table(["", "mean", "P5", "P50", "P95"], rows, {1, 2, 3, 4}))
+        how = (
+            "drawn with their rank correlations" if sc.correlations else "each drawn independently"
+        )
         parts.append(
             _note(
                 f"{summary['draws']:,} draws (seed {REPORT_SEED}) of {len(sc.distributions())} "
-                f"uncertain inputs, each drawn independently. P(NPV > 0) = "
+                f"uncertain inputs, {how}. P(NPV > 0) = "
                 f"{summary['prob_npv_positive']:.1%}; P(payback within {sc.horizon_years} "
                 f"years) = {summary['prob_payback_within_horizon']:.1%}. A draw that never pays "
                 "back counts as infinitely late, so a payback percentile on such draws reads "
                 "'never'."
             )
         )
+        from cxroi.present.decisions import report_html
+
+        parts.append(report_html(r.case.kpis["npv"], summary, cur, len(sc.correlations)))
         base_npv = r.case.kpis["npv"] or 0.0
         torn = u.tornado(sc)
         parts.append(
