@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from cxroi.batch import run_batch
+from cxroi.outputs.batch import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -67,7 +67,7 @@ def timed_batch(scenarios: Path, out: Path, **kwargs) -> tuple[float, float, dic
 def plausibility_share(repeat: int = 200) -> float:
     """Time of ``plausibility_warnings`` over the time of ``evaluate``, bundled scenarios."""
     import cxroi
-    from cxroi.plausibility import plausibility_warnings
+    from cxroi.model.plausibility import plausibility_warnings
 
     scenarios = [cxroi.load_scenario(p) for p in BUNDLED]
     for sc in scenarios:  # warm caches and imports

@@ -1,7 +1,7 @@
 """The ``cxroi`` command line.
 
 Each subcommand is one ``_cmd_<name>(args) -> int`` function registered in :func:`build_parser`.
-Invalid input never ends in a traceback: a :class:`~cxroi.scenario.ScenarioError` (or a
+Invalid input never ends in a traceback: a :class:`~cxroi.model.scenario.ScenarioError` (or a
 ``ValueError`` from reading a data file) prints one clear message on stderr and exits with
 status 2. Set ``CXROI_DEBUG=1`` to see the traceback of an unexpected error.
 """
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from cxroi.scenario import ScenarioError
+from cxroi.model.scenario import ScenarioError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -35,8 +35,8 @@ def _load_and_warn(path: str):
     Returns the scenario and the warnings as JSON records (``path``, ``value``, ``message``,
     ``suggested``). A warning never changes the exit status: the case still runs.
     """
-    from cxroi.plausibility import plausibility_warnings
-    from cxroi.scenario import load_scenario
+    from cxroi.model.plausibility import plausibility_warnings
+    from cxroi.model.scenario import load_scenario
 
     sc = load_scenario(path)
     warnings = [w.to_json() for w in plausibility_warnings(sc)]
@@ -79,8 +79,8 @@ _LABELS = {
 
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
-    from cxroi.case import KPI_KEYS
-    from cxroi.scenario import base_value
+    from cxroi.engine.case import KPI_KEYS
+    from cxroi.model.scenario import base_value
 
     sc = case.scenario
     lines = [
@@ -92,7 +92,7 @@ def format_case(case) -> str:
         "",
         f"{'':26}{'risk-adjusted':>18}{'unadjusted':>18}",
     ]
-    from cxroi.formatting import format_kpi
+    from cxroi.present.formatting import format_kpi
 
     def kpi(key: str, value) -> str:
         return format_kpi(key, value, sc.currency, sc.horizon_years)
@@ -128,7 +128,7 @@ def format_case(case) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from cxroi.case import evaluate
+    from cxroi.engine.case import evaluate
 
     sc, warnings = _load_and_warn(args.scenario)
     case = evaluate(sc)
@@ -166,7 +166,7 @@ _positive_int = _whole_number(1)
 
 def _draws(text: str) -> int:
     """``--draws``: a whole number from 1 to ``MAX_DRAWS`` (``1e6`` is read as 1000000)."""
-    from cxroi.uncertainty import MAX_DRAWS
+    from cxroi.analysis.uncertainty import MAX_DRAWS
 
     try:
         value = int(text)
@@ -195,7 +195,7 @@ def _stat_line(label: str, stats: dict, fmt) -> str:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import simulate
+    from cxroi.analysis.uncertainty import simulate
 
     sc, warnings = _load_and_warn(args.scenario)
     result = simulate(sc, draws=args.draws, seed=args.seed, keep_draws=False)
@@ -217,7 +217,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import tornado
+    from cxroi.analysis.uncertainty import tornado
 
     sc, _ = _load_and_warn(args.scenario)  # a JSON list: the warnings go to stderr only
     rows = tornado(sc)
@@ -238,7 +238,7 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
 
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import switching_value, switching_values
+    from cxroi.analysis.uncertainty import switching_value, switching_values
 
     sc, warnings = _load_and_warn(args.scenario)
     if args.path:
@@ -294,7 +294,7 @@ def _writable_target(text: str) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from cxroi.boardpack import board_pack_html, write_pdf
+    from cxroi.outputs.boardpack import board_pack_html, write_pdf
 
     if not args.pdf:
         raise UsageError("report: give --pdf FILE (the board pack is written as a PDF)")
@@ -324,13 +324,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from cxroi.calibration import (
+    from cxroi.analysis.calibration import (
         CalibrationError,
         calibrate,
         format_calibration,
         write_scenario_with_retention,
     )
-    from cxroi.scenario import base_value, load_scenario
+    from cxroi.model.scenario import base_value, load_scenario
 
     if not args.into and (args.segment or args.out or args.force):
         raise UsageError("--segment, --out and --force only apply with --into SCENARIO")
@@ -423,7 +423,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from cxroi.batch import BatchError, run_batch
+    from cxroi.outputs.batch import BatchError, run_batch
 
     try:
         result = run_batch(

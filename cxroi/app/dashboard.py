@@ -37,7 +37,6 @@ from ipywidgets.widgets.widget_int import SliderStyle
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
 import cxroi
-from cxroi import charts
 from cxroi.app import views
 from cxroi.app.fields import (
     CASE_FIELDS,
@@ -61,8 +60,9 @@ from cxroi.app.fields import (
 )
 from cxroi.app.session import Session, versions_table
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.headline import headline, switching_recovery
-from cxroi.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.model.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.present import charts
+from cxroi.present.headline import headline, switching_recovery
 
 __all__ = ["Dashboard", "FieldInput"]
 
@@ -1484,7 +1484,7 @@ class Dashboard:
         import tempfile
         from concurrent.futures import ThreadPoolExecutor
 
-        from cxroi.boardpack import board_pack_html, write_pdf
+        from cxroi.outputs.boardpack import board_pack_html, write_pdf
 
         document = board_pack_html(self.scenario)
         with tempfile.TemporaryDirectory(prefix="cxroi-pack-") as tmp:

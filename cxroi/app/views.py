@@ -13,8 +13,8 @@ import json
 import math
 from typing import Any
 
-from cxroi.formatting import format_kpi, format_money, format_pct
-from cxroi.headline import KPI_MEANINGS
+from cxroi.present.formatting import format_kpi, format_money, format_pct
+from cxroi.present.headline import KPI_MEANINGS
 
 __all__ = [
     "KPI_CARDS",
@@ -59,7 +59,8 @@ def kpi_cards(
 ) -> str:
     """KPI cards, risk-adjusted with the unadjusted figure beside.
 
-    Each card's hover text is the KPI's plain-words meaning (:data:`cxroi.headline.KPI_MEANINGS`).
+    Each card's hover text is the KPI's plain-words meaning
+    (:data:`cxroi.present.headline.KPI_MEANINGS`).
 
     Parameters
     ----------
@@ -70,7 +71,7 @@ def kpi_cards(
     horizon : int
         Horizon [years] (for "Not in 5 years" when there is no payback).
     recovery : dict, optional
-        :func:`cxroi.headline.switching_recovery` of the case: the switching-loss card then
+        :func:`cxroi.present.headline.switching_recovery` of the case: the switching-loss card then
         says what share of the loss the programme wins back (``data-kpi="switching_recovered"``).
 
     Returns
@@ -152,7 +153,7 @@ def chart_holder(key: str, rev: int, payload: dict) -> str:
     rev : int
         Update number: the page sets ``data-rendered`` to it once the chart is drawn.
     payload : dict
-        ``{"sig", "spec", "rows"}`` (see :func:`cxroi.charts.split_spec`).
+        ``{"sig", "spec", "rows"}`` (see :func:`cxroi.present.charts.split_spec`).
     """
     text = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     return (
@@ -173,7 +174,7 @@ def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
     ----------
     label : str
         Field label.
-    provenance : cxroi.scenario.Provenance, optional
+    provenance : cxroi.model.scenario.Provenance, optional
         Where the value comes from; ``benchmark`` adds a marker whose hover text gives the
         source and caveat, ``derived`` a marker explaining the rule.
     help_text : str
@@ -204,7 +205,7 @@ def download_link(text: str, filename: str) -> str:
 
 
 def headline_html(sentence: str) -> str:
-    """The headline sentence of the case (:func:`cxroi.headline.headline`)."""
+    """The headline sentence of the case (:func:`cxroi.present.headline.headline`)."""
     return f'<div class="cxroi-headline" data-headline>{html.escape(sentence)}</div>'
 
 
@@ -214,8 +215,7 @@ def sources_html(scenario: Any) -> str:
     One entry per benchmark still in force as a default (``scenario.provenance()``), listing
     the fields that use it; a note when every value is the user's own.
     """
-    from cxroi import benchmarks
-
+    from cxroi.model import benchmarks
     used: dict[str, list[str]] = {}
     for path, prov in scenario.provenance().items():
         if getattr(prov, "source", None) == "benchmark" and prov.benchmark:

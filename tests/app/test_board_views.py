@@ -13,8 +13,8 @@ import yaml
 
 import cxroi
 from cxroi.app import Dashboard, views
-from cxroi.formatting import format_kpi
-from cxroi.headline import KPI_MEANINGS, headline, switching_recovery
+from cxroi.present.formatting import format_kpi
+from cxroi.present.headline import KPI_MEANINGS, headline, switching_recovery
 
 REPO = Path(__file__).resolve().parents[2]
 RETAIL = REPO / "scenarios" / "retail_bank.yaml"
