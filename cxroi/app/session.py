@@ -9,7 +9,7 @@ defaults left as defaults), so a version, an undo step and the autosave reopen e
 - :func:`describe_changes` says which fields differ between two states, in field paths
   (``discount_rate: 0.1 -> 0.13``).
 - :func:`versions_table` lays the versions side by side with each KPI's difference from the
-  first version, formatted by :func:`cxroi.formatting.format_kpi`.
+  first version, formatted by :func:`cxroi.present.formatting.format_kpi`.
 - :meth:`Session.to_json` / :meth:`Session.restore` carry the state and the versions through
   the browser's storage across a reload (validated again on the way back in).
 """
@@ -23,7 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from cxroi.formatting import format_kpi, format_money, format_pct
+from cxroi.present.formatting import format_kpi, format_money, format_pct
 
 __all__ = [
     "MAX_CHANGES",

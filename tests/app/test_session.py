@@ -23,7 +23,7 @@ from cxroi.app.session import (
     flatten,
     versions_table,
 )
-from cxroi.formatting import format_kpi
+from cxroi.present.formatting import format_kpi
 
 REPO = Path(__file__).resolve().parents[2]
 RETAIL = REPO / "scenarios" / "retail_bank.yaml"
