@@ -103,8 +103,8 @@ def format_comparison(result: Comparison) -> str:
     lines.append(f"  {'NPV of B':{width}}{_money(npv_b):>18}")
     lines += ["", f"  {'KPI':26}{'A':>18}{'B':>18}{'change':>18}"]
     for key in result.a:
-        a_text = format_kpi(key, result.a[key], cur)
-        b_text = format_kpi(key, result.b[key], cur)
+        a_text = _kpi_text(key, result.a[key], cur)
+        b_text = _kpi_text(key, result.b[key], cur)
         d = result.delta.get(key)
         if d is None:
             d_text = "n/a"
@@ -118,6 +118,14 @@ def format_comparison(result: Comparison) -> str:
             d_text = _money(d, sign=True)
         lines.append(f"  {key:26}{a_text:>18}{b_text:>18}{d_text:>18}")
     return "\n".join(lines)
+
+
+def _kpi_text(key: str, value: float | None, currency: str) -> str:
+    """A KPI as the dashboard shows it; a KPI the formatter does not know is an amount."""
+    try:
+        return format_kpi(key, value, currency)
+    except ValueError:
+        return format_money(value, currency)
 
 
 def _money(x: float | None, sign: bool = False) -> str:
