@@ -491,7 +491,7 @@ class _Runner:
         template = task.template or str(REPORT_NOTEBOOK)
         nb, error = self._kernel_for().execute(
             self._load_template(template),
-            dict(task.data),
+            {**task.data, "scenario_file": task.file},
             input_path=template,
             output_path=str(nb_path),
             timeout=timeout,
