@@ -213,6 +213,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"P(payback within {sc.horizon_years} y)    {summary['prob_payback_within_horizon']:.1%}")
     if n_fields == 0:
         print("(no field carries a distribution: every draw is the base case)")
+    from cxroi.cli_decisions import print_decision_lines
+
+    print_decision_lines(sc, summary)
     return EXIT_OK
 
 
@@ -228,6 +231,8 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
         print(f"{sc.name}: no field carries a distribution; nothing to swing.")
         return EXIT_OK
     print(f"{sc.name}: NPV ({sc.currency}) with each field at its P10 and P90, others at base")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply to this chart)")
     for r in rows:
         swing = abs(r["npv_high"] - r["npv_low"])
         print(
@@ -262,6 +267,8 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         print(_dumps(records))
         return EXIT_OK
     print(f"{sc.name}: switching values (NPV = 0, others at base), closest to breaking first")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply here)")
     for r in table.itertuples():
         value = (
             "none in range"
@@ -425,6 +432,10 @@ def _positive_seconds(text: str) -> float:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from cxroi.outputs.batch import BatchError, run_batch
 
+    if args.base:  # a bad base is a usage error before any work starts
+        from cxroi.model.scenario import load_scenario
+
+        load_scenario(args.base)
     try:
         result = run_batch(
             args.paths,
@@ -448,6 +459,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     for rec in result.failed:
         print(f"cxroi: failed: {rec['file']}: {rec['error']}", file=sys.stderr)
+    if args.base:
+        from cxroi.cli_decisions import write_bridges
+
+        write_bridges(args.base, result)
     if result.interrupted:
         print(
             "cxroi: interrupted; finished scenarios are kept, run again to go on", file=sys.stderr
@@ -635,8 +650,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if another batch is writing into DIR, wait for it instead of refusing",
     )
+    p.add_argument(
+        "--base",
+        metavar="SCENARIO",
+        help="also write DIR/bridges.csv and DIR/<scenario>/bridge.json: each scenario's NPV "
+        "bridge from this base scenario (as cxroi compare)",
+    )
     p.set_defaults(func=_cmd_batch)
 
+    from cxroi.cli_decisions import add_commands as _decision_commands
+
+    _decision_commands(sub)  # compare, sweep, goalseek
     return parser
 
 
