@@ -491,7 +491,7 @@ class _Runner:
         template = task.template or str(REPORT_NOTEBOOK)
         nb, error = self._kernel_for().execute(
             self._load_template(template),
-            dict(task.data),
+            {**task.data, "scenario_file": task.file},
             input_path=template,
             output_path=str(nb_path),
             timeout=timeout,
@@ -1111,7 +1111,7 @@ def varied_inputs(records: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
     Returns a mapping from field path (as in the assumptions, ``segments[Retail].retention``)
     to one value per record, in record order (None for a failed record or a scenario without
     that field). Paths already among :data:`SUMMARY_COLUMNS` (``discount_rate``...) are left
-    out, and so is ``name``.
+    out, and so are ``name`` and derived values (a default ``new_customers_per_year``).
     """
     records = list(records)
     table: dict[str, list[Any]] = {}
@@ -1121,6 +1121,8 @@ def varied_inputs(records: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
         for row in rec.get("assumptions") or []:
             path = row.get("path")
             if not path or path == "name" or path in SUMMARY_COLUMNS:
+                continue
+            if row.get("source") == "derived":  # a consequence of other inputs, not an input
                 continue
             table.setdefault(path, [None] * len(records))[n] = row.get("value")
     ok = [n for n, rec in enumerate(records) if rec.get("status") == "ok"]
