@@ -71,3 +71,37 @@ def test_present_mode_shows_headline_and_sources(dashboard):
     page.screenshot(path=str(SHOT_DIR / "board_present_1440.png"), full_page=True)
     page.click(".cxroi-present-toggle")
     page.wait_for_selector(".cxroi-present", state="detached", timeout=30_000)
+
+
+LABELS = """() => [...document.querySelectorAll(
+        '.cxroi-keybar .cxroi-label, .cxroi-keybar .cxroi-label *, .cxroi-kpi-label, '
+        + '.cxroi-card-title, .cxroi-headline, .cxroi-kpi-sub')]
+    .filter(el => el.getClientRects().length > 0)
+    .map(el => ({
+        text: el.textContent.trim().slice(0, 80),
+        cls: el.className,
+        scroll: el.scrollWidth,
+        client: el.clientWidth,
+    }))"""
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1920, 1080)])
+def test_present_mode_labels_whole(dashboard, size):
+    page = dashboard
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    page.click(".cxroi-present-toggle")
+    page.wait_for_selector(".cxroi-present", timeout=30_000)
+    page.wait_for_timeout(800)  # charts re-fit to the new layout
+    for hidden in (".cxroi-upload", ".cxroi-picker", ".cxroi-reset", ".cxroi-undo"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    labels = page.evaluate(LABELS)
+    keybar = [x for x in labels if "cxroi-label" in x["cls"]]
+    assert keybar, "present mode shows its key sliders"
+    cut = [x for x in labels if x["text"] and x["scroll"] > x["client"]]
+    SHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOT_DIR / f"board-present-{width}.png"))
+    page.click(".cxroi-present-toggle")
+    page.wait_for_selector(".cxroi-present", state="detached", timeout=30_000)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    assert not cut, cut
