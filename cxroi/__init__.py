@@ -8,6 +8,7 @@ Forrester TEI studies are.
 
 import sys as _sys
 
+from cxroi.analysis.compare import compare
 from cxroi.analysis.uncertainty import (
     SimulationResult,
     simulate,
@@ -15,6 +16,7 @@ from cxroi.analysis.uncertainty import (
     switching_values,
     tornado,
 )
+from cxroi.analysis.whatif import goal_seek, sweep
 from cxroi.engine import retention
 from cxroi.engine.case import KPI_KEYS, BusinessCase, evaluate
 from cxroi.model import benchmarks
@@ -43,6 +45,9 @@ __all__ = [
     "switching_value",
     "switching_values",
     "tornado",
+    "compare",
+    "sweep",
+    "goal_seek",
     # modules
     "benchmarks",
     "retention",
