@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 import cxroi
+from cxroi import bundle
 from cxroi.engine.case import KPI_KEYS
 from cxroi.model import scenario as _scenario_mod
 from cxroi.model.safety import (
@@ -95,7 +96,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The report notebook of the repository checkout (notebooks are not shipped in the wheel).
-REPORT_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "scenario_report.ipynb"
+REPORT_NOTEBOOK = bundle.notebook("report")
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 NOTEBOOK_NAME = "report.ipynb"
