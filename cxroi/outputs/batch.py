@@ -1016,8 +1016,10 @@ def _run_dask(
 ) -> None:
     try:
         from distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - distributed is a dependency
-        raise BatchError(f"--scheduler needs the 'distributed' package: {exc}") from None
+    except ImportError as exc:  # pragma: no cover - the dask extra is installed for the tests
+        raise BatchError(
+            f"--scheduler needs Dask: pip install 'cxroi[dask]' ({exc})"
+        ) from None
     if not tasks:
         return
     try:
