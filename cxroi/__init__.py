@@ -36,6 +36,10 @@ _PUBLIC = {
     "switching_value": "cxroi.analysis.uncertainty",
     "switching_values": "cxroi.analysis.uncertainty",
     "tornado": "cxroi.analysis.uncertainty",
+    # decisions: compare, sweep and goal seek
+    "compare": "cxroi.analysis.compare",
+    "sweep": "cxroi.analysis.whatif",
+    "goal_seek": "cxroi.analysis.whatif",
 }
 
 #: Public module names -> where the module lives (``cxroi.retention`` is the sBG maths).
@@ -58,11 +62,15 @@ __all__ = [
     "switching_value",
     "switching_values",
     "tornado",
+    "compare",
+    "sweep",
+    "goal_seek",
     "benchmarks",
     "retention",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from cxroi.analysis.compare import compare
     from cxroi.analysis.uncertainty import (
         SimulationResult,
         simulate,
@@ -70,6 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         switching_values,
         tornado,
     )
+    from cxroi.analysis.whatif import goal_seek, sweep
     from cxroi.engine import retention
     from cxroi.engine.case import KPI_KEYS, BusinessCase, evaluate
     from cxroi.model import benchmarks

@@ -213,6 +213,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"P(payback within {sc.horizon_years} y)    {summary['prob_payback_within_horizon']:.1%}")
     if n_fields == 0:
         print("(no field carries a distribution: every draw is the base case)")
+    from cxroi.cli_decisions import print_decision_lines
+
+    print_decision_lines(sc, summary)
     return EXIT_OK
 
 
@@ -228,6 +231,8 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
         print(f"{sc.name}: no field carries a distribution; nothing to swing.")
         return EXIT_OK
     print(f"{sc.name}: NPV ({sc.currency}) with each field at its P10 and P90, others at base")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply to this chart)")
     for r in rows:
         swing = abs(r["npv_high"] - r["npv_low"])
         print(
@@ -262,6 +267,8 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         print(_dumps(records))
         return EXIT_OK
     print(f"{sc.name}: switching values (NPV = 0, others at base), closest to breaking first")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply here)")
     for r in table.itertuples():
         value = (
             "none in range"
@@ -470,6 +477,10 @@ def _positive_seconds(text: str) -> float:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from cxroi.outputs.batch import BatchError, run_batch
 
+    if args.base:  # a bad base is a usage error before any work starts
+        from cxroi.model.scenario import load_scenario
+
+        load_scenario(args.base)
     try:
         result = run_batch(
             args.paths,
@@ -480,6 +491,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             timeout=args.timeout,
             wait=args.wait,
+            workbooks=not args.no_workbooks,
             options={"argv": ["cxroi", "batch", *args.raw_argv]},
         )
     except BatchError as exc:
@@ -492,11 +504,27 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     for rec in result.failed:
         print(f"cxroi: failed: {rec['file']}: {rec['error']}", file=sys.stderr)
+    if args.base:
+        from cxroi.cli_decisions import write_bridges
+
+        write_bridges(args.base, result)
     if result.interrupted:
         print(
             "cxroi: interrupted; finished scenarios are kept, run again to go on", file=sys.stderr
         )
     return result.exit_code
+
+
+def _cmd_workbook(args: argparse.Namespace) -> int:
+    from cxroi.outputs.workbook import WorkbookError, write_workbook
+
+    sc, _ = _load_and_warn(args.scenario)
+    try:
+        path = write_workbook(sc, args.out, source=args.scenario)
+    except WorkbookError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {path}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------
@@ -548,6 +576,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_breakeven)
+
+    p = sub.add_parser(
+        "workbook",
+        help="write the live driver workbook (.xlsx) of a scenario",
+        description="Write SCENARIO as a spreadsheet whose every figure is a formula over its "
+        "Inputs sheet: change an input, recalculate, and the NPV, IRR and payback follow "
+        "(docs/batch.md). Written atomically; exit status 2 on a bad scenario or path.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--out", metavar="FILE.xlsx", required=True, help="workbook to write")
+    p.set_defaults(func=_cmd_workbook)
 
     p = sub.add_parser(
         "report",
@@ -637,7 +676,8 @@ def build_parser() -> argparse.ArgumentParser:
         "batch",
         help="run many scenarios: papermill reports, summary.csv/xlsx and a manifest",
         description="Run every scenario in PATHS (YAML files, or folders of them) in parallel. "
-        "Writes DIR/<scenario>/report.ipynb and report.html, DIR/summary.csv, "
+        "Writes DIR/<scenario>/report.ipynb, report.html and workbook.xlsx (the live "
+        "driver workbook), DIR/summary.csv, "
         "DIR/summary.xlsx and DIR/manifest.json, each atomically. Scenarios already done "
         "with the same input and cxroi version are skipped (--force redoes them). Exit "
         "status 1 if any scenario failed, 2 on bad arguments.",
@@ -649,6 +689,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-notebooks", action="store_true", help="only the summary: no reports (fast)"
+    )
+    p.add_argument(
+        "--no-workbooks",
+        action="store_true",
+        help="no live workbook per scenario (DIR/<scenario>/workbook.xlsx); faster",
     )
     p.add_argument("--force", action="store_true", help="redo scenarios that are unchanged")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask distributed scheduler")
@@ -664,8 +709,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if another batch is writing into DIR, wait for it instead of refusing",
     )
+    p.add_argument(
+        "--base",
+        metavar="SCENARIO",
+        help="also write DIR/bridges.csv and DIR/<scenario>/bridge.json: each scenario's NPV "
+        "bridge from this base scenario (as cxroi compare)",
+    )
     p.set_defaults(func=_cmd_batch)
 
+    from cxroi.cli_decisions import add_commands as _decision_commands
+
+    _decision_commands(sub)  # compare, sweep, goalseek
     return parser
 
 

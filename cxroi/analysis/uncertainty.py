@@ -272,6 +272,8 @@ def _base_summary(sc: Scenario, draws: int, seed: int | None) -> SimulationResul
         "payback_years": _stats(payback, never=True),
         "prob_npv_positive": float(npv[0] > 0),
         "prob_payback_within_horizon": float(not np.isnan(payback[0])),
+        "evpi": 0.0,  # nothing is uncertain: information is worth nothing
+        "evppi": {},
     }
     cumulative = np.atleast_2d(np.cumsum(result["net"], axis=-1))
     sample = pd.DataFrame({"npv": npv, "roi": roi, "payback_years": payback})
@@ -339,6 +341,17 @@ def simulate(
     gens = _generators(sc, rng)
     rules = {path: field_rule(path) for path in gens}
     dists = sc.distributions()
+    copula = None
+    if sc.correlations:  # correlated fields come jointly from a stream of their own
+        from cxroi.analysis.correlation import CopulaSampler
+
+        copula = CopulaSampler(sc, rng.spawn(1)[0], rules)
+    from cxroi.analysis.voi import EVPPI_SAMPLE, evppi
+
+    voi_step = -(-draws // EVPPI_SAMPLE)  # every voi_step-th draw feeds the EVPPI regressions
+    voi_npv: list[np.ndarray] = []
+    voi_fields: dict[str, list[np.ndarray]] = {p: [] for p in gens}
+    npv_total = npv_positive_total = 0.0
     H = sc.horizon_years
     step = -(-draws // PERCENTILE_SAMPLE)  # keep every step-th draw for the percentiles
     fan_step = 1 if keep else -(-draws // FAN_SAMPLE)
@@ -350,9 +363,18 @@ def simulate(
     for start in range(0, draws, chunk):
         stop = min(draws, start + chunk)
         n = stop - start
-        part = {p: sample(dists[p], n, gens[p], rules[p]) for p in gens}
+        joint = copula.draw(n) if copula is not None else {}
+        part = {p: joint[p] if p in joint else sample(dists[p], n, gens[p], rules[p]) for p in gens}
         result = case_kpis(compile_scenario(sc, part), with_unadjusted=False)["adjusted"]
         values = {k: np.broadcast_to(result[k], (n,)) for k in KPI_KEYS}
+        npv = np.where(np.isfinite(values["npv"]), values["npv"], 0.0)
+        npv_total += float(np.sum(npv))
+        npv_positive_total += float(np.sum(np.maximum(npv, 0.0)))
+        voi_npv.append(npv[(-start) % voi_step :: voi_step].copy())
+        for path, v in part.items():
+            voi_fields[path].append(
+                np.broadcast_to(v, (n,))[(-start) % voi_step :: voi_step].copy()
+            )
         for key, stream in streams.items():
             stream.add(values[key])
             sampled[key].append(values[key][(-start) % step :: step].copy())
@@ -383,6 +405,21 @@ def simulate(
         "prob_npv_positive": positive / draws,
         "prob_payback_within_horizon": paid_back / draws,
     }
+    # value of information (docs/model.md §16): EVPI from sums over every draw, EVPPI from
+    # regressions on at most EVPPI_SAMPLE evenly spaced draws
+    sample_npv = np.concatenate(voi_npv)
+    if voi_step == 1:  # every draw is in the sample: the same sums whatever the chunk size
+        npv_total = float(np.sum(sample_npv))
+        npv_positive_total = float(np.sum(np.maximum(sample_npv, 0.0)))
+    value_of_perfect = max(npv_positive_total / draws - max(npv_total / draws, 0.0), 0.0)
+    summary["evpi"] = value_of_perfect
+    if len(voi_fields) == 1:  # the only uncertain input: E[npv | it] is the npv itself
+        summary["evppi"] = {path: value_of_perfect for path in voi_fields}
+    else:
+        summary["evppi"] = {
+            path: evppi(np.concatenate(chunks), sample_npv, cap=value_of_perfect)
+            for path, chunks in voi_fields.items()
+        }
     frame = pd.DataFrame({k: np.concatenate(v) for k, v in kept.items()}) if keep else None
     return SimulationResult(frame, np.concatenate(cumulative), summary, seed, sample_frame)
 
@@ -449,10 +486,12 @@ def _field_base(sc: Scenario, path: str) -> float | None:
 def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dict[str, Any]:
     """Value of one field at which the risk-adjusted NPV is zero, the others at base.
 
-    The search stays inside the field's valid range. Bounded fields are scanned on a grid and
-    the sign change nearest the base value is refined by Brent's method; for fields unbounded
-    above (opex, wallet, discount rate...) the bracket widens geometrically until the NPV
-    changes sign or the value exceeds 1e15.
+    This is :func:`cxroi.analysis.whatif.goal_seek` of ``npv`` to 0: the search stays inside
+    the field's valid range. Bounded fields are scanned on a grid and the sign change nearest
+    the base value is refined by Brent's method; for fields unbounded above (opex, wallet,
+    discount rate...) the bracket widens geometrically until the NPV changes sign or the value
+    exceeds 1e15.
+    One field moves at a time, whatever ``correlations`` the scenario declares.
 
     Parameters
     ----------
@@ -465,41 +504,12 @@ def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dic
     dict
         ``{"path": path, "value": v}`` with ``v`` None where the NPV does not cross zero.
     """
-    sc = load_scenario(scenario)
-    rule = field_rule(path)
-    base = _field_base(sc, path)
-    lo, hi = rule.clip_bounds()
-    if not math.isfinite(lo):
-        lo = -1e15
-    candidates = []
-    if math.isfinite(hi):
-        xs = np.linspace(lo, hi, grid)
-        candidates.append(xs)
-    else:
-        start = max(abs(base or 0.0), 1.0)
-        upper = max(lo, 0.0) + start * 2.0 ** np.arange(0, 51)
-        upper = upper[upper <= 1e15]
-        near = np.linspace(lo, upper[0], grid) if math.isfinite(lo) else np.array([])
-        candidates.append(np.unique(np.concatenate([near, upper])))
-    xs = np.concatenate(candidates)
-    values = _npv_with(sc, {path: xs})
-    sign = np.sign(values)
-    exact = np.flatnonzero(values == 0.0)
-    crossings = np.flatnonzero(sign[:-1] * sign[1:] < 0)
-    roots = [float(xs[i]) for i in exact]
+    from cxroi.analysis.whatif import (
+        goal_seek,  # one code path: break-even is goal seek of npv to 0
+    )
 
-    from scipy.optimize import brentq
-
-    def f(x: float) -> float:
-        return float(_npv_with(sc, {path: x}))
-
-    for i in crossings:
-        roots.append(brentq(f, xs[i], xs[i + 1], xtol=1e-12, rtol=1e-12, maxiter=200))
-    if not roots:
-        return {"path": path, "value": None}
-    ref = base if base is not None else 0.0
-    value = min(roots, key=lambda r: abs(r - ref))
-    return {"path": path, "value": float(value)}
+    result = goal_seek(scenario, path, "npv", 0.0, grid=grid)
+    return {"path": path, "value": result["value"]}
 
 
 def switching_values(scenario: Scenario | Any, paths: Iterable[str] | None = None) -> pd.DataFrame:

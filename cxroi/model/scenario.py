@@ -40,6 +40,7 @@ from cxroi.model import benchmarks
 from cxroi.model.currencies import currency_problem, normalise_currency
 
 __all__ = [
+    "Correlation",
     "Distribution",
     "Effect",
     "Initiative",
@@ -525,6 +526,26 @@ class Risk(_Model):
     cost_adjustment: _real_field("cost_adjustment") = 0.0
 
 
+def _field_pair(value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise _err("type", "must be a list of two field paths [PATH_A, PATH_B]")
+    return [_string(v) for v in value]
+
+
+def _rank(value: Any) -> float:
+    x = _as_real(value)
+    if not -1.0 < x < 1.0:
+        raise _err("range", "must be in (-1, 1)")
+    return x
+
+
+class Correlation(_Model):
+    """Spearman rank correlation of two distributed fields (docs/model.md §16)."""
+
+    fields: Annotated[list[str], PlainValidator(_field_pair)]
+    rank: Annotated[float, PlainValidator(_rank)]
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where a value comes from: the user, a plain default, or a cited benchmark."""
@@ -544,6 +565,7 @@ class Scenario(_Model):
     segments: list[Segment] = Field(min_length=1)
     initiatives: list[Initiative] = Field(min_length=1)
     risk: Risk = Field(default_factory=Risk)
+    correlations: list[Correlation] = Field(default_factory=list)
 
     _source: str | None = PrivateAttr(default=None)
 
@@ -577,6 +599,8 @@ class Scenario(_Model):
         ordered = {k: out[k] for k in order}
         if "risk" in out:
             ordered["risk"] = out["risk"]
+        if self.correlations:
+            ordered["correlations"] = out["correlations"]
         return ordered
 
     def fields(self) -> dict[str, Any]:
@@ -1148,6 +1172,10 @@ def _cross_checks(sc: Scenario) -> list[ScenarioIssue]:
                     ScenarioIssue(f"{kind}[{item.name}].name", "names must be unique", item.name)
                 )
             seen.add(item.name)
+    if sc.correlations:
+        from cxroi.model.correlations import correlation_issues
+
+        issues.extend(correlation_issues(sc))
     names = set(sc.segment_names)
     H = sc.horizon_years
     for ini in sc.initiatives:

@@ -89,6 +89,8 @@ __all__ = [
     "output_folders",
     "run_batch",
     "summary_rows",
+    "summary_table",
+    "varied_inputs",
     "warning_texts",
     "warm_kernel_engine",
 ]
@@ -104,6 +106,7 @@ HTML_NAME = "report.html"
 RECORD_NAME = "result.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_XLSX = "summary.xlsx"
+WORKBOOK_NAME = "workbook.xlsx"
 MANIFEST = "manifest.json"
 #: Lock file of a batch's output folder (one batch at a time writes into a folder).
 LOCK_NAME = ".cxroi-batch.lock"
@@ -258,6 +261,7 @@ class _Task:
     timeout: float | None = None
     template_sha256: str | None = None
     source: str = ""
+    workbook: bool = True
 
 
 def _base_record(task: _Task) -> dict[str, Any]:
@@ -388,6 +392,16 @@ def _dumps(obj: Any) -> str:
         return json.dumps(_json_safe(obj), separators=(",", ":"), allow_nan=False)
 
 
+def _workbook(task: _Task, record: dict[str, Any], case: Any) -> None:
+    """Write the scenario's live driver workbook beside its report."""
+    from cxroi.outputs.workbook import write_workbook
+
+    folder = Path(task.out_dir) / task.dir
+    folder.mkdir(parents=True, exist_ok=True)
+    write_workbook(case, folder / WORKBOOK_NAME, source=task.file)
+    record["outputs"]["workbook"] = WORKBOOK_NAME
+
+
 def _write_record(task: _Task, record: dict[str, Any]) -> None:
     folder = Path(task.out_dir) / task.dir
     folder.mkdir(parents=True, exist_ok=True)
@@ -421,7 +435,9 @@ class _Runner:
         try:
             if task.error is None:
                 with _time_limit(limit):
-                    _evaluate_into(record, task.data)
+                    case = _evaluate_into(record, task.data)
+                    if task.workbook:
+                        _workbook(task, record, case)
                 record["status"] = "ok"
                 if task.notebooks:
                     left = None if limit is None else math.ceil(limit - (time.perf_counter() - t0))
@@ -476,7 +492,7 @@ class _Runner:
         template = task.template or str(REPORT_NOTEBOOK)
         nb, error = self._kernel_for().execute(
             self._load_template(template),
-            dict(task.data),
+            {**task.data, "scenario_file": task.file},
             input_path=template,
             output_path=str(nb_path),
             timeout=timeout,
@@ -1092,13 +1108,51 @@ def summary_rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _csv_text(rows: list[dict[str, Any]]) -> str:
+def varied_inputs(records: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The inputs that differ across a batch's successful scenarios, by field path.
+
+    Returns a mapping from field path (as in the assumptions, ``segments[Retail].retention``)
+    to one value per record, in record order (None for a failed record or a scenario without
+    that field). Paths already among :data:`SUMMARY_COLUMNS` (``discount_rate``...) are left
+    out, and so are ``name`` and derived values (a default ``new_customers_per_year``).
+    """
+    records = list(records)
+    table: dict[str, list[Any]] = {}
+    for n, rec in enumerate(records):
+        if rec.get("status") != "ok":
+            continue
+        for row in rec.get("assumptions") or []:
+            path = row.get("path")
+            if not path or path == "name" or path in SUMMARY_COLUMNS:
+                continue
+            if row.get("source") == "derived":  # a consequence of other inputs, not an input
+                continue
+            table.setdefault(path, [None] * len(records))[n] = row.get("value")
+    ok = [n for n, rec in enumerate(records) if rec.get("status") == "ok"]
+    return {
+        path: values
+        for path, values in table.items()
+        if len({repr(values[n]) for n in ok}) > 1
+    }
+
+
+def summary_table(records: Sequence[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and rows of ``summary.csv``: :func:`summary_rows` plus :func:`varied_inputs`."""
+    rows = summary_rows(records)
+    varied = varied_inputs(records)
+    for n, row in enumerate(rows):
+        for path, values in varied.items():
+            row[path] = values[n]
+    return [*SUMMARY_COLUMNS, *varied], rows
+
+
+def _csv_text(rows: list[dict[str, Any]], columns: Sequence[str] = SUMMARY_COLUMNS) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS)
+    writer.writerow([neutralise(c) for c in columns])
     for row in rows:
         out = []
-        for c in SUMMARY_COLUMNS:
+        for c in columns:
             v = row[c]
             if v is None:
                 out.append("")
@@ -1245,6 +1299,7 @@ def _prepare(
     template: str | None,
     timeout: float | None,
     template_sha256: str | None = None,
+    workbook: bool = True,
 ) -> Iterator[_Task]:
     """Read, hash and parse each file, in order; each scenario's folder comes from its path.
 
@@ -1287,6 +1342,7 @@ def _prepare(
             timeout=timeout,
             template_sha256=template_sha256,
             source=str(path.resolve()),
+            workbook=workbook,
         )
 
 
@@ -1316,6 +1372,8 @@ def _reusable(task: _Task) -> dict[str, Any] | None:
     if not same:
         return None
     if task.notebooks and not all((folder / name).is_file() for name in (NOTEBOOK_NAME, HTML_NAME)):
+        return None
+    if task.workbook and not (folder / WORKBOOK_NAME).is_file():
         return None
     rec["reused"] = True
     return rec
@@ -1468,6 +1526,7 @@ def run_batch(
     timeout: float | None = DEFAULT_TIMEOUT,
     excel: bool = True,
     options: dict[str, Any] | None = None,
+    workbooks: bool = True,
     wait: bool = False,
     notify: Callable[[str], None] | None = None,
 ) -> BatchResult:
@@ -1498,6 +1557,9 @@ def run_batch(
         and the batch goes on; a worker that does not stop by itself is replaced.
     excel : bool, default True
         Write ``summary.xlsx``.
+    workbooks : bool, default True
+        Write each scenario's live driver workbook, ``workbook.xlsx`` beside its report
+        (:mod:`cxroi.outputs.workbook`).
     options : dict, optional
         Extra facts recorded in the manifest (the CLI records its command line).
     wait : bool, default False
@@ -1550,7 +1612,7 @@ def run_batch(
 
         def todo() -> Iterator[_Task]:
             for task in _prepare(
-                files, out, notebooks, tpl if notebooks else None, timeout, tpl_sha
+                files, out, notebooks, tpl if notebooks else None, timeout, tpl_sha, workbooks
             ):
                 index_of[task.dir] = task.index
                 prepared.append(task)
@@ -1630,6 +1692,7 @@ def run_batch(
             "template_sha256": tpl_sha,
             "timeout": timeout,
             "wait": wait,
+            "workbooks": workbooks,
             **(options or {}),
         }
         _write_outputs(result, opts, excel)
@@ -1669,11 +1732,13 @@ def _manifest_text(manifest: dict[str, Any]) -> str:
 
 def _write_outputs(result: BatchResult, options: dict[str, Any], excel: bool) -> None:
     out = result.out_dir
-    rows = summary_rows(result.records)
-    result.files["summary.csv"] = atomic_write(out / SUMMARY_CSV, _csv_text(rows))
+    columns, rows = summary_table(result.records)
+    result.files["summary.csv"] = atomic_write(out / SUMMARY_CSV, _csv_text(rows, columns))
     if excel:
-        from cxroi.outputs.workbook import write_workbook
+        from cxroi.outputs.workbook import write_summary_workbook
 
-        result.files["summary.xlsx"] = write_workbook(out / SUMMARY_XLSX, result.records)
+        result.files["summary.xlsx"] = write_summary_workbook(
+            out / SUMMARY_XLSX, columns, rows, result.records
+        )
     manifest = _manifest(result, options)
     result.files["manifest.json"] = atomic_write(out / MANIFEST, _manifest_text(manifest))

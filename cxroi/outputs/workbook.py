@@ -1,585 +1,1163 @@
-"""The batch workbook: a summary finance can filter, and cash flows it can recompute.
+"""The live driver workbook: the business case as spreadsheet formulas over its inputs.
 
-:func:`write_workbook` writes ``summary.xlsx`` from batch records (:mod:`cxroi.outputs.batch`):
+:func:`write_workbook` writes one scenario as an ``.xlsx`` file that recalculates by itself in
+Excel or LibreOffice. Change an input and every figure follows, as ``cxroi run`` on the changed
+scenario would give (docs/model.md §3-§5):
 
-* ``Summary``: one row per scenario, the same columns as ``summary.csv`` (status, error and
-  every KPI of ``cxroi run --json``), with a link to the scenario's cash-flow sheet;
-* per successful scenario, a cash-flow sheet (``<n> CF <name>``) and an assumptions sheet
-  (``<n> AS <name>``);
-* ``Notes``: what the sheets hold and the conventions.
+* ``Inputs``: one row per input, its field path (``segments[Mass market].retention``), its value
+  (a workbook name such as ``s1_retention`` points at it), unit, kind (given, default,
+  benchmark default, derived), source, note and date;
+* one sheet per segment: the levers by year (section 3), the retention of every cohort in every
+  year, the active customers of every cohort at the start of each year, and the yearly lines
+  (active, churned, new, revenue, gross margin, service cost, acquisition cost, contribution),
+  for the baseline and with CX (section 4);
+* ``Case``: benefits by segment, costs by initiative, the risk adjustment, net and discounted
+  flows, and the KPIs with workbook names ``npv``, ``pv_benefits``, ``pv_costs``, ``roi``,
+  ``irr``, ``payback_years`` at their cells (section 5);
+* ``Attribution``: the Shapley values by lever and by initiative, written as values: they need
+  every coalition of levers or initiatives projected again, which a sheet of formulas would
+  only copy (the sheet says so);
+* ``Notes``: conventions and what is a formula.
 
-In a cash-flow sheet the yearly unadjusted benefits and costs are values; everything else is a
-formula over them: the risk adjustment, net, cumulative and discounted flows, the totals, and
-the present values, NPV, ROI and IRR. Beside each formula stands cxroi's own figure and the
-difference, so that anyone can see the two agree to the cent.
+Every formula cell carries cxroi's own number as its cached value, so pandas and openpyxl read
+numbers without a spreadsheet engine. The file is built in memory and written atomically.
 
-Excel's ``NPV(rate, values)`` discounts its first value by one period. Year 0 (the initial
-investment, undiscounted in the TEI convention) is therefore added outside it:
-``NPV = net_0 + NPV(d, net_1..net_H)``.
-
-Text cells that begin with ``=``, ``+``, ``-`` or ``@`` and are not numbers are neutralised
-(:func:`cxroi.model.safety.neutralise`) and stored as text, never as formulas.
+XlsxWriter writes the file: it streams cells without building a document model (several times
+faster than openpyxl for the same cells), and it stores a cached value beside each formula,
+which openpyxl cannot.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
-import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
-from cxroi.model.safety import atomic_path, neutralise
+import numpy as np
 
-__all__ = ["DETAIL_SHEETS_LIMIT", "Sheet", "sheet_title", "write_workbook"]
+from cxroi.model.safety import atomic_write, neutralise
+from cxroi.model.scenario import EFFECT_FIELDS, Distribution, Scenario
 
-#: Scenarios beyond this many get no cash-flow and assumptions sheets of their own (a workbook
-#: with thousands of sheets is neither fast to write nor usable); the Summary row remains.
-DETAIL_SHEETS_LIMIT = 200
+__all__ = [
+    "KPI_NAMES",
+    "WorkbookError",
+    "sheet_title",
+    "workbook_bytes",
+    "write_summary_workbook",
+    "write_workbook",
+]
 
+#: Workbook names of the result cells on the ``Case`` sheet (risk-adjusted; the same name with
+#: ``_unadjusted`` appended points at the unadjusted figure).
+KPI_NAMES = (
+    "npv",
+    "pv_benefits",
+    "pv_costs",
+    "roi",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "extra_customers_end",
+    "annual_switching_loss",
+)
+
+_INVALID_TITLE = re.compile(r"[\[\]:*?/\\']")
 _MONEY = "#,##0.00"
 _PCT = "0.00%"
-_YEARS = "0.00"
+_RATE = "0.000000"
 _COUNT = "#,##0.00"
-_INVALID_TITLE = re.compile(r"[\[\]:*?/\\']")
+_YEARS = "0.00"
+#: Lowest rate of the IRR bracket (docs/model.md §5); NPV there and at the top decide a root.
+_IRR_LO, _IRR_HI = -0.9999, 1e6
+_SIGN_TOLERANCE = "1E-9"
 
-#: Number format of each numeric summary column.
-_FORMATS = {
+
+class WorkbookError(ValueError):
+    """The workbook cannot be written (an unwritable path, a folder in the way)."""
+
+
+def sheet_title(index: int, kind: str, name: str) -> str:
+    r"""A valid worksheet title: ``"S1 Mass market"`` (at most 31 characters).
+
+    Excel titles hold none of ``[ ] : * ? / \``; apostrophes are dropped too so that formulas
+    can always quote the title. The index makes titles unique.
+
+    Examples
+    --------
+    >>> sheet_title(1, "S", 'Retail: base/best [2026]?')
+    'S1 Retail base best 2026'
+    >>> len(sheet_title(12, "S", "x" * 40))
+    31
+    """
+    clean = re.sub(r"\s+", " ", _INVALID_TITLE.sub(" ", str(name))).strip()
+    clean = "".join(ch for ch in clean if ch.isprintable())
+    return f"{kind}{index} {clean}"[:31].rstrip()
+
+
+def _col(index: int) -> str:
+    """Column letters of a 0-based column index (0 -> A, 26 -> AA)."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _cell(row: int, col: int, absolute: bool = False) -> str:
+    """A1 reference of 0-based (row, col)."""
+    if absolute:
+        return f"${_col(col)}${row + 1}"
+    return f"{_col(col)}{row + 1}"
+
+
+def _ref(sheet: str, row: int, col: int) -> str:
+    return f"'{sheet}'!{_cell(row, col)}"
+
+
+def _num(x: float) -> str:
+    """A number as formula text (exact round trip)."""
+    return repr(float(x)) if not float(x).is_integer() else str(int(x))
+
+
+def _cached(x: Any) -> Any:
+    """Cached value of a formula cell: a finite number, or an empty text for null."""
+    if x is None:
+        return ""
+    x = float(x)
+    return x if math.isfinite(x) else ""
+
+
+def _base(value: Any) -> float:
+    return float(value.base) if isinstance(value, Distribution) else float(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Input:
+    path: str
+    name: str
+    value: float
+    unit: str
+    kind: str
+    source: str
+    note: str = ""
+    as_of: str = ""
+    formula: str | None = None  # a derived input: its formula over other inputs
+
+
+_UNITS = {
+    "customers": "customers",
+    "wallet": "{cur} per customer per year",
+    "share_of_wallet": "share",
+    "gross_margin": "share of revenue",
+    "retention": "share per year",
+    "alpha": "sBG shape",
+    "beta": "sBG shape",
+    "tenure": "renewals made",
+    "acquisition_cost": "{cur} per new customer",
+    "cost_to_serve": "{cur} per customer per year",
+    "poor_cx_churn_share": "share of churn",
+    "preventable_share": "share",
+    "referral_share": "share of new customers",
+    "new_customers_per_year": "customers per year",
+    "churn_prevented": "share",
+    "share_of_wallet_lift": "relative lift",
+    "referral_lift": "absolute change",
+    "cost_to_serve_change": "relative change",
+}
+_KINDS = {
+    "user": "given",
+    "default": "default",
+    "benchmark": "benchmark default",
+    "derived": "derived",
+}
+
+
+def _provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, str, str, str]:
+    """(kind, source, note, as of) of a field path."""
+    p = prov.get(path)
+    if p is None:  # an effect or retention parameter: given where listed
+        head = path.rsplit(".", 1)[0]
+        p = prov.get(head)
+    kind = _KINDS.get(getattr(p, "source", "user"), "given")
+    note = getattr(p, "note", "") or ""
+    source = getattr(p, "user_source", None) or ""
+    as_of = str(getattr(p, "as_of", "") or "")
+    if not source:
+        if kind == "benchmark default":
+            source = note.split(". Caveat", 1)[0]
+        elif kind == "default":
+            source = "model default"
+        elif kind == "derived":
+            source = "computed from other inputs"
+        else:
+            source = "not sourced"
+    return kind, source, note, as_of
+
+
+def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
+    """The input rows, and a map from field path to workbook name."""
+    cur = sc.currency
+    prov = sc.provenance()
+    rows: list[_Input] = []
+
+    def add(path: str, name: str, value: Any, unit_key: str, formula: str | None = None):
+        kind, source, note, as_of = _provenance_text(sc, path, prov)
+        if isinstance(value, Distribution):
+            spec = value.to_mapping()
+            dist = spec.pop("dist")
+            args = ", ".join(f"{k}={v}" for k, v in spec.items())
+            note = (note + "; " if note else "") + f"distribution {dist}({args}); base value used"
+        unit = _UNITS.get(unit_key, unit_key).format(cur=cur)
+        rows.append(
+            _Input(path, name, _base(value), unit, kind, source, note, as_of, formula=formula)
+        )
+
+    add("discount_rate", "discount_rate", sc.discount_rate, "rate per year")
+    add("risk.benefit_adjustment", "benefit_adjustment", sc.risk.benefit_adjustment, "share")
+    add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment, "share")
+    for j, seg in enumerate(sc.segments, start=1):
+        base = f"segments[{seg.name}]"
+        for key in (
+            "customers",
+            "wallet",
+            "share_of_wallet",
+            "gross_margin",
+            "acquisition_cost",
+            "cost_to_serve",
+            "poor_cx_churn_share",
+            "preventable_share",
+            "referral_share",
+        ):
+            add(f"{base}.{key}", f"s{j}_{key}", getattr(seg, key), key)
+        if seg.is_sbg:
+            for key in ("alpha", "beta", "tenure"):
+                add(f"{base}.retention.{key}", f"s{j}_{key}", getattr(seg.retention, key), key)
+        else:
+            add(f"{base}.retention", f"s{j}_retention", seg.retention, "retention")
+        if seg.acquisition == "fixed":
+            path = f"{base}.new_customers_per_year"
+            if seg.new_customers_per_year is not None:
+                add(path, f"s{j}_new_customers_per_year", seg.new_customers_per_year, path)
+            else:
+                r0 = _retention_formula(j, seg.is_sbg, f"s{j}_tenure" if seg.is_sbg else "")
+                value = _base(seg.customers) * (1.0 - _base_retention(seg))
+                add(path, f"s{j}_new_customers_per_year", value, "new_customers_per_year",
+                    formula=f"s{j}_customers*(1-{r0})")  # fmt: skip
+    for i, ini in enumerate(sc.initiatives, start=1):
+        base = f"initiatives[{ini.name}]"
+        if isinstance(ini.capex, dict):
+            for t, amount in sorted(ini.capex.items()):
+                add(f"{base}.capex[{t}]", f"i{i}_capex_{t}", amount, "{cur}")
+        else:
+            add(f"{base}.capex", f"i{i}_capex", ini.capex, "{cur} in year 0")
+        if isinstance(ini.opex, list):
+            for k, amount in enumerate(ini.opex, start=1):
+                add(f"{base}.opex[{k}]", f"i{i}_opex_{k}", amount, "{cur} per year")
+        else:
+            add(f"{base}.opex", f"i{i}_opex", ini.opex, "{cur} per year")
+        for k, g in enumerate(ini.ramp, start=1):
+            add(f"{base}.ramp[{k}]", f"i{i}_ramp_{k}", g, "share of full effect")
+        star = ini.effects.get("*")
+        for key in EFFECT_FIELDS:  # every "*" field, so that any effect can be changed
+            given = star is not None and key in star.model_fields_set
+            path = f"{base}.effects[*].{key}"
+            add(path, f"i{i}_all_{key}", getattr(star, key) if given else 0.0, key)
+            if not given:
+                rows[-1].kind, rows[-1].source = "default", "model default"
+        for j, seg in enumerate(sc.segments, start=1):
+            own = ini.effects.get(seg.name)
+            if own is None:
+                continue
+            for key in EFFECT_FIELDS:
+                if key in own.model_fields_set:
+                    path = f"{base}.effects[{seg.name}].{key}"
+                    add(path, f"i{i}_s{j}_{key}", getattr(own, key), key)
+    return rows, {r.path: r.name for r in rows}
+
+
+def _base_retention(seg: Any) -> float:
+    if seg.is_sbg:
+        r = seg.retention
+        a, b, k = _base(r.alpha), _base(r.beta), _base(r.tenure)
+        return (b + k) / (a + b + k)
+    return _base(seg.retention)
+
+
+def _retention_formula(j: int, sbg: bool, renewals: str) -> str:
+    """Retention r(k) of segment j after ``renewals`` renewals (a formula term)."""
+    if not sbg:
+        return f"s{j}_retention"
+    k = f"+{renewals}" if renewals not in ("", "0") else ""
+    return f"(s{j}_beta{k})/(s{j}_alpha+s{j}_beta{k})"
+
+
+# --------------------------------------------------------------------------------------------
+# The cohort model in Python, for the cached values of cells the engine does not report
+# --------------------------------------------------------------------------------------------
+def _cohorts(seg_index: int, p: Any, m: np.ndarray, new: np.ndarray, H: int):
+    """Retention r[c, t] and start-of-year actives A[c, t] (cohorts 0..H, years 1..H+1)."""
+    s = seg_index
+    r = np.full((H + 1, H), np.nan)
+    for t in range(1, H + 1):
+        for c in range(0, t):
+            k = (float(p.tenure[s]) + t - 1) if c == 0 else (t - 1 - c)
+            if p.is_sbg[s]:
+                a, b = float(p.alpha[s]), float(p.beta[s])
+                r[c, t - 1] = (b + k) / (a + b + k)
+            else:
+                r[c, t - 1] = float(p.retention[s])
+    A = np.full((H + 1, H + 1), np.nan)
+    A[0, 0] = float(p.customers[s])
+    for t in range(1, H + 1):
+        for c in range(0, t):
+            A[c, t] = A[c, t - 1] * (1.0 - (1.0 - r[c, t - 1]) * m[t - 1])
+        A[t, t] = new[t - 1]
+    return r, A
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+#: The only spreadsheet functions the workbook uses: all in Excel 2007 and LibreOffice, none of
+#: them a "future" or dynamic-array function that XlsxWriter would have to prefix.
+FUNCTIONS = ("AND", "COUNT", "COUNTIF", "IF", "IFERROR", "IRR", "MAX", "MIN", "SIGN", "SUM",
+             "SUMPRODUCT")  # fmt: skip
+
+
+def _worksheet_class() -> type:
+    """XlsxWriter's worksheet without its formula rewriting (half the writing time).
+
+    XlsxWriter runs about 30 regular expressions over every formula to prefix functions newer
+    than Excel 2007; the workbook uses none (:data:`FUNCTIONS`, checked by a test), so the
+    formula is stored as written, less its leading ``=``.
+    """
+    from xlsxwriter.worksheet import Worksheet
+
+    class _Sheet(Worksheet):
+        def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+            return formula[1:] if formula.startswith("=") else formula
+
+    return _Sheet
+
+
+class _Writer:
+    def __init__(self, case: Any, source: str | None = None):
+        import xlsxwriter
+
+        from cxroi.engine import project as engine
+
+        self.case = case
+        self.sc: Scenario = case.scenario
+        self.H = int(self.sc.horizon_years)
+        self.buffer = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(
+            self.buffer,
+            {
+                "in_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
+        wb = self.wb
+        wb.worksheet_class = _worksheet_class()
+        self.fmt = {
+            "head": wb.add_format({"bold": True, "bg_color": "#F2F2F2", "bottom": 1}),
+            "title": wb.add_format({"bold": True, "font_size": 13}),
+            "bold": wb.add_format({"bold": True}),
+            "note": wb.add_format({"italic": True, "font_color": "#555555"}),
+            "money": wb.add_format({"num_format": _MONEY}),
+            "money_b": wb.add_format({"num_format": _MONEY, "bold": True, "top": 1}),
+            "pct": wb.add_format({"num_format": _PCT}),
+            "rate": wb.add_format({"num_format": _RATE}),
+            "count": wb.add_format({"num_format": _COUNT}),
+            "years": wb.add_format({"num_format": _YEARS}),
+            "input": wb.add_format({"bg_color": "#FFF2CC", "num_format": "General"}),
+            "derived": wb.add_format({"bg_color": "#E2EFDA", "num_format": "General"}),
+            "text": wb.add_format({"text_wrap": False}),
+        }
+        self.p = engine.compile_scenario(self.sc)
+        self.levers = engine.levers_in_force(
+            self.p, np.array([[0.0] * 4, [1.0] * 4]), np.ones((2, len(self.sc.initiatives)))
+        )
+        self.source = source
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _setup(self, ws: Any, header_rows: int, first_cols: int, width: int) -> None:
+        ws.freeze_panes(header_rows, first_cols)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4; Letter users print "fit to width" just the same
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0, header_rows - 1)
+        ws.set_column(0, 0, width)
+
+    def formula(self, ws, row, col, text, value, fmt="money") -> None:
+        ws.write_formula(row, col, "=" + text, self.fmt[fmt] if fmt else None, _cached(value))
+
+    # -- sheets ---------------------------------------------------------------------------------
+    def write(self) -> bytes:
+        rows, names = _inputs(self.sc)
+        self.names = names
+        self._inputs_sheet(rows)
+        seg_refs = [self._segment_sheet(j) for j in range(len(self.sc.segments))]
+        self._case_sheet(seg_refs)
+        self._attribution_sheet()
+        self._notes_sheet()
+        self.wb.close()
+        return self.buffer.getvalue()
+
+    def _inputs_sheet(self, rows: list[_Input]) -> None:
+        ws = self.wb.add_worksheet("Inputs")
+        header = ["path", "value", "unit", "kind", "source", "note", "as_of", "name"]
+        for c, h in enumerate(header):
+            ws.write_string(0, c, h, self.fmt["head"])
+        for r, item in enumerate(rows, start=1):
+            ws.write_string(r, 0, item.path)
+            if item.formula:
+                self.formula(ws, r, 1, item.formula, item.value, "derived")
+            else:
+                ws.write_number(r, 1, item.value, self.fmt["input"])
+            for c, text in enumerate(
+                (item.unit, item.kind, item.source, item.note, item.as_of, item.name), start=2
+            ):
+                ws.write_string(r, c, text)
+            self.wb.define_name(item.name, f"=Inputs!$B${r + 1}")
+        ws.autofilter(0, 0, len(rows), len(header) - 1)
+        self._setup(ws, 1, 1, 58)
+        ws.set_column(1, 1, 16)
+        ws.set_column(2, 3, 22)
+        ws.set_column(4, 5, 48)
+        ws.set_column(6, 7, 22)
+
+    def _segment_sheet(self, s: int) -> dict[str, Any]:
+        sc, H, p = self.sc, self.H, self.p
+        seg = sc.segments[s]
+        j = s + 1
+        title = sheet_title(j, "S", seg.name)
+        ws = self.wb.add_worksheet(title)
+        proj = self.case.projection
+        m_all, sow_all, ref_all, cts_all = self.levers
+        ws.write_string(0, 0, f"Segment {seg.name}: drivers by year", self.fmt["title"])
+        ws.write_string(1, 0, "line \\ year", self.fmt["head"])
+        for t in range(1, H + 2):
+            label = f"Year {t}" if t <= H else f"After year {H}"
+            ws.write_string(1, t, label, self.fmt["head"])
+        col = {t: t for t in range(1, H + 2)}  # year t in column t
+        row = 2
+        ws.write_string(row, 0, "Ramp of each initiative (share of full effect)", self.fmt["bold"])
+        row += 1
+        ramp_rows = []
+        for i, ini in enumerate(sc.initiatives, start=1):
+            ws.write_string(row, 0, f"ramp: {ini.name}")
+            n = len(ini.ramp)
+            for t in range(1, H + 1):
+                g = ini.ramp[min(t, n) - 1]
+                self.formula(ws, row, col[t], f"i{i}_ramp_{min(t, n)}", g, "pct")
+            ramp_rows.append(row)
+            row += 1
+
+        def effect(i: int, key: str) -> str:
+            ini = sc.initiatives[i - 1]
+            own = ini.effects.get(seg.name)
+            if own is not None and key in own.model_fields_set:
+                return f"i{i}_s{j}_{key}"
+            return f"i{i}_all_{key}"
+
+        # retention by cohort and year (the baseline rate; "with CX" scales churn by m_t)
+        row += 1
+        ws.write_string(
+            row, 0, "Retention r(k) of each cohort in each year (baseline)", self.fmt["bold"]
+        )
+        row += 1
+        r_rows = {}
+        r_val, _ = _cohorts(s, p, np.ones(H), np.zeros(H), H)
+        for c in range(H):
+            label = "cohort 0 (today's customers)" if c == 0 else f"cohort won in year {c}"
+            ws.write_string(row, 0, f"retention: {label}")
+            for t in range(c + 1, H + 1):
+                if seg.is_sbg:
+                    k = f"s{j}_tenure+{t - 1}" if c == 0 else str(t - 1 - c)
+                    text = _retention_formula(j, True, k)
+                else:
+                    text = f"s{j}_retention"
+                self.formula(ws, row, col[t], text, r_val[c, t - 1], "rate")
+            r_rows[c] = row
+            row += 1
+
+        out: dict[str, Any] = {"title": title}
+        I = len(sc.initiatives)
+        for arm, label in ((0, "Baseline"), (1, "With CX")):
+            row += 1
+            ws.write_string(row, 0, f"{label}", self.fmt["title"])
+            row += 1
+            levers = {}
+            m, sow, ref, cts = (x[arm, s] for x in (m_all, sow_all, ref_all, cts_all))
+            if arm == 0:
+                lever_text = {
+                    "m": lambda t: "1",
+                    "sow": lambda t: f"s{j}_share_of_wallet",
+                    "ref": lambda t: f"s{j}_referral_share",
+                    "cts": lambda t: f"s{j}_cost_to_serve",
+                }
+            else:
+
+                def g(i: int, t: int) -> str:
+                    return _cell(ramp_rows[i - 1], col[t])
+
+                def prevented(t: int) -> str:
+                    terms = "*".join(
+                        f"(1-{effect(i, 'churn_prevented')}*{g(i, t)})" for i in range(1, I + 1)
+                    )
+                    return f"1-s{j}_poor_cx_churn_share*s{j}_preventable_share*(1-{terms})"
+
+                def sow_f(t: int) -> str:
+                    terms = "*".join(
+                        f"(1+{effect(i, 'share_of_wallet_lift')}*{g(i, t)})"
+                        for i in range(1, I + 1)
+                    )
+                    return f"MIN(1,s{j}_share_of_wallet*{terms})"
+
+                def ref_f(t: int) -> str:
+                    terms = "+".join(
+                        f"{effect(i, 'referral_lift')}*{g(i, t)}" for i in range(1, I + 1)
+                    )
+                    return f"MIN(1,MAX(0,s{j}_referral_share+{terms}))"
+
+                def cts_f(t: int) -> str:
+                    terms = "*".join(
+                        f"(1+{effect(i, 'cost_to_serve_change')}*{g(i, t)})"
+                        for i in range(1, I + 1)
+                    )
+                    return f"MAX(0,s{j}_cost_to_serve*{terms})"
+
+                lever_text = {"m": prevented, "sow": sow_f, "ref": ref_f, "cts": cts_f}
+            for key, text, values, fmt in (
+                ("m", "churn multiplier m", m, "rate"),
+                ("sow", "share of wallet", sow, "rate"),
+                ("ref", "referral share", ref, "rate"),
+                ("cts", "cost to serve per customer", cts, "money"),
+            ):
+                ws.write_string(row, 0, f"{text} ({label.lower()})")
+                for t in range(1, H + 1):
+                    self.formula(ws, row, col[t], lever_text[key](t), values[t - 1], fmt)
+                levers[key] = row
+                row += 1
+            # active customers by cohort at the start of each year
+            new_vals = proj.new_customers[arm, s]
+            _, A = _cohorts(s, p, m, new_vals, H)
+            row += 1
+            ws.write_string(
+                row, 0, f"Active customers at the start of the year, by cohort ({label.lower()})",
+                self.fmt["bold"],
+            )  # fmt: skip
+            row += 1
+            a_rows = {}
+            first_a = row
+            for c in range(H + 1):
+                a_rows[c] = row + c
+            lines_row = row + H + 1 + 1  # after the matrix and a blank row
+            names = ["active", "churned", "new", "revenue", "gross_margin", "service_cost",
+                     "acquisition_cost", "contribution", "active_end"]  # fmt: skip
+            L = {n: lines_row + k for k, n in enumerate(names)}
+            for c in range(H + 1):
+                r = a_rows[c]
+                label_c = "cohort 0 (today's customers)" if c == 0 else f"cohort won in year {c}"
+                ws.write_string(r, 0, f"active: {label_c}")
+                for t in range(c + 1, H + 2):
+                    if c == 0 and t == 1:
+                        text = f"s{j}_customers"
+                    elif t == c + 1 and c >= 1:
+                        text = _cell(L["new"], col[c])
+                    else:
+                        prev = _cell(r, col[t - 1])
+                        rr = _cell(r_rows[c], col[t - 1])
+                        mm = _cell(levers["m"], col[t - 1])
+                        text = f"{prev}*(1-(1-{rr})*{mm})"
+                    self.formula(ws, r, col[t], text, A[c, t - 1], "count")
+            last_a = first_a + H
+            # yearly lines
+            pr = {
+                "active": proj.customers[arm, s, :-1],
+                "new": proj.new_customers[arm, s],
+                "revenue": proj.revenue[arm, s],
+                "gross_margin": proj.gross_margin[arm, s],
+                "service_cost": proj.service[arm, s],
+                "acquisition_cost": proj.acquisition[arm, s],
+                "contribution": proj.contribution[arm, s],
+                "active_end": proj.customers[arm, s, 1:],
+            }
+            pr["churned"] = pr["active"] - (pr["active_end"] - pr["new"])
+            labels = {
+                "active": "active customers (start of year)",
+                "churned": "churned during the year",
+                "new": "new customers won (active from next year)",
+                "revenue": "revenue",
+                "gross_margin": "gross margin",
+                "service_cost": "service cost",
+                "acquisition_cost": "acquisition cost (after referrals)",
+                "contribution": "contribution",
+                "active_end": "active customers (end of year)",
+            }
+            for n in names:
+                ws.write_string(L[n], 0, f"{labels[n]} ({label.lower()})",
+                                self.fmt["bold"] if n == "contribution" else None)  # fmt: skip
+            for t in range(1, H + 1):
+                c_ = col[t]
+                colA = f"{_col(c_)}{first_a + 1}:{_col(c_)}{last_a + 1}"
+                nxt = col[t + 1]
+                survivors = f"SUM({_col(nxt)}{first_a + 1}:{_col(nxt)}{first_a + t})"
+                act = _cell(L["active"], c_)
+                if seg.acquisition == "replace":
+                    new_text = _cell(L["churned"], c_)
+                else:
+                    new_text = f"s{j}_new_customers_per_year"
+                texts = {
+                    "active": f"SUM({colA})",
+                    "churned": f"{act}-{survivors}",
+                    "new": new_text,
+                    "revenue": f"{act}*s{j}_wallet*{_cell(levers['sow'], c_)}",
+                    "gross_margin": f"{_cell(L['revenue'], c_)}*s{j}_gross_margin",
+                    "service_cost": f"{act}*{_cell(levers['cts'], c_)}",
+                    "acquisition_cost": f"{_cell(L['new'], c_)}*s{j}_acquisition_cost"
+                    f"*(1-{_cell(levers['ref'], c_)})",
+                    "contribution": f"{_cell(L['gross_margin'], c_)}-{_cell(L['service_cost'], c_)}"
+                    f"-{_cell(L['acquisition_cost'], c_)}",
+                    "active_end": f"SUM({_col(nxt)}{first_a + 1}:{_col(nxt)}{last_a + 1})",
+                }
+                for n in names:
+                    fmt = "count" if n in ("active", "churned", "new", "active_end") else "money"
+                    if n == "contribution":
+                        fmt = "money_b"
+                    self.formula(ws, L[n], c_, texts[n], pr[n][t - 1], fmt)
+            out[arm] = {"contribution": L["contribution"], "active_end": L["active_end"]}
+            row = L["active_end"] + 1
+        self._setup(ws, 2, 1, 62)
+        ws.set_column(1, H + 1, 15)
+        return out
+
+    def _case_sheet(self, seg_refs: list[dict[str, Any]]) -> None:
+        case, sc, H = self.case, self.sc, self.H
+        ws = self.wb.add_worksheet("Case")
+        cf = case.cashflow
+        ws.write_string(0, 0, f"Business case: {sc.name} [{sc.currency}]", self.fmt["title"])
+        ws.write_string(1, 0, "line \\ year", self.fmt["head"])
+        for t in range(H + 1):
+            ws.write_string(1, 1 + t, "Initial" if t == 0 else f"Year {t}", self.fmt["head"])
+        c_total, c_pv = H + 2, H + 3
+        ws.write_string(1, c_total, "Total", self.fmt["head"])
+        ws.write_string(1, c_pv, "Present value", self.fmt["head"])
+
+        def span(r: int) -> str:
+            return f"$B${r + 1}:${_col(H + 1)}${r + 1}"
+
+        row = 2
+        ws.write_string(row, 0, "year")
+        for t in range(H + 1):
+            ws.write_number(row, 1 + t, t)
+        r_year = row
+        row += 1
+        ws.write_string(row, 0, "discount factor 1/(1+d)^t")
+        df = cf["discount_factor"].to_numpy()
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"1/(1+discount_rate)^{_cell(r_year, 1 + t)}", df[t],
+                         "rate")  # fmt: skip
+        r_df = row
+        row += 2
+        proj = case.projection
+        seg_rows = []
+        ws.write_string(row, 0, "Customer benefits (with CX - baseline), unadjusted",
+                        self.fmt["bold"])  # fmt: skip
+        row += 1
+        for s, seg in enumerate(sc.segments):
+            ref = seg_refs[s]
+            ws.write_string(row, 0, f"customer benefit: {seg.name}")
+            ws.write_number(row, 1, 0.0, self.fmt["money"])
+            vals = proj.contribution[1, s] - proj.contribution[0, s]
+            for t in range(1, H + 1):
+                text = (
+                    f"{_ref(ref['title'], ref[1]['contribution'], t)}"
+                    f"-{_ref(ref['title'], ref[0]['contribution'], t)}"
+                )
+                self.formula(ws, row, 1 + t, text, vals[t - 1])
+            seg_rows.append(row)
+            row += 1
+        r_cb = row
+        ws.write_string(row, 0, "customer benefit, all segments (unadjusted)", self.fmt["bold"])
+        cb = cf["benefits_unadjusted"].to_numpy()
+        for t in range(H + 1):
+            c = 1 + t
+            cells = f"{_col(c)}{seg_rows[0] + 1}:{_col(c)}{seg_rows[-1] + 1}"
+            self.formula(ws, row, c, f"SUM({cells})", cb[t], "money_b")
+        row += 2
+        ws.write_string(row, 0, "Costs by initiative, unadjusted", self.fmt["bold"])
+        row += 1
+        cost_rows = []
+        for i, ini in enumerate(sc.initiatives, start=1):
+            ws.write_string(row, 0, f"capex: {ini.name}")
+            for t in range(H + 1):
+                if isinstance(ini.capex, dict):
+                    amount = ini.capex.get(t)
+                    text = f"i{i}_capex_{t}" if amount is not None else None
+                    amount = 0.0 if amount is None else _base(amount)
+                else:
+                    text = f"i{i}_capex" if t == 0 else None
+                    amount = _base(ini.capex) if t == 0 else 0.0
+                if text:
+                    self.formula(ws, row, 1 + t, text, amount)
+                else:
+                    ws.write_number(row, 1 + t, 0.0, self.fmt["money"])
+            cost_rows.append(row)
+            row += 1
+            ws.write_string(row, 0, f"opex: {ini.name} (last value held)")
+            ws.write_number(row, 1, 0.0, self.fmt["money"])
+            for t in range(1, H + 1):
+                if isinstance(ini.opex, list):
+                    k = min(t, len(ini.opex))
+                    text, amount = f"i{i}_opex_{k}", _base(ini.opex[k - 1])
+                else:
+                    text, amount = f"i{i}_opex", _base(ini.opex)
+                self.formula(ws, row, 1 + t, text, amount)
+            cost_rows.append(row)
+            row += 1
+        r_cu = row
+        ws.write_string(row, 0, "costs, all initiatives (unadjusted)", self.fmt["bold"])
+        cu = cf["costs_unadjusted"].to_numpy()
+        for t in range(H + 1):
+            c = 1 + t
+            cells = f"{_col(c)}{cost_rows[0] + 1}:{_col(c)}{cost_rows[-1] + 1}"
+            self.formula(ws, row, c, f"SUM({cells})", cu[t], "money_b")
+        row += 2
+        ws.write_string(row, 0, "Risk-adjusted (TEI)", self.fmt["bold"])
+        row += 1
+        r_b = row
+        ws.write_string(
+            row, 0, "benefits: x(1-b) if x>=0, x(1+b) if x<0 (never in the case's favour)"
+        )
+        for t in range(H + 1):
+            x = _cell(r_cb, 1 + t)
+            text = f"IF({x}>=0,{x}*(1-benefit_adjustment),{x}*(1+benefit_adjustment))"
+            self.formula(ws, row, 1 + t, text, cf["benefits"].iloc[t])
+        row += 1
+        r_c = row
+        ws.write_string(row, 0, "costs x (1 + cost adjustment)")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment)",
+                         cf["costs"].iloc[t])  # fmt: skip
+        row += 1
+        r_net = row
+        ws.write_string(row, 0, "net = benefits - costs", self.fmt["bold"])
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"{_cell(r_b, 1 + t)}-{_cell(r_c, 1 + t)}",
+                         cf["net"].iloc[t], "money_b")  # fmt: skip
+        row += 1
+        r_cum = row
+        ws.write_string(row, 0, "cumulative net")
+        for t in range(H + 1):
+            text = f"SUM($B${r_net + 1}:{_cell(r_net, 1 + t)})"
+            self.formula(ws, row, 1 + t, text, cf["cumulative_net"].iloc[t])
+        row += 1
+        r_dn = row
+        ws.write_string(row, 0, "discounted net")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"{_cell(r_net, 1 + t)}*{_cell(r_df, 1 + t)}",
+                         cf["discounted_net"].iloc[t])  # fmt: skip
+        row += 1
+        r_dcum = row
+        ws.write_string(row, 0, "cumulative discounted net")
+        for t in range(H + 1):
+            text = f"SUM($B${r_dn + 1}:{_cell(r_dn, 1 + t)})"
+            self.formula(ws, row, 1 + t, text, cf["cumulative_discounted_net"].iloc[t])
+        totals = {r_b: "benefits", r_c: "costs", r_net: "net", r_cb: "benefits_unadjusted",
+                  r_cu: "costs_unadjusted"}  # fmt: skip
+        for r, key in totals.items():
+            v = cf[key].to_numpy()
+            self.formula(ws, r, c_total, f"SUM({span(r)})", v.sum())
+            self.formula(ws, r, c_pv, f"SUMPRODUCT({span(r)},{span(r_df)})", (v * df).sum())
+        # payback helpers: the interpolated crossing of each year, empty where none
+        row += 2
+        ws.write_string(row, 0, "Payback helpers: (t-1) + (-cumulative(t-1)) / net(t) where "
+                        "the cumulative turns >= 0", self.fmt["note"])  # fmt: skip
+        row += 1
+        helper = {}
+        for key, cum, net in (("payback", r_cum, r_net), ("discounted", r_dcum, r_dn)):
+            ws.write_string(row, 0, f"{key} crossing in year t")
+            for t in range(1, H + 1):
+                prev, now = _cell(cum, t), _cell(cum, 1 + t)
+                text = (
+                    f'IF(AND({prev}<0,{now}>=0),{t - 1}+(-{prev})/{_cell(net, 1 + t)},"")'
+                )
+                cum_v = cf["cumulative_net" if key == "payback" else "cumulative_discounted_net"]
+                flow = cf["net" if key == "payback" else "discounted_net"]
+                p0, p1 = cum_v.iloc[t - 1], cum_v.iloc[t]
+                value = (t - 1) + (-p0) / flow.iloc[t] if (p0 < 0 <= p1) else None
+                self.formula(ws, row, 1 + t, text, value, "years")
+            helper[key] = row
+            row += 1
+        # KPIs
+        row += 1
+        ws.write_string(row, 0, "KPI", self.fmt["head"])
+        ws.write_string(row, 1, "risk-adjusted", self.fmt["head"])
+        ws.write_string(row, 2, "unadjusted", self.fmt["head"])
+        row += 1
+        k, u = case.kpis, case.unadjusted
+        irr_guess = k["irr"] if k["irr"] is not None else 0.1
+        irr_guess_u = u["irr"] if u["irr"] is not None else 0.1
+        years = span(r_year)
+
+        def irr_text(net_span: str, guess: float) -> str:
+            lo = f"SUMPRODUCT({net_span},{_num(1 + _IRR_LO)}^(-{years}))"
+            hi = f"SUMPRODUCT({net_span},{_num(1 + _IRR_HI)}^(-{years}))"
+            both = (
+                f'COUNTIF({net_span},">{_SIGN_TOLERANCE}")>0,'
+                f'COUNTIF({net_span},"<-{_SIGN_TOLERANCE}")>0'
+            )
+            return (
+                f"IF(AND({both},SIGN({lo})<>SIGN({hi})),"
+                f'IFERROR(IRR({net_span},{_num(guess)}),""),"")'
+            )
+
+        def payback_text(cum_row: int, helper_row: int) -> str:
+            cells = f"$C${helper_row + 1}:${_col(H + 1)}${helper_row + 1}"
+            return f'IF($B${cum_row + 1}>=0,0,IF(COUNT({cells})=0,"",MIN({cells})))'
+
+        # unadjusted flows: benefit row r_cb and cost row r_cu
+        pvb_u = f"SUMPRODUCT({span(r_cb)},{span(r_df)})"
+        pvc_u = f"SUMPRODUCT({span(r_cu)},{span(r_df)})"
+        net_u = f"{span(r_cb)}-{span(r_cu)}"
+        kpi_rows = {}
+        for key, label, adj_text, un_text, fmt in (
+            ("pv_benefits", "PV of benefits", f"SUMPRODUCT({span(r_b)},{span(r_df)})", pvb_u,
+             "money"),
+            ("pv_costs", "PV of costs", f"SUMPRODUCT({span(r_c)},{span(r_df)})", pvc_u, "money"),
+            ("npv", "NPV = PV of benefits - PV of costs", None, None, "money_b"),
+            ("roi", "ROI = NPV / PV of costs", None, None, "pct"),
+            ("irr", "IRR", irr_text(span(r_net), irr_guess), None, "pct"),
+            ("payback_years", "payback [years]", payback_text(r_cum, helper["payback"]), None,
+             "years"),
+            ("discounted_payback_years", "discounted payback [years]",
+             payback_text(r_dcum, helper["discounted"]), None, "years"),
+        ):  # fmt: skip
+            kpi_rows[key] = row
+            if key == "npv":
+                adj_text = f"B{kpi_rows['pv_benefits'] + 1}-B{kpi_rows['pv_costs'] + 1}"
+                un_text = f"C{kpi_rows['pv_benefits'] + 1}-C{kpi_rows['pv_costs'] + 1}"
+            if key == "roi":
+                pvc_a, pvc_b = f"B{kpi_rows['pv_costs'] + 1}", f"C{kpi_rows['pv_costs'] + 1}"
+                adj_text = f'IF({pvc_a}=0,"",B{kpi_rows["npv"] + 1}/{pvc_a})'
+                un_text = f'IF({pvc_b}=0,"",C{kpi_rows["npv"] + 1}/{pvc_b})'
+            ws.write_string(row, 0, label, self.fmt["bold"] if key == "npv" else None)
+            self.formula(ws, row, 1, adj_text, k[key], fmt)
+            if un_text is not None:
+                self.formula(ws, row, 2, un_text, u[key], fmt)
+            row += 1
+        r_extra, r_loss, r_note = row, row + 1, row + 3
+        row += 5
+        # unadjusted IRR and paybacks from a helper block of unadjusted net flows
+        r_nu = row
+        ws.write_string(row, 0, "net, unadjusted")
+        net_unadj = cb - cu
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"{_cell(r_cb, 1 + t)}-{_cell(r_cu, 1 + t)}",
+                         net_unadj[t])  # fmt: skip
+        row += 1
+        r_nuc = row
+        ws.write_string(row, 0, "cumulative net, unadjusted")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"SUM($B${r_nu + 1}:{_cell(r_nu, 1 + t)})",
+                         net_unadj[: t + 1].sum())  # fmt: skip
+        row += 1
+        r_nud = row
+        ws.write_string(row, 0, "discounted net, unadjusted")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"{_cell(r_nu, 1 + t)}*{_cell(r_df, 1 + t)}",
+                         net_unadj[t] * df[t])  # fmt: skip
+        row += 1
+        r_nudc = row
+        ws.write_string(row, 0, "cumulative discounted net, unadjusted")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"SUM($B${r_nud + 1}:{_cell(r_nud, 1 + t)})",
+                         (net_unadj * df)[: t + 1].sum())  # fmt: skip
+        row += 1
+        helper_u = {}
+        for key, cum, net, vals in (
+            ("payback", r_nuc, r_nu, net_unadj),
+            ("discounted", r_nudc, r_nud, net_unadj * df),
+        ):
+            ws.write_string(row, 0, f"{key} crossing in year t, unadjusted")
+            cumv = np.cumsum(vals)
+            for t in range(1, H + 1):
+                prev, now = _cell(cum, t), _cell(cum, 1 + t)
+                text = (
+                    f'IF(AND({prev}<0,{now}>=0),{t - 1}+(-{prev})/{_cell(net, 1 + t)},"")'
+                )
+                value = (t - 1) + (-cumv[t - 1]) / vals[t] if cumv[t - 1] < 0 <= cumv[t] else None
+                self.formula(ws, row, 1 + t, text, value, "years")
+            helper_u[key] = row
+            row += 1
+        del net_u
+        self.formula(ws, kpi_rows["irr"], 2, irr_text(span(r_nu), irr_guess_u), u["irr"], "pct")
+        self.formula(ws, kpi_rows["payback_years"], 2, payback_text(r_nuc, helper_u["payback"]),
+                     u["payback_years"], "years")  # fmt: skip
+        self.formula(ws, kpi_rows["discounted_payback_years"], 2,
+                     payback_text(r_nudc, helper_u["discounted"]),
+                     u["discounted_payback_years"], "years")  # fmt: skip
+        # customers and switching loss
+        ws.write_string(r_extra, 0, "extra customers at the end (with CX - baseline)")
+        terms = "+".join(
+            f"{_ref(ref['title'], ref[1]['active_end'], H)}"
+            f"-{_ref(ref['title'], ref[0]['active_end'], H)}"
+            for ref in seg_refs
+        )
+        self.formula(ws, r_extra, 1, terms, k["extra_customers_end"], "count")
+        self.formula(ws, r_extra, 2, terms, u["extra_customers_end"], "count")
+        ws.write_string(r_loss, 0, "revenue lost each year to preventable poor CX")
+        loss_terms = []
+        for j, seg in enumerate(sc.segments, start=1):
+            r0 = _retention_formula(j, seg.is_sbg, f"s{j}_tenure" if seg.is_sbg else "")
+            loss_terms.append(
+                f"s{j}_customers*(1-{r0})*s{j}_poor_cx_churn_share*s{j}_preventable_share"
+                f"*s{j}_wallet*s{j}_share_of_wallet"
+            )
+        self.formula(ws, r_loss, 1, "+".join(loss_terms), k["annual_switching_loss"])
+        self.formula(ws, r_loss, 2, "+".join(loss_terms), u["annual_switching_loss"])
+        kpi_rows["extra_customers_end"] = r_extra
+        kpi_rows["annual_switching_loss"] = r_loss
+        for key, r in kpi_rows.items():
+            self.wb.define_name(key, f"=Case!$B${r + 1}")
+            self.wb.define_name(f"{key}_unadjusted", f"=Case!$C${r + 1}")
+        ws.write_string(
+            r_note, 0,
+            "IRR: the spreadsheet's IRR starts from cxroi's own rate as its guess; it is empty "
+            "where net flows have one sign or no rate in [-99.99%, 1e6] gives NPV = 0.",
+            self.fmt["note"],
+        )  # fmt: skip
+        self._setup(ws, 2, 1, 60)
+        ws.set_column(1, H + 3, 16)
+
+    def _attribution_sheet(self) -> None:
+        case = self.case
+        ws = self.wb.add_worksheet("Attribution")
+        ws.write_string(0, 0, "Attribution (Shapley values): values, not formulas",
+                        self.fmt["title"])  # fmt: skip
+        ws.write_string(
+            1, 0,
+            "Each value averages a lever's (initiative's) contribution over every order of "
+            "switching them on: it needs every coalition projected again, so the values are "
+            "cxroi's own and do not follow input changes.",
+            self.fmt["note"],
+        )  # fmt: skip
+        ws.write_string(3, 0, "lever", self.fmt["head"])
+        ws.write_string(3, 1, "PV of benefits", self.fmt["head"])
+        row = 4
+        for lever, v in case.by_lever.items():
+            ws.write_string(row, 0, lever)
+            ws.write_number(row, 1, _cached(v) if v is not None else 0.0, self.fmt["money"])
+            row += 1
+        row += 1
+        ws.write_string(row, 0, "initiative", self.fmt["head"])
+        ws.write_string(row, 1, "NPV", self.fmt["head"])
+        row += 1
+        if case.by_initiative is None:
+            ws.write_string(row, 0, "not computed beyond 8 initiatives")
+        else:
+            for name, v in case.by_initiative.items():
+                ws.write_string(row, 0, name)
+                if v is not None and math.isfinite(v):
+                    ws.write_number(row, 1, v, self.fmt["money"])
+                row += 1
+        self._setup(ws, 4, 1, 40)
+        ws.set_column(1, 1, 18)
+
+    def _notes_sheet(self) -> None:
+        import cxroi
+
+        ws = self.wb.add_worksheet("Notes")
+        lines = [
+            f"cxroi {cxroi.__version__}: live driver workbook of '{self.sc.name}'.",
+            f"Scenario file: {self.source or self.sc.source or '(not from a file)'}",
+            "Inputs: yellow cells are inputs (each a workbook name, column 'name'); green cells "
+            "are derived inputs (a formula you may overwrite with a number).",
+            "Change an input and recalculate: every figure on the segment sheets and Case "
+            "follows. Structure (horizon, segments, initiatives, acquisition mode) is fixed "
+            "by the layout: change the scenario and write the workbook again.",
+            "Conventions (docs/model.md sections 1-5): years are periods; year 0 is today, "
+            "undiscounted; flows fall at the end of each year, discounted by (1+d)^t.",
+            "Revenue and service cost use the customers active at the start of a year; churn "
+            "happens at its end: churned = active x (1 - r(k)) x m; new customers are active "
+            "from the next year.",
+            "Workbook names at the results: npv, pv_benefits, pv_costs, roi, irr, "
+            "payback_years (Case sheet, risk-adjusted column).",
+            "Attribution: Shapley values are written as values (see that sheet).",
+        ]
+        for r, text in enumerate(lines):
+            ws.write_string(r, 0, text)
+        ws.set_column(0, 0, 120)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+
+
+def workbook_bytes(case: Any, source: str | None = None) -> bytes:
+    """The live workbook of an evaluated case, as ``.xlsx`` bytes.
+
+    Parameters
+    ----------
+    case : BusinessCase
+        From :func:`cxroi.evaluate`.
+    source : str, optional
+        Scenario file shown on the Notes sheet (default: the scenario's own source).
+    """
+    return _Writer(case, source).write()
+
+
+def write_workbook(
+    scenario: Any, path: str | os.PathLike, source: str | None = None
+) -> Path:
+    """Write the live driver workbook of a scenario, atomically.
+
+    Parameters
+    ----------
+    scenario : Scenario, BusinessCase, mapping or path
+        What :func:`cxroi.load_scenario` accepts, or an evaluated case.
+    path : path-like
+        The ``.xlsx`` file to write. Its folder must exist.
+    source : str, optional
+        Scenario file named on the Notes sheet.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    cxroi.ScenarioError
+        If the scenario is invalid.
+    WorkbookError
+        If ``path`` cannot be written (missing folder, a folder of that name, no permission).
+    """
+    from cxroi.engine.case import BusinessCase, evaluate
+
+    case = scenario if isinstance(scenario, BusinessCase) else evaluate(scenario)
+    target = Path(path)
+    if target.is_dir():
+        raise WorkbookError(f"--out: {target} is a folder, not a file to write")
+    if not target.parent.is_dir():
+        raise WorkbookError(f"--out: the folder {target.parent} does not exist")
+    data = workbook_bytes(case, source)
+    try:
+        return atomic_write(target, data)
+    except OSError as exc:
+        raise WorkbookError(f"--out: cannot write {target}: {exc.strerror or exc}") from None
+
+
+
+# --------------------------------------------------------------------------------------------
+# The batch summary workbook
+# --------------------------------------------------------------------------------------------
+_SUMMARY_FORMATS = {
     "discount_rate": _PCT,
     "roi": _PCT,
     "irr": _PCT,
     "payback_years": _YEARS,
     "discounted_payback_years": _YEARS,
     "extra_customers_end": _COUNT,
+    "horizon_years": "0",
 }
 
 
-def _format_of(column: str) -> str:
-    key = column.split(".")[-1]
-    return _FORMATS.get(key, _MONEY)
-
-
-def sheet_title(index: int, kind: str, name: str, width: int = 3) -> str:
-    r"""A valid, unique worksheet title: ``"007 CF Retail bank - service re"``.
-
-    Excel titles hold at most 31 characters and none of ``[ ] : * ? / \``; apostrophes are
-    dropped too, so that formulas can always quote the title. The index makes titles unique.
-
-    Examples
-    --------
-    >>> sheet_title(1, "CF", 'Retail bank: base/best [2026]?')
-    '001 CF Retail bank base best 20'
-    >>> len(sheet_title(12, "AS", "x" * 40))
-    31
-    """
-    clean = re.sub(r"\s+", " ", _INVALID_TITLE.sub(" ", _xml_text(str(name)))).strip()
-    return f"{index:0{width}d} {kind} {clean}"[:31].rstrip()
-
-
-def _quote(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
-
-
-def _col(index: int) -> str:
-    """Column letters of a 1-based column index: 1 -> A, 28 -> AB."""
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-# --------------------------------------------------------------------------------------------
-# A minimal SpreadsheetML (xlsx) writer
-# --------------------------------------------------------------------------------------------
-# openpyxl spends about 25 us per cell; a 2,000-scenario summary has 60,000 cells. Writing the
-# few XML parts of a workbook directly is 20 times faster and keeps full control over what is a
-# formula: only Sheet.formula() writes one, and text always goes out as an inline string.
-
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0.00%": 10}
-_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-
-
-def _xml_text(text: str) -> str:
-    """Drop the control characters XML 1.0 cannot carry."""
-    return _ILLEGAL_XML.sub("", text)
-
-
-class _Styles:
-    """Cell formats (number format, bold, link) registered as they are used."""
-
-    def __init__(self) -> None:
-        self.custom: dict[str, int] = {}
-        self.xfs: dict[tuple[int, int], int] = {(0, 0): 0}
-
-    def index(self, number_format: str | None, font: int = 0) -> int:
-        fmt = number_format or "General"
-        num_id = _BUILTIN_FORMATS.get(fmt)
-        if num_id is None:
-            num_id = self.custom.setdefault(fmt, 164 + len(self.custom))
-        return self.xfs.setdefault((num_id, font), len(self.xfs))
-
-    def xml(self) -> str:
-        fmts = "".join(
-            f'<numFmt numFmtId="{i}" formatCode={quoteattr(code)}/>'
-            for code, i in self.custom.items()
-        )
-        xfs = []
-        for (num, font), _ in sorted(self.xfs.items(), key=lambda kv: kv[1]):
-            apply = (' applyNumberFormat="1"' if num else "") + (' applyFont="1"' if font else "")
-            xfs.append(
-                f'<xf numFmtId="{num}" fontId="{font}" fillId="0" borderId="0" xfId="0"{apply}/>'
-            )
-        return (
-            f"{_XML}<styleSheet {_NS}>"
-            + (f'<numFmts count="{len(self.custom)}">{fmts}</numFmts>' if fmts else "")
-            + '<fonts count="3">'
-            '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-            '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-            '<font><u/><sz val="11"/><color rgb="FF0563C1"/><name val="Calibri"/>'
-            '<family val="2"/></font>'
-            "</fonts>"
-            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill></fills>'
-            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            "</borders>"
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            "</cellStyleXfs>"
-            f'<cellXfs count="{len(self.xfs)}">{"".join(xfs)}</cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            "</styleSheet>"
-        )
-
-
-BOLD, LINK = 1, 2
-
-
-class Sheet:
-    """One worksheet being written: cells by (row, column), 1-based.
-
-    Text is neutralised (:func:`cxroi.model.safety.neutralise`) and stored as an inline string, so
-    no user text can become a formula; formulas come only from :meth:`formula`.
-    """
-
-    def __init__(self, title: str, styles: _Styles) -> None:
-        self.title = title
-        self._styles = styles
-        self._cells: dict[int, dict[int, str]] = {}
-        self._widths: dict[int, float] = {}
-        self._links: list[tuple[str, str]] = []
-        self._freeze: tuple[int, int] | None = None
-
-    def _set(self, row: int, col: int, style: int, kind: str, inner: str) -> None:
-        s = f' s="{style}"' if style else ""
-        self._cells.setdefault(row, {})[col] = f'<c r="{_col(col)}{row}"{s}{kind}>{inner}</c>'
-
-    def put(
-        self,
-        row: int,
-        col: int,
-        value: Any,
-        number_format: str | None = None,
-        font: int = 0,
-    ) -> None:
-        """Write a number, a boolean or text (``None`` and non-finite numbers leave it empty)."""
-        if value is None:
-            return
-        if isinstance(value, bool):
-            self._set(row, col, self._styles.index(None, font), ' t="b"', f"<v>{int(value)}</v>")
-        elif isinstance(value, (int, float)):
-            if not math.isfinite(value):
-                return
-            style = self._styles.index(number_format, font)
-            self._set(row, col, style, "", f"<v>{value!r}</v>")
-        else:
-            text = escape(_xml_text(str(neutralise(str(value)))))
-            inner = f'<is><t xml:space="preserve">{text}</t></is>'
-            self._set(row, col, self._styles.index(None, font), ' t="inlineStr"', inner)
-
-    def formula(self, row: int, col: int, formula: str, number_format: str | None = None) -> None:
-        """Write a formula this module composed (with or without the leading ``=``)."""
-        body = escape(formula[1:] if formula.startswith("=") else formula)
-        self._set(row, col, self._styles.index(number_format), "", f"<f>{body}</f>")
-
-    def link(self, row: int, col: int, title: str) -> None:
-        """A cell showing ``title`` that links to cell A1 of that sheet."""
-        self.put(row, col, title, font=LINK)
-        self._links.append((f"{_col(col)}{row}", f"{_quote(title)}!A1"))
-
-    def width(self, col: int, width: float) -> None:
-        """Set a column's width [characters]."""
-        self._widths[col] = width
-
-    def freeze(self, row: int, col: int) -> None:
-        """Freeze the rows above ``row`` and the columns left of ``col``."""
-        self._freeze = (row, col)
-
-    def cell_xml(self, row: int, col: int) -> str | None:
-        """The XML written for one cell (for tests)."""
-        return self._cells.get(row, {}).get(col)
-
-    def xml(self) -> str:
-        """The worksheet part."""
-        parts = [f"{_XML}<worksheet {_NS} {_NS_R}>"]
-        if self._freeze:
-            row, col = self._freeze
-            attrs = []
-            if col > 1:
-                attrs.append(f'xSplit="{col - 1}"')
-            if row > 1:
-                attrs.append(f'ySplit="{row - 1}"')
-            pane = (
-                "bottomRight" if row > 1 and col > 1 else ("bottomLeft" if row > 1 else "topRight")
-            )
-            parts.append(
-                '<sheetViews><sheetView workbookViewId="0">'
-                f'<pane {" ".join(attrs)} topLeftCell="{_col(col)}{row}" activePane="{pane}" '
-                'state="frozen"/></sheetView></sheetViews>'
-            )
-        if self._widths:
-            cols = "".join(
-                f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
-                for c, w in sorted(self._widths.items())
-            )
-            parts.append(f"<cols>{cols}</cols>")
-        parts.append("<sheetData>")
-        for r in sorted(self._cells):
-            cells = self._cells[r]
-            parts.append(f'<row r="{r}">' + "".join(cells[c] for c in sorted(cells)) + "</row>")
-        parts.append("</sheetData>")
-        if self._links:
-            links = "".join(
-                f'<hyperlink ref="{ref}" location={quoteattr(loc)}/>' for ref, loc in self._links
-            )
-            parts.append(f"<hyperlinks>{links}</hyperlinks>")
-        parts.append("</worksheet>")
-        return "".join(parts)
-
-
-class _Workbook:
-    def __init__(self) -> None:
-        self.styles = _Styles()
-        self.sheets: list[Sheet] = []
-
-    def add(self, title: str) -> Sheet:
-        sheet = Sheet(title, self.styles)
-        self.sheets.append(sheet)
-        return sheet
-
-    def save(self, path: str | os.PathLike) -> None:
-        n = len(self.sheets)
-        sheet_xml = [s.xml() for s in self.sheets]  # registers every style first
-        content_types = (
-            f"{_XML}<Types "
-            'xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" '
-            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            + "".join(
-                f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-                'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                for i in range(1, n + 1)
-            )
-            + "</Types>"
-        )
-        rels = (
-            f"{_XML}<Relationships "
-            'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
-            '2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        )
-        book = (
-            f"{_XML}<workbook {_NS} {_NS_R}><bookViews><workbookView/></bookViews><sheets>"
-            + "".join(
-                f'<sheet name={quoteattr(s.title)} sheetId="{i}" r:id="rId{i}"/>'
-                for i, s in enumerate(self.sheets, start=1)
-            )
-            + '</sheets><calcPr calcId="191029" fullCalcOnLoad="1"/></workbook>'
-        )
-        book_rels = (
-            f"{_XML}<Relationships "
-            'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            + "".join(
-                f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/'
-                'officeDocument/2006/relationships/worksheet" '
-                f'Target="worksheets/sheet{i}.xml"/>'
-                for i in range(1, n + 1)
-            )
-            + f'<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships/styles" Target="styles.xml"/>'
-            "</Relationships>"
-        )
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            zf.writestr("[Content_Types].xml", content_types)
-            zf.writestr("_rels/.rels", rels)
-            zf.writestr("xl/workbook.xml", book)
-            zf.writestr("xl/_rels/workbook.xml.rels", book_rels)
-            zf.writestr("xl/styles.xml", self.styles.xml())
-            for i, xml in enumerate(sheet_xml, start=1):
-                zf.writestr(f"xl/worksheets/sheet{i}.xml", xml)
-
-
-# Rows of a cash-flow sheet (1-based).
-ROW_RATE, ROW_BENEFIT_ADJ, ROW_COST_ADJ = 4, 5, 6
-ROW_YEAR = 8
-ROW_BEN_UNADJ, ROW_COST_UNADJ = 9, 10
-ROW_BEN, ROW_COST, ROW_NET, ROW_CUM = 11, 12, 13, 14
-ROW_DF, ROW_DNET, ROW_DCUM = 15, 16, 17
-ROW_KPI_HEADER = 19
-KPI_ROWS = {
-    "pv_benefits": 20,
-    "pv_costs": 21,
-    "npv": 22,
-    "roi": 23,
-    "irr": 24,
-    "payback_years": 25,
-    "discounted_payback_years": 26,
-    "extra_customers_end": 27,
-    "annual_switching_loss": 28,
-    "unadjusted.npv": 29,
-}
-#: Columns of the formula, cxroi's value and the difference in the KPI block.
-COL_FORMULA, COL_CXROI, COL_DIFF = 2, 3, 4
-
-_KPI_NAMES = {
-    "pv_benefits": "PV of benefits",
-    "pv_costs": "PV of costs",
-    "npv": "NPV",
-    "roi": "ROI (NPV / PV of costs)",
-    "irr": "IRR",
-    "payback_years": "Payback [years]",
-    "discounted_payback_years": "Discounted payback [years]",
-    "extra_customers_end": "Extra customers at the end",
-    "annual_switching_loss": "Revenue lost each year to preventable poor CX",
-    "unadjusted.npv": "NPV, unadjusted",
-}
-
-
-def _cashflow_sheet(ws: Sheet, rec: dict[str, Any]) -> None:
-    """Yearly cash flows with formulas; the KPI block compares them with cxroi's figures."""
-    result = rec["result"]
-    years = result["cashflow"]["year"]
-    horizon = len(years) - 1
-    first, last = _col(2), _col(2 + horizon)  # year 0 in column B
-    after = _col(3)  # year 1
-    total_col = 3 + horizon
-    rate = f"$B${ROW_RATE}"
-
-    header = [
-        ("Scenario", rec["scenario"], None),
-        ("File", rec["file"], None),
-        ("Currency", rec["currency"], None),
-        ("Discount rate", rec["discount_rate"], _PCT),
-        ("Benefit risk adjustment", rec["risk"]["benefit_adjustment"], _PCT),
-        ("Cost risk adjustment", rec["risk"]["cost_adjustment"], _PCT),
-    ]
-    for r, (label, value, fmt) in enumerate(header, start=1):
-        ws.put(r, 1, label, font=BOLD)
-        ws.put(r, 2, value, fmt)
-
-    ws.put(ROW_YEAR, 1, f"Year [{rec['currency']}]", font=BOLD)
-    for j, year in enumerate(years):
-        ws.put(ROW_YEAR, 2 + j, int(year), "0", font=BOLD)
-    ws.put(ROW_YEAR, total_col, "Total", font=BOLD)
-
-    labels = {
-        ROW_BEN_UNADJ: "Benefits, unadjusted",
-        ROW_COST_UNADJ: "Costs, unadjusted",
-        ROW_BEN: "Benefits, risk-adjusted",
-        ROW_COST: "Costs, risk-adjusted",
-        ROW_NET: "Net cash flow",
-        ROW_CUM: "Cumulative net",
-        ROW_DF: "Discount factor",
-        ROW_DNET: "Discounted net",
-        ROW_DCUM: "Cumulative discounted net",
-    }
-    for row, label in labels.items():
-        ws.put(row, 1, label)
-    unadj = rec["cashflow_unadjusted"]
-    for j in range(len(years)):
-        c, prev, col = _col(2 + j), _col(1 + j), 2 + j
-        ws.put(ROW_BEN_UNADJ, col, float(unadj["benefits"][j]), _MONEY)
-        ws.put(ROW_COST_UNADJ, col, float(unadj["costs"][j]), _MONEY)
-        ws.formula(ROW_BEN, col, f"={c}{ROW_BEN_UNADJ}*(1-$B${ROW_BENEFIT_ADJ})", _MONEY)
-        ws.formula(ROW_COST, col, f"={c}{ROW_COST_UNADJ}*(1+$B${ROW_COST_ADJ})", _MONEY)
-        ws.formula(ROW_NET, col, f"={c}{ROW_BEN}-{c}{ROW_COST}", _MONEY)
-        cum = f"={c}{ROW_NET}" if j == 0 else f"={prev}{ROW_CUM}+{c}{ROW_NET}"
-        ws.formula(ROW_CUM, col, cum, _MONEY)
-        ws.formula(ROW_DF, col, f"=1/(1+{rate})^{c}{ROW_YEAR}", "0.000000")
-        ws.formula(ROW_DNET, col, f"={c}{ROW_NET}*{c}{ROW_DF}", _MONEY)
-        dcum = f"={c}{ROW_DNET}" if j == 0 else f"={prev}{ROW_DCUM}+{c}{ROW_DNET}"
-        ws.formula(ROW_DCUM, col, dcum, _MONEY)
-    for row in (ROW_BEN_UNADJ, ROW_COST_UNADJ, ROW_BEN, ROW_COST, ROW_NET, ROW_DNET):
-        ws.formula(row, total_col, f"=SUM({first}{row}:{last}{row})", _MONEY)
-
-    for col, text in ((1, "KPI"), (COL_FORMULA, "Excel"), (COL_CXROI, "cxroi"), (4, "Difference")):
-        ws.put(ROW_KPI_HEADER, col, text, font=BOLD)
-
-    def npv_of(row: int) -> str:
-        # Excel's NPV() discounts its first value by one period: year 0 stays outside it.
-        return f"{first}{row}+NPV({rate},{after}{row}:{last}{row})"
-
-    kpis = {k: result.get(k) for k in KPI_ROWS if "." not in k}
-    kpis["unadjusted.npv"] = (result.get("unadjusted") or {}).get("npv")
-    pvc, npv = (f"B{KPI_ROWS[k]}" for k in ("pv_costs", "npv"))
-    formulas = {
-        "pv_benefits": f"={npv_of(ROW_BEN)}",
-        "pv_costs": f"={npv_of(ROW_COST)}",
-        "npv": f"={npv_of(ROW_NET)}",
-        "roi": f'=IF({pvc}=0,"",{npv}/{pvc})',
-        "irr": f"=IRR({first}{ROW_NET}:{last}{ROW_NET})" if kpis["irr"] is not None else None,
-        "unadjusted.npv": (
-            f"={first}{ROW_BEN_UNADJ}-{first}{ROW_COST_UNADJ}"
-            f"+NPV({rate},{after}{ROW_BEN_UNADJ}:{last}{ROW_BEN_UNADJ})"
-            f"-NPV({rate},{after}{ROW_COST_UNADJ}:{last}{ROW_COST_UNADJ})"
-        ),
-    }
-    for key, row in KPI_ROWS.items():
-        fmt = _format_of(key)
-        ws.put(row, 1, _KPI_NAMES[key])
-        value = kpis.get(key)
-        ws.put(row, COL_CXROI, value if value is not None else "none", fmt)
-        formula = formulas.get(key)
-        if formula is not None:
-            ws.formula(row, COL_FORMULA, formula, fmt)
-            if value is not None:
-                diff_fmt = "0.00" if fmt == _MONEY else "0.000000"
-                ws.formula(row, COL_DIFF, f"=B{row}-C{row}", diff_fmt)
-        elif key == "irr":
-            ws.put(row, COL_FORMULA, "none: the net cash flow does not change sign")
-    ws.put(
-        KPI_ROWS["unadjusted.npv"] + 2,
-        1,
-        "Excel's NPV() discounts its first value by one year, so year 0 is added outside it. "
-        "Payback, extra customers and switching loss are cxroi's figures (no formula).",
-    )
-    ws.width(1, 44)
-    for j in range(2, total_col + 1):
-        ws.width(j, 16)
-    ws.freeze(ROW_YEAR + 1, 2)
-
-
-def _assumptions_sheet(ws: Sheet, rec: dict[str, Any]) -> None:
-    """Every assumption of the scenario with its provenance."""
-    for r, (label, value) in enumerate(
-        (("Scenario", rec["scenario"]), ("File", rec["file"]), ("SHA-256", rec.get("sha256"))),
-        start=1,
-    ):
-        ws.put(r, 1, label, font=BOLD)
-        ws.put(r, 2, value)
-    for j, text in enumerate(("Field", "Value", "Source", "Benchmark", "Note"), start=1):
-        ws.put(5, j, text, font=BOLD)
-    for i, row in enumerate(rec.get("assumptions") or [], start=6):
-        ws.put(i, 1, row.get("path"))
-        ws.put(i, 2, row.get("value"))
-        ws.put(i, 3, row.get("source"))
-        ws.put(i, 4, row.get("benchmark"))
-        ws.put(i, 5, row.get("note") or None)
-    for j, width in enumerate((60, 22, 12, 30, 80), start=1):
-        ws.width(j, width)
-    ws.freeze(6, 1)
-
-
-def _summary_sheet(ws: Sheet, records: Sequence[dict[str, Any]], links: dict[int, str]) -> None:
-    from cxroi.outputs.batch import KPI_COLUMNS, SUMMARY_COLUMNS, summary_rows
-
-    columns = [*SUMMARY_COLUMNS, "cash-flow sheet"]
-    for j, name in enumerate(columns, start=1):
-        ws.put(1, j, name, font=BOLD)
-    numeric = set(KPI_COLUMNS) | {"discount_rate"}
-    formats = [_format_of(name) if name in numeric else None for name in SUMMARY_COLUMNS]
-    for i, row in enumerate(summary_rows(records), start=2):
-        for j, name in enumerate(SUMMARY_COLUMNS, start=1):
-            ws.put(i, j, row[name] if row[name] != "" else None, formats[j - 1])
-        title = links.get(i - 2)
-        if title:
-            ws.link(i, len(columns), title)
-    ws.freeze(2, 2)
-    for j, width in ((1, 36), (2, 30), (4, 40), (len(columns), 32)):
-        ws.width(j, width)
-
-
-def _notes_sheet(
-    ws: Sheet, records: Sequence[dict[str, Any]], skipped_details: int, detail_limit: int
-) -> None:
-    lines = [
-        "cxroi batch workbook",
-        "",
-        "Summary: one row per scenario (status ok or failed, the error, every KPI of "
-        "`cxroi run --json`, risk-adjusted and unadjusted, and the Shapley PV of benefits by "
-        "lever). Money is in each scenario's currency.",
-        "<n> CF <name>: yearly cash flows. Unadjusted benefits and costs are values; the risk "
-        "adjustment, net, cumulative and discounted flows, totals, PVs, NPV, ROI and IRR are "
-        "Excel formulas. Column C holds cxroi's figure and column D the difference.",
-        "<n> AS <name>: every assumption with its provenance (given, default, benchmark "
-        "default with its source, or derived).",
-        "Conventions: year 0 is today and undiscounted; years 1..H are end-of-year and "
-        "discounted by (1 + discount rate)^year. Excel's NPV() discounts its first value, so "
-        "year 0 is added outside it.",
-        "Text beginning with = + - or @ is shown with a leading apostrophe (formula-injection "
-        "protection).",
-    ]
-    if skipped_details:
-        lines.append(
-            f"{skipped_details} successful scenarios beyond the first {detail_limit} have a "
-            "Summary row but no sheets of their own; their result.json files hold the cash flows."
-        )
-    lines.append(f"Scenarios: {len(records)}.")
-    for i, text in enumerate(lines, start=1):
-        ws.put(i, 1, text or None, font=BOLD if i == 1 else 0)
-    ws.width(1, 120)
-
-
-def write_workbook(
+def write_summary_workbook(
     path: str | os.PathLike,
+    columns: Sequence[str],
+    rows: Sequence[dict[str, Any]],
     records: Sequence[dict[str, Any]],
-    detail_limit: int = DETAIL_SHEETS_LIMIT,
 ) -> Path:
-    """Write the batch workbook atomically.
+    """Write a batch's ``summary.xlsx`` atomically: one filterable row per scenario.
 
     Parameters
     ----------
     path : path-like
-        Where to write ``summary.xlsx``.
+        Where to write.
+    columns : sequence of str
+        The columns of ``summary.csv`` (the fixed ones and one per input that varies).
+    rows : sequence of dict
+        One row per scenario, keyed by column.
     records : sequence of dict
-        Batch records (``result.json`` contents), in summary order.
-    detail_limit : int
-        Successful scenarios that get their own cash-flow and assumptions sheets.
+        The batch records in the same order (for the link to each scenario's workbook).
 
     Returns
     -------
     pathlib.Path
         ``path``.
     """
-    wb = _Workbook()
-    summary = wb.add("Summary")
-    notes = wb.add("Notes")
-    width = max(3, len(str(len(records))))
-    links: dict[int, str] = {}
-    skipped = 0
-    for i, rec in enumerate(records):
-        if rec.get("status") != "ok" or not rec.get("result"):
-            continue
-        if len(links) >= detail_limit:
-            skipped += 1
-            continue
-        name = rec.get("scenario") or ""
-        cf_title = sheet_title(i + 1, "CF", name, width)
-        _cashflow_sheet(wb.add(cf_title), rec)
-        _assumptions_sheet(wb.add(sheet_title(i + 1, "AS", name, width)), rec)
-        links[i] = cf_title
-    _summary_sheet(summary, records, links)
-    _notes_sheet(notes, records, skipped, detail_limit)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return Path(path)
+    import xlsxwriter
+
+    from cxroi.outputs.batch import KPI_COLUMNS
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(
+        buffer,
+        {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+         "strings_to_urls": False},
+    )  # fmt: skip
+    head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "bottom": 1, "text_wrap": True})
+    numeric = set(KPI_COLUMNS) | {"discount_rate", "horizon_years"}
+    formats: dict[str, Any] = {}
+    for name in columns:
+        if name in numeric:
+            key = name.split(".")[-1]
+            formats[name] = wb.add_format({"num_format": _SUMMARY_FORMATS.get(key, _MONEY)})
+    ws = wb.add_worksheet("Summary")
+    all_columns = [*columns, "workbook"]
+    for c, name in enumerate(all_columns):
+        ws.write_string(0, c, str(neutralise(name)), head)
+    for r, row in enumerate(rows, start=1):
+        for c, name in enumerate(columns):
+            value = row.get(name)
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                ws.write_string(r, c, str(value))
+            elif isinstance(value, (int, float)):
+                if math.isfinite(value):
+                    ws.write_number(r, c, value, formats.get(name))
+            else:
+                ws.write_string(r, c, str(neutralise(str(value))))
+        rec = records[r - 1] if r - 1 < len(records) else {}
+        target = (rec.get("outputs") or {}).get("workbook")
+        if target and rec.get("dir"):
+            ws.write_url(r, len(columns), f"external:{rec['dir']}/{target}", string=target)
+    ws.autofilter(0, 0, len(rows), len(all_columns) - 1)
+    ws.freeze_panes(1, 1)
+    ws.set_row(0, 30)
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, len(all_columns) - 1, 16)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    notes = wb.add_worksheet("Notes")
+    for r, text in enumerate(
+        (
+            "cxroi batch summary: one row per scenario (status, error, every KPI of "
+            "`cxroi run --json` risk-adjusted and unadjusted, the Shapley PV of benefits by "
+            "lever).",
+            "Columns after 'output' are the inputs that differ between the batch's scenarios, "
+            "by field path, so the rows can be filtered and pivoted by them.",
+            "'workbook' links each scenario's live driver workbook (every figure a formula over "
+            "its Inputs sheet).",
+            f"Scenarios: {len(rows)}. Money is in each scenario's currency.",
+        )
+    ):
+        notes.write_string(r, 0, text)
+    notes.set_column(0, 0, 120)
+    wb.close()
+    return atomic_write(path, buffer.getvalue())

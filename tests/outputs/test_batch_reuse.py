@@ -36,6 +36,16 @@ def _fake_done(folder: Path, task: batch_mod._Task, **changes) -> None:
     (folder / "result.json").write_text(json.dumps(rec))
     (folder / "report.ipynb").write_text("{}")
     (folder / "report.html").write_text("<html></html>")
+    (folder / "workbook.xlsx").write_bytes(b"PK")
+
+
+def test_missing_workbook_is_made_again(tmp_path):
+    task = _task(tmp_path, "t1")
+    _fake_done(tmp_path / "x", task)
+    (tmp_path / "x" / "workbook.xlsx").unlink()
+    assert batch_mod._reusable(task) is None
+    task.workbook = False  # --no-workbooks: the record stands
+    assert batch_mod._reusable(task) is not None
 
 
 def _task(tmp_path: Path, template_sha256: str | None) -> batch_mod._Task:
