@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 import cxroi
+from cxroi import bundle
 from cxroi.engine.case import KPI_KEYS
 from cxroi.model import scenario as _scenario_mod
 from cxroi.model.safety import (
@@ -97,7 +98,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The report notebook of the repository checkout (notebooks are not shipped in the wheel).
-REPORT_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "scenario_report.ipynb"
+REPORT_NOTEBOOK = bundle.notebook("report")
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 NOTEBOOK_NAME = "report.ipynb"
@@ -1031,8 +1032,10 @@ def _run_dask(
 ) -> None:
     try:
         from distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - distributed is a dependency
-        raise BatchError(f"--scheduler needs the 'distributed' package: {exc}") from None
+    except ImportError as exc:  # pragma: no cover - the dask extra is installed for the tests
+        raise BatchError(
+            f"--scheduler needs Dask: pip install 'cxroi[dask]' ({exc})"
+        ) from None
     if not tasks:
         return
     try:
