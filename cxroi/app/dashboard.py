@@ -59,7 +59,7 @@ from cxroi.app.fields import (
     parse_value,
     pct_reading,
 )
-from cxroi.app.session import Session, versions_table
+from cxroi.app.session import Session, bridge_table, versions_table
 from cxroi.app.uncertainty_view import UncertaintyView
 from cxroi.model.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
 from cxroi.present import charts
@@ -1140,6 +1140,7 @@ class Dashboard:
         save.on_click(lambda _: self._guard(self.save_version, self.version_name.value))
         self.version_pick = W.Dropdown(options=[], layout=W.Layout(width="220px"))
         self.version_pick.add_class("cxroi-version-pick")
+        self.version_pick.observe(lambda ch: self._guard(self._show_bridge, ch["new"]), "value")
         open_button = W.Button(description="Open", icon="", layout=W.Layout(width="70px"))
         open_button.add_class("cxroi-open-version")
         open_button.on_click(lambda _: self._guard(self.open_version, self.version_pick.value))
@@ -1148,18 +1149,38 @@ class Dashboard:
         delete.on_click(lambda _: self._guard(self._delete_version, self.version_pick.value))
         self.version_message = W.HTML()
         self.versions_html = W.HTML()
+        self.bridge_html = W.HTML()
+        self.bridge_html.add_class("cxroi-bridge-holder")
         self.changes_html = W.HTML()
         box = W.VBox(
             [
                 W.HBox([self.version_name, save, self.version_pick, open_button, delete]),
                 self.version_message,
                 self.versions_html,
+                self.bridge_html,
                 W.HTML('<div class="cxroi-card-title">Changes in this session</div>'),
                 self.changes_html,
             ]
         )
         box.add_class("cxroi-versions-view")
         self.add_view("Versions", box)
+
+    def _show_bridge(self, name: Any) -> None:
+        """The NPV bridge from the first version to version ``name`` (the one picked)."""
+        from cxroi.analysis.compare import compare
+
+        versions = self.session.versions
+        if not versions or name not in versions or name == next(iter(versions)):
+            self.bridge_html.value = ""
+            self._bridge_key = None
+            return
+        base = next(iter(versions))
+        key = (base, name, id(versions[base]), id(versions[name]))
+        if key == getattr(self, "_bridge_key", None):
+            return  # the same two versions: the bridge on screen is current
+        self._bridge_key = key
+        comparison = compare(versions[base]["mapping"], versions[name]["mapping"])
+        self.bridge_html.value = bridge_table(comparison, base, name)
 
     def _session_changed(self) -> None:
         """Show the session's state: undo/redo, versions, changes and the autosave holder."""
@@ -1173,6 +1194,9 @@ class Dashboard:
         names = list(s.versions)
         if list(self.version_pick.options) != names:
             self.version_pick.options = names
+            if names:  # the version saved last, bridged from the first
+                self.version_pick.value = names[-1]
+        self._show_bridge(self.version_pick.value)
         items = "".join(f"<li>{html.escape(c)}</li>" for c in reversed(s.changes[-50:]))
         self.changes_html.value = (
             f'<ol class="cxroi-changes" reversed>{items}</ol>'
