@@ -366,19 +366,35 @@ def _tidy(m: dict) -> None:
 
 
 def _load_coalition(m: dict, changes: list[Change]) -> Scenario:
-    """Validate a coalition's mapping; capex years beyond a shortened horizon are dropped."""
+    """Validate a coalition's mapping; amounts by year beyond a shortened horizon are dropped.
+
+    That is capex and line amounts given year by year: a coalition that shortens the horizon
+    but keeps A's schedule has nothing to spend or earn after its last year.
+    """
     _tidy(m)
     try:
         return load_scenario(m)
     except ScenarioError as exc:
-        H = m.get("horizon_years", 3)
+        H = _base(m.get("horizon_years", 3))
         fixed = False
+
+        def trim(holder: dict, key: str) -> None:
+            """Drop year keys beyond the horizon from a by-year amount (maybe with evidence)."""
+            nonlocal fixed
+            value = holder.get(key)
+            if isinstance(value, dict) and "value" in value and "dist" not in value:
+                holder, key, value = value, "value", value["value"]
+            if isinstance(value, dict) and "dist" not in value:
+                kept = {k: v for k, v in value.items() if not str(k).isdigit() or int(k) <= H}
+                fixed |= len(kept) != len(value)
+                holder[key] = kept
+
         for ini in m["initiatives"]:
-            capex = ini.get("capex")
-            if isinstance(capex, dict):
-                kept = {k: v for k, v in capex.items() if int(k) <= H}
-                fixed |= len(kept) != len(capex)
-                ini["capex"] = kept
+            trim(ini, "capex")
+            for kind in ("benefit_lines", "cost_lines"):
+                for line in ini.get(kind) or []:
+                    if isinstance(line, dict):
+                        trim(line, "amount")
         if fixed:
             try:
                 return load_scenario(m)

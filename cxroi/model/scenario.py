@@ -534,6 +534,8 @@ def _field_pair(value: Any) -> list[str]:
 
 
 def _rank(value: Any) -> float:
+    if isinstance(value, Mapping) and "value" in value and "dist" not in value:
+        value = value["value"]  # written with its evidence (docs/model.md §18)
     x = _as_real(value)
     if not -1.0 < x < 1.0:
         raise _err("range", "must be in (-1, 1)")

@@ -69,7 +69,13 @@ def _show(x: Any) -> str:
         return "inherited"
     if isinstance(x, float):
         return f"{x:,.0f}" if abs(x) >= 1e4 and x == round(x) else f"{x:.6g}"
-    text = str(x)
+    if isinstance(x, dict):  # a schedule, an sBG curve, a risk mapping: short values shown
+        inner = ", ".join(f"{k}: {_show(v)}" for k, v in x.items() if v is not None)
+        text = "{" + inner + "}"
+    elif isinstance(x, list):
+        text = "[" + ", ".join(_show(v) for v in x) + "]"
+    else:
+        text = str(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -84,9 +90,10 @@ def format_comparison(result: Comparison) -> str:
     lines.append(f"  {'NPV of A':{width}}{_money(npv_a):>18}")
     split = result.npv_change_by_field
     if split is None:
+        groups = len({c.group for c in result.changes})
         lines.append(
-            f"  ({len(result.changes)} changes in more than {MAX_COMPARE_PLAYERS} groups: "
-            "not split)"
+            f"  ({len(result.changes)} changes in {groups} groups, more than "
+            f"{MAX_COMPARE_PLAYERS}: not split)"
         )
     elif result.grouped:
         for label, value in split.items():

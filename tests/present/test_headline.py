@@ -145,3 +145,15 @@ def test_headline_does_not_mutate_case():
     headline(case)
     switching_recovery(case)
     assert case.kpis == before
+
+
+def test_report_tells_the_story_and_the_meanings():
+    import html
+
+    from cxroi.present.report import render
+
+    case = _case(_retail())
+    out = render(RETAIL)
+    assert "<p data-headline" in out and html.escape(headline(case)) in out
+    for key in KPI_MEANINGS:
+        assert html.escape(kpi_meaning(key)) in out
