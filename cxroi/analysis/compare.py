@@ -636,7 +636,7 @@ def bridge_rows(base: Scenario | Any, records: list[dict[str, Any]]) -> list[dic
     ----------
     base : Scenario, mapping or path
     records : list of dict
-        Batch records (``scenario``, ``file``, ``status``), as :func:`cxroi.batch.run_batch`
+        Batch records (``scenario``, ``file``, ``status``), as :func:`cxroi.outputs.batch.run_batch`
         keeps them; scenarios that failed are listed with their error.
 
     Returns

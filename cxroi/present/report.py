@@ -522,11 +522,14 @@ def _kpi_cell(key: str, value: Any, currency: str, horizon: int, attr: str = "da
 
 def _section_headline(r: Report) -> str:
     case, cur, horizon = r.case, r.case.currency, r.scenario.horizon_years
+    from cxroi.present.headline import headline, kpi_meaning
+
     rows = [
         [
             label,
             _Raw(_kpi_cell(key, case.kpis[key], cur, horizon)),
             _Raw(_kpi_cell(key, case.unadjusted[key], cur, horizon, "data-kpi-unadjusted")),
+            kpi_meaning(key),
         ]
         for key, label in _KPI_ROWS
     ]
@@ -541,10 +544,14 @@ def _section_headline(r: Report) -> str:
             f"({format_kpi('payback_years', None, cur, r.scenario.horizon_years)})."
         )
     )
+    story = f'<p data-headline style="{_FONT}font-size:1.05em;margin:0.3em 0;">'
     return (
         _h2("Headline")
+        + story
+        + _esc(headline(case))
+        + "</p>"
         + _note(verdict)
-        + _table(["", "Risk-adjusted", "Unadjusted"], rows, numeric={1, 2})
+        + _table(["", "Risk-adjusted", "Unadjusted", "What it means"], rows, numeric={1, 2})
     )
 
 
