@@ -224,7 +224,9 @@ def tenure_mix() -> st.SearchStrategy[dict]:
         total = sum(weights)
         shares = [w / total for w in weights]
         shares[-1] = 1.0 - sum(shares[:-1])
-        return {str(k) if i % 2 else k: s for i, (k, s) in enumerate(zip(keys, shares))}
+        return {
+            str(k) if i % 2 else k: s for i, (k, s) in enumerate(zip(keys, shares, strict=True))
+        }
 
     pairs = st.lists(
         st.tuples(st.integers(0, 12), st.floats(min_value=0.05, max_value=1.0)),
