@@ -365,6 +365,14 @@ _KPI_NAMES = {
 }
 
 
+def _benefit_risk_row(value: Any) -> tuple[str, Any, Any]:
+    """The benefit risk row: a percentage, or the by-lever values in words."""
+    if isinstance(value, dict):
+        text = ", ".join(f"{k} {v:.0%}" for k, v in value.items())
+        return ("Benefit risk adjustment (by lever)", text, None)
+    return ("Benefit risk adjustment", value, _PCT)
+
+
 def _cashflow_sheet(ws: Sheet, rec: dict[str, Any]) -> None:
     """Yearly cash flows with formulas; the KPI block compares them with cxroi's figures."""
     result = rec["result"]
@@ -380,7 +388,7 @@ def _cashflow_sheet(ws: Sheet, rec: dict[str, Any]) -> None:
         ("File", rec["file"], None),
         ("Currency", rec["currency"], None),
         ("Discount rate", rec["discount_rate"], _PCT),
-        ("Benefit risk adjustment", rec["risk"]["benefit_adjustment"], _PCT),
+        _benefit_risk_row(rec["risk"]["benefit_adjustment"]),
         ("Cost risk adjustment", rec["risk"]["cost_adjustment"], _PCT),
     ]
     for r, (label, value, fmt) in enumerate(header, start=1):

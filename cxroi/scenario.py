@@ -672,6 +672,19 @@ class Risk(_Model):
         """Whether the benefit adjustment is given per lever."""
         return isinstance(self.benefit_adjustment, LeverRisk)
 
+    def benefit_adjustment_base(self) -> float | dict[str, float]:
+        """Base value of the benefit adjustment: a number, or ``{lever or lines: value}``."""
+        if isinstance(self.benefit_adjustment, LeverRisk):
+            return {k: float(base_value(self.benefit_risk(k))) for k in LEVERS + ("lines",)}
+        return float(base_value(self.benefit_adjustment))
+
+    def benefit_adjustment_text(self) -> str:
+        """The benefit adjustment in words: ``10%`` or ``retention 25%, wallet 10%, ...``."""
+        base = self.benefit_adjustment_base()
+        if isinstance(base, dict):
+            return ", ".join(f"{k} {v:.0%}" for k, v in base.items())
+        return f"{base:.0%}"
+
     def benefit_risk(self, key: str) -> Any:
         """Benefit adjustment that applies to a lever or to ``lines`` (number or distribution)."""
         if isinstance(self.benefit_adjustment, LeverRisk):
