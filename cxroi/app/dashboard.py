@@ -60,7 +60,7 @@ from cxroi.app.fields import (
     pct_reading,
 )
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value, parse_yaml, read_yaml
 
 __all__ = ["Dashboard", "FieldInput"]
 
@@ -101,12 +101,19 @@ def _get(mapping: Any, keys: tuple) -> Any:
     node = mapping
     for key in keys:
         if isinstance(node, dict) and key in node:
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         else:
             return _MISSING
     return node
+
+
+def _unwrap_evidence(value: Any) -> Any:
+    """The value of an input written with its evidence ``{value, source, note, as_of}``."""
+    if isinstance(value, dict) and "value" in value and set(value) <= set(EVIDENCE_KEYS):
+        return value["value"]
+    return value
 
 
 def _set(mapping: dict, keys: tuple, value: Any) -> None:
