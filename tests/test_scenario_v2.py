@@ -128,15 +128,15 @@ def _tenure(tenure):
         (_ini(unquantified="Morale"), "unquantified: must be a list of non-empty strings"),
         (
             _ini(benefit_line=[]),
-            "initiatives[Agent desktop].benefit_line: unknown key; did you mean",
+            "Agent desktop].benefit_line: unknown key; did you mean",
         ),
         (
             _risk({"retention": 1.0}),
-            "risk.benefit_adjustment.retention: must be in [0, 1) (got 1.0)",
+            "benefit_adjustment.retention: must be in [0, 1) (got 1.0)",
         ),
         (
             _risk({"walet": 0.1}),
-            "risk.benefit_adjustment.walet: unknown key; did you mean 'wallet'",
+            "benefit_adjustment.walet: unknown key; did you mean 'wallet'",
         ),
         (_risk({"default": -0.2}), "risk.benefit_adjustment.default: must be in [0, 1)"),
         (_risk(1.0), "risk.benefit_adjustment: must be in [0, 1) (got 1.0)"),
