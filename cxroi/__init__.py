@@ -6,10 +6,24 @@ turns CX initiatives into yearly cash flows, NPV, ROI, IRR and payback, risk-adj
 Forrester TEI studies are.
 """
 
-from cxroi import benchmarks, retention
-from cxroi.case import KPI_KEYS, BusinessCase, evaluate
-from cxroi.scenario import Scenario, ScenarioError, ScenarioIssue, load_scenario
-from cxroi.uncertainty import SimulationResult, simulate, switching_value, switching_values, tornado
+import sys as _sys
+
+from cxroi.analysis.uncertainty import (
+    SimulationResult,
+    simulate,
+    switching_value,
+    switching_values,
+    tornado,
+)
+from cxroi.engine import retention
+from cxroi.engine.case import KPI_KEYS, BusinessCase, evaluate
+from cxroi.model import benchmarks
+from cxroi.model.scenario import Scenario, ScenarioError, ScenarioIssue, load_scenario
+
+# The public module names: ``import cxroi.retention`` and ``from cxroi.benchmarks import ...`` find
+# the modules that live in the engine and model subpackages.
+_sys.modules.setdefault("cxroi.retention", retention)
+_sys.modules.setdefault("cxroi.benchmarks", benchmarks)
 
 __version__ = "0.1.0"
 

@@ -1,7 +1,7 @@
 """The ``cxroi`` command line.
 
 Each subcommand is one ``_cmd_<name>(args) -> int`` function registered in :func:`build_parser`.
-Invalid input never ends in a traceback: a :class:`~cxroi.scenario.ScenarioError` (or a
+Invalid input never ends in a traceback: a :class:`~cxroi.model.scenario.ScenarioError` (or a
 ``ValueError`` from reading a data file) prints one clear message on stderr and exits with
 status 2. Set ``CXROI_DEBUG=1`` to see the traceback of an unexpected error.
 """
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from cxroi.scenario import ScenarioError
+from cxroi.model.scenario import ScenarioError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -35,8 +35,8 @@ def _load_and_warn(path: str):
     Returns the scenario and the warnings as JSON records (``path``, ``value``, ``message``,
     ``suggested``). A warning never changes the exit status: the case still runs.
     """
-    from cxroi.plausibility import plausibility_warnings
-    from cxroi.scenario import load_scenario
+    from cxroi.model.plausibility import plausibility_warnings
+    from cxroi.model.scenario import load_scenario
 
     sc = load_scenario(path)
     warnings = [w.to_json() for w in plausibility_warnings(sc)]
@@ -123,8 +123,8 @@ def _tei_lines_table(case) -> list[str]:
 
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
-    from cxroi.case import EQUITY_KEYS, KPI_KEYS
-    from cxroi.scenario import base_value
+    from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
+    from cxroi.model.scenario import base_value
 
     sc = case.scenario
     lines = [
@@ -136,7 +136,7 @@ def format_case(case) -> str:
         "",
         f"{'':26}{'risk-adjusted':>18}{'unadjusted':>18}",
     ]
-    from cxroi.formatting import format_kpi
+    from cxroi.present.formatting import format_kpi
 
     def kpi(key: str, value) -> str:
         return format_kpi(key, value, sc.currency, sc.horizon_years)
@@ -185,7 +185,7 @@ def format_case(case) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from cxroi.case import evaluate
+    from cxroi.engine.case import evaluate
 
     sc, warnings = _load_and_warn(args.scenario)
     case = evaluate(sc)
@@ -223,7 +223,7 @@ _positive_int = _whole_number(1)
 
 def _draws(text: str) -> int:
     """``--draws``: a whole number from 1 to ``MAX_DRAWS`` (``1e6`` is read as 1000000)."""
-    from cxroi.uncertainty import MAX_DRAWS
+    from cxroi.analysis.uncertainty import MAX_DRAWS
 
     try:
         value = int(text)
@@ -252,7 +252,7 @@ def _stat_line(label: str, stats: dict, fmt) -> str:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import simulate
+    from cxroi.analysis.uncertainty import simulate
 
     sc, warnings = _load_and_warn(args.scenario)
     result = simulate(sc, draws=args.draws, seed=args.seed, keep_draws=False)
@@ -270,11 +270,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"P(payback within {sc.horizon_years} y)    {summary['prob_payback_within_horizon']:.1%}")
     if n_fields == 0:
         print("(no field carries a distribution: every draw is the base case)")
+    from cxroi.cli_decisions import print_decision_lines
+
+    print_decision_lines(sc, summary)
     return EXIT_OK
 
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import tornado
+    from cxroi.analysis.uncertainty import tornado
 
     sc, _ = _load_and_warn(args.scenario)  # a JSON list: the warnings go to stderr only
     rows = tornado(sc)
@@ -285,6 +288,8 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
         print(f"{sc.name}: no field carries a distribution; nothing to swing.")
         return EXIT_OK
     print(f"{sc.name}: NPV ({sc.currency}) with each field at its P10 and P90, others at base")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply to this chart)")
     for r in rows:
         swing = abs(r["npv_high"] - r["npv_low"])
         print(
@@ -295,7 +300,7 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
 
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import switching_value, switching_values
+    from cxroi.analysis.uncertainty import switching_value, switching_values
 
     sc, warnings = _load_and_warn(args.scenario)
     if args.path:
@@ -319,6 +324,8 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         print(_dumps(records))
         return EXIT_OK
     print(f"{sc.name}: switching values (NPV = 0, others at base), closest to breaking first")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply here)")
     for r in table.itertuples():
         value = (
             "none in range"
@@ -327,6 +334,42 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         )
         change = "" if not math.isfinite(r.change) else f"({r.change:+.0%})"
         print(f"  {r.path:70} base {r.base:>12.6g}  ->  {value:>14} {change}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# cxroi report
+# --------------------------------------------------------------------------------------------
+def _writable_target(text: str) -> str:
+    """The output path of ``--pdf``: refused (exit 2) when its folder cannot be written."""
+    from pathlib import Path
+
+    target = Path(text)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise UsageError(f"--pdf: {text!r} is a folder; give a file name")
+    if not folder.is_dir():
+        raise UsageError(f"--pdf: folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--pdf: folder {str(folder)!r} is not writable")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UsageError(f"--pdf: file {text!r} is not writable")
+    return text
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from cxroi.outputs.boardpack import board_pack_html, write_pdf
+
+    if not args.pdf:
+        raise UsageError("report: give --pdf FILE (the board pack is written as a PDF)")
+    target = _writable_target(args.pdf)
+    sc, _ = _load_and_warn(args.scenario)
+    document = board_pack_html(sc, paper=args.paper, seed=args.seed)
+    try:
+        write_pdf(document, target, paper=args.paper)
+    except OSError as exc:
+        raise UsageError(f"--pdf: cannot write {args.pdf!r}: {exc.strerror or exc}") from None
+    print(f"wrote {target}")
     return EXIT_OK
 
 
@@ -345,13 +388,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from cxroi.calibration import (
+    from cxroi.analysis.calibration import (
         CalibrationError,
         calibrate,
         format_calibration,
         write_scenario_with_retention,
     )
-    from cxroi.scenario import base_value, load_scenario
+    from cxroi.model.scenario import base_value, load_scenario
 
     if not args.into and (args.segment or args.out or args.force):
         raise UsageError("--segment, --out and --force only apply with --into SCENARIO")
@@ -444,8 +487,12 @@ def _positive_seconds(text: str) -> float:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from cxroi.batch import BatchError, run_batch
+    from cxroi.outputs.batch import BatchError, run_batch
 
+    if args.base:  # a bad base is a usage error before any work starts
+        from cxroi.model.scenario import load_scenario
+
+        load_scenario(args.base)
     try:
         result = run_batch(
             args.paths,
@@ -456,6 +503,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             timeout=args.timeout,
             wait=args.wait,
+            workbooks=not args.no_workbooks,
             options={"argv": ["cxroi", "batch", *args.raw_argv]},
         )
     except BatchError as exc:
@@ -468,11 +516,27 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     for rec in result.failed:
         print(f"cxroi: failed: {rec['file']}: {rec['error']}", file=sys.stderr)
+    if args.base:
+        from cxroi.cli_decisions import write_bridges
+
+        write_bridges(args.base, result)
     if result.interrupted:
         print(
             "cxroi: interrupted; finished scenarios are kept, run again to go on", file=sys.stderr
         )
     return result.exit_code
+
+
+def _cmd_workbook(args: argparse.Namespace) -> int:
+    from cxroi.outputs.workbook import WorkbookError, write_workbook
+
+    sc, _ = _load_and_warn(args.scenario)
+    try:
+        path = write_workbook(sc, args.out, source=args.scenario)
+    except WorkbookError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {path}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------
@@ -524,6 +588,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_breakeven)
+
+    p = sub.add_parser(
+        "workbook",
+        help="write the live driver workbook (.xlsx) of a scenario",
+        description="Write SCENARIO as a spreadsheet whose every figure is a formula over its "
+        "Inputs sheet: change an input, recalculate, and the NPV, IRR and payback follow "
+        "(docs/batch.md). Written atomically; exit status 2 on a bad scenario or path.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--out", metavar="FILE.xlsx", required=True, help="workbook to write")
+    p.set_defaults(func=_cmd_workbook)
+
+    p = sub.add_parser(
+        "report",
+        help="write the board pack of a scenario as a landscape PDF",
+        description="Render the board pack (headline, KPI cards, value bridge, cash flows, "
+        "TEI table, value by initiative, uncertainty, assumptions with sources) to a "
+        "landscape PDF with headless Chromium. The file is written whole or not at all.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--pdf", metavar="FILE", help="PDF file to write")
+    p.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper (landscape)")
+    p.add_argument(
+        "--seed", type=_whole_number(0), default=0, help="Monte Carlo seed (default 0)"
+    )
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
         "serve",
@@ -584,7 +674,8 @@ def build_parser() -> argparse.ArgumentParser:
         "batch",
         help="run many scenarios: papermill reports, summary.csv/xlsx and a manifest",
         description="Run every scenario in PATHS (YAML files, or folders of them) in parallel. "
-        "Writes DIR/<scenario>/report.ipynb and report.html, DIR/summary.csv, "
+        "Writes DIR/<scenario>/report.ipynb, report.html and workbook.xlsx (the live "
+        "driver workbook), DIR/summary.csv, "
         "DIR/summary.xlsx and DIR/manifest.json, each atomically. Scenarios already done "
         "with the same input and cxroi version are skipped (--force redoes them). Exit "
         "status 1 if any scenario failed, 2 on bad arguments.",
@@ -596,6 +687,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-notebooks", action="store_true", help="only the summary: no reports (fast)"
+    )
+    p.add_argument(
+        "--no-workbooks",
+        action="store_true",
+        help="no live workbook per scenario (DIR/<scenario>/workbook.xlsx); faster",
     )
     p.add_argument("--force", action="store_true", help="redo scenarios that are unchanged")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask distributed scheduler")
@@ -611,8 +707,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if another batch is writing into DIR, wait for it instead of refusing",
     )
+    p.add_argument(
+        "--base",
+        metavar="SCENARIO",
+        help="also write DIR/bridges.csv and DIR/<scenario>/bridge.json: each scenario's NPV "
+        "bridge from this base scenario (as cxroi compare)",
+    )
     p.set_defaults(func=_cmd_batch)
 
+    from cxroi.cli_decisions import add_commands as _decision_commands
+
+    _decision_commands(sub)  # compare, sweep, goalseek
     return parser
 
 

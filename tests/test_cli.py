@@ -19,7 +19,7 @@ from published import PUBLISHED_KPIS as PUBLISHED
 from published import assert_published as published
 
 from cxroi import cli
-from cxroi.case import EQUITY_KEYS, KPI_KEYS
+from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
 
 WORKED = Path(__file__).parent / "data" / "worked_example.yaml"
 CXROI = Path(sys.executable).parent / "cxroi"

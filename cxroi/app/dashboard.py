@@ -37,7 +37,6 @@ from ipywidgets.widgets.widget_int import SliderStyle
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
 import cxroi
-from cxroi import charts
 from cxroi.app import views
 from cxroi.app.fields import (
     CASE_FIELDS,
@@ -59,8 +58,11 @@ from cxroi.app.fields import (
     parse_value,
     pct_reading,
 )
+from cxroi.app.session import Session, versions_table
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.present import charts
+from cxroi.present.headline import headline, switching_recovery
 
 __all__ = ["Dashboard", "FieldInput"]
 
@@ -539,11 +541,17 @@ class Dashboard:
         self._sent: dict[str, str] = {}
         self._kit = _Kit()
         self._compact_ranges: list[W.HBox] = []
+        self.session = Session(self._mapping)
+        self._restoring = False
+        self._autosave_ready = False
+        self._autosave_key = f"cxroi:autosave:v1:{self._origin_name}"
         self._build_static()
         self.uncertainty = UncertaintyView(self)
         self.add_view("Uncertainty", self.uncertainty.widget)
+        self._build_versions()
         self._rebuild_inputs()
         self._render()
+        self._session_changed()
 
     @classmethod
     def from_path(cls, path: str | Path, scenario_dir: str | Path | None = None) -> Dashboard:
@@ -571,6 +579,19 @@ class Dashboard:
         self.upload.add_class("cxroi-upload")
         self.upload.observe(self._uploaded, "value")
         self.download = W.HTML()
+        self.export_button = W.Button(
+            description="Export board pack", icon="", layout=W.Layout(width="150px")
+        )
+        self.export_button.add_class("cxroi-export")
+        self.export_button.on_click(lambda _: self._guard(self.export_board_pack))
+        self.export_link = W.HTML()
+        self.export_link.add_class("cxroi-export-holder")
+        self.undo_button = W.Button(description="Undo", icon="", layout=W.Layout(width="64px"))
+        self.undo_button.add_class("cxroi-undo")
+        self.undo_button.on_click(lambda _: self._guard(self.undo))
+        self.redo_button = W.Button(description="Redo", icon="", layout=W.Layout(width="64px"))
+        self.redo_button.add_class("cxroi-redo")
+        self.redo_button.on_click(lambda _: self._guard(self.redo))
         self.reset_button = W.Button(description="Reset", icon="", layout=W.Layout(width="70px"))
         self.reset_button.add_class("cxroi-reset")
         self.reset_button.on_click(lambda _: self._guard(self._reset))
@@ -588,6 +609,10 @@ class Dashboard:
                 self.picker,
                 self.upload,
                 self.download,
+                self.export_button,
+                self.export_link,
+                self.undo_button,
+                self.redo_button,
                 self.reset_button,
                 self.present_toggle,
                 self.status,
@@ -615,7 +640,9 @@ class Dashboard:
             layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
         )
         grid.add_class("cxroi-charts")
-        case_view = W.VBox([self.kpis, grid])
+        self.headline = W.HTML()
+        self.sources = W.HTML()
+        case_view = W.VBox([self.headline, self.kpis, grid, self.sources])
         # Further views (the uncertainty analysis) are added with add_view.
         self.views = W.Tab(children=[case_view], titles=["Business case"])
         self.main = W.VBox([self.banner, self.views], layout=W.Layout(flex="1 1 auto"))
@@ -629,6 +656,15 @@ class Dashboard:
         # sidebar on the left (order: -1).
         self.body = W.HBox([self.main, self.sidebar])
         self.body.add_class("cxroi-body")
+        # Autosave: the page keeps the state in the browser (cxroi-state.js) and sends it back
+        # through the hidden restore input after a reload.
+        self.autosave = W.HTML()
+        self.restore_input = SafeText(value="", layout=W.Layout(display="none"))
+        self.restore_input.add_class("cxroi-restore")
+        self.restore_input.observe(
+            lambda change: self._guard(self.restore_saved, change["new"]), "value"
+        )
+        self.header.children = tuple(self.header.children) + (self.autosave, self.restore_input)
         self.widget = W.VBox([self.header, self.body])
         self.widget.add_class("cxroi-app")
 
@@ -1037,17 +1073,23 @@ class Dashboard:
         self._sync_inputs(skip=source)
         return True
 
-    def _take(self, scenario: Any, mapping: dict) -> bool:
+    def _take(self, scenario: Any, mapping: dict, rebuild: bool = False) -> bool:
         """Evaluate and draw ``scenario``; if that fails, the previous case stays, whole.
 
         The case, its KPIs and charts change together or not at all: results the engine
-        cannot compute (overflow) never leave new KPIs over old charts.
+        cannot compute (overflow) never leave new KPIs over old charts. With ``rebuild`` the
+        inputs are made anew for the new case before it is drawn, so that the new KPIs on
+        the page mean the inputs are current too (text typed after them is never lost).
         """
         old = (self._mapping, self.scenario, self.case, dict(self._sent))
+        rebuilt = False
         try:
             with np.errstate(over="raise", invalid="raise"):
                 case = cxroi.evaluate(scenario)
             self._mapping, self.scenario, self.case = mapping, scenario, case
+            if rebuild:
+                rebuilt = True
+                self._rebuild_inputs()
             self._render()
             if not all(_finite(v) for v in case.kpis.values()):
                 raise OverflowError("a KPI is not finite")
@@ -1055,12 +1097,158 @@ class Dashboard:
             log.info("cxroi dashboard: case not drawn: %s", exc)
             self._mapping, self.scenario, self.case, self._sent = old
             self._sent.clear()  # redraw every chart of the previous case
+            if rebuilt:
+                self._rebuild_inputs()
             self._render()
             self.banner.value = views.error_html(OVERFLOW)
             self._set_status("error")
             return False
         self.banner.value = ""
+        if not self._restoring:
+            self.session.record(self._mapping)
+            self._session_changed()
         return True
+
+    # ---------------------------------------------------------------------------- session
+    def _build_versions(self) -> None:
+        """The Versions view: save and open named versions, compare them, the session's changes."""
+        self.version_name = SafeText(
+            value="", placeholder="Base, Conservative, Stretch...", layout=W.Layout(width="220px")
+        )
+        self.version_name.add_class("cxroi-version-name")
+        save = W.Button(description="Save version", icon="", layout=W.Layout(width="120px"))
+        save.add_class("cxroi-save-version")
+        save.on_click(lambda _: self._guard(self.save_version, self.version_name.value))
+        self.version_pick = W.Dropdown(options=[], layout=W.Layout(width="220px"))
+        self.version_pick.add_class("cxroi-version-pick")
+        open_button = W.Button(description="Open", icon="", layout=W.Layout(width="70px"))
+        open_button.add_class("cxroi-open-version")
+        open_button.on_click(lambda _: self._guard(self.open_version, self.version_pick.value))
+        delete = W.Button(description="Delete", icon="", layout=W.Layout(width="70px"))
+        delete.add_class("cxroi-delete-version")
+        delete.on_click(lambda _: self._guard(self._delete_version, self.version_pick.value))
+        self.version_message = W.HTML()
+        self.versions_html = W.HTML()
+        self.changes_html = W.HTML()
+        box = W.VBox(
+            [
+                W.HBox([self.version_name, save, self.version_pick, open_button, delete]),
+                self.version_message,
+                self.versions_html,
+                W.HTML('<div class="cxroi-card-title">Changes in this session</div>'),
+                self.changes_html,
+            ]
+        )
+        box.add_class("cxroi-versions-view")
+        self.add_view("Versions", box)
+
+    def _session_changed(self) -> None:
+        """Show the session's state: undo/redo, versions, changes and the autosave holder."""
+        s = self.session
+        self.undo_button.disabled = not s.undo_stack
+        self.redo_button.disabled = not s.redo_stack
+        sc = self.scenario
+        table = versions_table(s.versions, sc.currency, sc.horizon_years)
+        if self.versions_html.value != table:
+            self.versions_html.value = table
+        names = list(s.versions)
+        if list(self.version_pick.options) != names:
+            self.version_pick.options = names
+        items = "".join(f"<li>{html.escape(c)}</li>" for c in reversed(s.changes[-50:]))
+        self.changes_html.value = (
+            f'<ol class="cxroi-changes" reversed>{items}</ol>'
+            if items
+            else '<div class="cxroi-note">Nothing changed yet.</div>'
+        )
+        payload = s.to_json().replace("</", "<\\/")
+        self.autosave.value = (
+            f'<div class="cxroi-autosave" data-key="{html.escape(self._autosave_key)}" '
+            f'data-ready="{int(self._autosave_ready)}">'
+            f'<script type="application/json">{payload}</script></div>'
+        )
+
+    def _show_state(self, mapping: dict) -> bool:
+        """Put a whole state on screen without recording it as a new change."""
+        self._restoring = True
+        try:
+            for field in self._fields:
+                field.has_error = False
+            return self._apply_structure(mapping)
+        finally:
+            self._restoring = False
+
+    def undo(self) -> None:
+        """Go back one change."""
+        state = self.session.undo()
+        if state is not None:
+            self._show_state(state)
+        self._session_changed()
+
+    def redo(self) -> None:
+        """Redo the change undone last."""
+        state = self.session.redo()
+        if state is not None:
+            self._show_state(state)
+        self._session_changed()
+
+    def save_version(self, name: Any) -> None:
+        """Save the state on screen as a named version."""
+        try:
+            saved = self.session.save_version(str(name), self._mapping, self.case.kpis)
+        except ValueError as exc:
+            self.version_message.value = views.error_html(str(exc), "version_name")
+            return
+        self.version_message.value = (
+            f'<div class="cxroi-note">Saved version {html.escape(saved)}.</div>'
+        )
+        self._session_changed()
+
+    def open_version(self, name: Any) -> None:
+        """Put a saved version on screen (an undoable change)."""
+        version = self.session.versions.get(name)
+        if version is None:
+            return
+        if self._apply_structure(copy.deepcopy(version["mapping"])):
+            self.session._log([f"Opened version {name}"])
+        self._session_changed()
+
+    def _delete_version(self, name: Any) -> None:
+        self.session.delete_version(name)
+        self._session_changed()
+
+    def restore_saved(self, text: Any) -> None:
+        """Bring back the state the browser saved before a reload (validated like an upload).
+
+        ``"none"`` means the browser had nothing saved. Versions that no longer load are
+        dropped; a saved state that does not load leaves the opened scenario on screen.
+        """
+        if self._autosave_ready:
+            return
+        self._autosave_ready = True
+        try:
+            if not isinstance(text, str) or text in ("", "none"):
+                return
+            if len(text) > 4 * MAX_UPLOAD_BYTES:
+                self.banner.value = views.error_html("The saved state is too large to restore.")
+                return
+            try:
+                scenario, versions = Session.parse_saved(text)
+            except ValueError as exc:
+                log.info("cxroi dashboard: saved state not restored: %s", exc)
+                return
+            for name, mapping in versions.items():
+                try:
+                    sc = cxroi.load_scenario(mapping)
+                    kpis = cxroi.evaluate(sc).kpis
+                    self.session.save_version(name, sc.to_mapping(), kpis)
+                except (cxroi.ScenarioError, ValueError, ArithmeticError):
+                    continue
+            if scenario != self._mapping:
+                self._apply_structure(scenario)
+                if self.session.changes and not self.session.changes[-1].startswith("Restored"):
+                    self.session._log(["Restored the state saved before the reload"])
+        finally:
+            self._session_changed()
 
     def _show_issues(self, err: Any, source: FieldInput | None) -> None:
         unplaced = []
@@ -1135,10 +1323,7 @@ class Dashboard:
             )
             self._set_status("error")
             return False
-        if not self._take(scenario, scenario.to_mapping()):
-            return False
-        self._rebuild_inputs()
-        return True
+        return self._take(scenario, scenario.to_mapping(), rebuild=True)
 
     def _add_segment(self) -> None:
         candidate = copy.deepcopy(self._mapping)
@@ -1296,6 +1481,45 @@ class Dashboard:
         self._layout()
         self._render()
 
+    # ---------------------------------------------------------------------------- board pack
+    def board_pack(self) -> bytes:
+        """The board pack PDF of the case on screen (edits included), as ``cxroi report`` writes.
+
+        Playwright's synchronous API refuses to run on a thread with an asyncio loop (the
+        kernel's), so the PDF is printed on a worker thread while this callback waits.
+        """
+        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
+
+        from cxroi.outputs.boardpack import board_pack_html, write_pdf
+
+        document = board_pack_html(self.scenario)
+        with tempfile.TemporaryDirectory(prefix="cxroi-pack-") as tmp:
+            target = Path(tmp) / "board_pack.pdf"
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(write_pdf, document, target).result()
+            return target.read_bytes()
+
+    def export_board_pack(self) -> None:
+        """Render the board pack of the current state and offer it as a download link."""
+        npv = self.case.kpis["npv"]
+        self.export_link.value = (
+            '<span class="cxroi-export-status" data-state="busy">Preparing board pack…</span>'
+        )
+        try:
+            pdf = self.board_pack()
+        except Exception as exc:  # noqa: BLE001 - shown as a message, the kernel keeps serving
+            log.exception("cxroi dashboard: board pack failed: %s", exc)
+            self.export_link.value = views.error_html(
+                "The board pack could not be written (is Chromium installed?)."
+            )
+            return
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", self.scenario.name).strip("_") or "scenario"
+        link = views.export_link(pdf, f"{stem}_board_pack.pdf")
+        self.export_link.value = link.replace(
+            "<a ", f'<a data-npv="{views._data_value(npv)}" data-rev="{self.rev}" ', 1
+        )
+
     # ---------------------------------------------------------------------------- output
     def _set_status(self, state: str) -> None:
         self.status.value = (
@@ -1339,6 +1563,12 @@ class Dashboard:
         text = yaml.safe_dump(sc.to_mapping(), sort_keys=False, allow_unicode=True)
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name).strip("_") or "scenario"
         self.download.value = views.download_link(text, f"{stem}.yaml")
-        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency, sc.horizon_years)
+        sources = views.sources_html(sc)
+        if self.sources.value != sources:
+            self.sources.value = sources
+        self.headline.value = views.headline_html(headline(case))
+        self.kpis.value = views.kpi_cards(
+            case.kpis, case.unadjusted, sc.currency, sc.horizon_years, switching_recovery(case)
+        )
         self._set_status("ok")
         self.uncertainty.mark_stale()

@@ -9,7 +9,7 @@ size is read as a percentage, see :func:`pct_reading`), ``1,500,000``, ``1.5M`` 
 for money and counts, ``0.4, 0.8, 1`` (``;`` between amounts) for lists and
 ``0: 500k; 1: 250k`` for capex by year.
 
-A field given as a distribution (MODEL.md s.7) is shown and edited as its kind and parameters,
+A field given as a distribution (docs/model.md §7) is shown and edited as its kind and parameters,
 ``triangular 8%; 12%; 15%`` (see :func:`format_distribution`, :func:`parse_distribution`);
 its base value moves with :func:`move_base`, so the distribution is kept.
 """
@@ -389,7 +389,7 @@ def _distribution_base(value: dict) -> float:
 
 
 # ------------------------------------------------------------------------------ distributions
-#: Distribution kinds and their parameters, in the order they are typed (MODEL.md s.7).
+#: Distribution kinds and their parameters, in the order they are typed (docs/model.md §7).
 DIST_KINDS: dict[str, tuple[str, ...]] = {
     "triangular": ("low", "mode", "high"),
     "pert": ("low", "mode", "high"),
@@ -506,7 +506,7 @@ def move_base(dist: dict, base: float, bounds: tuple[float, float] | None = None
     Triangular and PERT: the mode moves to ``base`` (``low``/``high`` widen to take it if it
     lies outside them); uniform: the range shifts so its midpoint is ``base``, narrowed if
     needed to stay within ``bounds``; normal: the mean moves, the sd stays. The base value
-    is then ``base`` by the definitions of MODEL.md s.7 (mode, mode, midpoint, mean).
+    is then ``base`` by the definitions of docs/model.md §7 (mode, mode, midpoint, mean).
 
     Parameters
     ----------

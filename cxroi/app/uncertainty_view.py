@@ -1,6 +1,6 @@
 """The dashboard's Uncertainty view: Monte Carlo on demand, fan chart, tornado.
 
-The view only reads its widgets, calls :mod:`cxroi.uncertainty` and writes the results into
+The view only reads its widgets, calls :mod:`cxroi.analysis.uncertainty` and writes the results into
 widget state (HTML panes drawn by the page's chart script, as the business-case charts are).
 It runs when asked (a Monte Carlo of 10,000 draws takes a fraction of a second, but it should
 not run on every keystroke) and says when the inputs have changed since the last run.
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-from cxroi import charts
+from cxroi.analysis.uncertainty import simulate, tornado, with_default_spread
 from cxroi.app import views
-from cxroi.formatting import format_money
-from cxroi.scenario import ScenarioError
-from cxroi.uncertainty import simulate, tornado, with_default_spread
-from cxroi.uncertainty_charts import (
+from cxroi.model.scenario import ScenarioError
+from cxroi.present import charts
+from cxroi.present.formatting import format_money
+from cxroi.present.uncertainty_charts import (
     UNCERTAINTY_TITLES,
     fan_chart,
     fan_data,

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 import cxroi
+from cxroi.analysis.uncertainty import simulate
 from cxroi.app import Dashboard
-from cxroi.uncertainty import simulate
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO = REPO / "scenarios" / "retail_bank.yaml"
@@ -434,4 +434,25 @@ def test_added_segment_says_it_starts_neutral_until_edited(app):
         "cxroi-neutral-note" in getattr(w, "value", "")
         for group in app.sidebar.children
         for w in group.children
+    )
+
+
+def test_an_upload_rebuilds_the_inputs_before_the_new_kpis_show(app):
+    # The page treats a new NPV as "everything is current": a field typed into right after
+    # it must not be replaced by a rebuild that was still to come (the text was lost).
+    mapping = copy.deepcopy(cxroi.load_scenario(SCENARIO).to_mapping())
+    mapping["initiatives"][0]["name"] = "Uploaded initiative"
+    mapping["discount_rate"] = 0.07
+    names_when_kpis_changed = []
+
+    def on_kpis(change):
+        names_when_kpis_changed.append(
+            [f.entry.value for f in app._fields if f.keys == ("initiatives", 0, "name")]
+        )
+
+    app.kpis.observe(on_kpis, "value")
+    upload(app, yaml.safe_dump(mapping, sort_keys=False).encode())
+    assert names_when_kpis_changed == [["Uploaded initiative"]]
+    assert shown(app, "npv") == pytest.approx(
+        cxroi.evaluate(cxroi.load_scenario(mapping)).kpis["npv"], rel=1e-12
     )
