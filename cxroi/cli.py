@@ -16,12 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from cxroi.model.scenario import ScenarioError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from cxroi.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CxroiError, InputError
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad arguments or input: reported on stderr with exit status 2."""
 
 
@@ -383,6 +381,51 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# cxroi init, cxroi examples: what the package ships (cxroi.bundle)
+# --------------------------------------------------------------------------------------------
+def _cmd_init(args: argparse.Namespace) -> int:
+    from cxroi.bundle import init_case
+
+    try:
+        written = init_case(args.directory, force=args.force)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"cxroi: laid out a new case in {args.directory} ({len(written)} files: scenarios/, "
+        f"notebooks/, README.md); next: cxroi serve {args.directory}/scenarios/default.yaml",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _scenario_title(path) -> str:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str(data.get("name", "")) if isinstance(data, dict) else ""
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from cxroi.bundle import bundle_root, examples
+
+    listing = examples()
+    root = bundle_root()
+    if args.json:
+        print(_dumps({"root": str(root.resolve()), **listing}))
+        return EXIT_OK
+    print(f"Bundled with cxroi (copy them with `cxroi init DIR`; files under {root}):")
+    for group, items in listing.items():
+        print(f"\n{group}:")
+        for item in items:
+            title = _scenario_title(root / item) if item.endswith(".yaml") else ""
+            print(f"  {item:<44} {title}".rstrip())
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
 # cxroi calibrate
 # --------------------------------------------------------------------------------------------
 def _cmd_calibrate(args: argparse.Namespace) -> int:
@@ -627,6 +670,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser(
+        "init",
+        help="lay out a new case: scenarios/, notebooks/ and a README in DIR",
+        description="Copy the bundled scenarios (with cohort data) and notebooks into DIR, "
+        "with a README of the next commands. DIR must be new or empty unless --force.",
+    )
+    p.add_argument("directory", metavar="DIR", help="folder to create (or an empty one)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("examples", help="list the bundled scenarios, notebooks and cohort data")
+    p.add_argument("--json", action="store_true", help="print the listing as JSON")
+    p.set_defaults(func=_cmd_examples)
+
+    p = sub.add_parser(
         "calibrate",
         help="fit sBG retention to cohort counts (CSV); --into writes it into a scenario",
         description="Fit the shifted-beta-geometric retention model (Fader & Hardie 2007) to "
@@ -728,9 +785,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.raw_argv = list(sys.argv[2:] if argv is None else argv[1:])
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, UsageError) as exc:
+    except CxroiError as exc:  # the one place errors become exit statuses (cxroi.errors)
         print(f"cxroi: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("cxroi: interrupted", file=sys.stderr)
         return 130

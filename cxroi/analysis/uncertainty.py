@@ -422,10 +422,13 @@ def simulate(
         npv_positive_total = float(np.sum(np.maximum(sample_npv, 0.0)))
     value_of_perfect = max(npv_positive_total / draws - max(npv_total / draws, 0.0), 0.0)
     summary["evpi"] = value_of_perfect
-    summary["evppi"] = {
-        path: evppi(np.concatenate(chunks), sample_npv, cap=value_of_perfect)
-        for path, chunks in voi_fields.items()
-    }
+    if len(voi_fields) == 1:  # the only uncertain input: E[npv | it] is the npv itself
+        summary["evppi"] = {path: value_of_perfect for path in voi_fields}
+    else:
+        summary["evppi"] = {
+            path: evppi(np.concatenate(chunks), sample_npv, cap=value_of_perfect)
+            for path, chunks in voi_fields.items()
+        }
     frame = pd.DataFrame({k: np.concatenate(v) for k, v in kept.items()}) if keep else None
     return SimulationResult(frame, np.concatenate(cumulative), summary, seed, sample_frame)
 

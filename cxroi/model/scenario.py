@@ -37,6 +37,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from cxroi.errors import InputError
 from cxroi.model import benchmarks
 from cxroi.model.currencies import currency_problem, normalise_currency
 
@@ -99,7 +100,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario that breaks one or more rules.
 
     ``str(err)`` lists every problem as ``<field path>: <rule> (got <value>)``;
@@ -700,6 +701,8 @@ def _field_pair(value: Any) -> list[str]:
 
 
 def _rank(value: Any) -> float:
+    if isinstance(value, Mapping) and "value" in value and "dist" not in value:
+        value = value["value"]  # written with its evidence (docs/model.md §18)
     x = _as_real(value)
     if not -1.0 < x < 1.0:
         raise _err("range", "must be in (-1, 1)")

@@ -67,7 +67,9 @@ from pathlib import Path
 from typing import Any
 
 import cxroi
+from cxroi import bundle
 from cxroi.engine.case import KPI_KEYS
+from cxroi.errors import InputError
 from cxroi.model import scenario as _scenario_mod
 from cxroi.model.safety import (
     atomic_write,
@@ -76,6 +78,7 @@ from cxroi.model.safety import (
     unique_names,
 )
 from cxroi.model.scenario import LEVERS
+from cxroi.outputs.records import KPI_COLUMNS, SUMMARY_COLUMNS
 
 __all__ = [
     "BatchError",
@@ -97,7 +100,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The report notebook of the repository checkout (notebooks are not shipped in the wheel).
-REPORT_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "scenario_report.ipynb"
+REPORT_NOTEBOOK = bundle.notebook("report")
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 NOTEBOOK_NAME = "report.ipynb"
@@ -121,25 +124,6 @@ DASK_CONNECT_TIMEOUT = 20
 _KPIS = KPI_KEYS
 _LEVERS = LEVERS
 
-#: Numeric summary columns: the KPIs of ``cxroi run --json``, unadjusted, and by lever.
-KPI_COLUMNS = (
-    *_KPIS,
-    *(f"unadjusted.{k}" for k in _KPIS),
-    *(f"by_lever.{k}" for k in _LEVERS),
-)
-#: Every column of ``summary.csv`` (and of the workbook's Summary sheet), in order.
-SUMMARY_COLUMNS = (
-    "scenario",
-    "file",
-    "status",
-    "error",
-    "warnings",
-    "currency",
-    "horizon_years",
-    "discount_rate",
-    *KPI_COLUMNS,
-    "output",
-)
 
 #: Packages whose versions the manifest records.
 _VERSIONED = (
@@ -164,7 +148,7 @@ _VERSIONED = (
 )
 
 
-class BatchError(ValueError):
+class BatchError(InputError):
     """Bad batch arguments (no such path, no scenario found, bad option); exit status 2."""
 
 
@@ -491,7 +475,7 @@ class _Runner:
         template = task.template or str(REPORT_NOTEBOOK)
         nb, error = self._kernel_for().execute(
             self._load_template(template),
-            dict(task.data),
+            {**task.data, "scenario_file": task.file},
             input_path=template,
             output_path=str(nb_path),
             timeout=timeout,
@@ -1031,8 +1015,10 @@ def _run_dask(
 ) -> None:
     try:
         from distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - distributed is a dependency
-        raise BatchError(f"--scheduler needs the 'distributed' package: {exc}") from None
+    except ImportError as exc:  # pragma: no cover - the dask extra is installed for the tests
+        raise BatchError(
+            f"--scheduler needs Dask: pip install 'cxroi[dask]' ({exc})"
+        ) from None
     if not tasks:
         return
     try:
@@ -1111,7 +1097,7 @@ def varied_inputs(records: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
     Returns a mapping from field path (as in the assumptions, ``segments[Retail].retention``)
     to one value per record, in record order (None for a failed record or a scenario without
     that field). Paths already among :data:`SUMMARY_COLUMNS` (``discount_rate``...) are left
-    out, and so is ``name``.
+    out, and so are ``name`` and derived values (a default ``new_customers_per_year``).
     """
     records = list(records)
     table: dict[str, list[Any]] = {}
@@ -1121,6 +1107,8 @@ def varied_inputs(records: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
         for row in rec.get("assumptions") or []:
             path = row.get("path")
             if not path or path == "name" or path in SUMMARY_COLUMNS:
+                continue
+            if row.get("source") == "derived":  # a consequence of other inputs, not an input
                 continue
             table.setdefault(path, [None] * len(records))[n] = row.get("value")
     ok = [n for n, rec in enumerate(records) if rec.get("status") == "ok"]

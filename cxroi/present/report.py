@@ -48,6 +48,27 @@ __all__ = [
 
 #: Top-level scenario fields, in the order of the notebook's ``parameters`` cell.
 PARAMETER_NAMES = tuple(Scenario.model_fields)
+#: Report parameters that are not scenario fields: the scenario file the report names in its
+#: header (with its SHA-256); the batch passes it.
+REPORT_OPTIONS = ("scenario_file",)
+#: Year columns per block of a yearly table: a longer horizon wraps onto further blocks, so a
+#: printed page (A4 or Letter, landscape) never clips a column.
+YEARS_PER_BLOCK = 9
+
+#: Print set-up of the report's HTML: landscape pages, tables that may break between rows but
+#: never lose columns, images scaled to the page. E-mail clients ignore it; inline styles stay.
+PRINT_CSS = """<style>
+@page { size: landscape; margin: 10mm; }
+@media print {
+  body, .jp-Notebook, .jp-Cell, .jp-OutputArea, .jp-OutputArea-output, .jp-RenderedHTMLCommon {
+    overflow: visible !important; max-width: none !important; width: auto !important; }
+  .cxroi-report table { font-size: 8pt !important; page-break-inside: auto; }
+  .cxroi-report tr { break-inside: avoid; }
+  .cxroi-report th, .cxroi-report td { padding: 1px 4px !important; }
+  .cxroi-report img { max-width: 100% !important; height: auto !important; }
+  .cxroi-report h2 { break-after: avoid; }
+}
+</style>"""
 
 _SOURCE_LABELS = {
     "user": "given",
@@ -135,6 +156,57 @@ def _in_field_order(paths: list[str]) -> list[str]:
     return sorted(paths, key=key)
 
 
+def _by_year(path: str, value: Any) -> Any:
+    """Capex by year, opex and ramp lists as "year 0: 500,000; year 1: 250,000"."""
+    last = path.rsplit(".", 1)[-1]
+    if last == "capex" and isinstance(value, Mapping):
+        return "; ".join(f"year {k}: {_text(float(_base(v)))}" for k, v in sorted(value.items()))
+    if last in ("opex", "ramp") and isinstance(value, (list, tuple)):
+        parts = [f"year {k}: {_text(float(_base(v)))}" for k, v in enumerate(value, start=1)]
+        parts[-1] = parts[-1].replace(":", " on:", 1)  # the last value is held
+        return "; ".join(parts)
+    return _plain(value)
+
+
+def _evidence(path: str, prov: Any, source: str) -> str:
+    """What stands behind a value: the user's source, a cited benchmark, or "not sourced"."""
+    from cxroi.model.scenario import BENCHMARK_DEFAULTS
+
+    own = getattr(prov, "evidence", None) or getattr(prov, "user_source", None)
+    if own:
+        return str(own)
+    if source == "benchmark":
+        bm = BENCHMARK_DEFAULTS.get(path.rsplit(".", 1)[-1])
+        return f"{bm.source} ({bm.year})" if bm is not None else "cited benchmark"
+    if source == "default":
+        return "model default"
+    if source == "derived":
+        return "derived"
+    return "not sourced"
+
+
+def _as_of(prov: Any) -> str | None:
+    value = getattr(prov, "as_of", None)
+    return None if value is None else str(value)
+
+
+def _derived_value(scenario: Any, path: str) -> Any:
+    """The number of a derived field (``new_customers_per_year``: N0 x (1 - r at base tenure))."""
+    if not path.endswith(".new_customers_per_year"):
+        return "computed in each evaluation"
+    name = path[len("segments[") : path.index("]")]
+    seg = next(s for s in scenario.segments if s.name == name)
+    if seg.acquisition == "replace":
+        return "not used (acquisition: replace wins back what churned)"
+    if seg.is_sbg:
+        r = seg.retention
+        a, b, k = _base(r.alpha), _base(r.beta), _base(r.tenure)
+        rate = (b + k) / (a + b + k)
+    else:
+        rate = _base(seg.retention)
+    return _base(seg.customers) * (1.0 - rate)
+
+
 def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     """Every assumption of a scenario with its value and provenance.
 
@@ -148,9 +220,13 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     list of dict
         One row per field path, in scenario order, with keys ``path``, ``value`` (a number, or
         text for lists, mappings and distributions), ``source`` (``user``, ``default``,
-        ``benchmark`` or ``derived``), ``benchmark`` (key of the cited statistic or None) and
-        ``note`` (the benchmark's source and caveat, or how a derived value is computed).
-        Effect fields are listed where the user gave them.
+        ``benchmark`` or ``derived``), ``benchmark`` (key of the cited statistic or None),
+        ``note`` (the benchmark's source and caveat, or how a derived value is computed),
+        ``evidence`` (the user's own source where given, the cited publication for a
+        benchmark default, ``model default``, ``derived``, or ``not sourced`` for a given value
+        without a source) and ``as_of`` (the date of the evidence, or None). Effect fields are
+        listed where the user gave them. Capex by year, opex and ramp lists read as years and
+        amounts; a derived ``new_customers_per_year`` shows its number.
     """
     prov = scenario.provenance()
     fields = scenario.fields()
@@ -161,13 +237,16 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
 
     def add(path: str, value: Any) -> None:
         p = prov.get(path)
+        source = p.source if p else "user"
         rows.append(
             {
                 "path": path,
-                "value": _plain(value),
-                "source": p.source if p else "user",
+                "value": _by_year(path, value),
+                "source": source,
                 "benchmark": p.benchmark if p else None,
                 "note": p.note if p else "",
+                "evidence": _evidence(path, p, source),
+                "as_of": _as_of(p),
             }
         )
         seen.add(path)
@@ -194,7 +273,7 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
         except (AttributeError, KeyError, StopIteration):
             value = None
         if value is None and prov[path].source == "derived":
-            value = "computed in each evaluation"
+            value = _derived_value(scenario, path)
         add(path, value)
     for path, value in fields.items():
         if path not in seen:
@@ -314,6 +393,8 @@ class Report:
     case: Any
     chart_format: str = "svg"
     sections: list[Callable[[Report], str]] = field(default_factory=lambda: list(SECTIONS))
+    scenario_file: str | None = None
+    run_time: str = field(default_factory=lambda: _utc_now())
     _charts: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -334,14 +415,18 @@ class Report:
         cxroi.ScenarioError
             If the parameters do not form a valid scenario.
         """
+        source = parameters.pop("scenario_file", None)
         mapping = {k: v for k, v in parameters.items() if v is not None}
         scenario = cxroi.load_scenario(mapping)
-        return cls(scenario, cxroi.evaluate(scenario), chart_format=chart_format)
+        return cls(
+            scenario, cxroi.evaluate(scenario), chart_format=chart_format, scenario_file=source
+        )
 
     # -- output --------------------------------------------------------------------------------
     def to_html(self) -> str:
         """All sections as one HTML fragment."""
-        return "\n".join(section(self) for section in self.sections)
+        body = "\n".join(section(self) for section in self.sections)
+        return f'<div class="cxroi-report">{body}</div>'
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -351,7 +436,7 @@ class Report:
         from IPython.display import HTML, display
 
         for section in self.sections:
-            display(HTML(section(self)))
+            display(HTML(f'<div class="cxroi-report">{section(self)}</div>'))
 
     def image(self, chart_name: str, alt: str) -> str:
         """Chart ``chart_name`` of :func:`cxroi.present.charts.all_charts` as an ``<img>`` tag."""
@@ -370,9 +455,39 @@ def _section_header(r: Report) -> str:
         f"benefits reduced by {_benefit_risk_text(risk)}"
         f" and costs raised by {format_pct(_base(risk.cost_adjustment), 1)} for risk (TEI)",
     ]
-    return f'<h1 style="{_FONT}font-size:1.6em;margin:0 0 0.2em 0;">{_esc(sc.name)}</h1>' + _note(
-        "; ".join(parts) + f". cxroi {cxroi.__version__}."
+    source = r.scenario_file or sc.source
+    digest = _sha256(source)
+    facts = [
+        ["Scenario file", source or "(given as parameters, not from a file)"],
+        ["SHA-256 of the file", digest or "n/a"],
+        ["Run", r.run_time],
+        ["cxroi version", cxroi.__version__],
+    ]
+    return (
+        PRINT_CSS
+        + f'<h1 style="{_FONT}font-size:1.6em;margin:0 0 0.2em 0;">{_esc(sc.name)}</h1>'
+        + _note("; ".join(parts) + ".")
+        + _table(["Report of", ""], facts)
     )
+
+
+def _utc_now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _sha256(path: str | None) -> str | None:
+    """SHA-256 of a file's bytes, or None when there is no readable file."""
+    import hashlib
+
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def _base(value: Any) -> float:
@@ -415,11 +530,14 @@ def _kpi_cell(key: str, value: Any, currency: str, horizon: int, attr: str = "da
 
 def _section_headline(r: Report) -> str:
     case, cur, horizon = r.case, r.case.currency, r.scenario.horizon_years
+    from cxroi.present.headline import headline, kpi_meaning
+
     rows = [
         [
             label,
             _Raw(_kpi_cell(key, case.kpis[key], cur, horizon)),
             _Raw(_kpi_cell(key, case.unadjusted[key], cur, horizon, "data-kpi-unadjusted")),
+            kpi_meaning(key),
         ]
         for key, label in _KPI_ROWS
     ]
@@ -434,21 +552,101 @@ def _section_headline(r: Report) -> str:
             f"({format_kpi('payback_years', None, cur, r.scenario.horizon_years)})."
         )
     )
+    story = f'<p data-headline style="{_FONT}font-size:1.05em;margin:0.3em 0;">'
     return (
         _h2("Headline")
+        + story
+        + _esc(headline(case))
+        + "</p>"
         + _note(verdict)
-        + _table(["", "Risk-adjusted", "Unadjusted"], rows, numeric={1, 2})
+        + _table(["", "Risk-adjusted", "Unadjusted", "What it means"], rows, numeric={1, 2})
     )
+
+
+def _year_tables(corner: str, columns: list[str], rows: list[list[Any]]) -> str:
+    """A table with many year columns as blocks of :data:`YEARS_PER_BLOCK` years.
+
+    ``columns`` are the year columns followed by the summary columns (``Total``, ``Present
+    value``), which go with the last block; every block repeats the row labels.
+    """
+    years = [c for c in columns if c not in ("Total", "Present value")]
+    extra = len(columns) - len(years)
+    starts = list(range(0, len(years), YEARS_PER_BLOCK)) or [0]
+    out = []
+    for n, start in enumerate(starts):
+        stop = min(start + YEARS_PER_BLOCK, len(years))
+        cols = list(range(start, stop))
+        if n == len(starts) - 1:
+            cols += list(range(len(years), len(years) + extra))
+        header = [corner, *[columns[c] for c in cols]]
+        body = [[row[0], *[row[1 + c] for c in cols]] for row in rows]
+        out.append(_table(header, body, set(range(1, len(header)))))
+    return "".join(out)
+
+
+def lever_benefits(case: Any) -> Any:
+    r"""Each year's customer benefit split by lever (Shapley values per year), unadjusted.
+
+    .. math:: B_t = \sum_l \phi_{l,t}
+
+    where :math:`\phi_{l,t}` is the Shapley value of lever *l* in the game whose value of a
+    set of levers S is the year-t contribution with only S on minus the baseline's (every
+    initiative active; docs/model.md §6 applied year by year).
+
+    Returns
+    -------
+    DataFrame
+        Rows ``retention``, ``wallet``, ``referral``, ``service``; columns years 0..H (year 0
+        is 0) [money].
+    """
+    import numpy as np
+    import pandas as pd
+
+    from cxroi.engine import project as engine
+    from cxroi.engine.attribution import coalition_masks, shapley_values
+    from cxroi.model.scenario import LEVERS
+
+    sc = case.scenario
+    p = engine.compile_scenario(sc)
+    masks = coalition_masks(len(LEVERS))
+    proj = engine.project(p, masks, np.ones((len(masks), len(sc.initiatives))))
+    contribution = proj.contribution.sum(axis=-2)  # (16, H)
+    benefit = contribution - contribution[0]
+    phi = shapley_values(benefit.T)  # (H, 4)
+    table = np.concatenate([np.zeros((1, len(LEVERS))), phi], axis=0).T
+    return pd.DataFrame(table, index=list(LEVERS), columns=range(sc.horizon_years + 1))
 
 
 def _section_cashflow(r: Report) -> str:
     tei = r.case.tei_table()
-    header = [f"[{r.case.currency}]", *[str(c) for c in tei.columns]]
     rows = [[idx, *[_amount(v) for v in tei.loc[idx]]] for idx in tei.index]
-    numeric = set(range(1, len(header)))
+    cur = r.case.currency
+    cf = r.case.cashflow
+    df = cf["discount_factor"].to_numpy()
+    levers = lever_benefits(r.case)
+    lever_rows = []
+    for lever, values in levers.iterrows():
+        v = values.to_numpy()
+        lever_rows.append([f"{lever} lever", *[_amount(x) for x in v], _amount(v.sum()),
+                           _amount((v * df).sum())])  # fmt: skip
+    unadj = cf["benefits_unadjusted"].to_numpy()
+    adj = cf["benefits"].to_numpy()
+    for label, v in (
+        ("Customer benefit, unadjusted", unadj),
+        ("Risk adjustment", adj - unadj),
+        ("Benefits, risk-adjusted", adj),
+    ):
+        lever_rows.append([label, *[_amount(x) for x in v], _amount(v.sum()),
+                           _amount((v * df).sum())])  # fmt: skip
     return (
         _h2("Cash flows (Forrester TEI layout, risk-adjusted)")
-        + _table(header, rows, numeric)
+        + _year_tables(f"[{cur}]", [str(c) for c in tei.columns], rows)
+        + _note(
+            "Benefits by lever and year: each year's customer benefit (with CX minus baseline) "
+            "split over the four levers by Shapley values, so the levers add up to the year's "
+            "benefit; then the TEI risk adjustment."
+        )
+        + _year_tables(f"Benefits [{cur}]", [str(c) for c in tei.columns], lever_rows)
         + _note(
             "Year 0 is today and is not discounted; benefits and costs fall at the end of each "
             "year and are discounted by (1 + discount rate)^year."
@@ -528,24 +726,35 @@ def _ratio(value: Any) -> str:
     return f"{value:.2f}" if value is not None and math.isfinite(value) else ""
 
 
+_NOT_SOURCED = '<span style="color:#b00020;font-weight:bold;">not sourced</span>'
+
+
 def _section_assumptions(r: Report) -> str:
     rows = []
+    unsourced = 0
     for row in assumption_rows(r.scenario):
-        source = _SOURCE_LABELS.get(row["source"], row["source"])
-        if row["benchmark"]:
-            source += f" ({row['benchmark']})"
+        kind = _SOURCE_LABELS.get(row["source"], row["source"])
+        evidence = row.get("evidence") or ""
+        if evidence == "not sourced":
+            evidence = _Raw(_NOT_SOURCED)
+            unsourced += 1
         value = row["value"]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = _text(value)
-        rows.append([row["path"], "" if value is None else value, source, row["note"]])
+        rows.append(
+            [row["path"], "" if value is None else value, kind, evidence, row["note"],
+             row.get("as_of") or ""]
+        )  # fmt: skip
     return (
         _h2("Assumptions and where they come from")
         + _note(
             "'given' values are in the scenario file; 'benchmark default' values are published "
-            "survey statistics used because the scenario gives none (replace them with your own "
-            "data where you can); 'default' values are the model's neutral defaults."
+            "survey statistics used because the scenario gives none (the source column cites "
+            "them; replace them with your own data where you can); 'default' values are the "
+            "model's neutral defaults; 'derived' values are computed from other inputs. "
+            f"{unsourced} given value(s) carry no source: they are marked 'not sourced'."
         )
-        + _table(["Field", "Value", "Source", "Note"], rows)
+        + _table(["Field", "Value", "Kind", "Source", "Note", "As of"], rows)
     )
 
 
@@ -581,16 +790,22 @@ def _section_uncertainty(r: Report) -> str:
                 ]
             )
         parts.append(_table(["", "mean", "P5", "P50", "P95"], rows, {1, 2, 3, 4}))
+        how = (
+            "drawn with their rank correlations" if sc.correlations else "each drawn independently"
+        )
         parts.append(
             _note(
                 f"{summary['draws']:,} draws (seed {REPORT_SEED}) of {len(sc.distributions())} "
-                f"uncertain inputs, each drawn independently. P(NPV > 0) = "
+                f"uncertain inputs, {how}. P(NPV > 0) = "
                 f"{summary['prob_npv_positive']:.1%}; P(payback within {sc.horizon_years} "
                 f"years) = {summary['prob_payback_within_horizon']:.1%}. A draw that never pays "
                 "back counts as infinitely late, so a payback percentile on such draws reads "
                 "'never'."
             )
         )
+        from cxroi.present.decisions import report_html
+
+        parts.append(report_html(r.case.kpis["npv"], summary, cur, len(sc.correlations)))
         base_npv = r.case.kpis["npv"] or 0.0
         torn = u.tornado(sc)
         parts.append(
@@ -701,6 +916,8 @@ def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in namespace.items():
         if name.startswith("_") or name in _KERNEL_NAMES or name in PARAMETER_NAMES:
             continue
+        if name in REPORT_OPTIONS:
+            continue
         if isinstance(value, (types.ModuleType, types.FunctionType, type)):
             continue
         close = difflib.get_close_matches(name, PARAMETER_NAMES, n=1)
@@ -709,7 +926,8 @@ def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
         issues.append(ScenarioIssue(name, rule, value))
     if issues:
         raise ScenarioError(issues, source="(notebook parameters)")
-    return {k: namespace[k] for k in PARAMETER_NAMES if namespace.get(k) is not None}
+    names = (*PARAMETER_NAMES, *REPORT_OPTIONS)
+    return {k: namespace[k] for k in names if namespace.get(k) is not None}
 
 
 def build(chart_format: str = "svg", **parameters: Any) -> Report:
@@ -722,7 +940,8 @@ def build(chart_format: str = "svg", **parameters: Any) -> Report:
     **parameters
         ``name``, ``currency``, ``horizon_years``, ``discount_rate``, ``segments``,
         ``initiatives``, ``risk``; ``None`` means "not given", so the scenario's own default
-        (and its provenance, "default" or "benchmark default") applies.
+        (and its provenance, "default" or "benchmark default") applies. ``scenario_file``
+        names the file the report's header cites with its SHA-256.
 
     Returns
     -------

@@ -152,3 +152,9 @@ def test_without_correlations_nothing_changes():
     empty = copy.deepcopy(yaml.safe_load(UNCERTAIN.read_text()))
     empty["correlations"] = []
     assert simulate(empty, draws=2000, seed=4).summary == plain
+
+
+def test_a_rank_written_with_its_evidence_reads_as_its_value():
+    m = correlated({(CHURN, WALLET): 0.6})
+    m["correlations"][0]["rank"] = {"value": 0.6, "source": "pilot, 2025 cohort"}
+    assert load_scenario(m).correlations[0].rank == 0.6

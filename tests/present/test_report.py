@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import cxroi
+from cxroi.present import report as report_mod
 from cxroi.present.formatting import format_kpi
 from cxroi.present.report import (
     PARAMETER_NAMES,
@@ -63,7 +64,7 @@ def test_parameters_cell_gives_nothing_of_its_own():
     # None means "not given": papermill records only what the user passed, and a field the
     # scenario omits takes the scenario's default, as in `cxroi run`.
     values = _parameters_cell(nbformat.read(NOTEBOOK, as_version=4))
-    assert tuple(values) == PARAMETER_NAMES
+    assert tuple(values) == PARAMETER_NAMES + report_mod.REPORT_OPTIONS
     assert set(values.values()) == {None}
 
 
@@ -151,9 +152,21 @@ def test_assumptions_carry_provenance():
     assert rows["segments[Affluent].referral_share"]["source"] == "default"
     assert rows["segments[Affluent].new_customers_per_year"]["source"] == "derived"
     assert rows["segments[Affluent].retention.alpha"]["value"] == 0.668
+    # capex reads as years and amounts; a held list says from which year on
     assert rows["initiatives[Proactive outreach for affluent].capex"]["value"] == (
-        "{0: 500000, 1: 250000}"
+        "year 0: 500,000; year 1: 250,000"
     )
+    assert rows["initiatives[Proactive outreach for affluent].opex"]["value"] == (
+        "year 1: 300,000; year 2: 300,000; year 3 on: 200,000"
+    )
+    # a derived new_customers_per_year shows its number: N0 x (1 - r) = 200,000 x 0.18
+    derived = rows["segments[Mass market].new_customers_per_year"]
+    assert derived["source"] == "derived"
+    assert derived["value"] == pytest.approx(36000.0)
+    # evidence: the cited publication for a benchmark default, "not sourced" for a bare value
+    assert "Accenture" in affluent["evidence"] and "(20" in affluent["evidence"]
+    assert rows["segments[Mass market].wallet"]["evidence"] == "not sourced"
+    assert rows["segments[Affluent].referral_share"]["evidence"] == "model default"
     effects = [p for p in rows if p.startswith("initiatives[Omnichannel service redesign].eff")]
     assert [p.rsplit(".", 1)[1] for p in effects] == [
         "churn_prevented",
@@ -216,3 +229,53 @@ def test_report_with_an_infinite_clv(tmp_path):
     mapping["discount_rate"] = 0.0
     html_text = Report(cxroi.load_scenario(mapping), cxroi.evaluate(mapping)).to_html()
     assert "Affluent" in html_text and html_text.count("<img") >= 5
+
+
+def test_header_names_file_digest_time_and_version(tmp_path):
+    import hashlib
+
+    from cxroi.present.report import Report
+
+    src = tmp_path / "bank.yaml"
+    src.write_bytes(RETAIL.read_bytes())
+    values = yaml.safe_load(src.read_text())
+    html_text = build(scenario_file=str(src), **values).to_html()
+    assert str(src) in html_text
+    assert hashlib.sha256(src.read_bytes()).hexdigest() in html_text
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", html_text)
+    assert f"<td style=\"{report_mod._TD}\">{cxroi.__version__}</td>" in html_text
+    assert "@page { size: landscape" in html_text
+    bare = Report(cxroi.load_scenario(values), cxroi.evaluate(values)).to_html()
+    assert "given as parameters, not from a file" in bare
+
+
+def test_benefits_by_lever_add_up_to_each_year(retail_html):
+    from cxroi.present.report import lever_benefits
+
+    case = cxroi.evaluate(RETAIL)
+    levers = lever_benefits(case)
+    assert list(levers.index) == ["retention", "wallet", "referral", "service"]
+    assert levers.sum().to_numpy() == pytest.approx(
+        case.cashflow["benefits_unadjusted"].to_numpy(), rel=1e-9, abs=1e-6
+    )
+    # the PV of each lever's yearly split, risk-adjusted, is its Shapley value when every
+    # year's benefit is positive (the retail bank): b scales every coalition alike
+    df = case.cashflow["discount_factor"].to_numpy()
+    b = 0.10
+    for lever, value in case.by_lever.items():
+        assert (levers.loc[lever].to_numpy() * df).sum() * (1 - b) == pytest.approx(value, rel=1e-9)
+    assert "retention lever" in retail_html and "Benefits, risk-adjusted" in retail_html
+
+
+def test_long_horizon_tables_wrap_into_blocks():
+    from cxroi.present.report import YEARS_PER_BLOCK
+
+    values = yaml.safe_load(RETAIL.read_text())
+    values["horizon_years"] = 20
+    html_text = build(**values).to_html()
+    cash = html_text.split("Cash flows (Forrester TEI layout")[1].split("Benefits by lever")[0]
+    tables = cash.count("<table")
+    assert tables == -(-21 // YEARS_PER_BLOCK)  # years 0..20 in blocks
+    assert cash.count(">Total</th>") == 1 and cash.count(">Present value</th>") == 1
+    for t in range(1, 21):
+        assert f">Year {t}</th>" in cash
