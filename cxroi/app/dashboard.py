@@ -61,7 +61,7 @@ from cxroi.app.fields import (
 )
 from cxroi.app.session import Session, bridge_table, versions_table
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.model.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value, parse_yaml, read_yaml
 from cxroi.present import charts
 from cxroi.present.headline import headline, switching_recovery
 
@@ -107,12 +107,19 @@ def _get(mapping: Any, keys: tuple) -> Any:
     node = mapping
     for key in keys:
         if isinstance(node, dict) and key in node:
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         else:
             return _MISSING
     return node
+
+
+def _unwrap_evidence(value: Any) -> Any:
+    """The value of an input written with its evidence ``{value, source, note, as_of}``."""
+    if isinstance(value, dict) and "value" in value and set(value) <= set(EVIDENCE_KEYS):
+        return value["value"]
+    return value
 
 
 def _set(mapping: dict, keys: tuple, value: Any) -> None:
