@@ -16,12 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from cxroi.model.scenario import ScenarioError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from cxroi.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CxroiError, InputError
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad arguments or input: reported on stderr with exit status 2."""
 
 
@@ -730,9 +728,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.raw_argv = list(sys.argv[2:] if argv is None else argv[1:])
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, UsageError) as exc:
+    except CxroiError as exc:  # the one place errors become exit statuses (cxroi.errors)
         print(f"cxroi: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("cxroi: interrupted", file=sys.stderr)
         return 130

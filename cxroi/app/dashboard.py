@@ -990,6 +990,9 @@ class Dashboard:
             self.banner.value = views.error_html(UNEXPECTED)
             self._set_status("error")
 
+    #: The public name other views call (:class:`cxroi.app.uncertainty_view.Host`).
+    guard = _guard
+
     def _field_changed(self, field: FieldInput, text: Any) -> None:
         self._guard(self._apply_field, field, text)
 

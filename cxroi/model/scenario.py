@@ -36,6 +36,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from cxroi.errors import InputError
 from cxroi.model import benchmarks
 from cxroi.model.currencies import currency_problem, normalise_currency
 
@@ -92,7 +93,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario that breaks one or more rules.
 
     ``str(err)`` lists every problem as ``<field path>: <rule> (got <value>)``;

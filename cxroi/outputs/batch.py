@@ -69,6 +69,7 @@ from typing import Any
 import cxroi
 from cxroi import bundle
 from cxroi.engine.case import KPI_KEYS
+from cxroi.errors import InputError
 from cxroi.model import scenario as _scenario_mod
 from cxroi.model.safety import (
     atomic_write,
@@ -77,6 +78,7 @@ from cxroi.model.safety import (
     unique_names,
 )
 from cxroi.model.scenario import LEVERS
+from cxroi.outputs.records import KPI_COLUMNS, SUMMARY_COLUMNS
 
 __all__ = [
     "BatchError",
@@ -122,25 +124,6 @@ DASK_CONNECT_TIMEOUT = 20
 _KPIS = KPI_KEYS
 _LEVERS = LEVERS
 
-#: Numeric summary columns: the KPIs of ``cxroi run --json``, unadjusted, and by lever.
-KPI_COLUMNS = (
-    *_KPIS,
-    *(f"unadjusted.{k}" for k in _KPIS),
-    *(f"by_lever.{k}" for k in _LEVERS),
-)
-#: Every column of ``summary.csv`` (and of the workbook's Summary sheet), in order.
-SUMMARY_COLUMNS = (
-    "scenario",
-    "file",
-    "status",
-    "error",
-    "warnings",
-    "currency",
-    "horizon_years",
-    "discount_rate",
-    *KPI_COLUMNS,
-    "output",
-)
 
 #: Packages whose versions the manifest records.
 _VERSIONED = (
@@ -165,7 +148,7 @@ _VERSIONED = (
 )
 
 
-class BatchError(ValueError):
+class BatchError(InputError):
     """Bad batch arguments (no such path, no scenario found, bad option); exit status 2."""
 
 
