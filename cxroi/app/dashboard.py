@@ -59,6 +59,7 @@ from cxroi.app.fields import (
     parse_value,
     pct_reading,
 )
+from cxroi.app.kernel_log import keep_logs_off_the_page
 from cxroi.app.timelimit import TimeLimitExceeded, default_time_limit, time_limit
 from cxroi.app.uncertainty_view import UncertaintyView
 from cxroi.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
@@ -534,6 +535,7 @@ class Dashboard:
         scenario_dir: str | Path | None = None,
         time_limit: float | None = None,
     ):
+        keep_logs_off_the_page()  # no traceback of a refused widget message on the websocket
         #: Seconds one change, upload or run may take before it is stopped (0: no limit).
         self.time_limit = default_time_limit() if time_limit is None else float(time_limit)
         self.scenario = cxroi.load_scenario(scenario)

@@ -527,3 +527,36 @@ def test_an_interrupted_change_keeps_the_case_and_says_so(monkeypatch):
     monkeypatch.setattr(cxroi, "evaluate", interrupted)
     app.set_text("discount_rate", "0.12")
     assert "interrupted" in app.banner.value and shown(app, "npv") == before
+
+
+def test_wrong_type_widget_messages_leave_no_traceback_on_the_page(app, monkeypatch, capfd):
+    # In a kernel, sys.stderr is the page's websocket: a refused widget message must log to
+    # the server (the process's own stderr), never a traceback to the page.
+    import io
+    import logging
+
+    from comm.base_comm import CommManager
+    from ipywidgets.widgets.widget import _instances
+
+    page = io.StringIO()
+    monkeypatch.setattr("sys.stderr", page)
+    monkeypatch.setattr(logging.root, "handlers", [])  # as in a kernel: no root handler
+    manager = CommManager()
+    widgets = [w for w in _instances.values() if "value" in w.keys]
+    kinds = {type(w).__name__ for w in widgets}
+    assert {"FloatSlider", "SafeText", "HTML"} <= kinds
+    for w in widgets:
+        manager.register_comm(w.comm)
+        before = w.value
+        for bad in ([1, 2], {"a": 1}, 5, None):
+            msg = {
+                "content": {
+                    "comm_id": w.comm.comm_id,
+                    "data": {"method": "update", "state": {"value": bad}, "buffer_paths": []},
+                }
+            }
+            manager.comm_msg(None, None, msg)  # the kernel's own path for a widget message
+            assert w.value == before, (type(w).__name__, bad)  # dropped
+    app._guard(lambda: 1 / 0)  # a failing callback logs its traceback to the server only
+    assert page.getvalue() == ""
+    assert "Traceback" in capfd.readouterr().err  # kept for the server's log
