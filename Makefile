@@ -13,11 +13,13 @@ SERVE_ARGS  ?=
 
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.cxroi-installed
+# `make serve` needs only the package; `make test` adds the test tools and the optional extras.
+SERVE_STAMP := $(VENV)/.cxroi-serve-installed
 
 # The browser tests read this (tests/conftest.py).
 export CXROI_CHROMIUM := $(CHROMIUM)
 
-.PHONY: help install chromium serve test lint bench clean distclean
+.PHONY: help install chromium office serve test lint bench clean distclean
 
 help:
 	@echo "make serve   open the dashboard on $(SCENARIO) (SCENARIO=... to change, SERVE_ARGS=...)"
@@ -38,8 +40,13 @@ $(BIN)/python:
 
 # Reinstall only when pyproject.toml changed (or the env is new).
 $(STAMP): pyproject.toml | $(BIN)/python
-	@echo "==> installing cxroi and its test tools into $(VENV)"
-	$(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	@echo "==> installing cxroi, its optional extras and its test tools into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar off -e '.[test,dask]'
+	@touch $@ $(SERVE_STAMP)
+
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing cxroi (what serving needs) into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar off -e .
 	@touch $@
 
 install: $(STAMP)
@@ -64,12 +71,35 @@ chromium:
 	  echo "!! Until then the browser tests are skipped (and fail when CI is set)."; \
 	fi
 
+# Debian's LibreOffice Calc (headless) and poppler-utils for the workbook and report tests:
+# soffice recalculates the live workbooks, pdftotext reads the printed report.
+office:
+	@if command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then exit 0; fi; \
+	echo "==> soffice or pdftotext is missing: installing LibreOffice Calc and poppler-utils"; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then \
+	  if [ -t 0 ]; then sudo="sudo"; else sudo="sudo -n"; fi; \
+	else sudo="none"; fi; \
+	if [ "$$sudo" != none ] && command -v apt-get >/dev/null 2>&1 \
+	   && $$sudo apt-get update \
+	   && { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	          libreoffice-calc-nogui poppler-utils \
+	        || $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	          libreoffice-calc poppler-utils; } \
+	   && command -v soffice >/dev/null 2>&1; then \
+	  echo "==> $$(soffice --version 2>/dev/null)"; \
+	else \
+	  echo "!! Could not install LibreOffice (needs apt-get and root or sudo)."; \
+	  echo "!! Install it yourself: sudo apt-get install libreoffice-calc-nogui poppler-utils"; \
+	  echo "!! Until then the workbook recalculation and PDF tests are skipped (and fail when CI is set)."; \
+	fi
+
 # --- the two README commands -----------------------------------------------------------------
 
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	$(BIN)/cxroi serve $(SCENARIO) $(SERVE_ARGS)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium office
 	@status=0; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	echo "==> ruff check"; \

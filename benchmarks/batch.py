@@ -7,7 +7,11 @@ Prints:
 - 2,000 scenarios with ``--no-notebooks`` (summary.csv, summary.xlsx and manifest included):
   scenarios per second (target >= 200);
 - the share of one scenario's evaluation spent on its plausibility warnings (a ratio, so it
-  holds under any load).
+  holds under any load);
+- the time to write the workbooks of 200 scenarios: 200 live driver workbooks
+  (:mod:`cxroi.outputs.workbook`) and the summary workbook, beside the figure of the
+  hand-written XML writer it replaced (one ``summary.xlsx`` with a cash-flow and an
+  assumptions sheet per scenario), measured on this machine before it was removed.
 
 The scenarios are variants of the bundled ones (each with its own name and discount rate),
 written to a temporary folder. Every run starts from an empty output folder.
@@ -29,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from cxroi.batch import run_batch
+from cxroi.outputs.batch import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -67,7 +71,7 @@ def timed_batch(scenarios: Path, out: Path, **kwargs) -> tuple[float, float, dic
 def plausibility_share(repeat: int = 200) -> float:
     """Time of ``plausibility_warnings`` over the time of ``evaluate``, bundled scenarios."""
     import cxroi
-    from cxroi.plausibility import plausibility_warnings
+    from cxroi.model.plausibility import plausibility_warnings
 
     scenarios = [cxroi.load_scenario(p) for p in BUNDLED]
     for sc in scenarios:  # warm caches and imports
@@ -86,16 +90,55 @@ def plausibility_share(repeat: int = 200) -> float:
     return checks / evaluations
 
 
+#: The hand-written XML writer it replaced (removed): 200 scenarios' cash-flow and
+#: assumption sheets in one summary.xlsx, best of 3, measured 2026-12-06 on the 2-core machine.
+OLD_WRITER_SECONDS_200 = 0.224
+
+
+def workbook_times(n: int = 200) -> dict[str, float]:
+    """CPU seconds to write ``n`` scenarios' live workbooks and the batch summary workbook."""
+    import cxroi
+    from cxroi.outputs.batch import summary_table
+    from cxroi.outputs.workbook import workbook_bytes, write_summary_workbook
+
+    with tempfile.TemporaryDirectory(prefix="cxroi-bench-wb-") as tmp:
+        tmp = Path(tmp)
+        src = make_scenarios(tmp / "s", n)
+        result = run_batch([src], tmp / "o", notebooks=False, progress=False, workbooks=False)
+        cases = [cxroi.evaluate(p) for p in sorted(src.glob("*.yaml"))]
+        workbook_bytes(cases[0])  # imports
+        t0 = time.process_time()
+        for case in cases:
+            workbook_bytes(case)
+        live = time.process_time() - t0
+        t0 = time.process_time()
+        columns, rows = summary_table(result.records)
+        write_summary_workbook(tmp / "summary.xlsx", columns, rows, result.records)
+        summary = time.process_time() - t0
+    return {"live": live, "summary": summary}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", type=int, default=20, help="scenarios with notebooks")
     parser.add_argument("--summary-only", type=int, default=2000, help="scenarios without")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="jobs to time")
+    parser.add_argument("--workbooks", type=int, default=200, help="scenarios for workbook time")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"cores available: {cores}")
     share = plausibility_share()
     print(f"plausibility warnings: {100 * share:.1f} % of the time of evaluating a scenario")
+    if args.workbooks:
+        n = args.workbooks
+        times = workbook_times(n)
+        print(
+            f"workbooks, {n} scenarios (CPU s): {times['live']:.2f} s for {n} live driver "
+            f"workbooks ({1000 * times['live'] / n:.1f} ms each) + {times['summary']:.2f} s for "
+            f"summary.xlsx; the removed XML writer took {OLD_WRITER_SECONDS_200:.2f} s for one "
+            f"summary.xlsx with {n} static cash-flow sheets; in a batch the live workbooks are "
+            "written by the workers, in parallel"
+        )
     with tempfile.TemporaryDirectory(prefix="cxroi-bench-") as tmp:
         tmp = Path(tmp)
         if args.notebooks:
@@ -112,17 +155,25 @@ def main() -> None:
         if args.summary_only:
             n = args.summary_only
             src = make_scenarios(tmp / "fast", n)
-            seconds, cpu, _ = timed_batch(src, tmp / "out-fast", notebooks=False)
+            seconds, cpu, _ = timed_batch(src, tmp / "out-fast", notebooks=False, workbooks=False)
             print(
-                f"--no-notebooks, {n} scenarios, --jobs {cores}: {seconds:.1f} s wall, "
+                f"--no-notebooks --no-workbooks, {n} scenarios, --jobs {cores}: "
+                f"{seconds:.1f} s wall, "
                 f"{n / seconds:.0f} scenarios per second (target >= 200); CPU "
                 f"{1000 * cpu / n:.1f} ms per scenario, i.e. {n * cores / cpu:.0f} per second "
                 f"on {cores} otherwise idle cores"
             )
-            seconds, _, counts = timed_batch(src, tmp / "out-fast", notebooks=False)
+            again = dict(notebooks=False, workbooks=False)
+            seconds, _, counts = timed_batch(src, tmp / "out-fast", **again)
             print(
                 f"--no-notebooks re-run, all {counts['reused']} unchanged: {seconds:.1f} s wall, "
                 f"{n / seconds:.0f} scenarios per second"
+            )
+            seconds, cpu, _ = timed_batch(src, tmp / "out-wb", notebooks=False)
+            print(
+                f"--no-notebooks with a live workbook per scenario, {n} scenarios: "
+                f"{seconds:.1f} s wall, {n / seconds:.0f} scenarios per second; CPU "
+                f"{1000 * cpu / n:.1f} ms per scenario"
             )
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 import cxroi
-from cxroi.case import case_kpis
-from cxroi.engine import compile_scenario
+from cxroi.engine.case import case_kpis
+from cxroi.engine.project import compile_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKED = ROOT / "scenarios" / "retail_bank.yaml"

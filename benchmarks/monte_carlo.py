@@ -27,7 +27,7 @@ import tracemalloc
 from pathlib import Path
 
 import cxroi
-from cxroi.uncertainty import simulate
+from cxroi.analysis.uncertainty import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 UNCERTAIN = ROOT / "scenarios" / "uncertain" / "retail_bank_uncertain.yaml"
@@ -58,7 +58,7 @@ def _set(mapping: dict, path: str, value: float) -> dict:
 
 _MEMORY_PROBE = """
 import json, resource, sys, time, tracemalloc
-from cxroi.uncertainty import simulate
+from cxroi.analysis.uncertainty import simulate
 path, draws = sys.argv[1], int(sys.argv[2])
 simulate(path, draws=1_000, seed=0)  # imports and caches first
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -1,7 +1,7 @@
 """The ``cxroi`` command line.
 
 Each subcommand is one ``_cmd_<name>(args) -> int`` function registered in :func:`build_parser`.
-Invalid input never ends in a traceback: a :class:`~cxroi.scenario.ScenarioError` (or a
+Invalid input never ends in a traceback: a :class:`~cxroi.model.scenario.ScenarioError` (or a
 ``ValueError`` from reading a data file) prints one clear message on stderr and exits with
 status 2. Set ``CXROI_DEBUG=1`` to see the traceback of an unexpected error.
 """
@@ -16,12 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from cxroi.scenario import ScenarioError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from cxroi.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CxroiError, InputError
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad arguments or input: reported on stderr with exit status 2."""
 
 
@@ -35,8 +33,8 @@ def _load_and_warn(path: str):
     Returns the scenario and the warnings as JSON records (``path``, ``value``, ``message``,
     ``suggested``). A warning never changes the exit status: the case still runs.
     """
-    from cxroi.plausibility import plausibility_warnings
-    from cxroi.scenario import load_scenario
+    from cxroi.model.plausibility import plausibility_warnings
+    from cxroi.model.scenario import load_scenario
 
     sc = load_scenario(path)
     warnings = [w.to_json() for w in plausibility_warnings(sc)]
@@ -77,22 +75,66 @@ _LABELS = {
 }
 
 
+_EQUITY_LABELS = {
+    "customer_equity": "Customer equity (after H)",
+    "npv_with_customer_equity": "NPV with customer equity",
+}
+
+
+def _tei_lines_table(case) -> list[str]:
+    """The TEI cash-flow table with one row per benefit line and per cost line."""
+    import numpy as np
+
+    H = case.scenario.horizon_years
+    years = list(range(H + 1))
+    df = case.cashflow["discount_factor"].to_numpy()
+    table = case.line_table()
+    heads = ["Initial"] + [f"Year {t}" for t in years[1:]] + ["Total", "Present value"]
+    width = 56
+    out = [f"{'':{width}}" + "".join(f"{h:>14}" for h in heads)]
+
+    def row(label: str, values) -> str:
+        values = np.asarray(values, dtype=float)
+        cells = [*values, values.sum(), (values * df).sum()]
+        text = label if len(label) <= width - 2 else label[: width - 5] + "..."
+        return f"{text:{width}}" + "".join(f"{_money(v):>14}" for v in cells)
+
+    for kind, total_label in (("benefit", "Total benefits"), ("cost", "Total costs")):
+        part = table[table.kind == kind]
+        for _, r in part.iterrows():
+            who = r.initiative if isinstance(r.initiative, str) else "All segments"
+            risk = "" if r.risk is None or r.risk != r.risk else f" (risk {r.risk:.0%})"
+            out.append(row(f"  {who}: {r.line}{risk}", [r[t] for t in years]))
+        key = "benefits" if kind == "benefit" else "costs"
+        out.append(row(total_label, case.cashflow[key]))
+        out.append(
+            row(
+                "  of which risk adjustment",
+                case.cashflow[key] - case.cashflow[f"{key}_unadjusted"],
+            )
+        )
+    out.append(row("Net", case.cashflow["net"]))
+    cumulative = case.cashflow["cumulative_net"].to_numpy()
+    out.append(f"{'Cumulative net':{width}}" + "".join(f"{_money(v):>14}" for v in cumulative))
+    return out
+
+
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
-    from cxroi.case import KPI_KEYS
-    from cxroi.scenario import base_value
+    from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
+    from cxroi.model.scenario import base_value
 
     sc = case.scenario
     lines = [
         f"{sc.name}",
         f"Currency {sc.currency}, horizon {sc.horizon_years} years, discount rate "
         f"{base_value(sc.discount_rate):.1%}, risk adjustment: benefits "
-        f"-{base_value(sc.risk.benefit_adjustment):.0%}, "
+        f"-{sc.risk.benefit_adjustment_text()}, "
         f"costs +{base_value(sc.risk.cost_adjustment):.0%}",
         "",
         f"{'':26}{'risk-adjusted':>18}{'unadjusted':>18}",
     ]
-    from cxroi.formatting import format_kpi
+    from cxroi.present.formatting import format_kpi
 
     def kpi(key: str, value) -> str:
         return format_kpi(key, value, sc.currency, sc.horizon_years)
@@ -101,18 +143,31 @@ def format_case(case) -> str:
         lines.append(
             f"{_LABELS[key]:26}{kpi(key, case.kpis[key]):>18}{kpi(key, case.unadjusted[key]):>18}"
         )
+    lines.append("Beside the TEI figures, never inside them:")
+    for key in EQUITY_KEYS:
+        adj, unadj = case.kpis[key], case.unadjusted[key]
+        lines.append(f"{_EQUITY_LABELS[key]:26}{kpi('npv', adj):>18}{kpi('npv', unadj):>18}")
     lines += ["", f"Cash flows (risk-adjusted, {sc.currency})"]
-    table = case.tei_table()
-    lines.append(table.to_string(float_format=lambda v: _money(v), na_rep=""))
-    lines += ["", "Value by lever (Shapley, PV of benefits)"]
+    lines += _tei_lines_table(case)
+    unquantified = case.unquantified
+    if unquantified:
+        lines += ["", "Benefits named but not valued (in no figure)"]
+        for name, items in unquantified.items():
+            lines.append(f"  {name}")
+            lines += [f"    - {item}" for item in items]
+    lines += ["", "Value by lever (Shapley, PV of benefits; lines: PV of benefit lines)"]
     for lever, value in case.by_lever.items():
         lines.append(f"  {lever:24}{_money(value):>18}")
-    lines += ["", "Value by initiative (Shapley, NPV)"]
+    lines += ["", "Value by initiative (NPV)"]
+    lines.append(f"  {'initiative':40}{'Shapley':>16}{'standalone':>16}{'last in':>16}")
+    for name in sc.initiative_names:
+        shapley = None if case.by_initiative is None else case.by_initiative[name]
+        alone = case.by_initiative_standalone.get(name)
+        last = case.by_initiative_last_in.get(name)
+        label = name if len(name) <= 38 else name[:35] + "..."
+        lines.append(f"  {label:40}{_money(shapley):>16}{_money(alone):>16}{_money(last):>16}")
     if case.by_initiative is None:
-        lines.append("  (not computed beyond 8 initiatives)")
-    else:
-        for name, value in case.by_initiative.items():
-            lines.append(f"  {name:40}{_money(value):>18}")
+        lines.append("  (Shapley values are not computed beyond 8 initiatives)")
     lines += ["", "Customer lifetime value per new customer"]
     lines.append(f"  {'segment':24}{'baseline':>14}{'with CX':>14}{'CLV:CAC':>16}")
     for name, row in case.by_segment.iterrows():
@@ -128,7 +183,7 @@ def format_case(case) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from cxroi.case import evaluate
+    from cxroi.engine.case import evaluate
 
     sc, warnings = _load_and_warn(args.scenario)
     case = evaluate(sc)
@@ -166,7 +221,7 @@ _positive_int = _whole_number(1)
 
 def _draws(text: str) -> int:
     """``--draws``: a whole number from 1 to ``MAX_DRAWS`` (``1e6`` is read as 1000000)."""
-    from cxroi.uncertainty import MAX_DRAWS
+    from cxroi.analysis.uncertainty import MAX_DRAWS
 
     try:
         value = int(text)
@@ -195,7 +250,7 @@ def _stat_line(label: str, stats: dict, fmt) -> str:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import simulate
+    from cxroi.analysis.uncertainty import simulate
 
     sc, warnings = _load_and_warn(args.scenario)
     result = simulate(sc, draws=args.draws, seed=args.seed, keep_draws=False)
@@ -213,11 +268,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"P(payback within {sc.horizon_years} y)    {summary['prob_payback_within_horizon']:.1%}")
     if n_fields == 0:
         print("(no field carries a distribution: every draw is the base case)")
+    from cxroi.cli_decisions import print_decision_lines
+
+    print_decision_lines(sc, summary)
     return EXIT_OK
 
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import tornado
+    from cxroi.analysis.uncertainty import tornado
 
     sc, _ = _load_and_warn(args.scenario)  # a JSON list: the warnings go to stderr only
     rows = tornado(sc)
@@ -228,6 +286,8 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
         print(f"{sc.name}: no field carries a distribution; nothing to swing.")
         return EXIT_OK
     print(f"{sc.name}: NPV ({sc.currency}) with each field at its P10 and P90, others at base")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply to this chart)")
     for r in rows:
         swing = abs(r["npv_high"] - r["npv_low"])
         print(
@@ -238,7 +298,7 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
 
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
-    from cxroi.uncertainty import switching_value, switching_values
+    from cxroi.analysis.uncertainty import switching_value, switching_values
 
     sc, warnings = _load_and_warn(args.scenario)
     if args.path:
@@ -262,6 +322,8 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         print(_dumps(records))
         return EXIT_OK
     print(f"{sc.name}: switching values (NPV = 0, others at base), closest to breaking first")
+    if sc.correlations:
+        print("(one field at a time: the scenario's correlations do not apply here)")
     for r in table.itertuples():
         value = (
             "none in range"
@@ -294,7 +356,7 @@ def _writable_target(text: str) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from cxroi.boardpack import board_pack_html, write_pdf
+    from cxroi.outputs.boardpack import board_pack_html, write_pdf
 
     if not args.pdf:
         raise UsageError("report: give --pdf FILE (the board pack is written as a PDF)")
@@ -319,18 +381,63 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# cxroi init, cxroi examples: what the package ships (cxroi.bundle)
+# --------------------------------------------------------------------------------------------
+def _cmd_init(args: argparse.Namespace) -> int:
+    from cxroi.bundle import init_case
+
+    try:
+        written = init_case(args.directory, force=args.force)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"cxroi: laid out a new case in {args.directory} ({len(written)} files: scenarios/, "
+        f"notebooks/, README.md); next: cxroi serve {args.directory}/scenarios/default.yaml",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _scenario_title(path) -> str:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str(data.get("name", "")) if isinstance(data, dict) else ""
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from cxroi.bundle import bundle_root, examples
+
+    listing = examples()
+    root = bundle_root()
+    if args.json:
+        print(_dumps({"root": str(root.resolve()), **listing}))
+        return EXIT_OK
+    print(f"Bundled with cxroi (copy them with `cxroi init DIR`; files under {root}):")
+    for group, items in listing.items():
+        print(f"\n{group}:")
+        for item in items:
+            title = _scenario_title(root / item) if item.endswith(".yaml") else ""
+            print(f"  {item:<44} {title}".rstrip())
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
 # cxroi calibrate
 # --------------------------------------------------------------------------------------------
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from cxroi.calibration import (
+    from cxroi.analysis.calibration import (
         CalibrationError,
         calibrate,
         format_calibration,
         write_scenario_with_retention,
     )
-    from cxroi.scenario import base_value, load_scenario
+    from cxroi.model.scenario import base_value, load_scenario
 
     if not args.into and (args.segment or args.out or args.force):
         raise UsageError("--segment, --out and --force only apply with --into SCENARIO")
@@ -423,8 +530,12 @@ def _positive_seconds(text: str) -> float:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from cxroi.batch import BatchError, run_batch
+    from cxroi.outputs.batch import BatchError, run_batch
 
+    if args.base:  # a bad base is a usage error before any work starts
+        from cxroi.model.scenario import load_scenario
+
+        load_scenario(args.base)
     try:
         result = run_batch(
             args.paths,
@@ -435,6 +546,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             timeout=args.timeout,
             wait=args.wait,
+            workbooks=not args.no_workbooks,
             options={"argv": ["cxroi", "batch", *args.raw_argv]},
         )
     except BatchError as exc:
@@ -447,11 +559,27 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     for rec in result.failed:
         print(f"cxroi: failed: {rec['file']}: {rec['error']}", file=sys.stderr)
+    if args.base:
+        from cxroi.cli_decisions import write_bridges
+
+        write_bridges(args.base, result)
     if result.interrupted:
         print(
             "cxroi: interrupted; finished scenarios are kept, run again to go on", file=sys.stderr
         )
     return result.exit_code
+
+
+def _cmd_workbook(args: argparse.Namespace) -> int:
+    from cxroi.outputs.workbook import WorkbookError, write_workbook
+
+    sc, _ = _load_and_warn(args.scenario)
+    try:
+        path = write_workbook(sc, args.out, source=args.scenario)
+    except WorkbookError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {path}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------
@@ -505,6 +633,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_breakeven)
 
     p = sub.add_parser(
+        "workbook",
+        help="write the live driver workbook (.xlsx) of a scenario",
+        description="Write SCENARIO as a spreadsheet whose every figure is a formula over its "
+        "Inputs sheet: change an input, recalculate, and the NPV, IRR and payback follow "
+        "(docs/batch.md). Written atomically; exit status 2 on a bad scenario or path.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--out", metavar="FILE.xlsx", required=True, help="workbook to write")
+    p.set_defaults(func=_cmd_workbook)
+
+    p = sub.add_parser(
         "report",
         help="write the board pack of a scenario as a landscape PDF",
         description="Render the board pack (headline, KPI cards, value bridge, cash flows, "
@@ -529,6 +668,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     _serve_arguments(p)
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser(
+        "init",
+        help="lay out a new case: scenarios/, notebooks/ and a README in DIR",
+        description="Copy the bundled scenarios (with cohort data) and notebooks into DIR, "
+        "with a README of the next commands. DIR must be new or empty unless --force.",
+    )
+    p.add_argument("directory", metavar="DIR", help="folder to create (or an empty one)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("examples", help="list the bundled scenarios, notebooks and cohort data")
+    p.add_argument("--json", action="store_true", help="print the listing as JSON")
+    p.set_defaults(func=_cmd_examples)
 
     p = sub.add_parser(
         "calibrate",
@@ -578,7 +731,8 @@ def build_parser() -> argparse.ArgumentParser:
         "batch",
         help="run many scenarios: papermill reports, summary.csv/xlsx and a manifest",
         description="Run every scenario in PATHS (YAML files, or folders of them) in parallel. "
-        "Writes DIR/<scenario>/report.ipynb and report.html, DIR/summary.csv, "
+        "Writes DIR/<scenario>/report.ipynb, report.html and workbook.xlsx (the live "
+        "driver workbook), DIR/summary.csv, "
         "DIR/summary.xlsx and DIR/manifest.json, each atomically. Scenarios already done "
         "with the same input and cxroi version are skipped (--force redoes them). Exit "
         "status 1 if any scenario failed, 2 on bad arguments.",
@@ -590,6 +744,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-notebooks", action="store_true", help="only the summary: no reports (fast)"
+    )
+    p.add_argument(
+        "--no-workbooks",
+        action="store_true",
+        help="no live workbook per scenario (DIR/<scenario>/workbook.xlsx); faster",
     )
     p.add_argument("--force", action="store_true", help="redo scenarios that are unchanged")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask distributed scheduler")
@@ -605,8 +764,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if another batch is writing into DIR, wait for it instead of refusing",
     )
+    p.add_argument(
+        "--base",
+        metavar="SCENARIO",
+        help="also write DIR/bridges.csv and DIR/<scenario>/bridge.json: each scenario's NPV "
+        "bridge from this base scenario (as cxroi compare)",
+    )
     p.set_defaults(func=_cmd_batch)
 
+    from cxroi.cli_decisions import add_commands as _decision_commands
+
+    _decision_commands(sub)  # compare, sweep, goalseek
     return parser
 
 
@@ -617,9 +785,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.raw_argv = list(sys.argv[2:] if argv is None else argv[1:])
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, UsageError) as exc:
+    except CxroiError as exc:  # the one place errors become exit statuses (cxroi.errors)
         print(f"cxroi: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("cxroi: interrupted", file=sys.stderr)
         return 130

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 import cxroi
-from cxroi.formatting import format_money
+from cxroi.present.formatting import format_money
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"

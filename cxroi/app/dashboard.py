@@ -21,6 +21,7 @@ sends only new rows, and the page swaps the data of the live view.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import html
 import logging
@@ -37,7 +38,6 @@ from ipywidgets.widgets.widget_int import SliderStyle
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
 import cxroi
-from cxroi import charts
 from cxroi.app import views
 from cxroi.app.fields import (
     CASE_FIELDS,
@@ -60,9 +60,12 @@ from cxroi.app.fields import (
     pct_reading,
 )
 from cxroi.app.kernel_log import keep_logs_off_the_page
+from cxroi.app.session import Session, bridge_table, versions_table
 from cxroi.app.timelimit import TimeLimitExceeded, default_time_limit, time_limit
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.present import charts
+from cxroi.present.headline import headline, switching_recovery
 
 __all__ = ["Dashboard", "FieldInput"]
 
@@ -101,6 +104,9 @@ INTERRUPTED = "Stopped: that change was interrupted. The last valid case stays o
 #: Plain message for values whose results are too large for the engine.
 OVERFLOW = "These values give results too large to compute; the last valid case stays on screen."
 
+#: Quiet time after a change before the NPV card's Monte Carlo re-runs [s].
+AUTO_MC_DELAY = 0.4
+
 #: Chart size [px] by mode.
 CHART_SIZE = {False: (370, 210), True: (580, 280)}
 
@@ -112,12 +118,19 @@ def _get(mapping: Any, keys: tuple) -> Any:
     node = mapping
     for key in keys:
         if isinstance(node, dict) and key in node:
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         else:
             return _MISSING
     return node
+
+
+def _unwrap_evidence(value: Any) -> Any:
+    """The value of an input written with its evidence ``{value, source, note, as_of}``."""
+    if isinstance(value, dict) and "value" in value and set(value) <= set(EVIDENCE_KEYS):
+        return value["value"]
+    return value
 
 
 def _set(mapping: dict, keys: tuple, value: Any) -> None:
@@ -176,6 +189,11 @@ def _names_distribution(text: Any) -> bool:
 def _bounds(key: str) -> tuple[float, float] | None:
     rule = FIELD_RULES.get(key)
     return rule.clip_bounds() if rule is not None else None
+
+
+def _echo_number(value: float) -> str:
+    """A field value in a sentence: 4 significant digits, thousands separators for amounts."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _echo(value: Any) -> str:
@@ -554,11 +572,23 @@ class Dashboard:
         self._sent: dict[str, str] = {}
         self._kit = _Kit()
         self._compact_ranges: list[W.HBox] = []
+        self.session = Session(self._mapping)
+        self._mc: dict | None = None  # Monte Carlo summary of the NPV card, for _mc_scenario
+        self._mc_scenario: Any = None
+        self._mc_handle: Any = None
+        self._mc_asked_at = 0.0
+        self._last_path = "discount_rate"
+        self.mc_latency: float | None = None  # last change -> NPV card range drawn [s]
+        self._restoring = False
+        self._autosave_ready = False
+        self._autosave_key = f"cxroi:autosave:v1:{self._origin_name}"
         self._build_static()
         self.uncertainty = UncertaintyView(self)
         self.add_view("Uncertainty", self.uncertainty.widget)
+        self._build_versions()
         self._rebuild_inputs()
         self._render()
+        self._session_changed()
 
     @classmethod
     def from_path(cls, path: str | Path, scenario_dir: str | Path | None = None) -> Dashboard:
@@ -586,6 +616,19 @@ class Dashboard:
         self.upload.add_class("cxroi-upload")
         self.upload.observe(self._uploaded, "value")
         self.download = W.HTML()
+        self.export_button = W.Button(
+            description="Export board pack", icon="", layout=W.Layout(width="150px")
+        )
+        self.export_button.add_class("cxroi-export")
+        self.export_button.on_click(lambda _: self._guard(self.export_board_pack))
+        self.export_link = W.HTML()
+        self.export_link.add_class("cxroi-export-holder")
+        self.undo_button = W.Button(description="Undo", icon="", layout=W.Layout(width="64px"))
+        self.undo_button.add_class("cxroi-undo")
+        self.undo_button.on_click(lambda _: self._guard(self.undo))
+        self.redo_button = W.Button(description="Redo", icon="", layout=W.Layout(width="64px"))
+        self.redo_button.add_class("cxroi-redo")
+        self.redo_button.on_click(lambda _: self._guard(self.redo))
         self.reset_button = W.Button(description="Reset", icon="", layout=W.Layout(width="70px"))
         self.reset_button.add_class("cxroi-reset")
         self.reset_button.on_click(lambda _: self._guard(self._reset))
@@ -603,6 +646,10 @@ class Dashboard:
                 self.picker,
                 self.upload,
                 self.download,
+                self.export_button,
+                self.export_link,
+                self.undo_button,
+                self.redo_button,
                 self.reset_button,
                 self.present_toggle,
                 self.status,
@@ -630,7 +677,19 @@ class Dashboard:
             layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
         )
         grid.add_class("cxroi-charts")
-        case_view = W.VBox([self.kpis, grid])
+        self.headline = W.HTML()
+        self.sources = W.HTML()
+        self.breakeven_field = W.Dropdown(options=[], layout=W.Layout(width="360px"))
+        self.breakeven_field.add_class("cxroi-breakeven-field")
+        breakeven_button = W.Button(
+            description="Break-even", icon="", layout=W.Layout(width="100px")
+        )
+        breakeven_button.add_class("cxroi-breakeven")
+        breakeven_button.on_click(lambda _: self._guard(self.breakeven, self.breakeven_field.value))
+        self.breakeven_result = W.HTML()
+        breakeven_bar = W.HBox([self.breakeven_field, breakeven_button, self.breakeven_result])
+        breakeven_bar.add_class("cxroi-breakeven-bar")
+        case_view = W.VBox([self.headline, self.kpis, breakeven_bar, grid, self.sources])
         # Further views (the uncertainty analysis) are added with add_view.
         self.views = W.Tab(children=[case_view], titles=["Business case"])
         self.main = W.VBox([self.banner, self.views], layout=W.Layout(flex="1 1 auto"))
@@ -644,6 +703,15 @@ class Dashboard:
         # sidebar on the left (order: -1).
         self.body = W.HBox([self.main, self.sidebar])
         self.body.add_class("cxroi-body")
+        # Autosave: the page keeps the state in the browser (cxroi-state.js) and sends it back
+        # through the hidden restore input after a reload.
+        self.autosave = W.HTML()
+        self.restore_input = SafeText(value="", layout=W.Layout(display="none"))
+        self.restore_input.add_class("cxroi-restore")
+        self.restore_input.observe(
+            lambda change: self._guard(self.restore_saved, change["new"]), "value"
+        )
+        self.header.children = tuple(self.header.children) + (self.autosave, self.restore_input)
         self.widget = W.VBox([self.header, self.body])
         self.widget.add_class("cxroi-app")
 
@@ -963,11 +1031,15 @@ class Dashboard:
             self.banner.value = views.error_html(UNEXPECTED)
             self._set_status("error")
 
+    #: The public name other views call (:class:`cxroi.app.uncertainty_view.Host`).
+    guard = _guard
+
     def _field_changed(self, field: FieldInput, text: Any) -> None:
         self._guard(self._apply_field, field, text)
 
     def _apply_field(self, field: FieldInput, text: Any) -> None:
         label = field.spec.label
+        self._last_path = field.path
         if isinstance(text, _Rejected):
             self._show_field_error(field, f"{label}: only text can be typed here (ignored)")
             return
@@ -1104,7 +1176,175 @@ class Dashboard:
             self._set_status("error")
             return False
         self.banner.value = ""
+        if not self._restoring:
+            self.session.record(self._mapping)
+            self._session_changed()
         return True
+
+    # ---------------------------------------------------------------------------- session
+    def _build_versions(self) -> None:
+        """The Versions view: save and open named versions, compare them, the session's changes."""
+        self.version_name = SafeText(
+            value="", placeholder="Base, Conservative, Stretch...", layout=W.Layout(width="220px")
+        )
+        self.version_name.add_class("cxroi-version-name")
+        save = W.Button(description="Save version", icon="", layout=W.Layout(width="120px"))
+        save.add_class("cxroi-save-version")
+        save.on_click(lambda _: self._guard(self.save_version, self.version_name.value))
+        self.version_pick = W.Dropdown(options=[], layout=W.Layout(width="220px"))
+        self.version_pick.add_class("cxroi-version-pick")
+        self.version_pick.observe(lambda ch: self._guard(self._show_bridge, ch["new"]), "value")
+        open_button = W.Button(description="Open", icon="", layout=W.Layout(width="70px"))
+        open_button.add_class("cxroi-open-version")
+        open_button.on_click(lambda _: self._guard(self.open_version, self.version_pick.value))
+        delete = W.Button(description="Delete", icon="", layout=W.Layout(width="70px"))
+        delete.add_class("cxroi-delete-version")
+        delete.on_click(lambda _: self._guard(self._delete_version, self.version_pick.value))
+        self.version_message = W.HTML()
+        self.versions_html = W.HTML()
+        self.bridge_html = W.HTML()
+        self.bridge_html.add_class("cxroi-bridge-holder")
+        self.changes_html = W.HTML()
+        box = W.VBox(
+            [
+                W.HBox([self.version_name, save, self.version_pick, open_button, delete]),
+                self.version_message,
+                self.versions_html,
+                self.bridge_html,
+                W.HTML('<div class="cxroi-card-title">Changes in this session</div>'),
+                self.changes_html,
+            ]
+        )
+        box.add_class("cxroi-versions-view")
+        self.add_view("Versions", box)
+
+    def _show_bridge(self, name: Any) -> None:
+        """The NPV bridge from the first version to version ``name`` (the one picked)."""
+        from cxroi.analysis.compare import compare
+
+        versions = self.session.versions
+        if not versions or name not in versions or name == next(iter(versions)):
+            self.bridge_html.value = ""
+            self._bridge_key = None
+            return
+        base = next(iter(versions))
+        key = (base, name, id(versions[base]), id(versions[name]))
+        if key == getattr(self, "_bridge_key", None):
+            return  # the same two versions: the bridge on screen is current
+        self._bridge_key = key
+        comparison = compare(versions[base]["mapping"], versions[name]["mapping"])
+        self.bridge_html.value = bridge_table(comparison, base, name)
+
+    def _session_changed(self) -> None:
+        """Show the session's state: undo/redo, versions, changes and the autosave holder."""
+        s = self.session
+        self.undo_button.disabled = not s.undo_stack
+        self.redo_button.disabled = not s.redo_stack
+        sc = self.scenario
+        table = versions_table(s.versions, sc.currency, sc.horizon_years)
+        if self.versions_html.value != table:
+            self.versions_html.value = table
+        names = list(s.versions)
+        if list(self.version_pick.options) != names:
+            self.version_pick.options = names
+            if names:  # the version saved last, bridged from the first
+                self.version_pick.value = names[-1]
+        self._show_bridge(self.version_pick.value)
+        items = "".join(f"<li>{html.escape(c)}</li>" for c in reversed(s.changes[-50:]))
+        self.changes_html.value = (
+            f'<ol class="cxroi-changes" reversed>{items}</ol>'
+            if items
+            else '<div class="cxroi-note">Nothing changed yet.</div>'
+        )
+        payload = s.to_json().replace("</", "<\\/")
+        self.autosave.value = (
+            f'<div class="cxroi-autosave" data-key="{html.escape(self._autosave_key)}" '
+            f'data-ready="{int(self._autosave_ready)}">'
+            f'<script type="application/json">{payload}</script></div>'
+        )
+
+    def _show_state(self, mapping: dict) -> bool:
+        """Put a whole state on screen without recording it as a new change."""
+        self._restoring = True
+        try:
+            for field in self._fields:
+                field.has_error = False
+            return self._apply_structure(mapping)
+        finally:
+            self._restoring = False
+
+    def undo(self) -> None:
+        """Go back one change."""
+        state = self.session.undo()
+        if state is not None:
+            self._show_state(state)
+        self._session_changed()
+
+    def redo(self) -> None:
+        """Redo the change undone last."""
+        state = self.session.redo()
+        if state is not None:
+            self._show_state(state)
+        self._session_changed()
+
+    def save_version(self, name: Any) -> None:
+        """Save the state on screen as a named version."""
+        try:
+            saved = self.session.save_version(str(name), self._mapping, self.case.kpis)
+        except ValueError as exc:
+            self.version_message.value = views.error_html(str(exc), "version_name")
+            return
+        self.version_message.value = (
+            f'<div class="cxroi-note">Saved version {html.escape(saved)}.</div>'
+        )
+        self._session_changed()
+
+    def open_version(self, name: Any) -> None:
+        """Put a saved version on screen (an undoable change)."""
+        version = self.session.versions.get(name)
+        if version is None:
+            return
+        if self._apply_structure(copy.deepcopy(version["mapping"])):
+            self.session._log([f"Opened version {name}"])
+        self._session_changed()
+
+    def _delete_version(self, name: Any) -> None:
+        self.session.delete_version(name)
+        self._session_changed()
+
+    def restore_saved(self, text: Any) -> None:
+        """Bring back the state the browser saved before a reload (validated like an upload).
+
+        ``"none"`` means the browser had nothing saved. Versions that no longer load are
+        dropped; a saved state that does not load leaves the opened scenario on screen.
+        """
+        if self._autosave_ready:
+            return
+        self._autosave_ready = True
+        try:
+            if not isinstance(text, str) or text in ("", "none"):
+                return
+            if len(text) > 4 * MAX_UPLOAD_BYTES:
+                self.banner.value = views.error_html("The saved state is too large to restore.")
+                return
+            try:
+                scenario, versions = Session.parse_saved(text)
+            except ValueError as exc:
+                log.info("cxroi dashboard: saved state not restored: %s", exc)
+                return
+            for name, mapping in versions.items():
+                try:
+                    sc = cxroi.load_scenario(mapping)
+                    kpis = cxroi.evaluate(sc).kpis
+                    self.session.save_version(name, sc.to_mapping(), kpis)
+                except (cxroi.ScenarioError, ValueError, ArithmeticError):
+                    continue
+            if scenario != self._mapping:
+                self._apply_structure(scenario)
+                if self.session.changes and not self.session.changes[-1].startswith("Restored"):
+                    self.session._log(["Restored the state saved before the reload"])
+        finally:
+            self._session_changed()
 
     def _show_issues(self, err: Any, source: FieldInput | None) -> None:
         unplaced = []
@@ -1337,6 +1577,115 @@ class Dashboard:
         self._layout()
         self._render()
 
+    # ---------------------------------------------------------------------------- NPV range
+    def _draw_kpis(self) -> None:
+        case, sc = self.case, self.scenario
+        mc: dict | None = None
+        if sc.distributions():
+            mc = self._mc if self._mc_scenario is sc else {"pending": True}
+        self.kpis.value = views.kpi_cards(
+            case.kpis,
+            case.unadjusted,
+            sc.currency,
+            sc.horizon_years,
+            switching_recovery(case),
+            mc=mc,
+        )
+
+    def _schedule_mc(self) -> None:
+        """Re-run the NPV card's Monte Carlo once the inputs have been still for a moment.
+
+        Each change cancels the run the previous one asked for (a debounce of
+        :data:`AUTO_MC_DELAY` on the kernel's event loop); without a running loop (plain
+        Python) the run happens at once.
+        """
+        import time
+
+        if self._mc_handle is not None:
+            self._mc_handle.cancel()
+            self._mc_handle = None
+        if not self.scenario.distributions() or self._mc_scenario is self.scenario:
+            return
+        self._mc_asked_at = time.perf_counter()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._auto_mc()
+            return
+        self._mc_handle = loop.call_later(AUTO_MC_DELAY, self._guard, self._auto_mc)
+
+    def _auto_mc(self) -> None:
+        """Monte Carlo of the case on screen (the board pack's draws and seed) onto the NPV card."""
+        import time
+
+        from cxroi.analysis.uncertainty import simulate
+        from cxroi.present.report import REPORT_DRAWS, REPORT_SEED
+
+        self._mc_handle = None
+        sc = self.scenario
+        summary = simulate(sc, draws=REPORT_DRAWS, seed=REPORT_SEED, keep_draws=False).summary
+        if sc is not self.scenario:  # a newer change is on screen; its own run is scheduled
+            return
+        self._mc, self._mc_scenario = summary, sc
+        self._draw_kpis()
+        self.mc_latency = time.perf_counter() - self._mc_asked_at
+
+    def breakeven(self, path: Any) -> None:
+        """Show the value of ``path`` at which the NPV is zero, the others as on screen."""
+        from cxroi.analysis.uncertainty import switching_value
+
+        if path not in self.scenario.fields():
+            return
+        value = switching_value(self.scenario, path)["value"]
+        base = base_value(self.scenario.fields()[path])
+        if value is None:
+            text = f"The NPV does not reach zero anywhere in the range of {path}."
+        else:
+            text = f"NPV = 0 when {path} is {_echo_number(value)} (now {_echo_number(base)})."
+        self.breakeven_result.value = (
+            f'<span class="cxroi-breakeven-result" data-path="{html.escape(path)}" '
+            f'data-value="{views._data_value(value)}">{html.escape(text)}</span>'
+        )
+
+    # ---------------------------------------------------------------------------- board pack
+    def board_pack(self) -> bytes:
+        """The board pack PDF of the case on screen (edits included), as ``cxroi report`` writes.
+
+        Playwright's synchronous API refuses to run on a thread with an asyncio loop (the
+        kernel's), so the PDF is printed on a worker thread while this callback waits.
+        """
+        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
+
+        from cxroi.outputs.boardpack import board_pack_html, write_pdf
+
+        document = board_pack_html(self.scenario)
+        with tempfile.TemporaryDirectory(prefix="cxroi-pack-") as tmp:
+            target = Path(tmp) / "board_pack.pdf"
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(write_pdf, document, target).result()
+            return target.read_bytes()
+
+    def export_board_pack(self) -> None:
+        """Render the board pack of the current state and offer it as a download link."""
+        npv = self.case.kpis["npv"]
+        self.export_link.value = (
+            '<span class="cxroi-export-status" data-state="busy">Preparing board pack…</span>'
+        )
+        try:
+            pdf = self.board_pack()
+        except Exception as exc:  # noqa: BLE001 - shown as a message, the kernel keeps serving
+            log.exception("cxroi dashboard: board pack failed: %s", exc)
+            self.export_link.value = views.error_html(
+                "The board pack could not be written (is Chromium installed?)."
+            )
+            return
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", self.scenario.name).strip("_") or "scenario"
+        link = views.export_link(pdf, f"{stem}_board_pack.pdf")
+        self.export_link.value = link.replace(
+            "<a ", f'<a data-npv="{views._data_value(npv)}" data-rev="{self.rev}" ', 1
+        )
+
     # ---------------------------------------------------------------------------- output
     def _set_status(self, state: str) -> None:
         self.status.value = (
@@ -1380,6 +1729,17 @@ class Dashboard:
         text = yaml.safe_dump(sc.to_mapping(), sort_keys=False, allow_unicode=True)
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name).strip("_") or "scenario"
         self.download.value = views.download_link(text, f"{stem}.yaml")
-        self.kpis.value = views.kpi_cards(case.kpis, case.unadjusted, sc.currency, sc.horizon_years)
+        sources = views.sources_html(sc)
+        if self.sources.value != sources:
+            self.sources.value = sources
+        self.headline.value = views.headline_html(headline(case))
+        paths = list(sc.fields())
+        if list(self.breakeven_field.options) != paths:
+            self.breakeven_field.options = paths
+        if self._last_path in paths and self.breakeven_field.value != self._last_path:
+            self.breakeven_field.value = self._last_path  # the field edited last, one click away
+        self.breakeven_result.value = ""
+        self._draw_kpis()
+        self._schedule_mc()
         self._set_status("ok")
         self.uncertainty.mark_stale()

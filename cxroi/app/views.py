@@ -13,15 +13,19 @@ import json
 import math
 from typing import Any
 
-from cxroi.formatting import format_kpi, format_money
+from cxroi.present.formatting import format_kpi, format_money, format_pct
+from cxroi.present.headline import KPI_MEANINGS
 
 __all__ = [
     "KPI_CARDS",
     "chart_holder",
     "download_link",
     "error_html",
+    "export_link",
     "field_label",
+    "headline_html",
     "kpi_cards",
+    "sources_html",
     "tei_table",
 ]
 
@@ -50,8 +54,18 @@ def _data_value(value: Any) -> str:
     return repr(float(value))
 
 
-def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
+def kpi_cards(
+    kpis: dict,
+    unadjusted: dict,
+    currency: str,
+    horizon: int,
+    recovery: dict | None = None,
+    mc: dict | None = None,
+) -> str:
     """KPI cards, risk-adjusted with the unadjusted figure beside.
+
+    Each card's hover text is the KPI's plain-words meaning
+    (:data:`cxroi.present.headline.KPI_MEANINGS`).
 
     Parameters
     ----------
@@ -61,6 +75,13 @@ def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
         ISO code.
     horizon : int
         Horizon [years] (for "Not in 5 years" when there is no payback).
+    recovery : dict, optional
+        :func:`cxroi.present.headline.switching_recovery` of the case: the switching-loss card then
+        says what share of the loss the programme wins back (``data-kpi="switching_recovered"``).
+    mc : dict, optional
+        Monte Carlo summary (:func:`cxroi.simulate`) of the case: the NPV card then shows
+        P(NPV > 0) and the P5-P95 range (``.cxroi-kpi-mc``, ``data-mc-npv`` hooks);
+        ``{"pending": True}`` says a run is on its way.
 
     Returns
     -------
@@ -81,8 +102,19 @@ def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
             )
         elif key == "annual_switching_loss":
             sub = '<div class="cxroi-kpi-sub">Revenue lost to preventable poor CX</div>'
+            share = (recovery or {}).get("share")
+            if recovery is not None:
+                sub += (
+                    '<div class="cxroi-kpi-sub cxroi-recovered">Programme wins back '
+                    f'<span data-kpi="switching_recovered" data-value="{_data_value(share)}">'
+                    f"{html.escape(format_pct(share))}</span> "
+                    f"({html.escape(format_money(recovery.get('recovered'), currency))} a year)"
+                    "</div>"
+                )
         else:
             sub = '<div class="cxroi-kpi-sub">With CX minus baseline</div>'
+        if key == "npv" and mc is not None:
+            sub += _mc_line(mc, currency)
         if key == "npv":
             sub += (
                 '<div class="cxroi-kpi-sub">PV benefits <span data-kpi="pv_benefits" '
@@ -91,8 +123,9 @@ def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
                 f'<span data-kpi="pv_costs" data-value="{_data_value(kpis.get("pv_costs"))}">'
                 f"{html.escape(format_money(kpis.get('pv_costs'), currency))}</span></div>"
             )
+        meaning = html.escape(KPI_MEANINGS.get(key, ""))
         cards.append(
-            f'<div class="cxroi-kpi{" cxroi-negative" if negative else ""}">'
+            f'<div class="cxroi-kpi{" cxroi-negative" if negative else ""}" title="{meaning}">'
             f'<div class="cxroi-kpi-label">{html.escape(title)}</div>'
             f'<div class="cxroi-kpi-value" data-kpi="{key}" data-value="{_data_value(value)}">'
             f"{html.escape(_fmt(value, key, currency, horizon))}</div>{sub}</div>"
@@ -100,6 +133,27 @@ def kpi_cards(kpis: dict, unadjusted: dict, currency: str, horizon: int) -> str:
     return (
         '<div class="cxroi-kpis">' + "".join(cards) + "</div>"
         '<div class="cxroi-note">Risk-adjusted (TEI) unless marked unadjusted.</div>'
+    )
+
+
+def _mc_line(mc: dict, currency: str) -> str:
+    """P(NPV > 0) and the P5-P95 range of the NPV under the NPV card."""
+    if mc.get("pending"):
+        return (
+            '<div class="cxroi-kpi-sub cxroi-kpi-mc" data-state="pending">'
+            "P(NPV &gt; 0) and range: updating…</div>"
+        )
+    prob, npv = mc["prob_npv_positive"], mc["npv"]
+
+    def span(key: str, value: Any, text: str) -> str:
+        value_attr = f'data-value="{_data_value(value)}"'
+        return f'<span data-mc-npv="{key}" {value_attr}>{html.escape(text)}</span>'
+
+    return (
+        f'<div class="cxroi-kpi-sub cxroi-kpi-mc" data-state="done" data-draws="{mc["draws"]}">'
+        f"P(NPV &gt; 0) {span('prob_npv_positive', prob, format_pct(prob))} · "
+        f"P5–P95 {span('p5', npv['p5'], format_money(npv['p5'], currency))} to "
+        f"{span('p95', npv['p95'], format_money(npv['p95'], currency))}</div>"
     )
 
 
@@ -131,7 +185,7 @@ def chart_holder(key: str, rev: int, payload: dict) -> str:
     rev : int
         Update number: the page sets ``data-rendered`` to it once the chart is drawn.
     payload : dict
-        ``{"sig", "spec", "rows"}`` (see :func:`cxroi.charts.split_spec`).
+        ``{"sig", "spec", "rows"}`` (see :func:`cxroi.present.charts.split_spec`).
     """
     text = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     return (
@@ -152,7 +206,7 @@ def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
     ----------
     label : str
         Field label.
-    provenance : cxroi.scenario.Provenance, optional
+    provenance : cxroi.model.scenario.Provenance, optional
         Where the value comes from; ``benchmark`` adds a marker whose hover text gives the
         source and caveat, ``derived`` a marker explaining the rule.
     help_text : str
@@ -179,4 +233,49 @@ def download_link(text: str, filename: str) -> str:
     return (
         f'<a class="cxroi-download" download="{html.escape(filename)}" '
         f'href="data:application/x-yaml;base64,{data}">Download scenario</a>'
+    )
+
+
+def headline_html(sentence: str) -> str:
+    """The headline sentence of the case (:func:`cxroi.present.headline.headline`)."""
+    return f'<div class="cxroi-headline" data-headline>{html.escape(sentence)}</div>'
+
+
+def sources_html(scenario: Any) -> str:
+    """The cited benchmark statistics the scenario uses, with their sources and caveats.
+
+    One entry per benchmark still in force as a default (``scenario.provenance()``), listing
+    the fields that use it; a note when every value is the user's own.
+    """
+    from cxroi.model import benchmarks
+    used: dict[str, list[str]] = {}
+    for path, prov in scenario.provenance().items():
+        if getattr(prov, "source", None) == "benchmark" and prov.benchmark:
+            used.setdefault(prov.benchmark, []).append(path)
+    title = '<div class="cxroi-card-title">Sources of the benchmark defaults in use</div>'
+    if not used:
+        return (
+            f'<div class="cxroi-sources">{title}<div class="cxroi-note">No benchmark default is '
+            "in use: every value comes from the scenario.</div></div>"
+        )
+    items = []
+    for key, paths in used.items():
+        bench = benchmarks.BENCHMARKS.get(key)
+        if bench is None:
+            continue
+        items.append(
+            f'<li data-benchmark="{html.escape(key)}"><b>{html.escape(bench.statement)}</b> '
+            f"({html.escape(bench.publisher)}, {bench.year}; used as "
+            f"{html.escape(', '.join(paths))}). <i>Source:</i> {html.escape(bench.source)}. "
+            f"<i>Caveat:</i> {html.escape(bench.caveat)}</li>"
+        )
+    return f'<div class="cxroi-sources">{title}<ul>{"".join(items)}</ul></div>'
+
+
+def export_link(pdf: bytes, filename: str) -> str:
+    """A link that saves the board pack PDF (a data: URI, like the scenario download)."""
+    data = base64.b64encode(pdf).decode("ascii")
+    return (
+        f'<a class="cxroi-export-link" download="{html.escape(filename)}" '
+        f'href="data:application/pdf;base64,{data}">Download board pack (PDF)</a>'
     )

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 import cxroi
+from cxroi.analysis.uncertainty import simulate
 from cxroi.app import Dashboard
-from cxroi.uncertainty import simulate
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO = REPO / "scenarios" / "retail_bank.yaml"

@@ -148,7 +148,7 @@ def test_bad_distribution_text_says_what_is_wrong(text, words):
     ],
 )
 def test_moving_the_base_keeps_the_distribution(dist, base):
-    from cxroi.scenario import Distribution
+    from cxroi.model.scenario import Distribution
 
     moved = move_base(dist, base, bounds=(0.0, 1.0))
     assert moved["dist"] == dist["dist"]

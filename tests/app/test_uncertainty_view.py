@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cxroi.analysis.uncertainty import simulate, with_default_spread
 from cxroi.app import Dashboard
 from cxroi.app.uncertainty_view import summary_cards
-from cxroi.scenario import ScenarioError
-from cxroi.uncertainty import simulate, with_default_spread
+from cxroi.model.scenario import ScenarioError
 
 REPO = Path(__file__).resolve().parents[2]
 

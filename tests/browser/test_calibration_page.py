@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxroi import calibration
+from cxroi.analysis import calibration
 
 from .cxroi_browser import REPO, SHOT_DIR, Requests, _free_port, voila_process
 

@@ -202,7 +202,7 @@ def test_long_names_wrap_or_show_whole_on_hover_at_1280(dashboard):
                   + '.cxroi-vega[data-chart="initiatives"] svg text')]
                   .map(t => t.textContent)"""
     )
-    from cxroi.charts import wrap_label
+    from cxroi.present.charts import wrap_label
 
     for line in wrap_label(long_name).split("\n"):
         assert line in lines, (line, lines)

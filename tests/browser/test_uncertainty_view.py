@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxroi.uncertainty import simulate, with_default_spread
+from cxroi.analysis.uncertainty import simulate, with_default_spread
 
 from .cxroi_browser import SCENARIO, SHOT_DIR
 

@@ -1,0 +1,1192 @@
+"""The live driver workbook: the business case as spreadsheet formulas over its inputs.
+
+:func:`write_workbook` writes one scenario as an ``.xlsx`` file that recalculates by itself in
+Excel or LibreOffice. Change an input and every figure follows, as ``cxroi run`` on the changed
+scenario would give (docs/model.md §3-§5):
+
+* ``Inputs``: one row per input, its field path (``segments[Mass market].retention``), its value
+  (a workbook name such as ``s1_retention`` points at it), unit, kind (given, default,
+  benchmark default, derived), source, note and date;
+* one sheet per segment: the levers by year (section 3), the retention of every cohort in every
+  year, the active customers of every cohort at the start of each year, and the yearly lines
+  (active, churned, new, revenue, gross margin, service cost, acquisition cost, contribution),
+  for the baseline and with CX (section 4);
+* ``Case``: benefits by segment, costs by initiative, the risk adjustment, net and discounted
+  flows, and the KPIs with workbook names ``npv``, ``pv_benefits``, ``pv_costs``, ``roi``,
+  ``irr``, ``payback_years`` at their cells (section 5);
+* ``Attribution``: the Shapley values by lever and by initiative, written as values: they need
+  every coalition of levers or initiatives projected again, which a sheet of formulas would
+  only copy (the sheet says so);
+* ``Notes``: conventions and what is a formula.
+
+Every formula cell carries cxroi's own number as its cached value, so pandas and openpyxl read
+numbers without a spreadsheet engine. The file is built in memory and written atomically.
+
+XlsxWriter writes the file: it streams cells without building a document model (several times
+faster than openpyxl for the same cells), and it stores a cached value beside each formula,
+which openpyxl cannot.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cxroi.model.safety import atomic_write, neutralise
+from cxroi.model.scenario import EFFECT_FIELDS, Distribution, Scenario
+
+__all__ = [
+    "KPI_NAMES",
+    "WorkbookError",
+    "sheet_title",
+    "workbook_bytes",
+    "write_summary_workbook",
+    "write_workbook",
+]
+
+#: Workbook names of the result cells on the ``Case`` sheet (risk-adjusted; the same name with
+#: ``_unadjusted`` appended points at the unadjusted figure).
+KPI_NAMES = (
+    "npv",
+    "pv_benefits",
+    "pv_costs",
+    "roi",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "extra_customers_end",
+    "annual_switching_loss",
+)
+
+_INVALID_TITLE = re.compile(r"[\[\]:*?/\\']")
+_MONEY = "#,##0.00"
+_PCT = "0.00%"
+_RATE = "0.000000"
+_COUNT = "#,##0.00"
+_YEARS = "0.00"
+#: Lowest rate of the IRR bracket (docs/model.md §5); NPV there and at the top decide a root.
+_IRR_LO, _IRR_HI = -0.9999, 1e6
+_SIGN_TOLERANCE = "1E-9"
+
+
+class WorkbookError(ValueError):
+    """The workbook cannot be written (an unwritable path, a folder in the way)."""
+
+
+def sheet_title(index: int, kind: str, name: str) -> str:
+    r"""A valid worksheet title: ``"S1 Mass market"`` (at most 31 characters).
+
+    Excel titles hold none of ``[ ] : * ? / \``; apostrophes are dropped too so that formulas
+    can always quote the title. The index makes titles unique.
+
+    Examples
+    --------
+    >>> sheet_title(1, "S", 'Retail: base/best [2026]?')
+    'S1 Retail base best 2026'
+    >>> len(sheet_title(12, "S", "x" * 40))
+    31
+    """
+    clean = re.sub(r"\s+", " ", _INVALID_TITLE.sub(" ", str(name))).strip()
+    clean = "".join(ch for ch in clean if ch.isprintable())
+    return f"{kind}{index} {clean}"[:31].rstrip()
+
+
+def _col(index: int) -> str:
+    """Column letters of a 0-based column index (0 -> A, 26 -> AA)."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _cell(row: int, col: int, absolute: bool = False) -> str:
+    """A1 reference of 0-based (row, col)."""
+    if absolute:
+        return f"${_col(col)}${row + 1}"
+    return f"{_col(col)}{row + 1}"
+
+
+def _ref(sheet: str, row: int, col: int) -> str:
+    return f"'{sheet}'!{_cell(row, col)}"
+
+
+def _num(x: float) -> str:
+    """A number as formula text (exact round trip)."""
+    return repr(float(x)) if not float(x).is_integer() else str(int(x))
+
+
+def _cached(x: Any) -> Any:
+    """Cached value of a formula cell: a finite number, or an empty text for null."""
+    if x is None:
+        return ""
+    x = float(x)
+    return x if math.isfinite(x) else ""
+
+
+def _base(value: Any) -> float:
+    return float(value.base) if isinstance(value, Distribution) else float(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Input:
+    path: str
+    name: str
+    value: float
+    unit: str
+    kind: str
+    source: str
+    note: str = ""
+    as_of: str = ""
+    formula: str | None = None  # a derived input: its formula over other inputs
+
+
+_UNITS = {
+    "customers": "customers",
+    "wallet": "{cur} per customer per year",
+    "share_of_wallet": "share",
+    "gross_margin": "share of revenue",
+    "retention": "share per year",
+    "alpha": "sBG shape",
+    "beta": "sBG shape",
+    "tenure": "renewals made",
+    "acquisition_cost": "{cur} per new customer",
+    "cost_to_serve": "{cur} per customer per year",
+    "poor_cx_churn_share": "share of churn",
+    "preventable_share": "share",
+    "referral_share": "share of new customers",
+    "new_customers_per_year": "customers per year",
+    "churn_prevented": "share",
+    "share_of_wallet_lift": "relative lift",
+    "referral_lift": "absolute change",
+    "cost_to_serve_change": "relative change",
+}
+_KINDS = {
+    "user": "given",
+    "default": "default",
+    "benchmark": "benchmark default",
+    "derived": "derived",
+}
+
+
+def _provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, str, str, str]:
+    """(kind, source, note, as of) of a field path."""
+    p = prov.get(path)
+    if p is None:  # an effect or retention parameter: given where listed
+        head = path.rsplit(".", 1)[0]
+        p = prov.get(head)
+    kind = _KINDS.get(getattr(p, "source", "user"), "given")
+    note = getattr(p, "note", "") or ""
+    source = getattr(p, "user_source", None) or ""
+    as_of = str(getattr(p, "as_of", "") or "")
+    if not source:
+        if kind == "benchmark default":
+            source = note.split(". Caveat", 1)[0]
+        elif kind == "default":
+            source = "model default"
+        elif kind == "derived":
+            source = "computed from other inputs"
+        else:
+            source = "not sourced"
+    return kind, source, note, as_of
+
+
+def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
+    """The input rows, and a map from field path to workbook name."""
+    cur = sc.currency
+    prov = sc.provenance()
+    rows: list[_Input] = []
+
+    def add(path: str, name: str, value: Any, unit_key: str, formula: str | None = None):
+        kind, source, note, as_of = _provenance_text(sc, path, prov)
+        if isinstance(value, Distribution):
+            spec = value.to_mapping()
+            dist = spec.pop("dist")
+            args = ", ".join(f"{k}={v}" for k, v in spec.items())
+            note = (note + "; " if note else "") + f"distribution {dist}({args}); base value used"
+        unit = _UNITS.get(unit_key, unit_key).format(cur=cur)
+        rows.append(
+            _Input(path, name, _base(value), unit, kind, source, note, as_of, formula=formula)
+        )
+
+    add("discount_rate", "discount_rate", sc.discount_rate, "rate per year")
+    if sc.risk.by_lever:  # one input per lever and lines (docs/model.md §12)
+        for key, value in sc.risk.benefit_adjustment_base().items():
+            add(f"risk.benefit_adjustment.{key}", f"benefit_adjustment_{key}", value, "share")
+    else:
+        add("risk.benefit_adjustment", "benefit_adjustment", sc.risk.benefit_adjustment, "share")
+    add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment, "share")
+    for j, seg in enumerate(sc.segments, start=1):
+        base = f"segments[{seg.name}]"
+        for key in (
+            "customers",
+            "wallet",
+            "share_of_wallet",
+            "gross_margin",
+            "acquisition_cost",
+            "cost_to_serve",
+            "poor_cx_churn_share",
+            "preventable_share",
+            "referral_share",
+        ):
+            add(f"{base}.{key}", f"s{j}_{key}", getattr(seg, key), key)
+        if seg.is_sbg:
+            for key in ("alpha", "beta", "tenure"):
+                add(f"{base}.retention.{key}", f"s{j}_{key}", getattr(seg.retention, key), key)
+        else:
+            add(f"{base}.retention", f"s{j}_retention", seg.retention, "retention")
+        if seg.acquisition == "fixed":
+            path = f"{base}.new_customers_per_year"
+            if seg.new_customers_per_year is not None:
+                add(path, f"s{j}_new_customers_per_year", seg.new_customers_per_year, path)
+            else:
+                r0 = _retention_formula(j, seg.is_sbg, f"s{j}_tenure" if seg.is_sbg else "")
+                value = _base(seg.customers) * (1.0 - _base_retention(seg))
+                add(path, f"s{j}_new_customers_per_year", value, "new_customers_per_year",
+                    formula=f"s{j}_customers*(1-{r0})")  # fmt: skip
+    for i, ini in enumerate(sc.initiatives, start=1):
+        base = f"initiatives[{ini.name}]"
+        if isinstance(ini.capex, dict):
+            for t, amount in sorted(ini.capex.items()):
+                add(f"{base}.capex[{t}]", f"i{i}_capex_{t}", amount, "{cur}")
+        else:
+            add(f"{base}.capex", f"i{i}_capex", ini.capex, "{cur} in year 0")
+        if isinstance(ini.opex, list):
+            for k, amount in enumerate(ini.opex, start=1):
+                add(f"{base}.opex[{k}]", f"i{i}_opex_{k}", amount, "{cur} per year")
+        else:
+            add(f"{base}.opex", f"i{i}_opex", ini.opex, "{cur} per year")
+        for k, g in enumerate(ini.ramp, start=1):
+            add(f"{base}.ramp[{k}]", f"i{i}_ramp_{k}", g, "share of full effect")
+        star = ini.effects.get("*")
+        for key in EFFECT_FIELDS:  # every "*" field, so that any effect can be changed
+            given = star is not None and key in star.model_fields_set
+            path = f"{base}.effects[*].{key}"
+            add(path, f"i{i}_all_{key}", getattr(star, key) if given else 0.0, key)
+            if not given:
+                rows[-1].kind, rows[-1].source = "default", "model default"
+        for j, seg in enumerate(sc.segments, start=1):
+            own = ini.effects.get(seg.name)
+            if own is None:
+                continue
+            for key in EFFECT_FIELDS:
+                if key in own.model_fields_set:
+                    path = f"{base}.effects[{seg.name}].{key}"
+                    add(path, f"i{i}_s{j}_{key}", getattr(own, key), key)
+    return rows, {r.path: r.name for r in rows}
+
+
+def _base_retention(seg: Any) -> float:
+    if seg.is_sbg:
+        r = seg.retention
+        a, b, k = _base(r.alpha), _base(r.beta), _base(r.tenure)
+        return (b + k) / (a + b + k)
+    return _base(seg.retention)
+
+
+def _retention_formula(j: int, sbg: bool, renewals: str) -> str:
+    """Retention r(k) of segment j after ``renewals`` renewals (a formula term)."""
+    if not sbg:
+        return f"s{j}_retention"
+    k = f"+{renewals}" if renewals not in ("", "0") else ""
+    return f"(s{j}_beta{k})/(s{j}_alpha+s{j}_beta{k})"
+
+
+# --------------------------------------------------------------------------------------------
+# The cohort model in Python, for the cached values of cells the engine does not report
+# --------------------------------------------------------------------------------------------
+def _cohorts(seg_index: int, p: Any, m: np.ndarray, new: np.ndarray, H: int):
+    """Retention r[c, t] and start-of-year actives A[c, t] (cohorts 0..H, years 1..H+1)."""
+    s = seg_index
+    r = np.full((H + 1, H), np.nan)
+    for t in range(1, H + 1):
+        for c in range(0, t):
+            k = (float(p.tenure[s]) + t - 1) if c == 0 else (t - 1 - c)
+            if p.is_sbg[s]:
+                a, b = float(p.alpha[s]), float(p.beta[s])
+                r[c, t - 1] = (b + k) / (a + b + k)
+            else:
+                r[c, t - 1] = float(p.retention[s])
+    A = np.full((H + 1, H + 1), np.nan)
+    A[0, 0] = float(p.customers[s])
+    for t in range(1, H + 1):
+        for c in range(0, t):
+            A[c, t] = A[c, t - 1] * (1.0 - (1.0 - r[c, t - 1]) * m[t - 1])
+        A[t, t] = new[t - 1]
+    return r, A
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+#: The only spreadsheet functions the workbook uses: all in Excel 2007 and LibreOffice, none of
+#: them a "future" or dynamic-array function that XlsxWriter would have to prefix.
+FUNCTIONS = ("AND", "COUNT", "COUNTIF", "IF", "IFERROR", "IRR", "MAX", "MIN", "SIGN", "SUM",
+             "SUMPRODUCT")  # fmt: skip
+
+
+def _worksheet_class() -> type:
+    """XlsxWriter's worksheet without its formula rewriting (half the writing time).
+
+    XlsxWriter runs about 30 regular expressions over every formula to prefix functions newer
+    than Excel 2007; the workbook uses none (:data:`FUNCTIONS`, checked by a test), so the
+    formula is stored as written, less its leading ``=``.
+    """
+    from xlsxwriter.worksheet import Worksheet
+
+    class _Sheet(Worksheet):
+        def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+            return formula[1:] if formula.startswith("=") else formula
+
+    return _Sheet
+
+
+class _Writer:
+    def __init__(self, case: Any, source: str | None = None):
+        import xlsxwriter
+
+        from cxroi.engine import project as engine
+
+        self.case = case
+        self.sc: Scenario = case.scenario
+        self.H = int(self.sc.horizon_years)
+        self.buffer = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(
+            self.buffer,
+            {
+                "in_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
+        wb = self.wb
+        wb.worksheet_class = _worksheet_class()
+        self.fmt = {
+            "head": wb.add_format({"bold": True, "bg_color": "#F2F2F2", "bottom": 1}),
+            "title": wb.add_format({"bold": True, "font_size": 13}),
+            "bold": wb.add_format({"bold": True}),
+            "note": wb.add_format({"italic": True, "font_color": "#555555"}),
+            "money": wb.add_format({"num_format": _MONEY}),
+            "money_b": wb.add_format({"num_format": _MONEY, "bold": True, "top": 1}),
+            "pct": wb.add_format({"num_format": _PCT}),
+            "rate": wb.add_format({"num_format": _RATE}),
+            "count": wb.add_format({"num_format": _COUNT}),
+            "years": wb.add_format({"num_format": _YEARS}),
+            "input": wb.add_format({"bg_color": "#FFF2CC", "num_format": "General"}),
+            "derived": wb.add_format({"bg_color": "#E2EFDA", "num_format": "General"}),
+            "text": wb.add_format({"text_wrap": False}),
+        }
+        self.p = engine.compile_scenario(self.sc)
+        self.levers = engine.levers_in_force(
+            self.p, np.array([[0.0] * 4, [1.0] * 4]), np.ones((2, len(self.sc.initiatives)))
+        )
+        self.source = source
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _setup(self, ws: Any, header_rows: int, first_cols: int, width: int) -> None:
+        ws.freeze_panes(header_rows, first_cols)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4; Letter users print "fit to width" just the same
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0, header_rows - 1)
+        ws.set_column(0, 0, width)
+
+    def formula(self, ws, row, col, text, value, fmt="money") -> None:
+        ws.write_formula(row, col, "=" + text, self.fmt[fmt] if fmt else None, _cached(value))
+
+    # -- sheets ---------------------------------------------------------------------------------
+    def write(self) -> bytes:
+        rows, names = _inputs(self.sc)
+        self.names = names
+        self._inputs_sheet(rows)
+        seg_refs = [self._segment_sheet(j) for j in range(len(self.sc.segments))]
+        self._case_sheet(seg_refs)
+        self._attribution_sheet()
+        self._notes_sheet()
+        self.wb.close()
+        return self.buffer.getvalue()
+
+    def _inputs_sheet(self, rows: list[_Input]) -> None:
+        ws = self.wb.add_worksheet("Inputs")
+        header = ["path", "value", "unit", "kind", "source", "note", "as_of", "name"]
+        for c, h in enumerate(header):
+            ws.write_string(0, c, h, self.fmt["head"])
+        for r, item in enumerate(rows, start=1):
+            ws.write_string(r, 0, item.path)
+            if item.formula:
+                self.formula(ws, r, 1, item.formula, item.value, "derived")
+            else:
+                ws.write_number(r, 1, item.value, self.fmt["input"])
+            for c, text in enumerate(
+                (item.unit, item.kind, item.source, item.note, item.as_of, item.name), start=2
+            ):
+                ws.write_string(r, c, text)
+            self.wb.define_name(item.name, f"=Inputs!$B${r + 1}")
+        ws.autofilter(0, 0, len(rows), len(header) - 1)
+        self._setup(ws, 1, 1, 58)
+        ws.set_column(1, 1, 16)
+        ws.set_column(2, 3, 22)
+        ws.set_column(4, 5, 48)
+        ws.set_column(6, 7, 22)
+
+    def _segment_sheet(self, s: int) -> dict[str, Any]:
+        sc, H, p = self.sc, self.H, self.p
+        seg = sc.segments[s]
+        j = s + 1
+        title = sheet_title(j, "S", seg.name)
+        ws = self.wb.add_worksheet(title)
+        proj = self.case.projection
+        m_all, sow_all, ref_all, cts_all = self.levers
+        ws.write_string(0, 0, f"Segment {seg.name}: drivers by year", self.fmt["title"])
+        ws.write_string(1, 0, "line \\ year", self.fmt["head"])
+        for t in range(1, H + 2):
+            label = f"Year {t}" if t <= H else f"After year {H}"
+            ws.write_string(1, t, label, self.fmt["head"])
+        col = {t: t for t in range(1, H + 2)}  # year t in column t
+        row = 2
+        ws.write_string(row, 0, "Ramp of each initiative (share of full effect)", self.fmt["bold"])
+        row += 1
+        ramp_rows = []
+        for i, ini in enumerate(sc.initiatives, start=1):
+            ws.write_string(row, 0, f"ramp: {ini.name}")
+            n = len(ini.ramp)
+            for t in range(1, H + 1):
+                g = ini.ramp[min(t, n) - 1]
+                self.formula(ws, row, col[t], f"i{i}_ramp_{min(t, n)}", g, "pct")
+            ramp_rows.append(row)
+            row += 1
+
+        def effect(i: int, key: str) -> str:
+            ini = sc.initiatives[i - 1]
+            own = ini.effects.get(seg.name)
+            if own is not None and key in own.model_fields_set:
+                return f"i{i}_s{j}_{key}"
+            return f"i{i}_all_{key}"
+
+        # retention by cohort and year (the baseline rate; "with CX" scales churn by m_t)
+        row += 1
+        ws.write_string(
+            row, 0, "Retention r(k) of each cohort in each year (baseline)", self.fmt["bold"]
+        )
+        row += 1
+        r_rows = {}
+        r_val, _ = _cohorts(s, p, np.ones(H), np.zeros(H), H)
+        for c in range(H):
+            label = "cohort 0 (today's customers)" if c == 0 else f"cohort won in year {c}"
+            ws.write_string(row, 0, f"retention: {label}")
+            for t in range(c + 1, H + 1):
+                if seg.is_sbg:
+                    k = f"s{j}_tenure+{t - 1}" if c == 0 else str(t - 1 - c)
+                    text = _retention_formula(j, True, k)
+                else:
+                    text = f"s{j}_retention"
+                self.formula(ws, row, col[t], text, r_val[c, t - 1], "rate")
+            r_rows[c] = row
+            row += 1
+
+        out: dict[str, Any] = {"title": title}
+        I = len(sc.initiatives)
+        for arm, label in ((0, "Baseline"), (1, "With CX")):
+            row += 1
+            ws.write_string(row, 0, f"{label}", self.fmt["title"])
+            row += 1
+            levers = {}
+            m, sow, ref, cts = (x[arm, s] for x in (m_all, sow_all, ref_all, cts_all))
+            if arm == 0:
+                lever_text = {
+                    "m": lambda t: "1",
+                    "sow": lambda t: f"s{j}_share_of_wallet",
+                    "ref": lambda t: f"s{j}_referral_share",
+                    "cts": lambda t: f"s{j}_cost_to_serve",
+                }
+            else:
+
+                def g(i: int, t: int) -> str:
+                    return _cell(ramp_rows[i - 1], col[t])
+
+                def prevented(t: int) -> str:
+                    terms = "*".join(
+                        f"(1-{effect(i, 'churn_prevented')}*{g(i, t)})" for i in range(1, I + 1)
+                    )
+                    return f"1-s{j}_poor_cx_churn_share*s{j}_preventable_share*(1-{terms})"
+
+                def sow_f(t: int) -> str:
+                    terms = "*".join(
+                        f"(1+{effect(i, 'share_of_wallet_lift')}*{g(i, t)})"
+                        for i in range(1, I + 1)
+                    )
+                    return f"MIN(1,s{j}_share_of_wallet*{terms})"
+
+                def ref_f(t: int) -> str:
+                    terms = "+".join(
+                        f"{effect(i, 'referral_lift')}*{g(i, t)}" for i in range(1, I + 1)
+                    )
+                    return f"MIN(1,MAX(0,s{j}_referral_share+{terms}))"
+
+                def cts_f(t: int) -> str:
+                    terms = "*".join(
+                        f"(1+{effect(i, 'cost_to_serve_change')}*{g(i, t)})"
+                        for i in range(1, I + 1)
+                    )
+                    return f"MAX(0,s{j}_cost_to_serve*{terms})"
+
+                lever_text = {"m": prevented, "sow": sow_f, "ref": ref_f, "cts": cts_f}
+            for key, text, values, fmt in (
+                ("m", "churn multiplier m", m, "rate"),
+                ("sow", "share of wallet", sow, "rate"),
+                ("ref", "referral share", ref, "rate"),
+                ("cts", "cost to serve per customer", cts, "money"),
+            ):
+                ws.write_string(row, 0, f"{text} ({label.lower()})")
+                for t in range(1, H + 1):
+                    self.formula(ws, row, col[t], lever_text[key](t), values[t - 1], fmt)
+                levers[key] = row
+                row += 1
+            # active customers by cohort at the start of each year
+            new_vals = proj.new_customers[arm, s]
+            _, A = _cohorts(s, p, m, new_vals, H)
+            row += 1
+            ws.write_string(
+                row, 0, f"Active customers at the start of the year, by cohort ({label.lower()})",
+                self.fmt["bold"],
+            )  # fmt: skip
+            row += 1
+            a_rows = {}
+            first_a = row
+            for c in range(H + 1):
+                a_rows[c] = row + c
+            lines_row = row + H + 1 + 1  # after the matrix and a blank row
+            names = ["active", "churned", "new", "revenue", "gross_margin", "service_cost",
+                     "acquisition_cost", "contribution", "active_end"]  # fmt: skip
+            L = {n: lines_row + k for k, n in enumerate(names)}
+            for c in range(H + 1):
+                r = a_rows[c]
+                label_c = "cohort 0 (today's customers)" if c == 0 else f"cohort won in year {c}"
+                ws.write_string(r, 0, f"active: {label_c}")
+                for t in range(c + 1, H + 2):
+                    if c == 0 and t == 1:
+                        text = f"s{j}_customers"
+                    elif t == c + 1 and c >= 1:
+                        text = _cell(L["new"], col[c])
+                    else:
+                        prev = _cell(r, col[t - 1])
+                        rr = _cell(r_rows[c], col[t - 1])
+                        mm = _cell(levers["m"], col[t - 1])
+                        text = f"{prev}*(1-(1-{rr})*{mm})"
+                    self.formula(ws, r, col[t], text, A[c, t - 1], "count")
+            last_a = first_a + H
+            # yearly lines
+            pr = {
+                "active": proj.customers[arm, s, :-1],
+                "new": proj.new_customers[arm, s],
+                "revenue": proj.revenue[arm, s],
+                "gross_margin": proj.gross_margin[arm, s],
+                "service_cost": proj.service[arm, s],
+                "acquisition_cost": proj.acquisition[arm, s],
+                "contribution": proj.contribution[arm, s],
+                "active_end": proj.customers[arm, s, 1:],
+            }
+            pr["churned"] = pr["active"] - (pr["active_end"] - pr["new"])
+            labels = {
+                "active": "active customers (start of year)",
+                "churned": "churned during the year",
+                "new": "new customers won (active from next year)",
+                "revenue": "revenue",
+                "gross_margin": "gross margin",
+                "service_cost": "service cost",
+                "acquisition_cost": "acquisition cost (after referrals)",
+                "contribution": "contribution",
+                "active_end": "active customers (end of year)",
+            }
+            for n in names:
+                ws.write_string(L[n], 0, f"{labels[n]} ({label.lower()})",
+                                self.fmt["bold"] if n == "contribution" else None)  # fmt: skip
+            for t in range(1, H + 1):
+                c_ = col[t]
+                colA = f"{_col(c_)}{first_a + 1}:{_col(c_)}{last_a + 1}"
+                nxt = col[t + 1]
+                survivors = f"SUM({_col(nxt)}{first_a + 1}:{_col(nxt)}{first_a + t})"
+                act = _cell(L["active"], c_)
+                if seg.acquisition == "replace":
+                    new_text = _cell(L["churned"], c_)
+                else:
+                    new_text = f"s{j}_new_customers_per_year"
+                texts = {
+                    "active": f"SUM({colA})",
+                    "churned": f"{act}-{survivors}",
+                    "new": new_text,
+                    "revenue": f"{act}*s{j}_wallet*{_cell(levers['sow'], c_)}",
+                    "gross_margin": f"{_cell(L['revenue'], c_)}*s{j}_gross_margin",
+                    "service_cost": f"{act}*{_cell(levers['cts'], c_)}",
+                    "acquisition_cost": f"{_cell(L['new'], c_)}*s{j}_acquisition_cost"
+                    f"*(1-{_cell(levers['ref'], c_)})",
+                    "contribution": f"{_cell(L['gross_margin'], c_)}-{_cell(L['service_cost'], c_)}"
+                    f"-{_cell(L['acquisition_cost'], c_)}",
+                    "active_end": f"SUM({_col(nxt)}{first_a + 1}:{_col(nxt)}{last_a + 1})",
+                }
+                for n in names:
+                    fmt = "count" if n in ("active", "churned", "new", "active_end") else "money"
+                    if n == "contribution":
+                        fmt = "money_b"
+                    self.formula(ws, L[n], c_, texts[n], pr[n][t - 1], fmt)
+            out[arm] = {"contribution": L["contribution"], "active_end": L["active_end"]}
+            row = L["active_end"] + 1
+        self._setup(ws, 2, 1, 62)
+        ws.set_column(1, H + 1, 15)
+        return out
+
+    def _case_sheet(self, seg_refs: list[dict[str, Any]]) -> None:
+        case, sc, H = self.case, self.sc, self.H
+        ws = self.wb.add_worksheet("Case")
+        cf = case.cashflow
+        ws.write_string(0, 0, f"Business case: {sc.name} [{sc.currency}]", self.fmt["title"])
+        ws.write_string(1, 0, "line \\ year", self.fmt["head"])
+        for t in range(H + 1):
+            ws.write_string(1, 1 + t, "Initial" if t == 0 else f"Year {t}", self.fmt["head"])
+        c_total, c_pv = H + 2, H + 3
+        ws.write_string(1, c_total, "Total", self.fmt["head"])
+        ws.write_string(1, c_pv, "Present value", self.fmt["head"])
+
+        def span(r: int) -> str:
+            return f"$B${r + 1}:${_col(H + 1)}${r + 1}"
+
+        row = 2
+        ws.write_string(row, 0, "year")
+        for t in range(H + 1):
+            ws.write_number(row, 1 + t, t)
+        r_year = row
+        row += 1
+        ws.write_string(row, 0, "discount factor 1/(1+d)^t")
+        df = cf["discount_factor"].to_numpy()
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"1/(1+discount_rate)^{_cell(r_year, 1 + t)}", df[t],
+                         "rate")  # fmt: skip
+        r_df = row
+        row += 2
+        proj = case.projection
+        seg_rows = []
+        ws.write_string(row, 0, "Customer benefits (with CX - baseline), unadjusted",
+                        self.fmt["bold"])  # fmt: skip
+        row += 1
+        for s, seg in enumerate(sc.segments):
+            ref = seg_refs[s]
+            ws.write_string(row, 0, f"customer benefit: {seg.name}")
+            ws.write_number(row, 1, 0.0, self.fmt["money"])
+            vals = proj.contribution[1, s] - proj.contribution[0, s]
+            for t in range(1, H + 1):
+                text = (
+                    f"{_ref(ref['title'], ref[1]['contribution'], t)}"
+                    f"-{_ref(ref['title'], ref[0]['contribution'], t)}"
+                )
+                self.formula(ws, row, 1 + t, text, vals[t - 1])
+            seg_rows.append(row)
+            row += 1
+        r_cb = row
+        ws.write_string(row, 0, "customer benefit, all segments (unadjusted)", self.fmt["bold"])
+        cb = cf["customer_benefits_unadjusted"].to_numpy()
+        for t in range(H + 1):
+            c = 1 + t
+            cells = f"{_col(c)}{seg_rows[0] + 1}:{_col(c)}{seg_rows[-1] + 1}"
+            self.formula(ws, row, c, f"SUM({cells})", cb[t], "money_b")
+        row += 2
+        ws.write_string(row, 0, "Costs by initiative, unadjusted", self.fmt["bold"])
+        row += 1
+        cost_rows = []
+        for i, ini in enumerate(sc.initiatives, start=1):
+            ws.write_string(row, 0, f"capex: {ini.name}")
+            for t in range(H + 1):
+                if isinstance(ini.capex, dict):
+                    amount = ini.capex.get(t)
+                    text = f"i{i}_capex_{t}" if amount is not None else None
+                    amount = 0.0 if amount is None else _base(amount)
+                else:
+                    text = f"i{i}_capex" if t == 0 else None
+                    amount = _base(ini.capex) if t == 0 else 0.0
+                if text:
+                    self.formula(ws, row, 1 + t, text, amount)
+                else:
+                    ws.write_number(row, 1 + t, 0.0, self.fmt["money"])
+            cost_rows.append(row)
+            row += 1
+            ws.write_string(row, 0, f"opex: {ini.name} (last value held)")
+            ws.write_number(row, 1, 0.0, self.fmt["money"])
+            for t in range(1, H + 1):
+                if isinstance(ini.opex, list):
+                    k = min(t, len(ini.opex))
+                    text, amount = f"i{i}_opex_{k}", _base(ini.opex[k - 1])
+                else:
+                    text, amount = f"i{i}_opex", _base(ini.opex)
+                self.formula(ws, row, 1 + t, text, amount)
+            cost_rows.append(row)
+            row += 1
+        r_cu = row
+        ws.write_string(row, 0, "costs, all initiatives (unadjusted)", self.fmt["bold"])
+        cu = cf["capex_opex_unadjusted"].to_numpy()
+        for t in range(H + 1):
+            c = 1 + t
+            cells = f"{_col(c)}{cost_rows[0] + 1}:{_col(c)}{cost_rows[-1] + 1}"
+            self.formula(ws, row, c, f"SUM({cells})", cu[t], "money_b")
+        row += 2
+        # TEI lines (docs/model.md §11), each already risk-adjusted by its own risk
+        line_rows = {}
+        for key, label in (
+            ("line_benefits_unadjusted", "benefit lines (TEI), unadjusted"),
+            ("line_costs_unadjusted", "cost lines (TEI), unadjusted"),
+            ("line_benefits", "benefit lines, risk-adjusted (amount x (1 - risk))"),
+            ("line_costs", "cost lines, risk-adjusted (amount x (1 + risk))"),
+        ):
+            ws.write_string(row, 0, label)
+            for t in range(H + 1):
+                ws.write_number(row, 1 + t, float(cf[key].iloc[t]), self.fmt["money"])
+            line_rows[key] = row
+            row += 1
+        row += 1
+        ws.write_string(row, 0, "Risk-adjusted (TEI)", self.fmt["bold"])
+        row += 1
+        r_b = row
+        ws.write_string(
+            row, 0, "benefits: x(1-b) if x>=0, x(1+b) if x<0 (never in the case's favour)"
+        )
+        for t in range(H + 1):
+            x = _cell(r_cb, 1 + t)
+            lines = _cell(line_rows["line_benefits"], 1 + t)
+            if sc.risk.by_lever:  # each lever's yearly Shapley share adjusted by its own b
+                text = f"{_num(float(cf['customer_benefits'].iloc[t]))}+{lines}"
+            else:
+                text = (
+                    f"IF({x}>=0,{x}*(1-benefit_adjustment),{x}*(1+benefit_adjustment))+{lines}"
+                )
+            self.formula(ws, row, 1 + t, text, cf["benefits"].iloc[t])
+        row += 1
+        r_c = row
+        ws.write_string(row, 0, "costs x (1 + cost adjustment)")
+        for t in range(H + 1):
+            lines = _cell(line_rows["line_costs"], 1 + t)
+            self.formula(ws, row, 1 + t, f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment)+{lines}",
+                         cf["costs"].iloc[t])  # fmt: skip
+        row += 1
+        r_net = row
+        ws.write_string(row, 0, "net = benefits - costs", self.fmt["bold"])
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"{_cell(r_b, 1 + t)}-{_cell(r_c, 1 + t)}",
+                         cf["net"].iloc[t], "money_b")  # fmt: skip
+        row += 1
+        r_cum = row
+        ws.write_string(row, 0, "cumulative net")
+        for t in range(H + 1):
+            text = f"SUM($B${r_net + 1}:{_cell(r_net, 1 + t)})"
+            self.formula(ws, row, 1 + t, text, cf["cumulative_net"].iloc[t])
+        row += 1
+        r_dn = row
+        ws.write_string(row, 0, "discounted net")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"{_cell(r_net, 1 + t)}*{_cell(r_df, 1 + t)}",
+                         cf["discounted_net"].iloc[t])  # fmt: skip
+        row += 1
+        r_dcum = row
+        ws.write_string(row, 0, "cumulative discounted net")
+        for t in range(H + 1):
+            text = f"SUM($B${r_dn + 1}:{_cell(r_dn, 1 + t)})"
+            self.formula(ws, row, 1 + t, text, cf["cumulative_discounted_net"].iloc[t])
+        totals = {r_b: "benefits", r_c: "costs", r_net: "net",
+                  r_cb: "customer_benefits_unadjusted", r_cu: "capex_opex_unadjusted"}  # fmt: skip
+        for r, key in totals.items():
+            v = cf[key].to_numpy()
+            self.formula(ws, r, c_total, f"SUM({span(r)})", v.sum())
+            self.formula(ws, r, c_pv, f"SUMPRODUCT({span(r)},{span(r_df)})", (v * df).sum())
+        # payback helpers: the interpolated crossing of each year, empty where none
+        row += 2
+        ws.write_string(row, 0, "Payback helpers: (t-1) + (-cumulative(t-1)) / net(t) where "
+                        "the cumulative turns >= 0", self.fmt["note"])  # fmt: skip
+        row += 1
+        helper = {}
+        for key, cum, net in (("payback", r_cum, r_net), ("discounted", r_dcum, r_dn)):
+            ws.write_string(row, 0, f"{key} crossing in year t")
+            for t in range(1, H + 1):
+                prev, now = _cell(cum, t), _cell(cum, 1 + t)
+                text = (
+                    f'IF(AND({prev}<0,{now}>=0),{t - 1}+(-{prev})/{_cell(net, 1 + t)},"")'
+                )
+                cum_v = cf["cumulative_net" if key == "payback" else "cumulative_discounted_net"]
+                flow = cf["net" if key == "payback" else "discounted_net"]
+                p0, p1 = cum_v.iloc[t - 1], cum_v.iloc[t]
+                value = (t - 1) + (-p0) / flow.iloc[t] if (p0 < 0 <= p1) else None
+                self.formula(ws, row, 1 + t, text, value, "years")
+            helper[key] = row
+            row += 1
+        # KPIs
+        row += 1
+        ws.write_string(row, 0, "KPI", self.fmt["head"])
+        ws.write_string(row, 1, "risk-adjusted", self.fmt["head"])
+        ws.write_string(row, 2, "unadjusted", self.fmt["head"])
+        row += 1
+        k, u = case.kpis, case.unadjusted
+        irr_guess = k["irr"] if k["irr"] is not None else 0.1
+        irr_guess_u = u["irr"] if u["irr"] is not None else 0.1
+        years = span(r_year)
+
+        def irr_text(net_span: str, guess: float) -> str:
+            lo = f"SUMPRODUCT({net_span},{_num(1 + _IRR_LO)}^(-{years}))"
+            hi = f"SUMPRODUCT({net_span},{_num(1 + _IRR_HI)}^(-{years}))"
+            both = (
+                f'COUNTIF({net_span},">{_SIGN_TOLERANCE}")>0,'
+                f'COUNTIF({net_span},"<-{_SIGN_TOLERANCE}")>0'
+            )
+            return (
+                f"IF(AND({both},SIGN({lo})<>SIGN({hi})),"
+                f'IFERROR(IRR({net_span},{_num(guess)}),""),"")'
+            )
+
+        def payback_text(cum_row: int, helper_row: int) -> str:
+            cells = f"$C${helper_row + 1}:${_col(H + 1)}${helper_row + 1}"
+            return f'IF($B${cum_row + 1}>=0,0,IF(COUNT({cells})=0,"",MIN({cells})))'
+
+        # unadjusted flows: benefit row r_cb and cost row r_cu
+        r_lb, r_lc = line_rows["line_benefits_unadjusted"], line_rows["line_costs_unadjusted"]
+        pvb_u = f"SUMPRODUCT({span(r_cb)},{span(r_df)})+SUMPRODUCT({span(r_lb)},{span(r_df)})"
+        pvc_u = f"SUMPRODUCT({span(r_cu)},{span(r_df)})+SUMPRODUCT({span(r_lc)},{span(r_df)})"
+        net_u = f"({span(r_cb)}+{span(r_lb)})-({span(r_cu)}+{span(r_lc)})"
+        kpi_rows = {}
+        for key, label, adj_text, un_text, fmt in (
+            ("pv_benefits", "PV of benefits", f"SUMPRODUCT({span(r_b)},{span(r_df)})", pvb_u,
+             "money"),
+            ("pv_costs", "PV of costs", f"SUMPRODUCT({span(r_c)},{span(r_df)})", pvc_u, "money"),
+            ("npv", "NPV = PV of benefits - PV of costs", None, None, "money_b"),
+            ("roi", "ROI = NPV / PV of costs", None, None, "pct"),
+            ("irr", "IRR", irr_text(span(r_net), irr_guess), None, "pct"),
+            ("payback_years", "payback [years]", payback_text(r_cum, helper["payback"]), None,
+             "years"),
+            ("discounted_payback_years", "discounted payback [years]",
+             payback_text(r_dcum, helper["discounted"]), None, "years"),
+        ):  # fmt: skip
+            kpi_rows[key] = row
+            if key == "npv":
+                adj_text = f"B{kpi_rows['pv_benefits'] + 1}-B{kpi_rows['pv_costs'] + 1}"
+                un_text = f"C{kpi_rows['pv_benefits'] + 1}-C{kpi_rows['pv_costs'] + 1}"
+            if key == "roi":
+                pvc_a, pvc_b = f"B{kpi_rows['pv_costs'] + 1}", f"C{kpi_rows['pv_costs'] + 1}"
+                adj_text = f'IF({pvc_a}=0,"",B{kpi_rows["npv"] + 1}/{pvc_a})'
+                un_text = f'IF({pvc_b}=0,"",C{kpi_rows["npv"] + 1}/{pvc_b})'
+            ws.write_string(row, 0, label, self.fmt["bold"] if key == "npv" else None)
+            self.formula(ws, row, 1, adj_text, k[key], fmt)
+            if un_text is not None:
+                self.formula(ws, row, 2, un_text, u[key], fmt)
+            row += 1
+        r_extra, r_loss, r_note = row, row + 1, row + 3
+        row += 5
+        # unadjusted IRR and paybacks from a helper block of unadjusted net flows
+        r_nu = row
+        ws.write_string(row, 0, "net, unadjusted")
+        net_unadj = cf["benefits_unadjusted"].to_numpy() - cf["costs_unadjusted"].to_numpy()
+        for t in range(H + 1):
+            text = (
+                f"{_cell(r_cb, 1 + t)}+{_cell(r_lb, 1 + t)}"
+                f"-{_cell(r_cu, 1 + t)}-{_cell(r_lc, 1 + t)}"
+            )
+            self.formula(ws, row, 1 + t, text, net_unadj[t])
+        row += 1
+        r_nuc = row
+        ws.write_string(row, 0, "cumulative net, unadjusted")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"SUM($B${r_nu + 1}:{_cell(r_nu, 1 + t)})",
+                         net_unadj[: t + 1].sum())  # fmt: skip
+        row += 1
+        r_nud = row
+        ws.write_string(row, 0, "discounted net, unadjusted")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"{_cell(r_nu, 1 + t)}*{_cell(r_df, 1 + t)}",
+                         net_unadj[t] * df[t])  # fmt: skip
+        row += 1
+        r_nudc = row
+        ws.write_string(row, 0, "cumulative discounted net, unadjusted")
+        for t in range(H + 1):
+            self.formula(ws, row, 1 + t, f"SUM($B${r_nud + 1}:{_cell(r_nud, 1 + t)})",
+                         (net_unadj * df)[: t + 1].sum())  # fmt: skip
+        row += 1
+        helper_u = {}
+        for key, cum, net, vals in (
+            ("payback", r_nuc, r_nu, net_unadj),
+            ("discounted", r_nudc, r_nud, net_unadj * df),
+        ):
+            ws.write_string(row, 0, f"{key} crossing in year t, unadjusted")
+            cumv = np.cumsum(vals)
+            for t in range(1, H + 1):
+                prev, now = _cell(cum, t), _cell(cum, 1 + t)
+                text = (
+                    f'IF(AND({prev}<0,{now}>=0),{t - 1}+(-{prev})/{_cell(net, 1 + t)},"")'
+                )
+                value = (t - 1) + (-cumv[t - 1]) / vals[t] if cumv[t - 1] < 0 <= cumv[t] else None
+                self.formula(ws, row, 1 + t, text, value, "years")
+            helper_u[key] = row
+            row += 1
+        del net_u
+        self.formula(ws, kpi_rows["irr"], 2, irr_text(span(r_nu), irr_guess_u), u["irr"], "pct")
+        self.formula(ws, kpi_rows["payback_years"], 2, payback_text(r_nuc, helper_u["payback"]),
+                     u["payback_years"], "years")  # fmt: skip
+        self.formula(ws, kpi_rows["discounted_payback_years"], 2,
+                     payback_text(r_nudc, helper_u["discounted"]),
+                     u["discounted_payback_years"], "years")  # fmt: skip
+        # customers and switching loss
+        ws.write_string(r_extra, 0, "extra customers at the end (with CX - baseline)")
+        terms = "+".join(
+            f"{_ref(ref['title'], ref[1]['active_end'], H)}"
+            f"-{_ref(ref['title'], ref[0]['active_end'], H)}"
+            for ref in seg_refs
+        )
+        self.formula(ws, r_extra, 1, terms, k["extra_customers_end"], "count")
+        self.formula(ws, r_extra, 2, terms, u["extra_customers_end"], "count")
+        ws.write_string(r_loss, 0, "revenue lost each year to preventable poor CX")
+        loss_terms = []
+        for j, seg in enumerate(sc.segments, start=1):
+            r0 = _retention_formula(j, seg.is_sbg, f"s{j}_tenure" if seg.is_sbg else "")
+            loss_terms.append(
+                f"s{j}_customers*(1-{r0})*s{j}_poor_cx_churn_share*s{j}_preventable_share"
+                f"*s{j}_wallet*s{j}_share_of_wallet"
+            )
+        self.formula(ws, r_loss, 1, "+".join(loss_terms), k["annual_switching_loss"])
+        self.formula(ws, r_loss, 2, "+".join(loss_terms), u["annual_switching_loss"])
+        kpi_rows["extra_customers_end"] = r_extra
+        kpi_rows["annual_switching_loss"] = r_loss
+        for key, r in kpi_rows.items():
+            self.wb.define_name(key, f"=Case!$B${r + 1}")
+            self.wb.define_name(f"{key}_unadjusted", f"=Case!$C${r + 1}")
+        ws.write_string(
+            r_note, 0,
+            "IRR: the spreadsheet's IRR starts from cxroi's own rate as its guess; it is empty "
+            "where net flows have one sign or no rate in [-99.99%, 1e6] gives NPV = 0.",
+            self.fmt["note"],
+        )  # fmt: skip
+        self._setup(ws, 2, 1, 60)
+        ws.set_column(1, H + 3, 16)
+
+    def _attribution_sheet(self) -> None:
+        case = self.case
+        ws = self.wb.add_worksheet("Attribution")
+        ws.write_string(0, 0, "Attribution (Shapley values): values, not formulas",
+                        self.fmt["title"])  # fmt: skip
+        ws.write_string(
+            1, 0,
+            "Each value averages a lever's (initiative's) contribution over every order of "
+            "switching them on: it needs every coalition projected again, so the values are "
+            "cxroi's own and do not follow input changes.",
+            self.fmt["note"],
+        )  # fmt: skip
+        ws.write_string(3, 0, "lever", self.fmt["head"])
+        ws.write_string(3, 1, "PV of benefits", self.fmt["head"])
+        row = 4
+        for lever, v in case.by_lever.items():
+            ws.write_string(row, 0, lever)
+            ws.write_number(row, 1, _cached(v) if v is not None else 0.0, self.fmt["money"])
+            row += 1
+        row += 1
+        ws.write_string(row, 0, "initiative", self.fmt["head"])
+        ws.write_string(row, 1, "NPV", self.fmt["head"])
+        row += 1
+        if case.by_initiative is None:
+            ws.write_string(row, 0, "not computed beyond 8 initiatives")
+        else:
+            for name, v in case.by_initiative.items():
+                ws.write_string(row, 0, name)
+                if v is not None and math.isfinite(v):
+                    ws.write_number(row, 1, v, self.fmt["money"])
+                row += 1
+        self._setup(ws, 4, 1, 40)
+        ws.set_column(1, 1, 18)
+
+    def _notes_sheet(self) -> None:
+        import cxroi
+
+        ws = self.wb.add_worksheet("Notes")
+        lines = [
+            f"cxroi {cxroi.__version__}: live driver workbook of '{self.sc.name}'.",
+            f"Scenario file: {self.source or self.sc.source or '(not from a file)'}",
+            "Inputs: yellow cells are inputs (each a workbook name, column 'name'); green cells "
+            "are derived inputs (a formula you may overwrite with a number).",
+            "Change an input and recalculate: every figure on the segment sheets and Case "
+            "follows. Structure (horizon, segments, initiatives, acquisition mode) is fixed "
+            "by the layout: change the scenario and write the workbook again.",
+            "Conventions (docs/model.md sections 1-5): years are periods; year 0 is today, "
+            "undiscounted; flows fall at the end of each year, discounted by (1+d)^t.",
+            "Revenue and service cost use the customers active at the start of a year; churn "
+            "happens at its end: churned = active x (1 - r(k)) x m; new customers are active "
+            "from the next year.",
+            "Workbook names at the results: npv, pv_benefits, pv_costs, roi, irr, "
+            "payback_years (Case sheet, risk-adjusted column).",
+            "Attribution: Shapley values are written as values (see that sheet).",
+        ]
+        for r, text in enumerate(lines):
+            ws.write_string(r, 0, text)
+        ws.set_column(0, 0, 120)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+
+
+def workbook_bytes(case: Any, source: str | None = None) -> bytes:
+    """The live workbook of an evaluated case, as ``.xlsx`` bytes.
+
+    Parameters
+    ----------
+    case : BusinessCase
+        From :func:`cxroi.evaluate`.
+    source : str, optional
+        Scenario file shown on the Notes sheet (default: the scenario's own source).
+    """
+    return _Writer(case, source).write()
+
+
+def write_workbook(
+    scenario: Any, path: str | os.PathLike, source: str | None = None
+) -> Path:
+    """Write the live driver workbook of a scenario, atomically.
+
+    Parameters
+    ----------
+    scenario : Scenario, BusinessCase, mapping or path
+        What :func:`cxroi.load_scenario` accepts, or an evaluated case.
+    path : path-like
+        The ``.xlsx`` file to write. Its folder must exist.
+    source : str, optional
+        Scenario file named on the Notes sheet.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    cxroi.ScenarioError
+        If the scenario is invalid.
+    WorkbookError
+        If ``path`` cannot be written (missing folder, a folder of that name, no permission).
+    """
+    from cxroi.engine.case import BusinessCase, evaluate
+
+    case = scenario if isinstance(scenario, BusinessCase) else evaluate(scenario)
+    target = Path(path)
+    if target.is_dir():
+        raise WorkbookError(f"--out: {target} is a folder, not a file to write")
+    if not target.parent.is_dir():
+        raise WorkbookError(f"--out: the folder {target.parent} does not exist")
+    data = workbook_bytes(case, source)
+    try:
+        return atomic_write(target, data)
+    except OSError as exc:
+        raise WorkbookError(f"--out: cannot write {target}: {exc.strerror or exc}") from None
+
+
+
+# --------------------------------------------------------------------------------------------
+# The batch summary workbook
+# --------------------------------------------------------------------------------------------
+_SUMMARY_FORMATS = {
+    "discount_rate": _PCT,
+    "roi": _PCT,
+    "irr": _PCT,
+    "payback_years": _YEARS,
+    "discounted_payback_years": _YEARS,
+    "extra_customers_end": _COUNT,
+    "horizon_years": "0",
+}
+
+
+def write_summary_workbook(
+    path: str | os.PathLike,
+    columns: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    records: Sequence[dict[str, Any]],
+) -> Path:
+    """Write a batch's ``summary.xlsx`` atomically: one filterable row per scenario.
+
+    Parameters
+    ----------
+    path : path-like
+        Where to write.
+    columns : sequence of str
+        The columns of ``summary.csv`` (the fixed ones and one per input that varies).
+    rows : sequence of dict
+        One row per scenario, keyed by column.
+    records : sequence of dict
+        The batch records in the same order (for the link to each scenario's workbook).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    import xlsxwriter
+
+    from cxroi.outputs.records import KPI_COLUMNS
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(
+        buffer,
+        {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+         "strings_to_urls": False},
+    )  # fmt: skip
+    head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "bottom": 1, "text_wrap": True})
+    numeric = set(KPI_COLUMNS) | {"discount_rate", "horizon_years"}
+    formats: dict[str, Any] = {}
+    for name in columns:
+        if name in numeric:
+            key = name.split(".")[-1]
+            formats[name] = wb.add_format({"num_format": _SUMMARY_FORMATS.get(key, _MONEY)})
+    ws = wb.add_worksheet("Summary")
+    all_columns = [*columns, "workbook"]
+    for c, name in enumerate(all_columns):
+        ws.write_string(0, c, str(neutralise(name)), head)
+    for r, row in enumerate(rows, start=1):
+        for c, name in enumerate(columns):
+            value = row.get(name)
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                ws.write_string(r, c, str(value))
+            elif isinstance(value, (int, float)):
+                if math.isfinite(value):
+                    ws.write_number(r, c, value, formats.get(name))
+            else:
+                ws.write_string(r, c, str(neutralise(str(value))))
+        rec = records[r - 1] if r - 1 < len(records) else {}
+        target = (rec.get("outputs") or {}).get("workbook")
+        if target and rec.get("dir"):
+            ws.write_url(r, len(columns), f"external:{rec['dir']}/{target}", string=target)
+    ws.autofilter(0, 0, len(rows), len(all_columns) - 1)
+    ws.freeze_panes(1, 1)
+    ws.set_row(0, 30)
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, len(all_columns) - 1, 16)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    notes = wb.add_worksheet("Notes")
+    for r, text in enumerate(
+        (
+            "cxroi batch summary: one row per scenario (status, error, every KPI of "
+            "`cxroi run --json` risk-adjusted and unadjusted, the Shapley PV of benefits by "
+            "lever).",
+            "Columns after 'output' are the inputs that differ between the batch's scenarios, "
+            "by field path, so the rows can be filtered and pivoted by them.",
+            "'workbook' links each scenario's live driver workbook (every figure a formula over "
+            "its Inputs sheet).",
+            f"Scenarios: {len(rows)}. Money is in each scenario's currency.",
+        )
+    ):
+        notes.write_string(r, 0, text)
+    notes.set_column(0, 0, 120)
+    wb.close()
+    return atomic_write(path, buffer.getvalue())
