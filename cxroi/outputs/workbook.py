@@ -189,8 +189,13 @@ def _provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, st
         p = prov.get(head)
     kind = _KINDS.get(getattr(p, "source", "user"), "given")
     note = getattr(p, "note", "") or ""
-    source = getattr(p, "user_source", None) or ""
-    as_of = str(getattr(p, "as_of", "") or "")
+    from cxroi.present.report import user_evidence
+
+    own = user_evidence(scenario, path)
+    source = (getattr(own, "source", None) or "") if own is not None else ""
+    as_of = str(getattr(own, "as_of", None) or "") if own is not None else ""
+    if own is not None and getattr(own, "note", None):
+        note = own.note
     if not source:
         if kind == "benchmark default":
             source = note.split(". Caveat", 1)[0]
@@ -275,12 +280,16 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
                 rows[-1].kind, rows[-1].source = "default", "model default"
         for j, seg in enumerate(sc.segments, start=1):
             own = ini.effects.get(seg.name)
-            if own is None:
-                continue
             for key in EFFECT_FIELDS:
-                if key in own.model_fields_set:
-                    path = f"{base}.effects[{seg.name}].{key}"
+                path = f"{base}.effects[{seg.name}].{key}"
+                if own is not None and key in own.model_fields_set:
                     add(path, f"i{i}_s{j}_{key}", getattr(own, key), key)
+                    continue
+                # not given for the segment: the "*" value, as a formula one may overwrite
+                value = getattr(star, key) if star is not None and key in star.model_fields_set \
+                    else 0.0  # fmt: skip
+                add(path, f"i{i}_s{j}_{key}", value, key, formula=f"i{i}_all_{key}")
+                rows[-1].kind, rows[-1].source = "default", "from effects[*]"
     return rows, {r.path: r.name for r in rows}
 
 
@@ -466,11 +475,7 @@ class _Writer:
             row += 1
 
         def effect(i: int, key: str) -> str:
-            ini = sc.initiatives[i - 1]
-            own = ini.effects.get(seg.name)
-            if own is not None and key in own.model_fields_set:
-                return f"i{i}_s{j}_{key}"
-            return f"i{i}_all_{key}"
+            return f"i{i}_s{j}_{key}"  # the segment's own row (a formula over "*" if not given)
 
         # retention by cohort and year (the baseline rate; "with CX" scales churn by m_t)
         row += 1

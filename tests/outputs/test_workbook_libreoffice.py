@@ -104,7 +104,7 @@ def random_scenario(rng: np.random.Generator, n: int) -> dict:
 
 
 def _changes(data: dict) -> dict[str, float]:
-    """Inputs to change in a scenario: a retention, an effect, the discount rate, a cost."""
+    """Inputs to change: a retention, effects ("*" and one segment's), the discount rate, opex."""
     sc = cxroi.load_scenario(copy.deepcopy(data))
     seg = sc.segments[-1]
     rate = float(cxroi.model.scenario.base_value(sc.discount_rate))
@@ -115,6 +115,8 @@ def _changes(data: dict) -> dict[str, float]:
         out[f"segments[{seg.name}].retention"] = min(0.99, float(seg.retention) + 0.04)
     ini = sc.initiatives[0]
     out[f"initiatives[{ini.name}].effects[*].churn_prevented"] = 0.37
+    # a segment's own effect, given or (a formula over "*") not given in the scenario
+    out[f"initiatives[{ini.name}].effects[{sc.segments[0].name}].share_of_wallet_lift"] = 0.045
     if not isinstance(ini.opex, list):
         out[f"initiatives[{ini.name}].opex"] = float(ini.opex) * 0.8 + 1000
     return out
