@@ -397,14 +397,58 @@ def _churn_formula(j: int, seg: Any) -> str:
     return f"({terms})"
 
 
-def _line_amounts(amount: Any, H: int) -> list[float]:
-    """A TEI line's amount in years 0..H: a number every year 1..H, a list held, a mapping."""
-    if isinstance(amount, dict):
-        return [_base(amount[t]) if t in amount else 0.0 for t in range(H + 1)]
-    if isinstance(amount, list):
-        held = [_base(v) for v in amount] + [_base(amount[-1])] * H
-        return [0.0] + held[:H]
-    return [0.0] + [_base(amount)] * H
+#: Terms of the sBG residual-value series written in a cell (GAMMALN form), plus a geometric
+#: estimate of the rest: within 1e-9 of the sum for a discount rate of 0.1% or more.
+EQUITY_TERMS = 2000
+
+
+def _sbg_residual(j: int, k: str, H: int) -> str:
+    """Residual value per customer of an sBG cohort with ``k`` renewals made after year H."""
+    b = f"s{j}_beta+{k}"
+    c = f"s{j}_alpha+s{j}_beta+{k}"
+    J = f"(ROW($A$1:$A${EQUITY_TERMS})-1)"
+    m = f"(s{j}_wallet*s{j}_share_of_wallet*s{j}_gross_margin-s{j}_cost_to_serve)"
+    N = EQUITY_TERMS
+    series = (
+        f"SUMPRODUCT(EXP(GAMMALN({b}+{J})-GAMMALN({b})+GAMMALN({c})-GAMMALN({c}+{J}))"
+        f"/(1+discount_rate)^({H + 1}+{J}))"
+        f"+EXP(GAMMALN({b}+{N})-GAMMALN({b})+GAMMALN({c})-GAMMALN({c}+{N}))"
+        f"/(1+discount_rate)^({H + 1 + N})/(1-({b}+{N})/(({c}+{N})*(1+discount_rate)))"
+    )
+    return (
+        f'IF(OR(discount_rate<0,AND(discount_rate=0,s{j}_alpha<=1)),"",{m}*({series}))'
+    )
+
+
+def _sbg_series(a: float, b: float, k: float, d: float, H: int) -> float:
+    """sum_j P(j) / (1+d)^(H+1+j) for sBG after k renewals, as the workbook's cell sums it."""
+    from scipy.special import gammaln
+
+    N = EQUITY_TERMS
+    j = np.arange(N + 1, dtype=float)
+    logp = gammaln(b + k + j) - gammaln(b + k) + gammaln(a + b + k) - gammaln(a + b + k + j)
+    terms = np.exp(logp - (H + 1 + j) * np.log1p(d))
+    # the rest after N terms as a geometric series with the ratio at term N
+    tail = terms[N] / (1.0 - (b + k + N) / ((a + b + k + N) * (1.0 + d)))
+    return float(terms[:N].sum() + tail)
+
+
+def _segment_equity_value(sc: Scenario, p: Any, proj: Any, s: int) -> float | None:
+    """One segment's customer equity, with CX minus baseline (cached value of its cell)."""
+    from cxroi.engine import project as engine
+
+    H = sc.horizon_years
+    seg_p = p
+    k_base = engine.base_renewals(seg_p) + H
+    k_new = np.arange(H - 1, -1, -1, dtype=float)
+    rv_base = engine.residual_value(seg_p, k_base)[s]
+    rv_new = engine.residual_value(seg_p, np.broadcast_to(k_new, p.is_sbg.shape + (H,)))[s]
+    arms = []
+    for arm in (0, 1):
+        v = (proj.end_base[arm, s] * rv_base).sum() + (proj.end_cohorts[arm, s] * rv_new).sum()
+        arms.append(float(v))
+    diff = arms[1] - arms[0]
+    return diff if math.isfinite(diff) else None
 
 
 def _line_amount_formula(amount: Any, stem: str, t: int) -> str | None:
@@ -466,8 +510,8 @@ def _cohorts(s: int, p: Any, parts: list[tuple[float, float]], m, new, H: int):
 # --------------------------------------------------------------------------------------------
 #: The only spreadsheet functions the workbook uses: all in Excel 2007 and LibreOffice, none of
 #: them a "future" or dynamic-array function that XlsxWriter would have to prefix.
-FUNCTIONS = ("AND", "COUNT", "COUNTIF", "IF", "IFERROR", "IRR", "MAX", "MIN", "SIGN", "SUM",
-             "SUMPRODUCT")  # fmt: skip
+FUNCTIONS = ("AND", "COUNT", "COUNTIF", "EXP", "GAMMALN", "IF", "IFERROR", "IRR", "MAX", "MIN",
+             "OR", "ROW", "SIGN", "SUM", "SUMPRODUCT")  # fmt: skip
 
 
 def _worksheet_class() -> type:
@@ -782,13 +826,18 @@ class _Writer:
                     if n == "contribution":
                         fmt = "money_b"
                     self.formula(ws, L[n], c_, texts[n], pr[n][t - 1], fmt)
-            out[arm] = {"contribution": L["contribution"], "active_end": L["active_end"]}
+            out[arm] = {"contribution": L["contribution"], "active_end": L["active_end"],
+                        "after": (first_a, last_a)}  # fmt: skip
             row = L["active_end"] + 1
+        if "customer_equity" in self.case.kpis:
+            out["rv"] = self._residual_values(ws, row + 1, j, seg, parts, part_values, col)
         self._setup(ws, 2, 1, 62)
         ws.set_column(1, H + 1, 15)
         return out
 
     def _case_sheet(self, seg_refs: list[dict[str, Any]]) -> None:
+        from cxroi.present.report import line_amounts
+
         case, sc, H = self.case, self.sc, self.H
         ws = self.wb.add_worksheet("Case")
         cf = case.cashflow
@@ -897,7 +946,7 @@ class _Writer:
             sign = "-" if kind == "benefit" else "+"
             for i, n, short, line, owner in lines[kind]:
                 stem = f"i{i}_{short}{n}"
-                amounts = _line_amounts(line.amount, H)
+                amounts = line_amounts(line.amount, H)
                 ws.write_string(row, 0, f"{kind} line: {owner} / {line.name}")
                 for t in range(H + 1):
                     text = _line_amount_formula(line.amount, stem, t)
@@ -1185,12 +1234,60 @@ class _Writer:
         self._setup(ws, 2, 1, 60)
         ws.set_column(1, H + 3, 16)
 
+    def _residual_values(self, ws, row, j, seg, parts, part_values, col) -> tuple[int, int]:
+        r"""Residual value after year H of one customer of each cohort row (docs/model.md §13).
+
+        .. math:: RV_c = M \sum_{j \ge 0} P_c(j) / (1+d)^{H+1+j}
+
+        with the baseline margin M = wallet x share x gross margin - cost to serve. Constant r:
+        M / ((1+d)^H (1+d-r)), empty when r >= 1+d. sBG: P_c(j) = Gamma(beta+k+j) Gamma(alpha+
+        beta+k) / (Gamma(beta+k) Gamma(alpha+beta+k+j)) summed over :data:`EQUITY_TERMS`
+        terms with GAMMALN, empty when d < 0 or (d = 0 and alpha <= 1).
+        """
+        H, Q = self.H, len(parts)
+        d = _base(self.sc.discount_rate)
+        margin = (
+            _base(seg.wallet) * _base(seg.share_of_wallet) * _base(seg.gross_margin)
+            - _base(seg.cost_to_serve)
+        )
+        m_text = f"(s{j}_wallet*s{j}_share_of_wallet*s{j}_gross_margin-s{j}_cost_to_serve)"
+        ws.write_string(
+            row, 0,
+            "Customer equity: value after year H of one customer of each cohort (baseline "
+            "retention and margin, programme stopped)",
+            self.fmt["bold"],
+        )  # fmt: skip
+        row += 1
+        first = row
+        labels = [pt[0] for pt in parts] + [f"cohort won in year {c}" for c in range(1, H + 1)]
+        for x in range(Q + H):
+            if x < Q:
+                k_text = f"{parts[x][2]}+{H}" if parts[x][2] else str(H)
+                k_value = part_values[x][1] + H
+            else:
+                k_text = k_value = H - (x - Q + 1)
+            ws.write_string(row, 0, f"residual value per customer: {labels[x]}")
+            if seg.is_sbg:
+                a, b = _base(seg.retention.alpha), _base(seg.retention.beta)
+                text, value = _sbg_residual(j, str(k_text), H), None
+                if d > 0 or (d == 0 and a > 1):
+                    value = margin * _sbg_series(a, b, float(k_value), d, H)
+            else:
+                r = _base(seg.retention)
+                text = (
+                    f'IF(s{j}_retention>=1+discount_rate,"",{m_text}'
+                    f"/((1+discount_rate)^{H}*(1+discount_rate-s{j}_retention)))"
+                )
+                value = None if r >= 1 + d else margin / ((1 + d) ** H * (1 + d - r))
+            self.formula(ws, row, col[1], text, value)
+            row += 1
+        return first, row - 1
+
     def _customer_equity(self, ws, row, seg_refs, r_ce, r_npvce, kpi_rows) -> int:
-        """Customer equity (docs/model.md §13): a formula per constant-retention segment."""
+        """Customer equity (docs/model.md §13): extra customers after H x their residual value."""
         sc, H, case = self.sc, self.H, self.case
         proj = case.projection
         d = _base(sc.discount_rate)
-        total = case.unadjusted.get("customer_equity")
         ws.write_string(
             row, 0,
             "Customer equity: what the customers still active after the horizon are worth, "
@@ -1199,44 +1296,25 @@ class _Writer:
         )  # fmt: skip
         row += 1
         first = row
-        constant_sum = 0.0
-        sbg = []
         for j, seg in enumerate(sc.segments, start=1):
-            if seg.is_sbg:
-                sbg.append(seg.name)
-                continue
             ref = seg_refs[j - 1]
-            r = _base(seg.retention)
-            margin = (
-                _base(seg.wallet) * _base(seg.share_of_wallet) * _base(seg.gross_margin)
-                - _base(seg.cost_to_serve)
-            )
-            extra = float(proj.customers[1, j - 1, -1] - proj.customers[0, j - 1, -1])
-            value = None if r >= 1 + d else extra * margin / ((1 + d) ** H * (1 + d - r))
-            constant_sum += value or 0.0
-            m = f"(s{j}_wallet*s{j}_share_of_wallet*s{j}_gross_margin-s{j}_cost_to_serve)"
-            ends = (
-                f"({_ref(ref['title'], ref[1]['active_end'], H)}"
-                f"-{_ref(ref['title'], ref[0]['active_end'], H)})"
-            )
+            title = ref["title"]
+            rv0, rv1 = ref["rv"]
+            rv = f"'{title}'!$B${rv0 + 1}:$B${rv1 + 1}"
+
+            def after(arm: int, ref: dict = ref, title: str = title) -> str:
+                a0, a1 = ref[arm]["after"]
+                c = _col(H + 1)
+                return f"'{title}'!${c}${a0 + 1}:${c}${a1 + 1}"
+
             text = (
-                f'IF(s{j}_retention>=1+discount_rate,"",{ends}*{m}'
-                f"/((1+discount_rate)^{H}*(1+discount_rate-s{j}_retention)))"
+                f'IF(COUNTIF({rv},"")>0,"",SUMPRODUCT({after(1)},{rv})'
+                f"-SUMPRODUCT({after(0)},{rv}))"
             )
-            ws.write_string(row, 0, f"customer equity, {seg.name}: extra customers x margin "
-                            "/ ((1+d)^H (1+d-r))")  # fmt: skip
+            ws.write_string(row, 0, f"customer equity, {seg.name}: customers after year H x "
+                            "their residual value, with CX - baseline")  # fmt: skip
+            value = self._segment_equity(j - 1, proj, d)
             self.formula(ws, row, 1, text, value)
-            row += 1
-        if sbg:
-            ws.write_string(
-                row, 0,
-                f"customer equity, sBG segments ({', '.join(sbg)}): VALUE, not a formula (a "
-                "hypergeometric series per cohort, which spreadsheets lack)",
-            )  # fmt: skip
-            if total is not None:
-                ws.write_number(row, 1, total - constant_sum, self.fmt["money"])
-            else:
-                ws.write_string(row, 1, "")
             row += 1
         cells = f"$B${first + 1}:$B${row}"
         b_ret = "b_retention" if _by_lever(sc) else "benefit_adjustment"
@@ -1254,6 +1332,15 @@ class _Writer:
             self.formula(ws, r_npvce, c, f'IF({ce}="","",{npv}+{ce})',
                          kp["npv_with_customer_equity"])  # fmt: skip
         return row
+
+    def _segment_equity(self, s: int, proj: Any, d: float) -> float | None:
+        """Cached value of one segment's customer equity (unadjusted), or None."""
+        total = self.case.unadjusted.get("customer_equity")
+        if total is None:
+            return None
+        if len(self.sc.segments) == 1:
+            return total
+        return None if not math.isfinite(d) else _segment_equity_value(self.sc, self.p, proj, s)
 
     def _attribution_sheet(self) -> None:
         case = self.case

@@ -622,9 +622,25 @@ def lever_benefits(case: Any) -> Any:
     return pd.DataFrame(table, index=list(LEVERS), columns=range(sc.horizon_years + 1))
 
 
+def line_amounts(amount: Any, H: int) -> list[float]:
+    """A TEI line's amount in years 0..H (docs/model.md §11).
+
+    A number is every year 1..H, a list runs from year 1 with its last value held, a mapping
+    gives years (others 0).
+    """
+    if isinstance(amount, Mapping):
+        return [_base(amount[t]) if t in amount else 0.0 for t in range(H + 1)]
+    if isinstance(amount, (list, tuple)):
+        held = [_base(v) for v in amount] + [_base(amount[-1])] * H
+        return [0.0] + held[:H]
+    return [0.0] + [_base(amount)] * H
+
+
 def _section_cashflow(r: Report) -> str:
     tei = r.case.tei_table()
     rows = [[idx, *[_amount(v) for v in tei.loc[idx]]] for idx in tei.index]
+    import numpy as np
+
     cur = r.case.currency
     cf = r.case.cashflow
     df = cf["discount_factor"].to_numpy()
@@ -634,13 +650,17 @@ def _section_cashflow(r: Report) -> str:
         v = values.to_numpy()
         lever_rows.append([f"{lever} lever", *[_amount(x) for x in v], _amount(v.sum()),
                            _amount((v * df).sum())])  # fmt: skip
+    customer = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"]).to_numpy()
     unadj = cf["benefits_unadjusted"].to_numpy()
     adj = cf["benefits"].to_numpy()
-    for label, v in (
-        ("Customer benefit, unadjusted", unadj),
-        ("Risk adjustment", adj - unadj),
-        ("Benefits, risk-adjusted", adj),
-    ):
+    H = r.scenario.horizon_years
+    rows_after = [("Customer benefit, unadjusted", customer)]
+    for ini in r.scenario.initiatives:
+        for line in getattr(ini, "benefit_lines", None) or []:
+            label = f"TEI line: {ini.name} / {line.name}, unadjusted"
+            rows_after.append((label, np.asarray(line_amounts(line.amount, H))))
+    rows_after += [("Risk adjustment", adj - unadj), ("Benefits, risk-adjusted", adj)]
+    for label, v in rows_after:
         lever_rows.append([label, *[_amount(x) for x in v], _amount(v.sum()),
                            _amount((v * df).sum())])  # fmt: skip
     return (
@@ -649,7 +669,7 @@ def _section_cashflow(r: Report) -> str:
         + _note(
             "Benefits by lever and year: each year's customer benefit (with CX minus baseline) "
             "split over the four levers by Shapley values, so the levers add up to the year's "
-            "benefit; then the TEI risk adjustment."
+            "benefit; then each TEI benefit line, and the risk adjustment."
         )
         + _year_tables(f"Benefits [{cur}]", [str(c) for c in tei.columns], lever_rows)
         + _note(
