@@ -13,6 +13,8 @@ SERVE_ARGS  ?=
 
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.cxroi-installed
+# `make serve` needs only the package; `make test` adds the test tools and the optional extras.
+SERVE_STAMP := $(VENV)/.cxroi-serve-installed
 
 # The browser tests read this (tests/conftest.py).
 export CXROI_CHROMIUM := $(CHROMIUM)
@@ -38,8 +40,13 @@ $(BIN)/python:
 
 # Reinstall only when pyproject.toml changed (or the env is new).
 $(STAMP): pyproject.toml | $(BIN)/python
-	@echo "==> installing cxroi and its test tools into $(VENV)"
-	$(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	@echo "==> installing cxroi, its optional extras and its test tools into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar off -e '.[test,dask]'
+	@touch $@ $(SERVE_STAMP)
+
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing cxroi (what serving needs) into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar off -e .
 	@touch $@
 
 install: $(STAMP)
@@ -89,7 +96,7 @@ office:
 
 # --- the two README commands -----------------------------------------------------------------
 
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	$(BIN)/cxroi serve $(SCENARIO) $(SERVE_ARGS)
 
 test: $(STAMP) chromium office

@@ -11,6 +11,12 @@ chart show the new case, so Playwright's own round trips are not counted. The ke
 (parse, validate, evaluate, build the widget state) is measured separately in-process.
 
 Targets (issue 3, 2 cores): pre-heated first render <= 3 s; change -> updated <= 150 ms p95.
+
+Board pack and the NPV card's range (issue 15): the time *Export board pack* takes (HTML,
+Monte Carlo, SVG charts and Chromium's PDF, in-process as the kernel runs it), and the
+latency from a change to the NPV card's P(NPV > 0) and P5-P95 range on a scenario with
+distributions, in the page (debounce included) and in the kernel. ``--only-board`` runs just
+these.
 """
 
 from __future__ import annotations
@@ -145,6 +151,107 @@ def kernel_share(scenario: Path, changes: int) -> list[float]:
     return out
 
 
+UNCERTAIN = REPO / "scenarios" / "uncertain" / "retail_bank_uncertain.yaml"
+
+# Commit a discount rate and resolve with the milliseconds until the NPV card shows the range
+# of the new case (its P95 differs from the one before).
+_MC_CHANGE = """async (value) => {
+    const p95 = () => {
+        const el = document.querySelector('[data-mc-npv="p95"]');
+        return el ? el.dataset.value : null;
+    };
+    const before = p95();
+    const input = document.querySelector('.cxroi-field-discount_rate input');
+    const t0 = performance.now();
+    input.value = value;
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+    input.dispatchEvent(new Event('change', {bubbles: true}));
+    return await new Promise((resolve, reject) => {
+        const check = () => {
+            const now = p95();
+            if (now !== null && now !== before) resolve(performance.now() - t0);
+            else if (performance.now() - t0 > 60000) reject(new Error('no new range'));
+            else requestAnimationFrame(check);
+        };
+        check();
+    });
+}"""
+
+
+def export_times(scenario: Path, runs: int) -> list[float]:
+    """Seconds *Export board pack* takes for the dashboard's case (in-process, as the kernel)."""
+    from cxroi.app import Dashboard
+
+    app = Dashboard.from_path(scenario)
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        pdf = app.board_pack()
+        out.append(time.perf_counter() - t0)
+        assert pdf.startswith(b"%PDF")
+    return out
+
+
+def mc_kernel_ms(scenario: Path, changes: int) -> list[float]:
+    """Milliseconds the kernel spends on the NPV card's Monte Carlo per change (no debounce)."""
+    from cxroi.app import Dashboard
+
+    app = Dashboard.from_path(scenario)
+    out = []
+    for i in range(changes):
+        app.set_text("discount_rate", f"{0.06 + 0.005 * (i % 10):.3f}")
+        out.append(app.mc_latency * 1000)
+    return out
+
+
+def mc_page_ms(browser, url: str, changes: int) -> list[float]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(url, timeout=120_000)
+    page.wait_for_function(_COMPLETE, timeout=120_000)
+    page.wait_for_selector('[data-mc-npv="p95"]', timeout=60_000)
+    out = [page.evaluate(_MC_CHANGE, f"{0.06 + 0.005 * (i % 10):.3f}") for i in range(changes)]
+    context.close()
+    return out
+
+
+def board_kernel_figures(changes: int, runs: int) -> None:
+    """Print the export time and the NPV card's Monte Carlo time in the kernel (issue 15).
+
+    Run outside Playwright's synchronous API, whose event loop would otherwise take the
+    debounced run (in a kernel, the kernel's own loop does).
+    """
+    from cxroi.app.dashboard import AUTO_MC_DELAY
+
+    exports = export_times(UNCERTAIN, runs)
+    print(
+        f"export board pack (in kernel)     : {', '.join(f'{t:.2f}' for t in exports)} s "
+        f"(median {statistics.median(exports):.2f} s; {UNCERTAIN.name}, 12 pages)"
+    )
+    kernel = mc_kernel_ms(UNCERTAIN, changes)
+    print(
+        f"NPV card Monte Carlo (in kernel)  : median {statistics.median(kernel):.0f} ms, "
+        f"p95 {_p95(kernel):.0f} ms (10,000 draws; after a {AUTO_MC_DELAY * 1000:.0f} ms "
+        "debounce)"
+    )
+
+
+def board_page_figures(browser, cache: Path, changes: int) -> None:
+    """Print the latency from a change to the NPV card's new range, in the page (issue 15)."""
+    proc, url = start_server(UNCERTAIN, 1, cache)
+    try:
+        time.sleep(15)
+        page = mc_page_ms(browser, url, changes)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    print(
+        f"change -> NPV card range (page)   : median {statistics.median(page):.0f} ms, "
+        f"p95 {_p95(page):.0f} ms, max {max(page):.0f} ms over {len(page)} changes "
+        "(debounce included)"
+    )
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
@@ -157,12 +264,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenario", nargs="?", default=str(REPO / "scenarios" / "retail_bank.yaml"))
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--loads", type=int, default=3)
+    parser.add_argument("--exports", type=int, default=3, help="board pack exports timed")
+    parser.add_argument(
+        "--only-board", action="store_true", help="only the board pack and NPV-range figures"
+    )
     args = parser.parse_args(argv)
     scenario = Path(args.scenario)
     print(f"cxroi dashboard benchmark: {scenario.name}, {os.cpu_count()} CPUs")
+    board_kernel_figures(min(args.changes, 10), args.exports)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         cache = Path(tmp)
+        board_page_figures(browser, cache, min(args.changes, 10))
+        if args.only_board:
+            browser.close()
+            return 0
         # Cold: no pool, every page load starts a kernel and runs the notebook.
         proc, url = start_server(scenario, 0, cache)
         try:

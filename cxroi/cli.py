@@ -16,12 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from cxroi.model.scenario import ScenarioError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from cxroi.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CxroiError, InputError
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad arguments or input: reported on stderr with exit status 2."""
 
 
@@ -77,9 +75,53 @@ _LABELS = {
 }
 
 
+_EQUITY_LABELS = {
+    "customer_equity": "Customer equity (after H)",
+    "npv_with_customer_equity": "NPV with customer equity",
+}
+
+
+def _tei_lines_table(case) -> list[str]:
+    """The TEI cash-flow table with one row per benefit line and per cost line."""
+    import numpy as np
+
+    H = case.scenario.horizon_years
+    years = list(range(H + 1))
+    df = case.cashflow["discount_factor"].to_numpy()
+    table = case.line_table()
+    heads = ["Initial"] + [f"Year {t}" for t in years[1:]] + ["Total", "Present value"]
+    width = 56
+    out = [f"{'':{width}}" + "".join(f"{h:>14}" for h in heads)]
+
+    def row(label: str, values) -> str:
+        values = np.asarray(values, dtype=float)
+        cells = [*values, values.sum(), (values * df).sum()]
+        text = label if len(label) <= width - 2 else label[: width - 5] + "..."
+        return f"{text:{width}}" + "".join(f"{_money(v):>14}" for v in cells)
+
+    for kind, total_label in (("benefit", "Total benefits"), ("cost", "Total costs")):
+        part = table[table.kind == kind]
+        for _, r in part.iterrows():
+            who = r.initiative if isinstance(r.initiative, str) else "All segments"
+            risk = "" if r.risk is None or r.risk != r.risk else f" (risk {r.risk:.0%})"
+            out.append(row(f"  {who}: {r.line}{risk}", [r[t] for t in years]))
+        key = "benefits" if kind == "benefit" else "costs"
+        out.append(row(total_label, case.cashflow[key]))
+        out.append(
+            row(
+                "  of which risk adjustment",
+                case.cashflow[key] - case.cashflow[f"{key}_unadjusted"],
+            )
+        )
+    out.append(row("Net", case.cashflow["net"]))
+    cumulative = case.cashflow["cumulative_net"].to_numpy()
+    out.append(f"{'Cumulative net':{width}}" + "".join(f"{_money(v):>14}" for v in cumulative))
+    return out
+
+
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
-    from cxroi.engine.case import KPI_KEYS
+    from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
     from cxroi.model.scenario import base_value
 
     sc = case.scenario
@@ -87,7 +129,7 @@ def format_case(case) -> str:
         f"{sc.name}",
         f"Currency {sc.currency}, horizon {sc.horizon_years} years, discount rate "
         f"{base_value(sc.discount_rate):.1%}, risk adjustment: benefits "
-        f"-{base_value(sc.risk.benefit_adjustment):.0%}, "
+        f"-{sc.risk.benefit_adjustment_text()}, "
         f"costs +{base_value(sc.risk.cost_adjustment):.0%}",
         "",
         f"{'':26}{'risk-adjusted':>18}{'unadjusted':>18}",
@@ -101,18 +143,31 @@ def format_case(case) -> str:
         lines.append(
             f"{_LABELS[key]:26}{kpi(key, case.kpis[key]):>18}{kpi(key, case.unadjusted[key]):>18}"
         )
+    lines.append("Beside the TEI figures, never inside them:")
+    for key in EQUITY_KEYS:
+        adj, unadj = case.kpis[key], case.unadjusted[key]
+        lines.append(f"{_EQUITY_LABELS[key]:26}{kpi('npv', adj):>18}{kpi('npv', unadj):>18}")
     lines += ["", f"Cash flows (risk-adjusted, {sc.currency})"]
-    table = case.tei_table()
-    lines.append(table.to_string(float_format=lambda v: _money(v), na_rep=""))
-    lines += ["", "Value by lever (Shapley, PV of benefits)"]
+    lines += _tei_lines_table(case)
+    unquantified = case.unquantified
+    if unquantified:
+        lines += ["", "Benefits named but not valued (in no figure)"]
+        for name, items in unquantified.items():
+            lines.append(f"  {name}")
+            lines += [f"    - {item}" for item in items]
+    lines += ["", "Value by lever (Shapley, PV of benefits; lines: PV of benefit lines)"]
     for lever, value in case.by_lever.items():
         lines.append(f"  {lever:24}{_money(value):>18}")
-    lines += ["", "Value by initiative (Shapley, NPV)"]
+    lines += ["", "Value by initiative (NPV)"]
+    lines.append(f"  {'initiative':40}{'Shapley':>16}{'standalone':>16}{'last in':>16}")
+    for name in sc.initiative_names:
+        shapley = None if case.by_initiative is None else case.by_initiative[name]
+        alone = case.by_initiative_standalone.get(name)
+        last = case.by_initiative_last_in.get(name)
+        label = name if len(name) <= 38 else name[:35] + "..."
+        lines.append(f"  {label:40}{_money(shapley):>16}{_money(alone):>16}{_money(last):>16}")
     if case.by_initiative is None:
-        lines.append("  (not computed beyond 8 initiatives)")
-    else:
-        for name, value in case.by_initiative.items():
-            lines.append(f"  {name:40}{_money(value):>18}")
+        lines.append("  (Shapley values are not computed beyond 8 initiatives)")
     lines += ["", "Customer lifetime value per new customer"]
     lines.append(f"  {'segment':24}{'baseline':>14}{'with CX':>14}{'CLV:CAC':>16}")
     for name, row in case.by_segment.iterrows():
@@ -323,6 +378,51 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from cxroi.app.serve import options_from_args, serve
 
     return serve(args.scenario, options_from_args(args))
+
+
+# --------------------------------------------------------------------------------------------
+# cxroi init, cxroi examples: what the package ships (cxroi.bundle)
+# --------------------------------------------------------------------------------------------
+def _cmd_init(args: argparse.Namespace) -> int:
+    from cxroi.bundle import init_case
+
+    try:
+        written = init_case(args.directory, force=args.force)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"cxroi: laid out a new case in {args.directory} ({len(written)} files: scenarios/, "
+        f"notebooks/, README.md); next: cxroi serve {args.directory}/scenarios/default.yaml",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _scenario_title(path) -> str:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str(data.get("name", "")) if isinstance(data, dict) else ""
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from cxroi.bundle import bundle_root, examples
+
+    listing = examples()
+    root = bundle_root()
+    if args.json:
+        print(_dumps({"root": str(root.resolve()), **listing}))
+        return EXIT_OK
+    print(f"Bundled with cxroi (copy them with `cxroi init DIR`; files under {root}):")
+    for group, items in listing.items():
+        print(f"\n{group}:")
+        for item in items:
+            title = _scenario_title(root / item) if item.endswith(".yaml") else ""
+            print(f"  {item:<44} {title}".rstrip())
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------
@@ -570,6 +670,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser(
+        "init",
+        help="lay out a new case: scenarios/, notebooks/ and a README in DIR",
+        description="Copy the bundled scenarios (with cohort data) and notebooks into DIR, "
+        "with a README of the next commands. DIR must be new or empty unless --force.",
+    )
+    p.add_argument("directory", metavar="DIR", help="folder to create (or an empty one)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("examples", help="list the bundled scenarios, notebooks and cohort data")
+    p.add_argument("--json", action="store_true", help="print the listing as JSON")
+    p.set_defaults(func=_cmd_examples)
+
+    p = sub.add_parser(
         "calibrate",
         help="fit sBG retention to cohort counts (CSV); --into writes it into a scenario",
         description="Fit the shifted-beta-geometric retention model (Fader & Hardie 2007) to "
@@ -671,9 +785,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.raw_argv = list(sys.argv[2:] if argv is None else argv[1:])
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, UsageError) as exc:
+    except CxroiError as exc:  # the one place errors become exit statuses (cxroi.errors)
         print(f"cxroi: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("cxroi: interrupted", file=sys.stderr)
         return 130

@@ -154,9 +154,9 @@ def test_wheel_ships_package_data(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    shutil.copytree(
-        ROOT / "cxroi", source / "cxroi", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    for name in ("cxroi", "notebooks", "scenarios"):  # cxroi/_bundle links to the other two
+        shutil.copytree(ROOT / name, source / name, symlinks=True, ignore=ignore)
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path)]
     subprocess.run([*command, str(source)], check=True, timeout=300)
     (wheel,) = tmp_path.glob("cxroi-*.whl")
@@ -164,10 +164,12 @@ def test_wheel_ships_package_data(tmp_path):
 
     expected = {"cxroi/__init__.py"}
     package = ROOT / "cxroi"
-    patterns = ["py.typed", "app/*.json", "app/static/**/*"]
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["cxroi"]
     for pattern in patterns:
         for path in package.glob(pattern):
             if path.is_file() and "__pycache__" not in path.parts:
                 expected.add(path.relative_to(ROOT).as_posix())
     assert expected - shipped == set()
+    assert "cxroi/_bundle/scenarios/default.yaml" in shipped
+    assert "cxroi/_bundle/notebooks/business_case.ipynb" in shipped
     assert not any(name.startswith(("tests/", "notebooks/", "scenarios/")) for name in shipped)

@@ -62,6 +62,7 @@ from cxroi.engine.retention import (
     sbg_retention,
     sbg_survival,
 )
+from cxroi.errors import InputError
 
 __all__ = [
     "Backtest",
@@ -99,7 +100,7 @@ MAX_COHORT_FITS = 20
 _LOG_SEARCH_BOUND = 18.0  # rays stop at |ln alpha|, |ln beta| = 18 (about 6.6e7)
 
 
-class CalibrationError(ValueError):
+class CalibrationError(InputError):
     """A calibration input a user can fix (bad file, unknown segment, existing output...)."""
 
 

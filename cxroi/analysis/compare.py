@@ -55,6 +55,10 @@ _NOT_PLAYERS = {"name", "currency", "segments", "initiatives", "risk", "correlat
 _INITIATIVE_SKIP = {"name", "effects", "unquantified"}
 
 
+#: Keys of an input written with its evidence (docs/model.md §18): only ``value`` evaluates.
+_EVIDENCE_KEYS = {"value", "source", "note", "as_of"}
+
+
 class _Absent:
     """An effect field left out of its entry: inherited from ``"*"`` (or 0 there)."""
 
@@ -75,6 +79,9 @@ def _base(x: Any) -> Any:
     if isinstance(x, Distribution):
         return float(x.base)
     if isinstance(x, BaseModel):
+        names = set(type(x).model_fields)
+        if "value" in names and names <= _EVIDENCE_KEYS:  # an input with its evidence
+            return _base(x.value)
         return {k: _base(getattr(x, k)) for k in type(x).model_fields}
     if isinstance(x, dict):
         if "dist" in x:
@@ -82,7 +89,7 @@ def _base(x: Any) -> Any:
                 return float(Distribution(**x).base)
             except Exception:  # noqa: BLE001 - not a distribution after all: compare as data
                 pass
-        if "value" in x and set(x) <= {"value", "source", "note", "as_of"}:
+        if "value" in x and set(x) <= _EVIDENCE_KEYS:
             return _base(x["value"])
         return {str(k): _base(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -359,19 +366,35 @@ def _tidy(m: dict) -> None:
 
 
 def _load_coalition(m: dict, changes: list[Change]) -> Scenario:
-    """Validate a coalition's mapping; capex years beyond a shortened horizon are dropped."""
+    """Validate a coalition's mapping; amounts by year beyond a shortened horizon are dropped.
+
+    That is capex and line amounts given year by year: a coalition that shortens the horizon
+    but keeps A's schedule has nothing to spend or earn after its last year.
+    """
     _tidy(m)
     try:
         return load_scenario(m)
     except ScenarioError as exc:
-        H = m.get("horizon_years", 3)
+        H = _base(m.get("horizon_years", 3))
         fixed = False
+
+        def trim(holder: dict, key: str) -> None:
+            """Drop year keys beyond the horizon from a by-year amount (maybe with evidence)."""
+            nonlocal fixed
+            value = holder.get(key)
+            if isinstance(value, dict) and "value" in value and "dist" not in value:
+                holder, key, value = value, "value", value["value"]
+            if isinstance(value, dict) and "dist" not in value:
+                kept = {k: v for k, v in value.items() if not str(k).isdigit() or int(k) <= H}
+                fixed |= len(kept) != len(value)
+                holder[key] = kept
+
         for ini in m["initiatives"]:
-            capex = ini.get("capex")
-            if isinstance(capex, dict):
-                kept = {k: v for k, v in capex.items() if int(k) <= H}
-                fixed |= len(kept) != len(capex)
-                ini["capex"] = kept
+            trim(ini, "capex")
+            for kind in ("benefit_lines", "cost_lines"):
+                for line in ini.get(kind) or []:
+                    if isinstance(line, dict):
+                        trim(line, "amount")
         if fixed:
             try:
                 return load_scenario(m)
@@ -613,7 +636,7 @@ def bridge_rows(base: Scenario | Any, records: list[dict[str, Any]]) -> list[dic
     ----------
     base : Scenario, mapping or path
     records : list of dict
-        Batch records (``scenario``, ``file``, ``status``), as :func:`cxroi.batch.run_batch`
+        Batch records (``scenario``, ``file``, ``status``), as :func:`cxroi.outputs.batch.run_batch`
         keeps them; scenarios that failed are listed with their error.
 
     Returns

@@ -26,6 +26,8 @@ import pandas as pd
 from cxroi.engine.case import KPI_KEYS, case_kpis
 from cxroi.engine.project import compile_scenario
 from cxroi.model.scenario import (
+    BENEFIT_RISK,
+    COST_RISK,
     FIELD_RULES,
     Distribution,
     Rule,
@@ -73,9 +75,16 @@ def field_rule(path: str) -> Rule:
     >>> str(field_rule("segments[Affluent].retention.alpha"))
     'must be > 0'
     """
-    name = path.rsplit(".", 1)[-1]
+    head, _, name = path.rpartition(".")
     if "[" in name:
         name = name.split("[", 1)[0]
+    # fields whose range depends on where they sit (docs/model.md §11-§12)
+    if name == "risk" and ".benefit_lines[" in head:
+        return BENEFIT_RISK
+    if name == "risk" and ".cost_lines[" in head:
+        return COST_RISK
+    if head == "risk.benefit_adjustment":
+        return BENEFIT_RISK
     if name not in FIELD_RULES:
         shown = path if len(path) <= 80 else path[:77] + "..."  # never echo a huge argument
         raise ScenarioError(ScenarioIssue(shown, "names no numeric field"))
@@ -413,10 +422,13 @@ def simulate(
         npv_positive_total = float(np.sum(np.maximum(sample_npv, 0.0)))
     value_of_perfect = max(npv_positive_total / draws - max(npv_total / draws, 0.0), 0.0)
     summary["evpi"] = value_of_perfect
-    summary["evppi"] = {
-        path: evppi(np.concatenate(chunks), sample_npv, cap=value_of_perfect)
-        for path, chunks in voi_fields.items()
-    }
+    if len(voi_fields) == 1:  # the only uncertain input: E[npv | it] is the npv itself
+        summary["evppi"] = {path: value_of_perfect for path in voi_fields}
+    else:
+        summary["evppi"] = {
+            path: evppi(np.concatenate(chunks), sample_npv, cap=value_of_perfect)
+            for path, chunks in voi_fields.items()
+        }
     frame = pd.DataFrame({k: np.concatenate(v) for k, v in kept.items()}) if keep else None
     return SimulationResult(frame, np.concatenate(cumulative), summary, seed, sample_frame)
 

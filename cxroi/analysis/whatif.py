@@ -31,10 +31,32 @@ MAX_VALUES_PER_PATH = 100_000
 
 
 def kpi_names() -> tuple[str, ...]:
-    """KPIs a sweep reports and goal seek can aim at (risk-adjusted, as ``cxroi run``)."""
-    from cxroi.engine.case import KPI_KEYS
+    """KPIs a sweep reports and goal seek can aim at (risk-adjusted, as ``cxroi run``).
 
-    return tuple(KPI_KEYS)
+    The KPIs of docs/model.md §5, then customer equity (§13) where the engine computes it.
+    """
+    from cxroi.engine import case
+
+    return tuple(case.KPI_KEYS) + tuple(getattr(case, "EQUITY_KEYS", ()))
+
+
+def _customer_equity(p: Any, result: dict, adjusted: dict) -> None:
+    """Add customer equity and NPV with it, as :func:`cxroi.evaluate` computes them (§13).
+
+    The projection's first axis holds the lever rows of the case: the baseline first and the
+    full case with CX last. The equity is risk-adjusted with the retention adjustment.
+    """
+    from cxroi.engine import project as engine
+    from cxroi.engine.case import risk_adjust
+
+    equity_of = getattr(engine, "customer_equity", None)
+    if equity_of is None:
+        return
+    equity = equity_of(p, result["projection"])
+    b = p.lever_risk[..., 0] if getattr(p, "risk_by_lever", False) else p.benefit_adjustment
+    with np.errstate(invalid="ignore"):
+        adjusted["customer_equity"] = risk_adjust(equity[-1] - equity[0], b)
+        adjusted["npv_with_customer_equity"] = adjusted["npv"] + adjusted["customer_equity"]
 
 
 def _kpis(sc: Scenario, overrides: Mapping[str, Any], with_irr: bool = True) -> dict:
@@ -43,7 +65,9 @@ def _kpis(sc: Scenario, overrides: Mapping[str, Any], with_irr: bool = True) -> 
     from cxroi.engine.project import compile_scenario
 
     p = compile_scenario(sc, overrides)
-    adjusted = case_kpis(p, with_irr=with_irr, with_unadjusted=False)["adjusted"]
+    result = case_kpis(p, with_irr=with_irr, with_unadjusted=False)
+    adjusted = dict(result["adjusted"])
+    _customer_equity(p, result, adjusted)
     return {k: adjusted[k] for k in kpi_names() if k in adjusted}
 
 

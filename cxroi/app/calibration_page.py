@@ -22,6 +22,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from cxroi import bundle
 from cxroi.analysis.calibration import (
     POOLED,
     Calibration,
@@ -45,7 +46,9 @@ __all__ = [
     "survival_chart",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Relative paths (``scenarios/data/...``) are read against the bundled files
+#: (:mod:`cxroi.bundle`; the repository's ``scenarios/`` in a checkout).
+REPO_ROOT = bundle.bundle_root().resolve()
 #: Cohorts drawn as observed points in the survival chart (the first ones in the table).
 MAX_CHART_COHORTS = 20
 #: Rows of the observed-against-fitted table shown on the page.

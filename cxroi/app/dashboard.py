@@ -21,6 +21,7 @@ sends only new rows, and the page swaps the data of the live view.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import html
 import logging
@@ -58,9 +59,9 @@ from cxroi.app.fields import (
     parse_value,
     pct_reading,
 )
-from cxroi.app.session import Session, versions_table
+from cxroi.app.session import Session, bridge_table, versions_table
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.model.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value, parse_yaml, read_yaml
 from cxroi.present import charts
 from cxroi.present.headline import headline, switching_recovery
 
@@ -92,6 +93,9 @@ UNEXPECTED = "That change could not be applied; the last valid case stays on scr
 #: Plain message for values whose results are too large for the engine.
 OVERFLOW = "These values give results too large to compute; the last valid case stays on screen."
 
+#: Quiet time after a change before the NPV card's Monte Carlo re-runs [s].
+AUTO_MC_DELAY = 0.4
+
 #: Chart size [px] by mode.
 CHART_SIZE = {False: (370, 210), True: (580, 280)}
 
@@ -103,12 +107,19 @@ def _get(mapping: Any, keys: tuple) -> Any:
     node = mapping
     for key in keys:
         if isinstance(node, dict) and key in node:
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         else:
             return _MISSING
     return node
+
+
+def _unwrap_evidence(value: Any) -> Any:
+    """The value of an input written with its evidence ``{value, source, note, as_of}``."""
+    if isinstance(value, dict) and "value" in value and set(value) <= set(EVIDENCE_KEYS):
+        return value["value"]
+    return value
 
 
 def _set(mapping: dict, keys: tuple, value: Any) -> None:
@@ -167,6 +178,11 @@ def _names_distribution(text: Any) -> bool:
 def _bounds(key: str) -> tuple[float, float] | None:
     rule = FIELD_RULES.get(key)
     return rule.clip_bounds() if rule is not None else None
+
+
+def _echo_number(value: float) -> str:
+    """A field value in a sentence: 4 significant digits, thousands separators for amounts."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _echo(value: Any) -> str:
@@ -535,6 +551,12 @@ class Dashboard:
         self._kit = _Kit()
         self._compact_ranges: list[W.HBox] = []
         self.session = Session(self._mapping)
+        self._mc: dict | None = None  # Monte Carlo summary of the NPV card, for _mc_scenario
+        self._mc_scenario: Any = None
+        self._mc_handle: Any = None
+        self._mc_asked_at = 0.0
+        self._last_path = "discount_rate"
+        self.mc_latency: float | None = None  # last change -> NPV card range drawn [s]
         self._restoring = False
         self._autosave_ready = False
         self._autosave_key = f"cxroi:autosave:v1:{self._origin_name}"
@@ -635,7 +657,17 @@ class Dashboard:
         grid.add_class("cxroi-charts")
         self.headline = W.HTML()
         self.sources = W.HTML()
-        case_view = W.VBox([self.headline, self.kpis, grid, self.sources])
+        self.breakeven_field = W.Dropdown(options=[], layout=W.Layout(width="360px"))
+        self.breakeven_field.add_class("cxroi-breakeven-field")
+        breakeven_button = W.Button(
+            description="Break-even", icon="", layout=W.Layout(width="100px")
+        )
+        breakeven_button.add_class("cxroi-breakeven")
+        breakeven_button.on_click(lambda _: self._guard(self.breakeven, self.breakeven_field.value))
+        self.breakeven_result = W.HTML()
+        breakeven_bar = W.HBox([self.breakeven_field, breakeven_button, self.breakeven_result])
+        breakeven_bar.add_class("cxroi-breakeven-bar")
+        case_view = W.VBox([self.headline, self.kpis, breakeven_bar, grid, self.sources])
         # Further views (the uncertainty analysis) are added with add_view.
         self.views = W.Tab(children=[case_view], titles=["Business case"])
         self.main = W.VBox([self.banner, self.views], layout=W.Layout(flex="1 1 auto"))
@@ -964,11 +996,15 @@ class Dashboard:
             self.banner.value = views.error_html(UNEXPECTED)
             self._set_status("error")
 
+    #: The public name other views call (:class:`cxroi.app.uncertainty_view.Host`).
+    guard = _guard
+
     def _field_changed(self, field: FieldInput, text: Any) -> None:
         self._guard(self._apply_field, field, text)
 
     def _apply_field(self, field: FieldInput, text: Any) -> None:
         label = field.spec.label
+        self._last_path = field.path
         if isinstance(text, _Rejected):
             self._show_field_error(field, f"{label}: only text can be typed here (ignored)")
             return
@@ -1114,6 +1150,7 @@ class Dashboard:
         save.on_click(lambda _: self._guard(self.save_version, self.version_name.value))
         self.version_pick = W.Dropdown(options=[], layout=W.Layout(width="220px"))
         self.version_pick.add_class("cxroi-version-pick")
+        self.version_pick.observe(lambda ch: self._guard(self._show_bridge, ch["new"]), "value")
         open_button = W.Button(description="Open", icon="", layout=W.Layout(width="70px"))
         open_button.add_class("cxroi-open-version")
         open_button.on_click(lambda _: self._guard(self.open_version, self.version_pick.value))
@@ -1122,18 +1159,38 @@ class Dashboard:
         delete.on_click(lambda _: self._guard(self._delete_version, self.version_pick.value))
         self.version_message = W.HTML()
         self.versions_html = W.HTML()
+        self.bridge_html = W.HTML()
+        self.bridge_html.add_class("cxroi-bridge-holder")
         self.changes_html = W.HTML()
         box = W.VBox(
             [
                 W.HBox([self.version_name, save, self.version_pick, open_button, delete]),
                 self.version_message,
                 self.versions_html,
+                self.bridge_html,
                 W.HTML('<div class="cxroi-card-title">Changes in this session</div>'),
                 self.changes_html,
             ]
         )
         box.add_class("cxroi-versions-view")
         self.add_view("Versions", box)
+
+    def _show_bridge(self, name: Any) -> None:
+        """The NPV bridge from the first version to version ``name`` (the one picked)."""
+        from cxroi.analysis.compare import compare
+
+        versions = self.session.versions
+        if not versions or name not in versions or name == next(iter(versions)):
+            self.bridge_html.value = ""
+            self._bridge_key = None
+            return
+        base = next(iter(versions))
+        key = (base, name, id(versions[base]), id(versions[name]))
+        if key == getattr(self, "_bridge_key", None):
+            return  # the same two versions: the bridge on screen is current
+        self._bridge_key = key
+        comparison = compare(versions[base]["mapping"], versions[name]["mapping"])
+        self.bridge_html.value = bridge_table(comparison, base, name)
 
     def _session_changed(self) -> None:
         """Show the session's state: undo/redo, versions, changes and the autosave holder."""
@@ -1147,6 +1204,9 @@ class Dashboard:
         names = list(s.versions)
         if list(self.version_pick.options) != names:
             self.version_pick.options = names
+            if names:  # the version saved last, bridged from the first
+                self.version_pick.value = names[-1]
+        self._show_bridge(self.version_pick.value)
         items = "".join(f"<li>{html.escape(c)}</li>" for c in reversed(s.changes[-50:]))
         self.changes_html.value = (
             f'<ol class="cxroi-changes" reversed>{items}</ol>'
@@ -1474,6 +1534,76 @@ class Dashboard:
         self._layout()
         self._render()
 
+    # ---------------------------------------------------------------------------- NPV range
+    def _draw_kpis(self) -> None:
+        case, sc = self.case, self.scenario
+        mc: dict | None = None
+        if sc.distributions():
+            mc = self._mc if self._mc_scenario is sc else {"pending": True}
+        self.kpis.value = views.kpi_cards(
+            case.kpis,
+            case.unadjusted,
+            sc.currency,
+            sc.horizon_years,
+            switching_recovery(case),
+            mc=mc,
+        )
+
+    def _schedule_mc(self) -> None:
+        """Re-run the NPV card's Monte Carlo once the inputs have been still for a moment.
+
+        Each change cancels the run the previous one asked for (a debounce of
+        :data:`AUTO_MC_DELAY` on the kernel's event loop); without a running loop (plain
+        Python) the run happens at once.
+        """
+        import time
+
+        if self._mc_handle is not None:
+            self._mc_handle.cancel()
+            self._mc_handle = None
+        if not self.scenario.distributions() or self._mc_scenario is self.scenario:
+            return
+        self._mc_asked_at = time.perf_counter()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._auto_mc()
+            return
+        self._mc_handle = loop.call_later(AUTO_MC_DELAY, self._guard, self._auto_mc)
+
+    def _auto_mc(self) -> None:
+        """Monte Carlo of the case on screen (the board pack's draws and seed) onto the NPV card."""
+        import time
+
+        from cxroi.analysis.uncertainty import simulate
+        from cxroi.present.report import REPORT_DRAWS, REPORT_SEED
+
+        self._mc_handle = None
+        sc = self.scenario
+        summary = simulate(sc, draws=REPORT_DRAWS, seed=REPORT_SEED, keep_draws=False).summary
+        if sc is not self.scenario:  # a newer change is on screen; its own run is scheduled
+            return
+        self._mc, self._mc_scenario = summary, sc
+        self._draw_kpis()
+        self.mc_latency = time.perf_counter() - self._mc_asked_at
+
+    def breakeven(self, path: Any) -> None:
+        """Show the value of ``path`` at which the NPV is zero, the others as on screen."""
+        from cxroi.analysis.uncertainty import switching_value
+
+        if path not in self.scenario.fields():
+            return
+        value = switching_value(self.scenario, path)["value"]
+        base = base_value(self.scenario.fields()[path])
+        if value is None:
+            text = f"The NPV does not reach zero anywhere in the range of {path}."
+        else:
+            text = f"NPV = 0 when {path} is {_echo_number(value)} (now {_echo_number(base)})."
+        self.breakeven_result.value = (
+            f'<span class="cxroi-breakeven-result" data-path="{html.escape(path)}" '
+            f'data-value="{views._data_value(value)}">{html.escape(text)}</span>'
+        )
+
     # ---------------------------------------------------------------------------- board pack
     def board_pack(self) -> bytes:
         """The board pack PDF of the case on screen (edits included), as ``cxroi report`` writes.
@@ -1560,8 +1690,13 @@ class Dashboard:
         if self.sources.value != sources:
             self.sources.value = sources
         self.headline.value = views.headline_html(headline(case))
-        self.kpis.value = views.kpi_cards(
-            case.kpis, case.unadjusted, sc.currency, sc.horizon_years, switching_recovery(case)
-        )
+        paths = list(sc.fields())
+        if list(self.breakeven_field.options) != paths:
+            self.breakeven_field.options = paths
+        if self._last_path in paths and self.breakeven_field.value != self._last_path:
+            self.breakeven_field.value = self._last_path  # the field edited last, one click away
+        self.breakeven_result.value = ""
+        self._draw_kpis()
+        self._schedule_mc()
         self._set_status("ok")
         self.uncertainty.mark_stale()

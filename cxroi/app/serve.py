@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cxroi import bundle
+
 __all__ = [
     "NOTEBOOK",
     "ServeOptions",
@@ -40,20 +42,17 @@ __all__ = [
     "voila_argv",
 ]
 
-#: Package root (``cxroi/``) and the repository around it.
-_PACKAGE = Path(__file__).resolve().parents[1]
-_REPO = _PACKAGE.parent
-
-#: The dashboard notebook (thin: it only composes :class:`cxroi.app.Dashboard`).
-NOTEBOOK = _REPO / "notebooks" / "business_case.ipynb"
+#: The dashboard notebook (thin: it only composes :class:`cxroi.app.Dashboard`), as bundled
+#: with the package (:mod:`cxroi.bundle`: the repository's ``notebooks/`` in a checkout).
+NOTEBOOK = bundle.notebook("business_case")
 #: Notebooks ``cxroi serve --notebook`` can serve, by name.
 NOTEBOOKS = {
     "business_case": NOTEBOOK,
-    "calibration": _REPO / "notebooks" / "retention_calibration.ipynb",
+    "calibration": bundle.notebook("calibration"),
 }
 
-#: Default scenario when none is given.
-DEFAULT_SCENARIO = _REPO / "scenarios" / "default.yaml"
+#: Default scenario when none is given: the bundled ``scenarios/default.yaml``.
+DEFAULT_SCENARIO = bundle.default_scenario()
 
 #: Environment variable that carries the scenario path to the notebook's kernels.
 SCENARIO_ENV = "CXROI_SCENARIO"

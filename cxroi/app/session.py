@@ -31,6 +31,7 @@ __all__ = [
     "MAX_VERSIONS",
     "VERSION_KPIS",
     "Session",
+    "bridge_table",
     "describe_changes",
     "flatten",
     "versions_table",
@@ -191,6 +192,57 @@ def versions_table(versions: Mapping[str, Mapping[str, Any]], currency: str, hor
         f"<tbody>{''.join(rows)}</tbody></table>"
         f'<div class="cxroi-note">Differences from {html.escape(names[0])} in brackets.</div>'
         "</div>"
+    )
+
+
+def bridge_table(comparison: Any, base: str, name: str) -> str:
+    """The NPV bridge from version ``base`` to version ``name``, change by change.
+
+    Parameters
+    ----------
+    comparison : cxroi.analysis.compare.Comparison
+        ``compare(base state, other state)``: its ``npv_change_by_field`` is the exact Shapley
+        split of the NPV change over the fields that differ (docs/model.md §15).
+    base, name : str
+        The two versions' names.
+
+    Returns
+    -------
+    str
+        HTML; each row holds ``data-bridge`` (the change's path) and a full-precision
+        ``data-value``; the rows add up to the NPV change.
+    """
+    cur = comparison.currency
+    a, b = comparison.a.get("npv"), comparison.b.get("npv")
+    head = (
+        f'<div class="cxroi-card-title">NPV bridge: {html.escape(base)} to '
+        f"{html.escape(name)}</div>"
+    )
+    split = comparison.npv_change_by_field
+    if a is None or b is None:
+        return head + '<div class="cxroi-note">No NPV to bridge.</div>'
+    if not split:
+        body = (
+            '<div class="cxroi-note">The two versions are the same case.</div>'
+            if a == b
+            else '<div class="cxroi-note">Too many changes to split one by one.</div>'
+        )
+        return f'<div class="cxroi-bridge">{head}{body}</div>'
+    rows = [f"<tr><td>{html.escape(base)}</td><td>{html.escape(format_money(a, cur))}</td></tr>"]
+    for path, value in sorted(split.items(), key=lambda kv: -abs(kv[1])):
+        sign = "+" if value >= 0 else "-"
+        rows.append(
+            f'<tr><td>{html.escape(path)}</td><td data-bridge="{html.escape(path)}" '
+            f'data-value="{float(value)!r}">{sign}{html.escape(format_money(abs(value), cur))}'
+            "</td></tr>"
+        )
+    last = html.escape(format_money(b, cur))
+    rows.append(f"<tr><th>{html.escape(name)}</th><th>{last}</th></tr>")
+    note = "by group of changes" if comparison.grouped else "change by change"
+    return (
+        f'<div class="cxroi-bridge cxroi-versions">{head}<table><tbody>{"".join(rows)}</tbody>'
+        f'</table><div class="cxroi-note">Shapley split of the NPV change, {note}; the '
+        "steps add up to the difference.</div></div>"
     )
 
 

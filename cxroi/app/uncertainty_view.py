@@ -9,7 +9,8 @@ not run on every keystroke) and says when the inputs have changed since the last
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import ipywidgets as W
 
@@ -28,8 +29,21 @@ from cxroi.present.uncertainty_charts import (
     tornado_data,
 )
 
-if TYPE_CHECKING:  # pragma: no cover
-    from cxroi.app.dashboard import Dashboard
+
+class Host(Protocol):
+    """What the view needs from the page that holds it (:class:`cxroi.app.Dashboard`).
+
+    The view reads the last valid scenario, its evaluated case and their revision, and runs
+    its button's work through the page's guard (a failure becomes a message, not a
+    traceback). Naming only this keeps the view from importing the dashboard that imports it.
+    """
+
+    scenario: Any
+    case: Any
+    rev: int
+
+    def guard(self, func: Callable[..., Any], *args: Any) -> None:
+        """Run ``func(*args)``; an unexpected failure is shown as a message."""
 
 #: Draw counts offered.
 DRAW_CHOICES = (1_000, 10_000, 50_000, 100_000)
@@ -105,11 +119,11 @@ class UncertaintyView:
 
     Parameters
     ----------
-    dashboard : Dashboard
+    dashboard : Host
         The dashboard whose last valid scenario is analysed.
     """
 
-    def __init__(self, dashboard: Dashboard):
+    def __init__(self, dashboard: Host):
         self.dashboard = dashboard
         self.rev = 0
         self.result = None
@@ -131,7 +145,7 @@ class UncertaintyView:
         )
         self.run_button = W.Button(description="Run simulation", button_style="primary")
         self.run_button.add_class("cxroi-mc-run")
-        self.run_button.on_click(lambda _: self.dashboard._guard(self.run))
+        self.run_button.on_click(lambda _: self.dashboard.guard(self.run))
         self.progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="160px"))
         self.progress.add_class("cxroi-mc-progress")
         self.status = W.HTML()

@@ -55,7 +55,12 @@ def _data_value(value: Any) -> str:
 
 
 def kpi_cards(
-    kpis: dict, unadjusted: dict, currency: str, horizon: int, recovery: dict | None = None
+    kpis: dict,
+    unadjusted: dict,
+    currency: str,
+    horizon: int,
+    recovery: dict | None = None,
+    mc: dict | None = None,
 ) -> str:
     """KPI cards, risk-adjusted with the unadjusted figure beside.
 
@@ -73,6 +78,10 @@ def kpi_cards(
     recovery : dict, optional
         :func:`cxroi.present.headline.switching_recovery` of the case: the switching-loss card then
         says what share of the loss the programme wins back (``data-kpi="switching_recovered"``).
+    mc : dict, optional
+        Monte Carlo summary (:func:`cxroi.simulate`) of the case: the NPV card then shows
+        P(NPV > 0) and the P5-P95 range (``.cxroi-kpi-mc``, ``data-mc-npv`` hooks);
+        ``{"pending": True}`` says a run is on its way.
 
     Returns
     -------
@@ -104,6 +113,8 @@ def kpi_cards(
                 )
         else:
             sub = '<div class="cxroi-kpi-sub">With CX minus baseline</div>'
+        if key == "npv" and mc is not None:
+            sub += _mc_line(mc, currency)
         if key == "npv":
             sub += (
                 '<div class="cxroi-kpi-sub">PV benefits <span data-kpi="pv_benefits" '
@@ -122,6 +133,27 @@ def kpi_cards(
     return (
         '<div class="cxroi-kpis">' + "".join(cards) + "</div>"
         '<div class="cxroi-note">Risk-adjusted (TEI) unless marked unadjusted.</div>'
+    )
+
+
+def _mc_line(mc: dict, currency: str) -> str:
+    """P(NPV > 0) and the P5-P95 range of the NPV under the NPV card."""
+    if mc.get("pending"):
+        return (
+            '<div class="cxroi-kpi-sub cxroi-kpi-mc" data-state="pending">'
+            "P(NPV &gt; 0) and range: updating…</div>"
+        )
+    prob, npv = mc["prob_npv_positive"], mc["npv"]
+
+    def span(key: str, value: Any, text: str) -> str:
+        value_attr = f'data-value="{_data_value(value)}"'
+        return f'<span data-mc-npv="{key}" {value_attr}>{html.escape(text)}</span>'
+
+    return (
+        f'<div class="cxroi-kpi-sub cxroi-kpi-mc" data-state="done" data-draws="{mc["draws"]}">'
+        f"P(NPV &gt; 0) {span('prob_npv_positive', prob, format_pct(prob))} · "
+        f"P5–P95 {span('p5', npv['p5'], format_money(npv['p5'], currency))} to "
+        f"{span('p95', npv['p95'], format_money(npv['p95'], currency))}</div>"
     )
 
 

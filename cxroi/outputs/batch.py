@@ -67,7 +67,9 @@ from pathlib import Path
 from typing import Any
 
 import cxroi
+from cxroi import bundle
 from cxroi.engine.case import KPI_KEYS
+from cxroi.errors import InputError
 from cxroi.model import scenario as _scenario_mod
 from cxroi.model.safety import (
     atomic_write,
@@ -76,6 +78,7 @@ from cxroi.model.safety import (
     unique_names,
 )
 from cxroi.model.scenario import LEVERS
+from cxroi.outputs.records import KPI_COLUMNS, SUMMARY_COLUMNS
 
 __all__ = [
     "BatchError",
@@ -97,7 +100,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The report notebook of the repository checkout (notebooks are not shipped in the wheel).
-REPORT_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "scenario_report.ipynb"
+REPORT_NOTEBOOK = bundle.notebook("report")
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 NOTEBOOK_NAME = "report.ipynb"
@@ -121,25 +124,6 @@ DASK_CONNECT_TIMEOUT = 20
 _KPIS = KPI_KEYS
 _LEVERS = LEVERS
 
-#: Numeric summary columns: the KPIs of ``cxroi run --json``, unadjusted, and by lever.
-KPI_COLUMNS = (
-    *_KPIS,
-    *(f"unadjusted.{k}" for k in _KPIS),
-    *(f"by_lever.{k}" for k in _LEVERS),
-)
-#: Every column of ``summary.csv`` (and of the workbook's Summary sheet), in order.
-SUMMARY_COLUMNS = (
-    "scenario",
-    "file",
-    "status",
-    "error",
-    "warnings",
-    "currency",
-    "horizon_years",
-    "discount_rate",
-    *KPI_COLUMNS,
-    "output",
-)
 
 #: Packages whose versions the manifest records.
 _VERSIONED = (
@@ -164,7 +148,7 @@ _VERSIONED = (
 )
 
 
-class BatchError(ValueError):
+class BatchError(InputError):
     """Bad batch arguments (no such path, no scenario found, bad option); exit status 2."""
 
 
@@ -318,7 +302,7 @@ def _evaluate_into(record: dict[str, Any], data: Any) -> Any:
     record["horizon_years"] = int(sc.horizon_years)
     record["discount_rate"] = _base(sc.discount_rate)
     record["risk"] = {
-        "benefit_adjustment": _base(sc.risk.benefit_adjustment),
+        "benefit_adjustment": sc.risk.benefit_adjustment_base(),
         "cost_adjustment": _base(sc.risk.cost_adjustment),
     }
     record["parameters"] = sc.model_dump(mode="json")
@@ -1031,8 +1015,10 @@ def _run_dask(
 ) -> None:
     try:
         from distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - distributed is a dependency
-        raise BatchError(f"--scheduler needs the 'distributed' package: {exc}") from None
+    except ImportError as exc:  # pragma: no cover - the dask extra is installed for the tests
+        raise BatchError(
+            f"--scheduler needs Dask: pip install 'cxroi[dask]' ({exc})"
+        ) from None
     if not tasks:
         return
     try:

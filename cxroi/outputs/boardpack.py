@@ -169,6 +169,19 @@ def _tei_blocks(case: Any) -> str:
     return "".join(out)
 
 
+def _settings(sc: Any) -> str:
+    """The case's settings in one line (currency, horizon, discounting, risk adjustment)."""
+    from cxroi.model.scenario import base_value
+
+    risk = sc.risk
+    return (
+        f"{sc.currency}; horizon {sc.horizon_years} years; discount rate "
+        f"{format_pct(base_value(sc.discount_rate), 1)}; benefits reduced by "
+        f"{format_pct(base_value(risk.benefit_adjustment), 1)} and costs raised by "
+        f"{format_pct(base_value(risk.cost_adjustment), 1)} for risk (TEI)."
+    )
+
+
 def board_pack_html(
     scenario: Any, paper: str = "A4", draws: int | None = None, seed: int | None = None
 ) -> str:
@@ -214,7 +227,8 @@ def board_pack_html(
             keep_draws=False,
         ).summary
     first = (
-        rep._section_header(r)
+        f"<h1>{_esc(sc.name)}</h1>"
+        + f'<p class="cxroi-sub">{_esc(_settings(sc))}</p>'
         + f'<p class="cxroi-headline" data-headline>{_esc(headline(case))}</p>'
         + _cards(case, simulation)
         + '<div class="cxroi-charts"><div>'
@@ -231,6 +245,7 @@ def board_pack_html(
             "Year 0 is today and is not discounted; benefits and costs fall at the end of each "
             "year and are discounted by (1 + discount rate)^year."
         )
+        + rep._section_header(r)
         + "</section>"
     )
     rest = "".join(
@@ -300,7 +315,7 @@ def write_pdf(document: str, path: str | os.PathLike, paper: str = "A4") -> Path
                     format=paper,
                     landscape=True,
                     print_background=True,
-                    prefer_css_page_size=True,
+                    prefer_css_page_size=False,  # --paper wins over any @page size
                 )
             finally:
                 browser.close()

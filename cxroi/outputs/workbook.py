@@ -1499,7 +1499,7 @@ def write_summary_workbook(
     """
     import xlsxwriter
 
-    from cxroi.outputs.batch import KPI_COLUMNS
+    from cxroi.outputs.records import KPI_COLUMNS
 
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(

@@ -69,7 +69,13 @@ def _show(x: Any) -> str:
         return "inherited"
     if isinstance(x, float):
         return f"{x:,.0f}" if abs(x) >= 1e4 and x == round(x) else f"{x:.6g}"
-    text = str(x)
+    if isinstance(x, dict):  # a schedule, an sBG curve, a risk mapping: short values shown
+        inner = ", ".join(f"{k}: {_show(v)}" for k, v in x.items() if v is not None)
+        text = "{" + inner + "}"
+    elif isinstance(x, list):
+        text = "[" + ", ".join(_show(v) for v in x) + "]"
+    else:
+        text = str(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -84,9 +90,10 @@ def format_comparison(result: Comparison) -> str:
     lines.append(f"  {'NPV of A':{width}}{_money(npv_a):>18}")
     split = result.npv_change_by_field
     if split is None:
+        groups = len({c.group for c in result.changes})
         lines.append(
-            f"  ({len(result.changes)} changes in more than {MAX_COMPARE_PLAYERS} groups: "
-            "not split)"
+            f"  ({len(result.changes)} changes in {groups} groups, more than "
+            f"{MAX_COMPARE_PLAYERS}: not split)"
         )
     elif result.grouped:
         for label, value in split.items():
@@ -103,8 +110,8 @@ def format_comparison(result: Comparison) -> str:
     lines.append(f"  {'NPV of B':{width}}{_money(npv_b):>18}")
     lines += ["", f"  {'KPI':26}{'A':>18}{'B':>18}{'change':>18}"]
     for key in result.a:
-        a_text = format_kpi(key, result.a[key], cur)
-        b_text = format_kpi(key, result.b[key], cur)
+        a_text = _kpi_text(key, result.a[key], cur)
+        b_text = _kpi_text(key, result.b[key], cur)
         d = result.delta.get(key)
         if d is None:
             d_text = "n/a"
@@ -120,7 +127,50 @@ def format_comparison(result: Comparison) -> str:
     return "\n".join(lines)
 
 
+def _kpi_text(key: str, value: float | None, currency: str) -> str:
+    """A KPI as the dashboard shows it; a KPI the formatter does not know is an amount."""
+    try:
+        return format_kpi(key, value, currency)
+    except ValueError:
+        return format_money(value, currency)
+
+
 def _money(x: float | None, sign: bool = False) -> str:
     if x is None or not math.isfinite(x):
         return "n/a"
     return f"{x:+,.0f}" if sign else f"{x:,.0f}"
+
+
+def report_html(base_npv: float | None, summary: dict, currency: str, correlations: int = 0) -> str:
+    """The report's lines on expected NPV and the value of information (an HTML fragment).
+
+    The expected NPV and P(NPV > 0) carry ``data-summary`` and ``data-value`` (full
+    precision), like the KPI markers, so that a reader or a test can find them.
+    """
+    import html
+
+    s = decision_summary(base_npv, summary, currency)
+
+    def mark(key: str, value: float | None, text: str) -> str:
+        number = "" if value is None else repr(float(value))
+        return f'<span data-summary="{key}" data-value="{number}">{html.escape(text)}</span>'
+
+    prob, mean = s["prob_npv_positive"], s["expected_npv"]
+    head = (
+        f"Base-case NPV {html.escape(format_money(base_npv, currency))}; expected NPV (mean of "
+        f"the draws) {mark('expected_npv', mean, format_money(mean, currency))}"
+        f"; P(NPV &gt; 0) {mark('prob_npv_positive', prob, f'{prob:.1%}')}."
+    )
+    if correlations:
+        head += (
+            f" The draws follow the scenario's {correlations} rank correlation(s); the tornado "
+            "and the switching values move one input at a time, the others at base."
+        )
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in s["sentences"])
+    voi = (
+        "<p>Value of information for the go / no-go decision:</p>"
+        f'<ul class="value-of-information">{items}</ul>'
+        if s["evppi"]
+        else ""
+    )
+    return f'<p class="expected-npv">{head}</p>{voi}'

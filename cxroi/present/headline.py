@@ -204,7 +204,11 @@ def headline(case: Any) -> str:
     verb = "returns" if npv is None or npv >= 0 else "loses"
     roi_part = f" (ROI {format_kpi('roi', roi, cur)})" if roi is not None else ""
     first = f"The programme {verb} {npv_text} NPV after risk{roi_part}"
-    if payback is not None:
+    if payback is not None and verb == "loses":
+        # the undiscounted cash comes back, but too late to cover the cost of capital
+        years = format_kpi("payback_years", payback, cur, horizon)
+        first += f", though its cash comes back (undiscounted) in {years}"
+    elif payback is not None:
         first += f", paying back in {format_kpi('payback_years', payback, cur, horizon)}"
     else:
         unit = "year" if horizon == 1 else "years"

@@ -472,7 +472,7 @@ def _section_header(r: Report) -> str:
         f"currency {sc.currency}",
         f"horizon {sc.horizon_years} years",
         f"discount rate {format_pct(_base(sc.discount_rate), 1)}",
-        f"benefits reduced by {format_pct(_base(risk.benefit_adjustment), 1)}"
+        f"benefits reduced by {_benefit_risk_text(risk)}"
         f" and costs raised by {format_pct(_base(risk.cost_adjustment), 1)} for risk (TEI)",
     ]
     source = r.scenario_file or sc.source
@@ -514,6 +514,14 @@ def _base(value: Any) -> float:
     return value.base if isinstance(value, Distribution) else float(value)
 
 
+def _benefit_risk_text(risk: Any) -> str:
+    """The benefit risk adjustment in words: one percentage, or one per lever and lines."""
+    base = risk.benefit_adjustment_base()
+    if isinstance(base, dict):
+        return ", ".join(f"{format_pct(v, 1)} ({k})" for k, v in base.items())
+    return format_pct(base, 1)
+
+
 _KPI_ROWS = (
     ("npv", "Net present value"),
     ("pv_benefits", "PV of benefits"),
@@ -542,11 +550,14 @@ def _kpi_cell(key: str, value: Any, currency: str, horizon: int, attr: str = "da
 
 def _section_headline(r: Report) -> str:
     case, cur, horizon = r.case, r.case.currency, r.scenario.horizon_years
+    from cxroi.present.headline import headline, kpi_meaning
+
     rows = [
         [
             label,
             _Raw(_kpi_cell(key, case.kpis[key], cur, horizon)),
             _Raw(_kpi_cell(key, case.unadjusted[key], cur, horizon, "data-kpi-unadjusted")),
+            kpi_meaning(key),
         ]
         for key, label in _KPI_ROWS
     ]
@@ -561,10 +572,14 @@ def _section_headline(r: Report) -> str:
             f"({format_kpi('payback_years', None, cur, r.scenario.horizon_years)})."
         )
     )
+    story = f'<p data-headline style="{_FONT}font-size:1.05em;margin:0.3em 0;">'
     return (
         _h2("Headline")
+        + story
+        + _esc(headline(case))
+        + "</p>"
         + _note(verdict)
-        + _table(["", "Risk-adjusted", "Unadjusted"], rows, numeric={1, 2})
+        + _table(["", "Risk-adjusted", "Unadjusted", "What it means"], rows, numeric={1, 2})
     )
 
 
@@ -815,16 +830,22 @@ def _section_uncertainty(r: Report) -> str:
                 ]
             )
         parts.append(_table(["", "mean", "P5", "P50", "P95"], rows, {1, 2, 3, 4}))
+        how = (
+            "drawn with their rank correlations" if sc.correlations else "each drawn independently"
+        )
         parts.append(
             _note(
                 f"{summary['draws']:,} draws (seed {REPORT_SEED}) of {len(sc.distributions())} "
-                f"uncertain inputs, each drawn independently. P(NPV > 0) = "
+                f"uncertain inputs, {how}. P(NPV > 0) = "
                 f"{summary['prob_npv_positive']:.1%}; P(payback within {sc.horizon_years} "
                 f"years) = {summary['prob_payback_within_horizon']:.1%}. A draw that never pays "
                 "back counts as infinitely late, so a payback percentile on such draws reads "
                 "'never'."
             )
         )
+        from cxroi.present.decisions import report_html
+
+        parts.append(report_html(r.case.kpis["npv"], summary, cur, len(sc.correlations)))
         base_npv = r.case.kpis["npv"] or 0.0
         torn = u.tornado(sc)
         parts.append(

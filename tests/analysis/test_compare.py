@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxroi import cli, evaluate
 from cxroi.analysis.compare import MAX_COMPARE_PLAYERS, compare
@@ -303,3 +305,43 @@ def test_batch_refuses_a_bad_base_before_running(tmp_path, capsys):
     assert cli.main([*argv, "--base", str(tmp_path / "missing.yaml")]) == 2
     assert "missing.yaml" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Properties on random pairs of scenarios
+# --------------------------------------------------------------------------------------------
+def _set_mm_churn(m: dict, x: float) -> None:
+    _ini(m, REDESIGN)["effects"].setdefault("Mass market", {})["churn_prevented"] = x
+
+
+#: Edits of B: name -> (setter, low, high); the drawn u in [0, 1] maps onto [low, high].
+EDITS = {
+    "discount_rate": (lambda m, x: m.__setitem__("discount_rate", x), 0.0, 0.3),
+    "mm_wallet": (lambda m, x: _seg(m, "Mass market").__setitem__("wallet", x), 500, 3000),
+    "aff_alpha": (lambda m, x: _seg(m, "Affluent")["retention"].__setitem__("alpha", x), 0.2, 2),
+    "star_sow": (
+        lambda m, x: _ini(m, REDESIGN)["effects"]["*"].__setitem__("share_of_wallet_lift", x),
+        0.0,
+        0.1,
+    ),
+    "mm_churn": (_set_mm_churn, 0.0, 0.5),
+    "opex": (lambda m, x: _ini(m, OUTREACH).__setitem__("opex", x), 0, 600000),
+    "ramp": (lambda m, x: _ini(m, REDESIGN).__setitem__("ramp", [x, 1.0]), 0, 1),
+    "horizon": (lambda m, x: m.__setitem__("horizon_years", int(round(x))), 3, 7),
+    "cost_adj": (lambda m, x: m["risk"].__setitem__("cost_adjustment", x), 0, 0.3),
+}
+
+
+@settings(max_examples=12)
+@given(st.dictionaries(st.sampled_from(sorted(EDITS)), st.floats(0, 1), max_size=6))
+def test_random_pairs_split_sums_to_the_change_and_reverses(edits):
+    b = bank()
+    for key, u in edits.items():
+        setter, lo, hi = EDITS[key]
+        setter(b, lo + (hi - lo) * u)
+    forward = compare(bank(), b)
+    total = sum(forward.npv_change_by_field.values())
+    assert total == pytest.approx(forward.delta["npv"], rel=1e-9, abs=1e-3)
+    backward = compare(b, bank()).npv_change_by_field
+    for path, share in forward.npv_change_by_field.items():
+        assert backward[path] == pytest.approx(-share, rel=1e-8, abs=1e-3)

@@ -16,8 +16,6 @@ from scipy import stats
 
 from cxroi import cli, load_scenario, simulate
 from cxroi.analysis.uncertainty import _scipy_dist, field_rule
-from cxroi.model.correlations import pearson_from_spearman
-from cxroi.model.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 UNCERTAIN = ROOT / "scenarios" / "uncertain" / "retail_bank_uncertain.yaml"
@@ -41,12 +39,6 @@ def correlated(targets=TARGETS) -> dict:
     m = yaml.safe_load(UNCERTAIN.read_text())
     m["correlations"] = [{"fields": list(k), "rank": v} for k, v in targets.items()]
     return m
-
-
-def test_pearson_from_spearman_inverts_the_normal_rank_correlation():
-    rho = np.linspace(-0.95, 0.95, 39)
-    r = pearson_from_spearman(rho)
-    assert np.allclose(6 / np.pi * np.arcsin(r / 2), rho, atol=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -87,54 +79,6 @@ def test_correlating_the_effects_widens_the_npv_spread():
     joint = simulate(correlated(together), draws=20_000, seed=1).summary
     assert joint["npv"]["p5"] < independent["npv"]["p5"]
     assert joint["prob_npv_positive"] < independent["prob_npv_positive"]
-
-
-def test_round_trip_keeps_correlations():
-    sc = load_scenario(correlated())
-    again = load_scenario(sc.to_mapping())
-    assert [(c.fields, c.rank) for c in again.correlations] == [
-        (list(k), v) for k, v in TARGETS.items()
-    ]
-
-
-@pytest.mark.parametrize(
-    ("entries", "path", "words"),
-    [
-        ([{"fields": [CHURN, "segments[Mass market].wallet"], "rank": 0.5}],
-         "correlations[0].fields[1]", "distribution"),
-        ([{"fields": [CHURN, "segments[Nobody].wallet"], "rank": 0.5}],
-         "correlations[0].fields[1]", "names no"),
-        ([{"fields": [CHURN, CHURN], "rank": 0.5}], "correlations[0].fields", "two different"),
-        ([{"fields": [CHURN, WALLET], "rank": 0.5}, {"fields": [WALLET, CHURN], "rank": 0.2}],
-         "correlations[1]", "already given"),
-        ([{"fields": [CHURN, WALLET], "rank": 1.0}], "correlations[0].rank", "(-1, 1)"),
-        ([{"fields": [CHURN, WALLET], "rank": -1.2}], "correlations[0].rank", "(-1, 1)"),
-        ([{"fields": [CHURN], "rank": 0.5}], "correlations[0].fields", "two field paths"),
-        ([{"fields": [CHURN, WALLET]}], "correlations[0].rank", "required"),
-    ],
-)  # fmt: skip
-def test_bad_correlations_are_refused_naming_the_field(entries, path, words):
-    m = yaml.safe_load(UNCERTAIN.read_text())
-    m["correlations"] = entries
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(m)
-    assert path in err.value.paths
-    assert words in str(err.value)
-
-
-def test_an_impossible_matrix_is_refused_naming_the_pairs(tmp_path, capsys):
-    impossible = {(CHURN, WALLET): 0.9, (CHURN, SERVICE): 0.9, (WALLET, SERVICE): -0.9}
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(correlated(impossible))
-    assert err.value.paths == ["correlations"]
-    text = str(err.value)
-    assert "valid correlation matrix" in text
-    assert all(f"[{a}, {b}]" in text for a, b in impossible)
-    f = tmp_path / "bad.yaml"
-    f.write_text(yaml.safe_dump(correlated(impossible)))
-    assert cli.main(["simulate", str(f), "--draws", "100"]) == 2
-    err_text = capsys.readouterr().err
-    assert "correlations" in err_text and "Traceback" not in err_text
 
 
 def test_tornado_and_breakeven_say_they_move_one_field_at_a_time(tmp_path, capsys):

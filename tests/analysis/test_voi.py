@@ -82,9 +82,12 @@ def test_one_distributed_field_gives_evppi_equal_to_evpi():
         "dist": "uniform", "low": 0.0, "high": 0.3,
     }  # fmt: skip
     m["initiatives"][0]["opex"] = 1_900_000  # so that the case can go either way
-    s = simulate(m, draws=20_000, seed=1).summary
-    assert 0 < s["prob_npv_positive"] < 1
-    assert s["evppi"][CHURN] == pytest.approx(s["evpi"], rel=1e-3)
+    s = simulate(m, draws=20_000, seed=1, keep_draws=True)
+    assert 0 < s.summary["prob_npv_positive"] < 1
+    assert s.summary["evppi"] == {CHURN: s.summary["evpi"]}
+    # and the regression, had it been used, agrees: the npv is a smooth function of the input
+    regression = evppi(s.draws[CHURN].to_numpy(), s.draws["npv"].to_numpy())
+    assert regression == pytest.approx(s.summary["evpi"], rel=1e-3)
 
 
 def test_no_distribution_means_no_value_of_information():

@@ -103,3 +103,56 @@ def test_export_after_edit_matches_screen(tmp_path):
     assert f"NET PRESENT VALUE\n{screen}\n" in text
     edited = copy.deepcopy(app.scenario.to_mapping())
     assert format_kpi("npv", _case(edited).kpis["npv"], "USD") == screen
+
+
+UNCERTAIN = REPO / "scenarios" / "uncertain" / "retail_bank_uncertain.yaml"
+
+
+def _mc_values(html_text: str) -> dict[str, float]:
+    return {
+        k: float(v) for k, v in re.findall(r'data-mc-npv="(\w+)" data-value="([^"]+)"', html_text)
+    }
+
+
+def test_npv_card_range_reruns_after_each_change():
+    from cxroi.analysis.uncertainty import simulate
+    from cxroi.present.report import REPORT_DRAWS, REPORT_SEED
+
+    app = Dashboard.from_path(UNCERTAIN)
+    summary = simulate(app.scenario, draws=REPORT_DRAWS, seed=REPORT_SEED).summary
+    got = _mc_values(app.kpis.value)
+    assert got == {
+        "prob_npv_positive": summary["prob_npv_positive"],
+        "p5": summary["npv"]["p5"],
+        "p95": summary["npv"]["p95"],
+    }
+    app.set_text("discount_rate", "0.13")
+    again = simulate(app.scenario, draws=REPORT_DRAWS, seed=REPORT_SEED).summary
+    assert _mc_values(app.kpis.value)["p95"] == again["npv"]["p95"] != summary["npv"]["p95"]
+    assert app.mc_latency is not None and app.mc_latency > 0
+
+
+def test_npv_card_has_no_range_without_distributions():
+    app = Dashboard.from_path(RETAIL)
+    assert "cxroi-kpi-mc" not in app.kpis.value
+
+
+def test_pending_range_says_so():
+    case = _case(UNCERTAIN)
+    out = views.kpi_cards(case.kpis, case.unadjusted, "USD", 5, mc={"pending": True})
+    assert 'cxroi-kpi-mc" data-state="pending"' in out
+
+
+def test_breakeven_of_the_field_edited_last():
+    app = Dashboard.from_path(RETAIL)
+    app.set_text("discount_rate", "0.13")
+    assert app.breakeven_field.value == "discount_rate"
+    app.breakeven(app.breakeven_field.value)
+    value = float(re.search(r'data-value="([^"]+)"', app.breakeven_result.value).group(1))
+    # NPV is zero at a discount rate equal to the IRR (docs/model.md §9: 0.243752)
+    assert value == pytest.approx(0.243752, abs=1e-5)
+    assert "(now 0.13)" in app.breakeven_result.value
+    app.set_text("initiatives[Omnichannel service redesign].opex", "900k")
+    assert app.breakeven_field.value == "initiatives[Omnichannel service redesign].opex"
+    app.breakeven("not a field")  # a value the page could send: ignored
+    assert app.breakeven_result.value == ""

@@ -200,3 +200,26 @@ def test_download_round_trips_the_whole_state():
     assert again.to_mapping() == app.scenario.to_mapping()
     assert again.provenance() == app.scenario.provenance()
     assert cxroi.evaluate(again).kpis == app.case.kpis
+
+
+def test_bridge_between_two_versions_adds_up():
+    from cxroi.analysis.compare import compare
+    from cxroi.app.session import bridge_table
+
+    app = Dashboard.from_path(RETAIL)
+    app.save_version("Base")
+    app.set_text("discount_rate", "0.13")
+    app.set_text("initiatives[Omnichannel service redesign].opex", "900k")
+    app.save_version("Stretch")
+    assert app.version_pick.value == "Stretch"
+    steps = {
+        k: float(v)
+        for k, v in re.findall(r'data-bridge="([^"]+)" data-value="([^"]+)"', app.bridge_html.value)
+    }
+    assert set(steps) == {"discount_rate", "initiatives[Omnichannel service redesign].opex"}
+    npv_base = app.session.versions["Base"]["kpis"]["npv"]
+    assert sum(steps.values()) == pytest.approx(app.case.kpis["npv"] - npv_base, rel=1e-9)
+    app.version_pick.value = "Base"
+    assert app.bridge_html.value == ""
+    same = compare(_mapping(), _mapping())
+    assert "the same case" in bridge_table(same, "A", "B")

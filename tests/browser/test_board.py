@@ -71,3 +71,68 @@ def test_present_mode_shows_headline_and_sources(dashboard):
     page.screenshot(path=str(SHOT_DIR / "board_present_1440.png"), full_page=True)
     page.click(".cxroi-present-toggle")
     page.wait_for_selector(".cxroi-present", state="detached", timeout=30_000)
+
+
+LABELS = """() => [...document.querySelectorAll(
+        '.cxroi-keybar .cxroi-label, .cxroi-keybar .cxroi-label *, .cxroi-kpi-label, '
+        + '.cxroi-card-title, .cxroi-headline, .cxroi-kpi-sub')]
+    .filter(el => el.getClientRects().length > 0)
+    .map(el => ({
+        text: el.textContent.trim().slice(0, 80),
+        cls: el.className,
+        scroll: el.scrollWidth,
+        client: el.clientWidth,
+    }))"""
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1920, 1080)])
+def test_present_mode_labels_whole(dashboard, size):
+    page = dashboard
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    page.click(".cxroi-present-toggle")
+    page.wait_for_selector(".cxroi-present", timeout=30_000)
+    page.wait_for_timeout(800)  # charts re-fit to the new layout
+    for hidden in (".cxroi-upload", ".cxroi-picker", ".cxroi-reset", ".cxroi-undo"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    labels = page.evaluate(LABELS)
+    keybar = [x for x in labels if "cxroi-label" in x["cls"]]
+    assert keybar, "present mode shows its key sliders"
+    cut = [x for x in labels if x["text"] and x["scroll"] > x["client"]]
+    SHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOT_DIR / f"board-present-{width}.png"))
+    page.click(".cxroi-present-toggle")
+    page.wait_for_selector(".cxroi-present", state="detached", timeout=30_000)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    assert not cut, cut
+
+
+def test_npv_card_range_follows_a_typed_distribution(dashboard):
+    """A range typed into an input puts P(NPV > 0) and P5-P95 on the NPV card by itself."""
+    import copy
+
+    import cxroi
+    from cxroi.analysis.uncertainty import simulate
+    from cxroi.present.report import REPORT_DRAWS, REPORT_SEED
+
+    from .cxroi_browser import SCENARIO
+
+    page = dashboard
+    field = page.locator(".cxroi-field-discount_rate input").first
+    enter(field, "pert 8%; 13%; 20%")
+    page.wait_for_selector('.cxroi-kpi-mc[data-state="done"]', timeout=60_000)
+    mapping = copy.deepcopy(cxroi.load_scenario(SCENARIO).to_mapping())
+    mapping["discount_rate"] = {"dist": "pert", "low": 0.08, "mode": 0.13, "high": 0.20}
+    summary = simulate(cxroi.load_scenario(mapping), draws=REPORT_DRAWS, seed=REPORT_SEED).summary
+    p95 = float(page.get_attribute('[data-mc-npv="p95"]', "data-value"))
+    assert p95 == summary["npv"]["p95"]
+    prob = float(page.get_attribute('[data-mc-npv="prob_npv_positive"]', "data-value"))
+    assert prob == summary["prob_npv_positive"]
+    # the next change re-runs it by itself
+    enter(field, "pert 8%; 13%; 30%")
+    page.wait_for_function(
+        "(old) => { const el = document.querySelector('[data-mc-npv=\"p95\"]');"
+        " return el && parseFloat(el.dataset.value) !== old; }",
+        arg=p95,
+        timeout=60_000,
+    )

@@ -48,6 +48,8 @@ def test_versions_compare_and_reload_restores(dashboard):
     assert _cell(page, "Conservative") == conservative
     delta = page.inner_text('[data-version="Conservative"][data-version-kpi="npv"] .cxroi-delta')
     assert delta.startswith("(-$")
+    step = float(page.get_attribute('[data-bridge="discount_rate"]', "data-value"))
+    assert step == pytest.approx(conservative - _cell(page, "Base"), rel=1e-9)
     changes = page.inner_text(".cxroi-changes")
     assert "discount_rate: 0.1 -> 0.13" in changes
 

@@ -89,8 +89,18 @@ def test_pdf_npv_equals_cxroi_run(retail_pdf, capsys):
     assert f"NET PRESENT VALUE\n{npv}\nunadjusted $4.44M\n" in _text(retail_pdf, "-raw")
     case = cxroi.evaluate(cxroi.load_scenario(RETAIL))
     assert _words(headline(case)) in _words(text)
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(retail_pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # page 1: headline, cards, the value bridge (lever axis) and the cash-flow chart (legend)
+    assert _words(headline(case)) in _words(first)
+    for word in ("NET PRESENT VALUE", "Retention", "Referral", "Cumulative net", "Payback"):
+        assert word in first, word
     w, h = _page_size(retail_pdf)
-    assert (round(w), round(h)) == (842, 595)  # A4 landscape
+    assert abs(w - 841.9) < 2 and abs(h - 595.3) < 2, (w, h)  # A4 landscape (297 x 210 mm)
 
 
 @pytest.mark.browser

@@ -121,14 +121,17 @@ def test_bundled_scenarios(path):
     npv = case.kpis["npv"]
     assert format_kpi("npv", abs(npv), case.currency) in text
     assert ("returns" if npv >= 0 else "loses") in text
-    if case.kpis["payback_years"] is not None:
+    if case.kpis["payback_years"] is not None and npv >= 0:
         years = format_kpi("payback_years", case.kpis["payback_years"])
         assert f"paying back in {years}" in text
     for name, value in (case.by_initiative or {}).items():
         if value < 0 and len(case.by_initiative) > 1:
             assert name in text and format_money(value, case.currency) in text
     rec = switching_recovery(case)
-    assert 0.0 <= rec["share"] <= 1.0
+    if case.kpis["annual_switching_loss"] == 0.0:  # a TEI study rebuilt: no customer economics
+        assert rec["share"] is None
+    else:
+        assert 0.0 <= rec["share"] <= 1.0
     assert rec["loss"] == pytest.approx(case.kpis["annual_switching_loss"], rel=1e-12)
 
 
@@ -145,3 +148,25 @@ def test_headline_does_not_mutate_case():
     headline(case)
     switching_recovery(case)
     assert case.kpis == before
+
+
+def test_report_tells_the_story_and_the_meanings():
+    import html
+
+    from cxroi.present.report import render
+
+    case = _case(_retail())
+    out = render(RETAIL)
+    assert "<p data-headline" in out and html.escape(headline(case)) in out
+    for key in KPI_MEANINGS:
+        assert html.escape(kpi_meaning(key)) in out
+
+
+def test_negative_npv_that_pays_back_undiscounted():
+    m = _retail()
+    m["initiatives"][0]["capex"] = 7_000_000
+    case = _case(m)
+    assert case.kpis["npv"] < 0 and case.kpis["payback_years"] is not None
+    years = format_kpi("payback_years", case.kpis["payback_years"])
+    assert f"though its cash comes back (undiscounted) in {years}" in headline(case)
+    assert "paying back" not in headline(case)

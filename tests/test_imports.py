@@ -1,0 +1,127 @@
+"""What importing cxroi costs: the CLI's light commands never load the dashboard stack.
+
+Each check runs in a fresh interpreter (``sys.modules`` of this test process is shared with
+every other test) and lists the heavy top-level packages it finds loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cxroi
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Packages only the dashboard, the report or the batch need.
+UI_STACK = (
+    "altair",
+    "ipywidgets",
+    "voila",
+    "jupyter_server",
+    "jupyter_client",
+    "jupyterlab",
+    "nbclient",
+    "papermill",
+    "IPython",
+    "jsonschema",
+    "vl_convert",
+)
+
+_PROBE = """
+import json, sys
+{code}
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
+"""
+
+
+def loaded_after(code: str) -> set[str]:
+    """Top-level packages loaded after running ``code`` in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(code=code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_import_cxroi_loads_neither_pandas_nor_scipy_nor_the_ui():
+    heavy = {"pandas", "scipy", *UI_STACK}
+    loaded = loaded_after("import cxroi")
+    assert loaded.isdisjoint(heavy), sorted(loaded & heavy)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "s.yaml", "--json"],
+        ["simulate", "s.yaml"],
+        ["tornado", "s.yaml"],
+        ["breakeven", "s.yaml"],
+        ["calibrate", "c.csv"],
+        ["serve", "s.yaml"],
+    ],
+)
+def test_building_the_parser_and_parsing_loads_no_ui(argv):
+    code = f"from cxroi.cli import build_parser; build_parser().parse_args({argv!r})"
+    loaded = loaded_after(code)
+    assert loaded.isdisjoint(UI_STACK), sorted(loaded & set(UI_STACK))
+    assert "pandas" not in loaded and "scipy" not in loaded
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "scenarios/retail_bank.yaml", "--json"],
+        ["tornado", "scenarios/uncertain/retail_bank_uncertain.yaml", "--json"],
+        ["breakeven", "scenarios/retail_bank.yaml", "discount_rate", "--json"],
+    ],
+)
+def test_light_commands_run_without_the_ui_stack(argv):
+    code = (
+        "from cxroi.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    status = main({argv!r})\n"
+        "assert status == 0, status"
+    )
+    loaded = loaded_after(code)
+    assert loaded.isdisjoint(UI_STACK), sorted(loaded & set(UI_STACK))
+
+
+def test_public_names_resolve_lazily_to_their_modules():
+    from cxroi.analysis import uncertainty
+    from cxroi.engine import case, retention
+    from cxroi.model import benchmarks, scenario
+
+    assert cxroi.evaluate is case.evaluate
+    assert cxroi.load_scenario is scenario.load_scenario
+    assert cxroi.ScenarioError is scenario.ScenarioError
+    assert cxroi.simulate is uncertainty.simulate
+    assert cxroi.retention is retention
+    assert cxroi.benchmarks is benchmarks
+    assert set(cxroi.__all__) <= set(dir(cxroi))
+    assert all(getattr(cxroi, name) is not None for name in cxroi.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        cxroi.nonsense  # noqa: B018
+
+
+def test_public_module_names_are_the_modules_themselves():
+    import cxroi.benchmarks
+    import cxroi.retention
+    from cxroi.retention import fit_sbg, margin_multiple
+
+    import cxroi.engine.retention
+
+    assert cxroi.retention is cxroi.engine.retention
+    assert fit_sbg is cxroi.engine.retention.fit_sbg
+    assert margin_multiple is cxroi.engine.retention.margin_multiple
+    assert cxroi.retention.__spec__.name == "cxroi.engine.retention"
+    assert cxroi.benchmarks.__name__ == "cxroi.model.benchmarks"
