@@ -75,9 +75,53 @@ _LABELS = {
 }
 
 
+_EQUITY_LABELS = {
+    "customer_equity": "Customer equity (after H)",
+    "npv_with_customer_equity": "NPV with customer equity",
+}
+
+
+def _tei_lines_table(case) -> list[str]:
+    """The TEI cash-flow table with one row per benefit line and per cost line."""
+    import numpy as np
+
+    H = case.scenario.horizon_years
+    years = list(range(H + 1))
+    df = case.cashflow["discount_factor"].to_numpy()
+    table = case.line_table()
+    heads = ["Initial"] + [f"Year {t}" for t in years[1:]] + ["Total", "Present value"]
+    width = 56
+    out = [f"{'':{width}}" + "".join(f"{h:>14}" for h in heads)]
+
+    def row(label: str, values) -> str:
+        values = np.asarray(values, dtype=float)
+        cells = [*values, values.sum(), (values * df).sum()]
+        text = label if len(label) <= width - 2 else label[: width - 5] + "..."
+        return f"{text:{width}}" + "".join(f"{_money(v):>14}" for v in cells)
+
+    for kind, total_label in (("benefit", "Total benefits"), ("cost", "Total costs")):
+        part = table[table.kind == kind]
+        for _, r in part.iterrows():
+            who = r.initiative if isinstance(r.initiative, str) else "All segments"
+            risk = "" if r.risk is None or r.risk != r.risk else f" (risk {r.risk:.0%})"
+            out.append(row(f"  {who}: {r.line}{risk}", [r[t] for t in years]))
+        key = "benefits" if kind == "benefit" else "costs"
+        out.append(row(total_label, case.cashflow[key]))
+        out.append(
+            row(
+                "  of which risk adjustment",
+                case.cashflow[key] - case.cashflow[f"{key}_unadjusted"],
+            )
+        )
+    out.append(row("Net", case.cashflow["net"]))
+    cumulative = case.cashflow["cumulative_net"].to_numpy()
+    out.append(f"{'Cumulative net':{width}}" + "".join(f"{_money(v):>14}" for v in cumulative))
+    return out
+
+
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
-    from cxroi.engine.case import KPI_KEYS
+    from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
     from cxroi.model.scenario import base_value
 
     sc = case.scenario
@@ -85,7 +129,7 @@ def format_case(case) -> str:
         f"{sc.name}",
         f"Currency {sc.currency}, horizon {sc.horizon_years} years, discount rate "
         f"{base_value(sc.discount_rate):.1%}, risk adjustment: benefits "
-        f"-{base_value(sc.risk.benefit_adjustment):.0%}, "
+        f"-{sc.risk.benefit_adjustment_text()}, "
         f"costs +{base_value(sc.risk.cost_adjustment):.0%}",
         "",
         f"{'':26}{'risk-adjusted':>18}{'unadjusted':>18}",
@@ -99,18 +143,31 @@ def format_case(case) -> str:
         lines.append(
             f"{_LABELS[key]:26}{kpi(key, case.kpis[key]):>18}{kpi(key, case.unadjusted[key]):>18}"
         )
+    lines.append("Beside the TEI figures, never inside them:")
+    for key in EQUITY_KEYS:
+        adj, unadj = case.kpis[key], case.unadjusted[key]
+        lines.append(f"{_EQUITY_LABELS[key]:26}{kpi('npv', adj):>18}{kpi('npv', unadj):>18}")
     lines += ["", f"Cash flows (risk-adjusted, {sc.currency})"]
-    table = case.tei_table()
-    lines.append(table.to_string(float_format=lambda v: _money(v), na_rep=""))
-    lines += ["", "Value by lever (Shapley, PV of benefits)"]
+    lines += _tei_lines_table(case)
+    unquantified = case.unquantified
+    if unquantified:
+        lines += ["", "Benefits named but not valued (in no figure)"]
+        for name, items in unquantified.items():
+            lines.append(f"  {name}")
+            lines += [f"    - {item}" for item in items]
+    lines += ["", "Value by lever (Shapley, PV of benefits; lines: PV of benefit lines)"]
     for lever, value in case.by_lever.items():
         lines.append(f"  {lever:24}{_money(value):>18}")
-    lines += ["", "Value by initiative (Shapley, NPV)"]
+    lines += ["", "Value by initiative (NPV)"]
+    lines.append(f"  {'initiative':40}{'Shapley':>16}{'standalone':>16}{'last in':>16}")
+    for name in sc.initiative_names:
+        shapley = None if case.by_initiative is None else case.by_initiative[name]
+        alone = case.by_initiative_standalone.get(name)
+        last = case.by_initiative_last_in.get(name)
+        label = name if len(name) <= 38 else name[:35] + "..."
+        lines.append(f"  {label:40}{_money(shapley):>16}{_money(alone):>16}{_money(last):>16}")
     if case.by_initiative is None:
-        lines.append("  (not computed beyond 8 initiatives)")
-    else:
-        for name, value in case.by_initiative.items():
-            lines.append(f"  {name:40}{_money(value):>18}")
+        lines.append("  (Shapley values are not computed beyond 8 initiatives)")
     lines += ["", "Customer lifetime value per new customer"]
     lines.append(f"  {'segment':24}{'baseline':>14}{'with CX':>14}{'CLV:CAC':>16}")
     for name, row in case.by_segment.iterrows():

@@ -187,3 +187,87 @@ def investments(max_size: int = 12) -> st.SearchStrategy[list[float]]:
     return st.tuples(
         amounts(-1e6, -0.01), st.lists(amounts(0.0, 1e6), min_size=1, max_size=max_size - 1)
     ).map(lambda x: [x[0], *x[1]])
+
+
+def line_amount(horizon_years: int) -> st.SearchStrategy:
+    """A TEI line amount: a number, a held list, or a mapping year -> amount (digit keys too)."""
+    years = st.dictionaries(
+        st.integers(0, horizon_years).flatmap(lambda y: st.sampled_from([y, str(y)])),
+        money(1e6),
+        min_size=1,
+        max_size=3,
+    ).filter(lambda m: len({int(k) for k in m}) == len(m))
+    return st.one_of(money(1e6), st.lists(money(1e6), min_size=1, max_size=4), years)
+
+
+@st.composite
+def lines(draw, kind: str, horizon_years: int):
+    """A list of benefit or cost lines with unique names, some with their own risk."""
+    names = draw(st.lists(st.sampled_from(["Handle time", "Retired IT", "Training", "Labour"]),
+                          unique=True, max_size=2))  # fmt: skip
+    hi = 0.9 if kind == "benefit" else 1.0
+    out = []
+    for name in names:
+        line = {"name": name, "amount": draw(line_amount(horizon_years))}
+        if draw(st.booleans()):
+            line["risk"] = draw(unit(0.0, hi))
+        out.append(line)
+    return out
+
+
+def tenure_mix() -> st.SearchStrategy[dict]:
+    """A tenure mix renewals -> share summing to 1 (the last share takes the remainder)."""
+
+    def build(pairs):
+        keys = [k for k, _ in pairs]
+        weights = [w for _, w in pairs]
+        total = sum(weights)
+        shares = [w / total for w in weights]
+        shares[-1] = 1.0 - sum(shares[:-1])
+        return {
+            str(k) if i % 2 else k: s for i, (k, s) in enumerate(zip(keys, shares, strict=True))
+        }
+
+    pairs = st.lists(
+        st.tuples(st.integers(0, 12), st.floats(min_value=0.05, max_value=1.0)),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda p: p[0],
+    )
+    return pairs.map(build).filter(lambda m: abs(sum(m.values()) - 1.0) <= 1e-12 and
+                                   all(v >= 0 for v in m.values()))  # fmt: skip
+
+
+@st.composite
+def v2_scenarios(draw, max_segments: int = 2, max_initiatives: int = 3, max_horizon: int = 5):
+    """A v2 scenario mapping: lines, unquantified benefits, by-lever risk, tenure mixes.
+
+    Built on :func:`scenarios` (whose negative lifts and cost increases make yearly customer
+    benefits negative often).
+    """
+    out = draw(scenarios(max_segments, max_initiatives, max_horizon, with_risk=False))
+    H = out["horizon_years"]
+    for ini in out["initiatives"]:
+        if draw(st.booleans()):
+            ini["benefit_lines"] = draw(lines("benefit", H))
+        if draw(st.booleans()):
+            ini["cost_lines"] = draw(lines("cost", H))
+        if draw(st.booleans()):
+            ini["unquantified"] = ["Brand", "Morale"]
+    for seg in out["segments"]:
+        if isinstance(seg["retention"], dict) and draw(st.booleans()):
+            seg["retention"]["tenure"] = draw(tenure_mix())
+    risk = {}
+    form = draw(st.sampled_from(["none", "number", "mapping"]))
+    if form == "number":
+        risk["benefit_adjustment"] = draw(st.floats(min_value=0.0, max_value=0.5))
+    elif form == "mapping":
+        keys = ("retention", "wallet", "referral", "service", "lines", "default")
+        risk["benefit_adjustment"] = draw(
+            st.fixed_dictionaries({}, optional={k: unit(0.0, 0.6) for k in keys})
+        )
+    if draw(st.booleans()):
+        risk["cost_adjustment"] = draw(st.floats(min_value=0.0, max_value=0.5))
+    if risk:
+        out["risk"] = risk
+    return out

@@ -19,12 +19,13 @@ from published import PUBLISHED_KPIS as PUBLISHED
 from published import assert_published as published
 
 from cxroi import cli
-from cxroi.engine.case import KPI_KEYS
+from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
 
 WORKED = Path(__file__).parent / "data" / "worked_example.yaml"
 CXROI = Path(sys.executable).parent / "cxroi"
 JSON_KEYS = [
-    *KPI_KEYS, "unadjusted", "cashflow", "by_lever", "by_initiative", "segments", "warnings",
+    *KPI_KEYS, *EQUITY_KEYS, "unadjusted", "cashflow", "by_lever", "by_initiative",
+    "by_initiative_standalone", "by_initiative_last_in", "segments", "warnings",
 ]  # fmt: skip
 
 
@@ -32,18 +33,20 @@ def check_worked_json(out):
     assert list(out) == JSON_KEYS
     for key, (value, decimals) in PUBLISHED.items():
         published(out[key], value, decimals)
-    assert list(out["unadjusted"]) == list(KPI_KEYS)
+    assert list(out["unadjusted"]) == [*KPI_KEYS, *EQUITY_KEYS]
     assert out["unadjusted"]["npv"] > out["npv"]
     assert out["unadjusted"]["extra_customers_end"] == out["extra_customers_end"]
     cf = out["cashflow"]
-    assert list(cf) == ["year", "benefits", "costs", "net"]
+    assert list(cf) == [
+        "year", "benefits", "costs", "net", "customer_benefits", "line_benefits", "line_costs"
+    ]  # fmt: skip
     assert cf["year"] == [0, 1, 2, 3, 4, 5]
     for got, expected in zip(cf["benefits"], BENEFITS, strict=True):
         published(got, expected, 2)
     for b, c, n in zip(cf["benefits"], cf["costs"], cf["net"], strict=True):
         assert n == pytest.approx(b - c, rel=1e-12, abs=1e-6)
     assert cf["costs"][0] == pytest.approx(4_500_000 * 1.05, rel=1e-12)
-    assert list(out["by_lever"]) == ["retention", "wallet", "referral", "service"]
+    assert list(out["by_lever"]) == ["retention", "wallet", "referral", "service", "lines"]
     for lever, expected in BY_LEVER.items():
         published(out["by_lever"][lever], expected, 2)
     assert list(out["by_initiative"]) == [REDESIGN, OUTREACH]

@@ -26,6 +26,8 @@ import pandas as pd
 from cxroi.engine.case import KPI_KEYS, case_kpis
 from cxroi.engine.project import compile_scenario
 from cxroi.model.scenario import (
+    BENEFIT_RISK,
+    COST_RISK,
     FIELD_RULES,
     Distribution,
     Rule,
@@ -73,9 +75,16 @@ def field_rule(path: str) -> Rule:
     >>> str(field_rule("segments[Affluent].retention.alpha"))
     'must be > 0'
     """
-    name = path.rsplit(".", 1)[-1]
+    head, _, name = path.rpartition(".")
     if "[" in name:
         name = name.split("[", 1)[0]
+    # fields whose range depends on where they sit (docs/model.md §11-§12)
+    if name == "risk" and ".benefit_lines[" in head:
+        return BENEFIT_RISK
+    if name == "risk" and ".cost_lines[" in head:
+        return COST_RISK
+    if head == "risk.benefit_adjustment":
+        return BENEFIT_RISK
     if name not in FIELD_RULES:
         shown = path if len(path) <= 80 else path[:77] + "..."  # never echo a huge argument
         raise ScenarioError(ScenarioIssue(shown, "names no numeric field"))

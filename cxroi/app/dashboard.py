@@ -60,9 +60,11 @@ from cxroi.app.fields import (
     parse_value,
     pct_reading,
 )
+from cxroi.app.kernel_log import keep_logs_off_the_page
 from cxroi.app.session import Session, bridge_table, versions_table
+from cxroi.app.timelimit import TimeLimitExceeded, default_time_limit, time_limit
 from cxroi.app.uncertainty_view import UncertaintyView
-from cxroi.model.scenario import FIELD_RULES, base_value, parse_yaml, read_yaml
+from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value, parse_yaml, read_yaml
 from cxroi.present import charts
 from cxroi.present.headline import headline, switching_recovery
 
@@ -91,6 +93,15 @@ MAX_ECHO = 60
 #: Plain message for a failure the dashboard did not foresee (details go to the log).
 UNEXPECTED = "That change could not be applied; the last valid case stays on screen."
 
+#: Plain message for a change or run stopped at the time limit (seconds filled in).
+TIMED_OUT = (
+    "Stopped: that took longer than {seconds:g} seconds, so the dashboard gave up on it. "
+    "The last valid case stays on screen."
+)
+
+#: Plain message for a change or run interrupted from outside the page.
+INTERRUPTED = "Stopped: that change was interrupted. The last valid case stays on screen."
+
 #: Plain message for values whose results are too large for the engine.
 OVERFLOW = "These values give results too large to compute; the last valid case stays on screen."
 
@@ -108,12 +119,19 @@ def _get(mapping: Any, keys: tuple) -> Any:
     node = mapping
     for key in keys:
         if isinstance(node, dict) and key in node:
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
+            node = _unwrap_evidence(node[key])
         else:
             return _MISSING
     return node
+
+
+def _unwrap_evidence(value: Any) -> Any:
+    """The value of an input written with its evidence ``{value, source, note, as_of}``."""
+    if isinstance(value, dict) and "value" in value and set(value) <= set(EVIDENCE_KEYS):
+        return value["value"]
+    return value
 
 
 def _set(mapping: dict, keys: tuple, value: Any) -> None:
@@ -505,6 +523,9 @@ class Dashboard:
         The scenario to open.
     scenario_dir : str or path, optional
         Folder offered by the scenario picker; defaults to the scenario file's folder.
+    time_limit : float, optional
+        Seconds one change, upload or Monte Carlo run may take before it is stopped and the
+        page says so (default ``$CXROI_TIME_LIMIT`` or 30; 0 turns the limit off).
 
     Attributes
     ----------
@@ -527,7 +548,15 @@ class Dashboard:
     True
     """
 
-    def __init__(self, scenario: Any, scenario_dir: str | Path | None = None):
+    def __init__(
+        self,
+        scenario: Any,
+        scenario_dir: str | Path | None = None,
+        time_limit: float | None = None,
+    ):
+        keep_logs_off_the_page()  # no traceback of a refused widget message on the websocket
+        #: Seconds one change, upload or run may take before it is stopped (0: no limit).
+        self.time_limit = default_time_limit() if time_limit is None else float(time_limit)
         self.scenario = cxroi.load_scenario(scenario)
         source = self.scenario.source
         self._origin = self.scenario.to_mapping()
@@ -982,9 +1011,22 @@ class Dashboard:
 
     # ---------------------------------------------------------------------------- changes
     def _guard(self, func: Callable, *args) -> None:
-        """Run a callback; an unexpected failure shows a message instead of a traceback."""
+        """Run a callback; an unexpected failure shows a message instead of a traceback.
+
+        The callback runs under :attr:`time_limit`: past it, the work is stopped, the page
+        says so in plain words and the last valid case stays (:mod:`cxroi.app.timelimit`).
+        """
         try:
-            func(*args)
+            with time_limit(self.time_limit):
+                func(*args)
+        except TimeLimitExceeded as exc:
+            log.warning("cxroi dashboard: callback %s", exc)
+            self.banner.value = views.error_html(TIMED_OUT.format(seconds=exc.seconds))
+            self._set_status("error")
+        except KeyboardInterrupt:  # the kernel interrupted from outside (Jupyter's interrupt)
+            log.warning("cxroi dashboard: callback interrupted")
+            self.banner.value = views.error_html(INTERRUPTED)
+            self._set_status("error")
         except Exception as exc:  # noqa: BLE001 - the UI boundary: keep the kernel serving
             log.exception("cxroi dashboard callback failed: %s", exc)
             self.banner.value = views.error_html(UNEXPECTED)
@@ -1116,13 +1158,21 @@ class Dashboard:
             self._render()
             if not all(_finite(v) for v in case.kpis.values()):
                 raise OverflowError("a KPI is not finite")
-        except (ArithmeticError, ValueError, FloatingPointError) as exc:
+        except (
+            ArithmeticError,
+            ValueError,
+            FloatingPointError,
+            TimeLimitExceeded,
+            KeyboardInterrupt,
+        ) as exc:
             log.info("cxroi dashboard: case not drawn: %s", exc)
             self._mapping, self.scenario, self.case, self._sent = old
             self._sent.clear()  # redraw every chart of the previous case
             if rebuilt:
                 self._rebuild_inputs()
             self._render()
+            if isinstance(exc, (TimeLimitExceeded, KeyboardInterrupt)):
+                raise
             self.banner.value = views.error_html(OVERFLOW)
             self._set_status("error")
             return False

@@ -26,7 +26,7 @@ from cxroi.engine import project as engine
 from cxroi.engine.attribution import MAX_EXACT_PLAYERS, coalition_masks, shapley_values
 from cxroi.model.scenario import LEVERS, Scenario, load_scenario
 
-__all__ = ["BusinessCase", "evaluate", "case_kpis", "KPI_KEYS"]
+__all__ = ["BusinessCase", "evaluate", "case_kpis", "KPI_KEYS", "EQUITY_KEYS"]
 
 #: KPIs of a case, in the order of ``cxroi run --json``.
 KPI_KEYS = (
@@ -49,6 +49,10 @@ def _quiet() -> np.errstate:
     """A fresh ``np.errstate`` context with every trap off (an instance is not re-entrant)."""
     return np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore")
 
+
+#: Customer equity KPIs (docs/model.md §13): beside the case, never inside it.
+EQUITY_KEYS = ("customer_equity", "npv_with_customer_equity")
+
 #: KPIs that are defined for every case: a non-finite value can only be an overflow.
 _ALWAYS_DEFINED = (
     "npv", "pv_benefits", "pv_costs", "extra_customers_end", "annual_switching_loss",
@@ -61,12 +65,10 @@ def risk_adjust(x, b):
     return np.where(x >= 0, x * (1.0 - b), x * (1.0 + b))
 
 
-def _flows(benefit: np.ndarray, costs: np.ndarray, d: np.ndarray, badj, cadj, with_irr: bool):
-    """KPIs from yearly benefits and costs (years 0..H on the last axis)."""
-    benefits = risk_adjust(benefit, np.asarray(badj, dtype=float)[..., None])
-    costs = costs * (1.0 + np.asarray(cadj))[..., None]
+def _kpis_of(benefits, costs, d, with_irr: bool) -> dict[str, Any]:
+    """KPIs from yearly (already adjusted) benefits and costs, years 0..H on the last axis."""
     net = benefits - costs
-    df = finance.discount_factors(d, benefit.shape[-1] - 1)
+    df = finance.discount_factors(d, benefits.shape[-1] - 1)
     pv_b = np.sum(benefits * df, axis=-1)
     pv_c = np.sum(costs * df, axis=-1)
     npv = pv_b - pv_c
@@ -89,8 +91,140 @@ def _flows(benefit: np.ndarray, costs: np.ndarray, d: np.ndarray, badj, cadj, wi
     return out
 
 
+def _flows(benefit: np.ndarray, costs: np.ndarray, d: np.ndarray, badj, cadj, with_irr: bool):
+    """KPIs from yearly benefits and costs (years 0..H on the last axis), one number b."""
+    benefits = risk_adjust(benefit, np.asarray(badj, dtype=float)[..., None])
+    costs = costs * (1.0 + np.asarray(cadj))[..., None]
+    return _kpis_of(benefits, costs, d, with_irr)
+
+
 def _nan(x):
     return np.nan if x is None else x
+
+
+def lever_rows(p: engine.Params) -> np.ndarray:
+    """Lever switches of the projections a case needs, shape (R, 4).
+
+    With one benefit adjustment, the baseline and the full case (R = 2); with a by-lever
+    adjustment, all 16 lever coalitions (bit masks; row 0 the baseline, row 15 the full case),
+    for the yearly lever split of docs/model.md §12.
+    """
+    if p.risk_by_lever:
+        return coalition_masks(len(LEVERS))
+    return np.array([[0.0] * 4, [1.0] * 4])
+
+
+def _shapley_w() -> np.ndarray:
+    from cxroi.engine.attribution import _weights
+
+    return _weights(len(LEVERS))
+
+
+def lever_split(benefit_rows: np.ndarray) -> np.ndarray:
+    r"""Each year's customer benefit split by lever: exact Shapley values (docs/model.md §12).
+
+    .. math:: \phi_{l,t} = \sum_{S \not\ni l} w(|S|)\,(B_t(S \cup \{l\}) - B_t(S))
+
+    Parameters
+    ----------
+    benefit_rows : ndarray, shape (16, ..., H)
+        The year's customer benefit of every lever coalition (bit masks; row 0 is zero).
+
+    Returns
+    -------
+    ndarray, shape (..., H, 4); summing over the last axis gives row 15.
+    """
+    return np.moveaxis(benefit_rows, 0, -1) @ _shapley_w()
+
+
+def customer_benefits(p: engine.Params, benefit_rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Risk-adjusted customer benefit per year from the lever rows' benefits.
+
+    ``benefit_rows`` has the rows of :func:`lever_rows` first, years 1..H last. Returns
+    ``adjusted`` and ``unadjusted`` (..., H) and, for a by-lever adjustment, ``by_lever``
+    (..., H, 4): each lever's adjusted share, f(phi_l,t, b_l).
+    """
+    full = benefit_rows[-1]
+    if p.risk_by_lever:
+        phi = lever_split(benefit_rows)
+        b = p.lever_risk[..., None, :4]
+        by_lever = risk_adjust(phi, b)
+        return {"adjusted": by_lever.sum(axis=-1), "unadjusted": full, "by_lever": by_lever}
+    b = np.asarray(p.benefit_adjustment, dtype=float)[..., None]
+    return {"adjusted": risk_adjust(full, b), "unadjusted": full}
+
+
+def line_flows(p: engine.Params, active: np.ndarray) -> dict[str, np.ndarray]:
+    """Benefit and cost lines of the active initiatives per year 0..H (docs/model.md §11-§12).
+
+    Each benefit line is its amount x (1 - its risk), the risk defaulting to the benefit
+    adjustment (its ``lines`` entry when given by lever); each cost line its amount x
+    (1 + its risk), defaulting to the cost adjustment; capex and opex x (1 + cost adjustment).
+
+    Parameters
+    ----------
+    p : Params
+    active : ndarray, shape (..., I)
+        Initiative switches.
+
+    Returns
+    -------
+    dict of ndarray, shape (..., H+1): ``line_benefits``, ``line_costs``, ``costs`` (capex and
+    opex, adjusted) and the same unadjusted (``*_unadjusted``).
+    """
+    active = np.asarray(active, dtype=float)
+    b_default = p.lever_risk[..., 4] if p.risk_by_lever else p.benefit_adjustment
+    c = np.asarray(p.cost_adjustment, dtype=float)
+    out = {}
+    for kind, default, sign in (("benefit", b_default, -1.0), ("cost", c, 1.0)):
+        amounts = getattr(p, f"{kind}_lines")  # (..., L, H+1)
+        own = getattr(p, f"{kind}_line_risk")  # (..., L)
+        on = active[..., getattr(p, f"{kind}_line_owner")]  # (..., L)
+        if amounts.shape[-2] == 0:
+            shape = np.broadcast_shapes(amounts.shape[:-2], on.shape[:-1])
+            zero = np.zeros(shape + (p.horizon_years + 1,))
+            out[f"line_{kind}s"] = zero
+            out[f"line_{kind}s_unadjusted"] = zero
+            continue
+        risk = np.where(np.isnan(own), np.asarray(default, dtype=float)[..., None], own)
+        raw = amounts * on[..., None]
+        out[f"line_{kind}s_unadjusted"] = raw.sum(axis=-2)
+        out[f"line_{kind}s"] = (raw * (1.0 + sign * risk)[..., None]).sum(axis=-2)
+    base = np.sum(active[..., :, None] * p.costs, axis=-2)
+    out["costs_unadjusted"] = base
+    out["costs"] = base * (1.0 + c)[..., None]
+    return out
+
+
+def _assemble(p, benefit_rows, active, with_irr: bool, with_unadjusted: bool):
+    """KPIs of cases from their lever rows' customer benefits and initiative switches."""
+    cust = customer_benefits(p, benefit_rows)
+    lines = line_flows(p, active)
+    zero = np.zeros(cust["adjusted"].shape[:-1] + (1,))
+    parts = {
+        "customer_benefits": np.concatenate([zero, cust["adjusted"]], axis=-1),
+        "customer_benefits_unadjusted": np.concatenate([zero, cust["unadjusted"]], axis=-1),
+        **lines,
+    }
+    if "by_lever" in cust:
+        zero4 = np.zeros(cust["by_lever"].shape[:-2] + (1, 4))
+        parts["customer_by_lever"] = np.concatenate([zero4, cust["by_lever"]], axis=-2)
+    benefits = parts["customer_benefits"] + parts["line_benefits"]
+    costs = parts["costs"] + parts["line_costs"]
+    batch = np.broadcast_shapes(benefits.shape[:-1], costs.shape[:-1], p.discount_rate.shape)
+    benefits = np.broadcast_to(benefits, batch + benefits.shape[-1:])
+    costs = np.broadcast_to(costs, benefits.shape)
+    d = np.broadcast_to(p.discount_rate, batch)
+    adjusted = _kpis_of(benefits, costs, d, with_irr)
+    adjusted["parts"] = parts
+    unadjusted = None
+    if with_unadjusted:
+        ub = parts["customer_benefits_unadjusted"] + parts["line_benefits_unadjusted"]
+        uc = parts["costs_unadjusted"] + parts["line_costs_unadjusted"]
+        ub = np.broadcast_to(ub, benefits.shape)
+        uc = np.broadcast_to(uc, benefits.shape)
+        unadjusted = _kpis_of(ub, uc, d, with_irr)
+    return adjusted, unadjusted
 
 
 def case_kpis(
@@ -113,40 +247,31 @@ def case_kpis(
         ``adjusted`` and ``unadjusted``: dicts of arrays of batch shape (``npv``, ``pv_benefits``,
         ``pv_costs``, ``roi``, ``irr``, ``payback_years``, ``discounted_payback_years``, and the
         yearly ``benefits``, ``costs``, ``net`` with years 0..H last);
-        ``extra_customers_end``, ``annual_switching_loss``; and the two ``projections``.
+        ``extra_customers_end``, ``annual_switching_loss``; and the ``projection`` (its first
+        axis the rows of :func:`lever_rows`).
     """
     I = p.ramp.shape[0]
-    levers = np.array([[0.0] * 4, [1.0] * 4])
-    active = np.ones((2, I))
-    # put the baseline / with-CX axis first, ahead of the parameters' batch axes
-    shape = (2,) + (1,) * len(p.batch_shape)
+    levers = lever_rows(p)
+    R = len(levers)
+    active = np.ones((1, I))
+    # put the lever-row axis first, ahead of the parameters' batch axes
+    shape = (1,) * len(p.batch_shape)
     with _quiet():  # an overflow becomes inf/nan here and None (with a warning) in the outputs
-        proj = engine.project(p, levers.reshape(shape + (4,)), active.reshape(shape + (I,)))
+        proj = engine.project(p, levers.reshape((R,) + shape + (4,)), active.reshape(shape + (I,)))
         out = _kpis(p, proj, with_irr, with_unadjusted)
     out["projection"] = proj
     return out
 
 
 def _kpis(p: engine.Params, proj: engine.Projection, with_irr: bool, with_unadjusted: bool):
-    """KPIs from a projection whose first axis is (baseline, with CX)."""
-    contribution = proj.contribution.sum(axis=-2)  # (2, ..., H)
-    benefit = contribution[1] - contribution[0]
-    benefit = np.concatenate([np.zeros(benefit.shape[:-1] + (1,)), benefit], axis=-1)
-    costs = p.costs.sum(axis=-2)
-    batch = np.broadcast_shapes(
-        benefit.shape[:-1],
-        costs.shape[:-1],
-        p.discount_rate.shape,
-        p.benefit_adjustment.shape,
-        p.cost_adjustment.shape,
-    )
-    benefit = np.broadcast_to(benefit, batch + benefit.shape[-1:])
-    costs = np.broadcast_to(costs, benefit.shape)
-    d = np.broadcast_to(p.discount_rate, batch)
-    adjusted = _flows(benefit, costs, d, p.benefit_adjustment, p.cost_adjustment, with_irr)
-    unadjusted = _flows(benefit, costs, d, 0.0, 0.0, with_irr) if with_unadjusted else None
+    """KPIs from a projection whose first axis is the rows of :func:`lever_rows`."""
+    contribution = proj.contribution.sum(axis=-2)  # (R, ..., H)
+    rows = contribution - contribution[0]
+    I = p.ramp.shape[0]
+    adjusted, unadjusted = _assemble(p, rows, np.ones(I), with_irr, with_unadjusted)
+    batch = adjusted["npv"].shape
     customers_end = proj.customers[..., -1].sum(axis=-1)
-    extra = np.broadcast_to(customers_end[1] - customers_end[0], batch)
+    extra = np.broadcast_to(customers_end[-1] - customers_end[0], batch)
     loss = engine.annual_switching_loss(p).sum(axis=-1)
     for kpis in filter(None, (adjusted, unadjusted)):
         kpis["extra_customers_end"] = extra
@@ -154,52 +279,49 @@ def _kpis(p: engine.Params, proj: engine.Projection, with_irr: bool, with_unadju
     return {"adjusted": adjusted, "unadjusted": unadjusted}
 
 
-def _coalition_rows(n_initiatives: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lever and initiative switches of every projection :func:`evaluate` needs, in one batch.
-
-    Rows 0..15 are the lever coalitions with every initiative on (row 0 is the baseline, row 15
-    the full case); the rows after them are the initiative coalitions with every lever on
-    (none beyond :data:`~cxroi.engine.attribution.MAX_EXACT_PLAYERS` initiatives).
-    """
-    I = n_initiatives
-    lever_masks = coalition_masks(len(LEVERS))
-    init_masks = coalition_masks(I) if I <= MAX_EXACT_PLAYERS else np.zeros((0, I))
-    levers = np.vstack([lever_masks, np.ones((len(init_masks), len(LEVERS)))])
-    active = np.vstack([np.ones((len(lever_masks), I)), init_masks])
-    return levers, active
-
-
 _FULL = 2 ** len(LEVERS) - 1  # row of the full case among the lever coalitions
 
 
-def _lever_attribution(p: engine.Params, contribution: np.ndarray) -> dict[str, float]:
-    """Shapley values of risk-adjusted PV of benefits over the four levers.
+def initiative_coalitions(n: int) -> np.ndarray:
+    """Initiative switches of every coalition a case's attributions need, shape (C, n).
 
-    ``contribution`` holds the 16 lever coalitions' yearly contribution, shape (16, H).
+    All ``2**n`` coalitions (bit masks) up to :data:`~cxroi.attribution.MAX_EXACT_PLAYERS`;
+    beyond, only those the standalone and last-in values need: none, each alone, all but
+    each, all.
     """
-    benefit = contribution - contribution[0]
-    df = finance.discount_factors(p.discount_rate, p.horizon_years)[1:]
-    pv = (risk_adjust(benefit, float(p.benefit_adjustment)) * df).sum(axis=-1)
-    return dict(zip(LEVERS, shapley_values(pv).tolist(), strict=True))
+    if n <= MAX_EXACT_PLAYERS:
+        return coalition_masks(n)
+    eye = np.eye(n)
+    return np.vstack([np.zeros((1, n)), eye, 1.0 - eye, np.ones((1, n))])
 
 
-def _initiative_attribution(
-    p: engine.Params, names: list[str], contribution: np.ndarray, baseline: np.ndarray
-) -> dict[str, float] | None:
-    """Shapley values of risk-adjusted NPV over the initiatives (exact up to 8).
+def _initiative_values(p: engine.Params, names: list[str], baseline_contribution, every):
+    """by_initiative (Shapley), standalone and last-in values of risk-adjusted NPV.
 
-    ``contribution`` holds the 2**I initiative coalitions' yearly contribution, shape
-    (2**I, H), and ``baseline`` the baseline's, shape (H,).
+    ``every`` is the projection of :func:`lever_rows` x :func:`initiative_coalitions`
+    (R, C, S, H); ``baseline_contribution`` the baseline's (H,).
     """
     I = len(names)
-    if I > MAX_EXACT_PLAYERS:
-        return None
-    masks = coalition_masks(I)  # (2**I, I)
-    benefit = np.concatenate([np.zeros((len(masks), 1)), contribution - baseline], axis=-1)
-    costs = masks @ p.costs  # (2**I, H+1)
-    d = np.full(len(masks), float(p.discount_rate))
-    npv = _flows(benefit, costs, d, p.benefit_adjustment, p.cost_adjustment, False)["npv"]
-    return dict(zip(names, shapley_values(npv).tolist(), strict=True))
+    masks = initiative_coalitions(I)
+    rows = every.contribution.sum(axis=-2) - baseline_contribution  # (R, C, H)
+    if not p.risk_by_lever:  # rows are (full,) only: put the zero baseline row in front
+        rows = np.concatenate([np.zeros_like(rows), rows], axis=0)
+    adjusted, _ = _assemble(p, rows, masks, False, False)
+    npv = adjusted["npv"]  # (C,)
+    index = {tuple(m.astype(int)): k for k, m in enumerate(masks)}
+    full = npv[index[(1,) * I]]
+    standalone, last_in = {}, {}
+    for i, name in enumerate(names):
+        alone = tuple(int(j == i) for j in range(I))
+        rest = tuple(int(j != i) for j in range(I))
+        standalone[name] = float(npv[index[alone]])
+        last_in[name] = float(full - npv[index[rest]])
+    shapley = (
+        dict(zip(names, shapley_values(npv).tolist(), strict=True))
+        if I <= MAX_EXACT_PLAYERS
+        else None
+    )
+    return shapley, standalone, last_in
 
 
 def _py(x: Any) -> float | None:
@@ -239,10 +361,17 @@ class BusinessCase:
         Years 0..H: ``benefits``, ``costs``, ``net``, ``cumulative_net``, ``discount_factor``,
         ``discounted_net``, ``cumulative_discounted_net`` (risk-adjusted) and
         ``benefits_unadjusted``, ``costs_unadjusted`` [money].
+        Also ``customer_benefits``, ``line_benefits``, ``capex_opex``, ``line_costs``
+        (risk-adjusted parts of benefits and costs) and each ``*_unadjusted``.
+        ``kpis`` and ``unadjusted`` also hold ``customer_equity`` and
+        ``npv_with_customer_equity`` (docs/model.md §13), never mixed into the other KPIs.
     by_lever : dict
-        Shapley values of risk-adjusted PV of benefits by lever [money].
+        Risk-adjusted PV of benefits by lever (Shapley) and ``lines`` [money]; sums to
+        ``pv_benefits``.
     by_initiative : dict or None
         Shapley values of risk-adjusted NPV by initiative [money]; None beyond 8 initiatives.
+    by_initiative_standalone, by_initiative_last_in : dict
+        NPV of each initiative alone, and NPV lost if it alone is cut [money].
     by_segment : DataFrame
         Per segment: ``clv_baseline``, ``clv_with_cx`` [money per customer],
         ``acquisition_cost``, ``clv_to_cac_baseline``, ``clv_to_cac_with_cx``,
@@ -265,6 +394,65 @@ class BusinessCase:
     by_segment: pd.DataFrame
     projection: engine.Projection = field(repr=False)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    by_initiative_standalone: dict[str, float] = field(default_factory=dict)
+    by_initiative_last_in: dict[str, float] = field(default_factory=dict)
+
+    def line_table(self, adjusted: bool = True) -> pd.DataFrame:
+        """Every benefit and cost line of the case per year (docs/model.md §11).
+
+        One row per line: the customer benefit of all segments (``Customer benefits``), each
+        benefit line, the capex and opex of each initiative, each cost line. Columns
+        ``initiative``, ``kind`` (``benefit`` or ``cost``), ``line``, ``risk`` (the
+        adjustment applied), then years 0..H [money].
+        """
+        sc = self.scenario
+        H = sc.horizon_years
+        p = engine.compile_scenario(sc)
+        b_lines = p.lever_risk[4] if p.risk_by_lever else float(p.benefit_adjustment)
+        c_adj = float(p.cost_adjustment)
+        years = list(range(H + 1))
+        col = "customer_benefits" if adjusted else "customer_benefits_unadjusted"
+        rows = [
+            {"initiative": None, "kind": "benefit", "line": "Customer benefits", "risk": None}
+            | dict(zip(years, self.cashflow[col].to_numpy().tolist(), strict=True))
+        ]
+        for kind, prefix, default, sign in (
+            ("benefit_lines", "benefit_line", b_lines, -1.0),
+            ("cost_lines", "cost_line", c_adj, 1.0),
+        ):
+            k = 0
+            for i, ini in enumerate(sc.initiatives):
+                if kind == "cost_lines":
+                    capex_opex = p.costs[i] * ((1.0 + c_adj) if adjusted else 1.0)
+                    rows.append(
+                        {
+                            "initiative": ini.name,
+                            "kind": "cost",
+                            "line": "Capex and opex",
+                            "risk": c_adj,
+                        }  # fmt: skip
+                        | dict(zip(years, capex_opex.tolist(), strict=True))
+                    )
+                for line in getattr(ini, kind):
+                    own = float(getattr(p, f"{prefix}_risk")[k])
+                    risk = default if np.isnan(own) else own
+                    amounts = getattr(p, kind)[k] * ((1.0 + sign * risk) if adjusted else 1.0)
+                    rows.append(
+                        {
+                            "initiative": ini.name,
+                            "kind": kind.split("_")[0],
+                            "line": line.name,
+                            "risk": float(risk),
+                        }  # fmt: skip
+                        | dict(zip(years, amounts.tolist(), strict=True))
+                    )
+                    k += 1
+        return pd.DataFrame(rows)
+
+    @property
+    def unquantified(self) -> dict[str, list[str]]:
+        """Benefits named but not valued, by initiative (docs/model.md §11)."""
+        return {i.name: list(i.unquantified) for i in self.scenario.initiatives if i.unquantified}
 
     @cached_property
     def customers(self) -> pd.DataFrame:
@@ -323,14 +511,22 @@ class BusinessCase:
 
     def to_json(self) -> dict[str, Any]:
         """The case as the JSON object of ``cxroi run --json`` (docs/model.md §8)."""
-        out: dict[str, Any] = {k: self.kpis[k] for k in KPI_KEYS}
-        out["unadjusted"] = {k: self.unadjusted[k] for k in KPI_KEYS}
+        out: dict[str, Any] = {k: self.kpis[k] for k in KPI_KEYS + EQUITY_KEYS}
+        out["unadjusted"] = {k: self.unadjusted[k] for k in KPI_KEYS + EQUITY_KEYS}
         cf = self.cashflow
         out["cashflow"] = {
             "year": [int(y) for y in cf.index],
-            "benefits": [_py(x) for x in cf["benefits"]],
-            "costs": [_py(x) for x in cf["costs"]],
-            "net": [_py(x) for x in cf["net"]],
+            **{
+                key: [_py(x) for x in cf[key]]
+                for key in (
+                    "benefits",
+                    "costs",
+                    "net",
+                    "customer_benefits",
+                    "line_benefits",
+                    "line_costs",
+                )
+            },
         }
         out["by_lever"] = {k: _py(v) for k, v in self.by_lever.items()}
         out["by_initiative"] = (
@@ -338,6 +534,10 @@ class BusinessCase:
             if self.by_initiative is None
             else {k: _py(v) for k, v in self.by_initiative.items()}
         )
+        out["by_initiative_standalone"] = {
+            k: _py(v) for k, v in self.by_initiative_standalone.items()
+        }
+        out["by_initiative_last_in"] = {k: _py(v) for k, v in self.by_initiative_last_in.items()}
         out["segments"] = {
             name: {"clv_baseline": _py(row.clv_baseline), "clv_with_cx": _py(row.clv_with_cx)}
             for name, row in self.by_segment.iterrows()
@@ -371,14 +571,16 @@ def evaluate(scenario: Scenario | Any) -> BusinessCase:
 
 def _evaluate(sc: Scenario) -> BusinessCase:
     p = engine.compile_scenario(sc)
-    levers, active = _coalition_rows(len(sc.initiatives))
-    every = engine.project(p, levers, active)  # all coalitions in one vectorised call
+    I = len(sc.initiatives)
+    lever_masks = coalition_masks(len(LEVERS))
+    # the 16 lever coalitions with every initiative on, in one vectorised call
+    every = engine.project(p, lever_masks, np.ones((1, I)))
     rows = [0, _FULL]  # baseline and with CX
     proj = engine.Projection(**{f.name: getattr(every, f.name)[rows] for f in fields(every)})
-    result = _kpis(p, proj, with_irr=True, with_unadjusted=True)
+    result = _kpis(p, every if p.risk_by_lever else proj, True, True)
     adjusted, unadjusted = result["adjusted"], result["unadjusted"]
-    contribution = every.contribution.sum(axis=-2)  # (rows, H)
-    n_levers = _FULL + 1
+    parts = adjusted["parts"]
+    contribution = every.contribution.sum(axis=-2)  # (16, H)
     H = sc.horizon_years
     years = pd.RangeIndex(0, H + 1, name="year")
     net = adjusted["net"]
@@ -394,17 +596,25 @@ def _evaluate(sc: Scenario) -> BusinessCase:
             "cumulative_discounted_net": np.cumsum(net * df),
             "benefits_unadjusted": unadjusted["benefits"],
             "costs_unadjusted": unadjusted["costs"],
+            "customer_benefits": parts["customer_benefits"],
+            "line_benefits": parts["line_benefits"],
+            "capex_opex": parts["costs"],
+            "line_costs": parts["line_costs"],
+            "customer_benefits_unadjusted": parts["customer_benefits_unadjusted"],
+            "line_benefits_unadjusted": parts["line_benefits_unadjusted"],
+            "capex_opex_unadjusted": parts["costs_unadjusted"],
+            "line_costs_unadjusted": parts["line_costs_unadjusted"],
         },
         index=years,
     )
-    I = len(sc.initiatives)
     names = sc.segment_names
     clv_base = engine.customer_lifetime_value(p, np.zeros(4), np.zeros(I))
     clv_cx = engine.customer_lifetime_value(p, np.ones(4), np.ones(I))
     cac = np.asarray(p.acquisition_cost, dtype=float)
-    seg_benefit = proj.contribution[1] - proj.contribution[0]  # (S, H)
-    # docs/model.md §12 per segment and year: a loss grows by b, so no segment is flattered
-    seg_pv = (risk_adjust(seg_benefit, float(p.benefit_adjustment)) * df[1:]).sum(axis=-1)
+    seg_rows = every.contribution - every.contribution[0]  # (16, S, H)
+    seg_cust = customer_benefits(p, seg_rows if p.risk_by_lever else seg_rows[[0, _FULL]])
+    # per segment and year, each figure moved toward the worse case (docs/model.md §12)
+    seg_pv = (seg_cust["adjusted"] * df[1:]).sum(axis=-1)
     safe_cac = np.where(cac > 0, cac, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         by_segment = pd.DataFrame(
@@ -420,20 +630,60 @@ def _evaluate(sc: Scenario) -> BusinessCase:
             },
             index=pd.Index(names, name="segment"),
         )
+    by_lever = _lever_attribution(p, contribution, adjusted)
+    masks = initiative_coalitions(I)
+    init_levers = lever_masks if p.risk_by_lever else np.ones((1, 4))
+    every_init = engine.project(p, init_levers[:, None, :], masks[None, :, :])
+    by_initiative, standalone, last_in = _initiative_values(
+        p, sc.initiative_names, contribution[0], every_init
+    )
+    equity = engine.customer_equity(p, proj)  # (2,): baseline, with CX
+    ce_unadjusted = float(equity[1] - equity[0])
+    b_retention = p.lever_risk[0] if p.risk_by_lever else p.benefit_adjustment
+    ce = float(risk_adjust(ce_unadjusted, float(b_retention)))
+    kpis = {k: _py(adjusted[k]) for k in KPI_KEYS}
+    unadj = {k: _py(unadjusted[k]) for k in KPI_KEYS}
+    for out, value in ((kpis, ce), (unadj, ce_unadjusted)):
+        out["customer_equity"] = _py(value)
+        out["npv_with_customer_equity"] = (
+            None if out["customer_equity"] is None or out["npv"] is None
+            else out["npv"] + out["customer_equity"]
+        )  # fmt: skip
     return BusinessCase(
         scenario=sc,
-        kpis={k: _py(adjusted[k]) for k in KPI_KEYS},
-        unadjusted={k: _py(unadjusted[k]) for k in KPI_KEYS},
+        kpis=kpis,
+        unadjusted=unadj,
         cashflow=cashflow,
-        by_lever=_lever_attribution(p, contribution[:n_levers]),
-        by_initiative=_initiative_attribution(
-            p, sc.initiative_names, contribution[n_levers:], contribution[0]
-        ),
+        by_lever=by_lever,
+        by_initiative=by_initiative,
         by_segment=by_segment,
         projection=proj,
         warnings=_overflow_warnings(adjusted)
         + _overflow_warnings(unadjusted, prefix="unadjusted."),
+        by_initiative_standalone=standalone,
+        by_initiative_last_in=last_in,
     )
+
+
+def _lever_attribution(p: engine.Params, contribution: np.ndarray, adjusted) -> dict[str, float]:
+    """Risk-adjusted PV of benefits by lever, plus ``lines`` (docs/model.md §12).
+
+    With one benefit adjustment b: Shapley values over the levers of v(S) = PV of
+    f(B_t(S), b), from the 16 lever coalitions' yearly contribution (16, H). With a by-lever
+    adjustment: the PV of each lever's adjusted share of each year, f(phi_l,t, b_l). ``lines``
+    is the PV of the adjusted benefit lines; the five sum to ``pv_benefits``.
+    """
+    df = adjusted["discount_factors"]
+    parts = adjusted["parts"]
+    if p.risk_by_lever:
+        values = (parts["customer_by_lever"] * df[:, None]).sum(axis=0)
+    else:
+        benefit = contribution - contribution[0]
+        pv = (risk_adjust(benefit, float(p.benefit_adjustment)) * df[1:]).sum(axis=-1)
+        values = shapley_values(pv)
+    out = dict(zip(LEVERS, values.tolist(), strict=True))
+    out["lines"] = float((parts["line_benefits"] * df).sum())
+    return out
 
 
 def _lines(sc: Scenario, proj: engine.Projection) -> pd.DataFrame:

@@ -21,6 +21,14 @@ array                  shape                meaning
 ``levers``             ``(..., 4)``         which levers are on: retention, wallet, referral,
                                             service (0 or 1)
 ``active``             ``(..., I)``         which initiatives are on (0 or 1)
+``benefit_lines``      ``(..., L, H+1)``    each benefit line's amount, years 0..H [money]
+``benefit_line_risk``  ``(..., L)``         its own risk, NaN where the default applies
+``cost_lines``         ``(..., M, H+1)``    each cost line's amount, years 0..H [money]
+``lever_risk``         ``(..., 5)``         by-lever benefit adjustment: retention, wallet,
+                                            referral, service, lines (when ``risk_by_lever``)
+``tenure_offsets``     ``(S, K)``           renewals of each part of today's customers, added
+                                            to ``tenure`` (a tenure mix; K = 1 otherwise)
+``tenure_shares``      ``(S, K)``           share of today's customers in each part
 =====================  ===================  ================================================
 """
 
@@ -77,6 +85,35 @@ class Params:
     ramp: np.ndarray
     is_sbg: np.ndarray  # (S,) bool
     replace_churn: np.ndarray  # (S,) bool: acquisition "replace"
+    benefit_lines: np.ndarray = None  # type: ignore[assignment]
+    benefit_line_risk: np.ndarray = None  # type: ignore[assignment]
+    benefit_line_owner: np.ndarray = None  # type: ignore[assignment]  # (L,) initiative index
+    cost_lines: np.ndarray = None  # type: ignore[assignment]
+    cost_line_risk: np.ndarray = None  # type: ignore[assignment]
+    cost_line_owner: np.ndarray = None  # type: ignore[assignment]
+    lever_risk: np.ndarray = None  # type: ignore[assignment]
+    risk_by_lever: bool = False
+    tenure_offsets: np.ndarray = None  # type: ignore[assignment]
+    tenure_shares: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        # parameters built by hand (tests, older callers) get no lines and one tenure part
+        H = self.horizon_years
+        S = self.is_sbg.shape[0]
+        empty = {
+            "benefit_lines": np.zeros((0, H + 1)),
+            "benefit_line_risk": np.zeros(0),
+            "benefit_line_owner": np.zeros(0, dtype=int),
+            "cost_lines": np.zeros((0, H + 1)),
+            "cost_line_risk": np.zeros(0),
+            "cost_line_owner": np.zeros(0, dtype=int),
+            "lever_risk": np.zeros(5),
+            "tenure_offsets": np.zeros((S, 1)),
+            "tenure_shares": np.ones((S, 1)),
+        }
+        for name, value in empty.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -97,6 +134,11 @@ class Params:
             self.share_of_wallet_lift.shape[:-2],
             self.referral_lift.shape[:-2],
             self.cost_to_serve_change.shape[:-2],
+            self.benefit_lines.shape[:-2],
+            self.benefit_line_risk.shape[:-1],
+            self.cost_lines.shape[:-2],
+            self.cost_line_risk.shape[:-1],
+            self.lever_risk.shape[:-1],
         )
 
     def take(self, index: Any) -> Params:
@@ -110,11 +152,17 @@ class Params:
             "referral_lift": 2,
             "cost_to_serve_change": 2,
             "costs": 2,
+            "benefit_lines": 2,
+            "cost_lines": 2,
         }
+        static = (
+            "horizon_years", "ramp", "is_sbg", "replace_churn", "risk_by_lever",
+            "benefit_line_owner", "cost_line_owner", "tenure_offsets", "tenure_shares",
+        )  # fmt: skip
         changes = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("horizon_years", "ramp", "is_sbg", "replace_churn"):
+            if f.name in static:
                 continue
             ncore = core.get(f.name, 1)
             if value.ndim > ncore:
@@ -167,7 +215,7 @@ def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = N
     S, H = len(scenario.segments), scenario.horizon_years
 
     seg_cols: dict[str, list[Any]] = {f: [] for f in SEGMENT_FIELDS}
-    ret, alpha, beta, tenure, npy = [], [], [], [], []
+    ret, alpha, beta, tenure, npy, mixes = [], [], [], [], [], []
     for seg in scenario.segments:
         base = f"segments[{seg.name}]"
         for f in SEGMENT_FIELDS:
@@ -177,12 +225,18 @@ def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = N
             ret.append(np.nan)
             alpha.append(value(f"{base}.retention.alpha", r.alpha))
             beta.append(value(f"{base}.retention.beta", r.beta))
-            tenure.append(value(f"{base}.retention.tenure", r.tenure))
+            if isinstance(r.tenure, dict):  # a mix: offsets from zero renewals
+                tenure.append(0.0)
+                mixes.append(sorted(r.tenure.items()))
+            else:
+                tenure.append(value(f"{base}.retention.tenure", r.tenure))
+                mixes.append([(0, 1.0)])
         else:
             ret.append(value(f"{base}.retention", seg.retention))
             alpha.append(np.nan)
             beta.append(np.nan)
             tenure.append(0.0)
+            mixes.append([(0, 1.0)])
         given = seg.new_customers_per_year
         npy.append(value(f"{base}.new_customers_per_year", np.nan if given is None else given))
 
@@ -216,11 +270,26 @@ def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = N
         held = ini.ramp + [ini.ramp[-1]] * H
         ramps.append(held[:H])
 
+    lines = _compile_lines(scenario, value, overrides)
+
     risk = scenario.risk
     discount_rate = np.asarray(value("discount_rate", scenario.discount_rate), dtype=float)
-    benefit_adjustment = np.asarray(
-        value("risk.benefit_adjustment", risk.benefit_adjustment), dtype=float
-    )
+    if risk.by_lever:
+        given = risk.benefit_adjustment
+        default = value(
+            "risk.benefit_adjustment.default", given.default if given.default is not None else 0.0
+        )
+        entries = []
+        for key in LEVERS + ("lines",):
+            own = getattr(given, key)
+            entries.append(value(f"risk.benefit_adjustment.{key}", default if own is None else own))
+        lever_risk = _stack(entries)
+        benefit_adjustment = np.asarray(np.nan)
+    else:
+        lever_risk = np.zeros(5)
+        benefit_adjustment = np.asarray(
+            value("risk.benefit_adjustment", risk.benefit_adjustment), dtype=float
+        )
     cost_adjustment = np.asarray(value("risk.cost_adjustment", risk.cost_adjustment), dtype=float)
     # every override array forms the batch axis, even one that every segment shadows
     batch = np.broadcast_shapes(*(np.shape(v) for v in overrides.values()))
@@ -233,6 +302,12 @@ def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = N
 
     capex = _stack([_stack(r) for r in capex_rows], axis=-2)
     opex = _stack([_stack(r) for r in opex_rows], axis=-2)
+    K = max(len(mix) for mix in mixes)
+    offsets = np.zeros((S, K))
+    shares = np.zeros((S, K))
+    for s_, mix in enumerate(mixes):
+        for k_, (renewals, share) in enumerate(mix):
+            offsets[s_, k_], shares[s_, k_] = renewals, share
     return Params(
         horizon_years=H,
         discount_rate=discount_rate,
@@ -249,7 +324,45 @@ def compile_scenario(scenario: Scenario, overrides: Mapping[str, Any] | None = N
         ramp=np.asarray(ramps, dtype=float).reshape(len(scenario.initiatives), H),
         is_sbg=np.array([s.is_sbg for s in scenario.segments], dtype=bool).reshape(S),
         replace_churn=np.array([s.acquisition == "replace" for s in scenario.segments]).reshape(S),
+        lever_risk=lever_risk,
+        risk_by_lever=risk.by_lever,
+        tenure_offsets=offsets,
+        tenure_shares=shares,
+        **lines,
     )
+
+
+def _line_row(amount: Any, path: str, value: Callable, overrides: Mapping, H: int) -> list[Any]:
+    """One line's amounts for years 0..H (docs/model.md §11)."""
+    if isinstance(amount, dict) and path not in overrides:
+        return [amount.get(t, 0.0) for t in range(H + 1)]
+    if isinstance(amount, list) and path not in overrides:
+        held = amount + [amount[-1]] * H
+        return [0.0] + held[:H]
+    yearly = value(path, amount if not isinstance(amount, (list, dict)) else 0.0)
+    return [0.0] + [yearly] * H
+
+
+def _compile_lines(scenario: Scenario, value: Callable, overrides: Mapping) -> dict[str, Any]:
+    """Benefit and cost lines as arrays: amounts (..., L, H+1), risks (..., L), owners (L,)."""
+    H = scenario.horizon_years
+    out: dict[str, Any] = {}
+    for kind, prefix in (("benefit_lines", "benefit_line"), ("cost_lines", "cost_line")):
+        rows, risks, owners = [], [], []
+        for i, ini in enumerate(scenario.initiatives):
+            for line in getattr(ini, kind):
+                path = f"initiatives[{ini.name}].{kind}[{line.name}]"
+                rows.append(_stack(_line_row(line.amount, f"{path}.amount", value, overrides, H)))
+                risks.append(value(f"{path}.risk", np.nan if line.risk is None else line.risk))
+                owners.append(i)
+        if rows:
+            out[kind] = _stack(rows, axis=-2)
+            out[f"{prefix}_risk"] = _stack(risks)
+        else:
+            out[kind] = np.zeros((0, H + 1))
+            out[f"{prefix}_risk"] = np.zeros(0)
+        out[f"{prefix}_owner"] = np.asarray(owners, dtype=int)
+    return out
 
 
 @dataclass(frozen=True)
@@ -265,6 +378,10 @@ class Projection:
         (index 0 is today's N0) [customers].
     revenue, service, acquisition, new_customers : ndarray, shape (..., S, H)
         The parts of the contribution, and customers won each year.
+    end_base : ndarray, shape (..., S, K)
+        Today's customers still active after year H, per part of the tenure mix.
+    end_cohorts : ndarray, shape (..., S, H)
+        Customers won in year j + 1 (index j) still active after year H.
     """
 
     contribution: np.ndarray
@@ -274,6 +391,8 @@ class Projection:
     service: np.ndarray
     acquisition: np.ndarray
     new_customers: np.ndarray
+    end_base: np.ndarray = None  # type: ignore[assignment]
+    end_cohorts: np.ndarray = None  # type: ignore[assignment]
 
 
 def sbg_or_constant_retention(p: Params, renewals: np.ndarray) -> np.ndarray:
@@ -289,6 +408,19 @@ def sbg_or_constant_retention(p: Params, renewals: np.ndarray) -> np.ndarray:
     k = renewals
     sbg = (b + k) / (a + b + k)
     return np.where(p.is_sbg[:, None], sbg, p.retention[..., None])
+
+
+def _retention_of_parts(p: Params, renewals: np.ndarray) -> np.ndarray:
+    """Retention per segment and tenure part: ``renewals`` broadcasts against (..., S, K, T)."""
+    a = p.alpha[..., None, None]
+    b = p.beta[..., None, None]
+    sbg = (b + renewals) / (a + b + renewals)
+    return np.where(p.is_sbg[:, None, None], sbg, p.retention[..., None, None])
+
+
+def base_renewals(p: Params) -> np.ndarray:
+    """Renewals made by each part of today's customers, shape (..., S, K)."""
+    return p.tenure[..., None] + p.tenure_offsets
 
 
 def levers_in_force(p: Params, levers: np.ndarray, active: np.ndarray, full: bool = False):
@@ -371,26 +503,39 @@ def project(p: Params, levers: np.ndarray, active: np.ndarray) -> Projection:
     S = p.is_sbg.shape[0]
     batch = np.broadcast_shapes(levers.shape[:-1], active.shape[:-1], p.batch_shape) + (S,)
     years = np.arange(H, dtype=float)
-    r_base = sbg_or_constant_retention(p, p.tenure[..., None] + years)  # (..., S, H): cohort 0
+    # cohort 0, one part per tenure of the mix: (..., S, K, H); without a mix (K = 1) the
+    # part axis is dropped, which keeps Monte Carlo draws as fast as before
+    shares = p.tenure_shares
+    single = shares.shape[-1] == 1
+    r_base = _retention_of_parts(p, base_renewals(p)[..., None] + years)
     r_new = sbg_or_constant_retention(p, years)  # (..., S, H): by renewals made, 0..H-1
     churn_new = 1.0 - r_new
-    default_new = p.customers * (1.0 - r_base[..., 0])
+    default_new = p.customers * (1.0 - base_retention(p))
     fixed_new = np.where(np.isnan(p.new_customers_per_year), default_new, p.new_customers_per_year)
 
-    base = np.broadcast_to(p.customers, batch).astype(float)  # cohort 0, active now
+    if single:
+        r_base = r_base[..., 0, :]
+        base = np.broadcast_to(p.customers, batch).astype(float)
+    else:
+        base = np.broadcast_to(p.customers[..., None] * shares, batch + shares.shape[-1:])
+        base = base.astype(float)
+
+    def total(x: np.ndarray) -> np.ndarray:
+        return x if single else x.sum(axis=-1)
+
     cohorts = np.zeros(batch + (H,))  # cohorts won in years 1..H
     out = {k: np.zeros(batch + (H,)) for k in ("revenue", "service", "acquisition", "new")}
     customers = np.zeros(batch + (H + 1,))
-    customers[..., 0] = base
     wallet = p.wallet
+    customers[..., 0] = total(base)
     for t in range(H):  # year t+1
-        active_now = base + cohorts[..., :t].sum(axis=-1)
+        active_now = total(base) + cohorts[..., :t].sum(axis=-1)
         out["revenue"][..., t] = active_now * wallet * sow[..., t]
         out["service"][..., t] = active_now * cts[..., t]
         mt = m[..., t]
-        lost_base = base * (1.0 - r_base[..., t]) * mt
+        lost_base = base * (1.0 - r_base[..., t]) * (mt if single else mt[..., None])
         base = base - lost_base
-        lost = lost_base
+        lost = total(lost_base)
         if t:
             # cohort j (won in year j+1) has made t-1-j renewals at the end of year t+1
             lost_new = cohorts[..., :t] * churn_new[..., t - 1 :: -1] * mt[..., None]
@@ -400,7 +545,9 @@ def project(p: Params, levers: np.ndarray, active: np.ndarray) -> Projection:
         cohorts[..., t] = new
         out["new"][..., t] = new
         out["acquisition"][..., t] = new * p.acquisition_cost * (1.0 - ref[..., t])
-        customers[..., t + 1] = base + cohorts[..., : t + 1].sum(axis=-1)
+        customers[..., t + 1] = total(base) + cohorts[..., : t + 1].sum(axis=-1)
+    if single:
+        base = base[..., None]
     gross = out["revenue"] * p.gross_margin[..., None]
     contribution = gross - out["service"] - out["acquisition"]
     return Projection(
@@ -411,12 +558,97 @@ def project(p: Params, levers: np.ndarray, active: np.ndarray) -> Projection:
         service=out["service"],
         acquisition=out["acquisition"],
         new_customers=out["new"],
+        end_base=base,
+        end_cohorts=cohorts,
     )
 
 
 def base_retention(p: Params) -> np.ndarray:
-    """Retention of today's customers at their base tenure, per segment, shape (..., S)."""
-    return sbg_or_constant_retention(p, p.tenure[..., None])[..., 0]
+    r"""Retention of today's customers at their base tenure, per segment, shape (..., S).
+
+    With a tenure mix (docs/model.md §14) it is the share-weighted retention
+    :math:`\sum_k s_k\, r(k)`, so that one minus it is the mix's churn.
+    """
+    r = _retention_of_parts(p, base_renewals(p)[..., None])[..., 0]  # (..., S, K)
+    return np.sum(r * p.tenure_shares, axis=-1)
+
+
+def residual_value(p: Params, renewals: np.ndarray) -> np.ndarray:
+    r"""Value after the horizon of one customer still active then (docs/model.md §13).
+
+    With the programme stopped (baseline levers, no churn multiplier, no acquisition), a
+    customer with :math:`k` renewals made after year H is worth
+
+    .. math::
+
+        RV = \frac{M}{(1+d)^{H+1}} \sum_{j \ge 0} \frac{P(j)}{(1+d)^j},\quad
+        P(j+1) = P(j)\, r(k + j),
+
+    with :math:`M = W \cdot \text{sow} \cdot \text{gm} - \text{cts}`. Constant retention
+    sums to :math:`M / ((1+d)^H (1 + d - r))`; sBG to
+    :math:`M (1+d)^{-(H+1)}\, {}_2F_1(1, \beta + k; \alpha + \beta + k; 1/(1+d))`
+    (Fader & Hardie 2010, eq. 3 with :math:`\beta + k` for :math:`\beta`).
+
+    Parameters
+    ----------
+    p : Params
+    renewals : ndarray, shape (..., S, X)
+        Renewals made by each cohort after year H.
+
+    Returns
+    -------
+    ndarray, shape (..., S, X) [money per customer]; NaN where the series diverges
+    (constant r >= 1 + d; sBG with d < 0, or d = 0 and alpha <= 1).
+    """
+    from cxroi.engine.retention import discounted_expected_lifetime
+
+    H = p.horizon_years
+    margin = p.wallet * p.share_of_wallet * p.gross_margin - p.cost_to_serve  # (..., S)
+    d = np.asarray(p.discount_rate, dtype=float)[..., None]  # (..., 1)
+    renewals = np.asarray(renewals, dtype=float)
+    shape = np.broadcast_shapes(renewals.shape, margin.shape + (1,), d.shape + (1,),
+                                p.alpha.shape + (1,), p.retention.shape + (1,))  # fmt: skip
+    k = np.broadcast_to(renewals, shape)
+    dd = np.broadcast_to(d[..., None], shape)
+    alpha = np.broadcast_to(p.alpha[..., None], shape)
+    beta = np.broadcast_to(p.beta[..., None], shape)
+    r = np.broadcast_to(p.retention[..., None], shape)
+    is_sbg = np.broadcast_to(p.is_sbg[:, None], shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lifetime = np.where(r < 1.0 + dd, (1.0 + dd) / (1.0 + dd - r), np.nan)  # sum over j
+        converges = is_sbg & ((dd > 0.0) | ((dd == 0.0) & (alpha > 1.0)))
+        lifetime = np.where(is_sbg, np.nan, lifetime)
+        if converges.any():
+            lifetime = lifetime.copy()
+            lifetime[converges] = discounted_expected_lifetime(
+                alpha[converges], beta[converges] + k[converges], dd[converges]
+            )
+        value = np.broadcast_to(margin[..., None], shape) * lifetime / (1.0 + dd) ** (H + 1)
+    return value
+
+
+def customer_equity(p: Params, proj: Projection) -> np.ndarray:
+    """Residual value of every customer active after year H, per arm (docs/model.md §13).
+
+    Parameters
+    ----------
+    p : Params
+    proj : Projection
+        Any leading axes (baseline / with CX first, say) ahead of the parameters' batch.
+
+    Returns
+    -------
+    ndarray, shape of the projection's batch (segments summed) [money]; NaN where a
+    segment's series diverges.
+    """
+    H = p.horizon_years
+    k_base = base_renewals(p) + H  # (..., S, K)
+    k_new = np.arange(H - 1, -1, -1, dtype=float)  # cohort won in year j+1: H-1-j renewals
+    rv_base = residual_value(p, k_base)
+    rv_new = residual_value(p, np.broadcast_to(k_new, p.is_sbg.shape + (H,)))
+    with np.errstate(invalid="ignore"):
+        total = (proj.end_base * rv_base).sum(axis=-1) + (proj.end_cohorts * rv_new).sum(axis=-1)
+    return total.sum(axis=-1)
 
 
 def annual_switching_loss(p: Params) -> np.ndarray:

@@ -16,11 +16,12 @@ Any real-valued scalar field may be given as a distribution (``{dist: pert, low,
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import math
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -54,6 +55,12 @@ __all__ = [
     "Segment",
     "load_scenario",
     "load_scenario_text",
+    "input_sources",
+    "Evidence",
+    "InputSource",
+    "BenefitLine",
+    "CostLine",
+    "LeverRisk",
     "FIELD_RULES",
 ]
 
@@ -194,7 +201,17 @@ FIELD_RULES: dict[str, Rule] = {
     "cost_to_serve_change": Rule(-1.0),
     "benefit_adjustment": Rule(0.0, 1.0, hi_open=True),
     "cost_adjustment": NONNEG,
+    "amount": NONNEG,
 }
+
+#: Range of a benefit line's risk and of each entry of a by-lever benefit adjustment.
+BENEFIT_RISK = Rule(0.0, 1.0, hi_open=True)
+#: Range of a cost line's risk.
+COST_RISK = NONNEG
+#: Range of a share of today's customers in a tenure mix.
+TENURE_SHARE = UNIT
+#: Keys of the by-lever form of ``risk.benefit_adjustment`` (docs/model.md §12).
+RISK_KEYS = LEVERS + ("lines", "default")
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,9 +318,12 @@ def _parse_distribution(value: Mapping, rule: Rule) -> Distribution:
 # --------------------------------------------------------------------------------------------
 # Field types
 # --------------------------------------------------------------------------------------------
-def _real_validator(name: str, allow_dist: bool = True, optional: bool = False):
-    """Validator of one real-valued field: a number in the field's range, or a distribution."""
-    rule = FIELD_RULES[name]
+def _real_validator(name: str | Rule, allow_dist: bool = True, optional: bool = False):
+    """Validator of one real-valued field: a number in the field's range, or a distribution.
+
+    ``name`` is a key of :data:`FIELD_RULES` or the :class:`Rule` itself.
+    """
+    rule = name if isinstance(name, Rule) else FIELD_RULES[name]
 
     def validate(value: Any) -> float | Distribution | None:
         if value is None and optional:
@@ -324,14 +344,14 @@ def _real_validator(name: str, allow_dist: bool = True, optional: bool = False):
 def _dump_value(value: Any, handler) -> Any:
     if isinstance(value, Distribution):
         return value.to_mapping()
-    if isinstance(value, SBGRetention):
+    if isinstance(value, (SBGRetention, LeverRisk)):
         return value.model_dump(exclude_unset=True)
     if isinstance(value, dict):
         return {int(k): v for k, v in value.items()}
     return value
 
 
-def _real_field(name: str, optional: bool = False):
+def _real_field(name: str | Rule, optional: bool = False):
     return Annotated[
         Any, PlainValidator(_real_validator(name, optional=optional)), WrapSerializer(_dump_value)
     ]
@@ -414,24 +434,65 @@ def _opex(value: Any) -> float | Distribution | list[float]:
 
 def _capex(value: Any) -> float | Distribution | dict[int, float]:
     if isinstance(value, Mapping) and "dist" not in value:
-        out: dict[int, float] = {}
-        for key, amount in value.items():
-            year = key
-            if isinstance(key, str) and key.strip().isdigit():
-                year = int(key.strip())
-            if isinstance(year, bool) or not isinstance(year, int) or year < 0:
-                raise _err("type", f"year key {key!r} must be a whole year 0..horizon_years")
-            x = _as_real(amount, f"amount for year {year} must be a number")
-            if x < 0:
-                raise _err("range", f"amount for year {year} must be >= 0")
-            if year in out:
-                raise _err("duplicate", f"year {year} is given twice")
-            out[year] = x
-        return out
+        return _year_mapping(value)
     return _real_validator("capex")(value)
 
 
+def _year_mapping(value: Mapping) -> dict[int, float]:
+    """A mapping year -> amount >= 0 (years are whole numbers >= 0; digit strings allowed)."""
+    out: dict[int, float] = {}
+    for key, amount in value.items():
+        year = key
+        if isinstance(key, str) and key.strip().isdigit():
+            year = int(key.strip())
+        if isinstance(year, bool) or not isinstance(year, int) or year < 0:
+            raise _err("type", f"year key {key!r} must be a whole year 0..horizon_years")
+        x = _as_real(amount, f"amount for year {year} must be a number")
+        if x < 0:
+            raise _err("range", f"amount for year {year} must be >= 0")
+        if year in out:
+            raise _err("duplicate", f"year {year} is given twice")
+        out[year] = x
+    return out
+
+
+def _amount(value: Any) -> float | Distribution | list[float] | dict[int, float]:
+    """A line's amount: a number, a list or a mapping year -> amount (docs/model.md §11)."""
+    if isinstance(value, (list, tuple)):
+        return _list_validator("amount")(value)
+    if isinstance(value, Mapping) and "dist" not in value:
+        return _year_mapping(value)
+    return _real_validator("amount")(value)
+
+
+def _tenure(value: Any) -> float | Distribution | dict[int, float]:
+    """A tenure: renewals made (a number) or a mix renewals -> share summing to 1."""
+    if isinstance(value, Mapping) and "dist" not in value:
+        if not value:
+            raise _err("type", "a tenure mix needs at least one renewals -> share entry")
+        out: dict[int, float] = {}
+        for key, share in value.items():
+            k = key
+            if isinstance(key, str) and key.strip().isdigit():
+                k = int(key.strip())
+            if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+                raise _err("type", f"renewals key {key!r} must be a whole number >= 0")
+            x = _as_real(share, f"share for {k} renewals must be a number")
+            if not TENURE_SHARE.holds(x):
+                raise _err("range", f"share for {k} renewals {TENURE_SHARE}")
+            if k in out:
+                raise _err("duplicate", f"{k} renewals is given twice")
+            out[k] = x
+        total = math.fsum(out.values())
+        if abs(total - 1.0) > 1e-9:
+            raise _err("sum", f"shares must sum to 1 within 1e-9 (they sum to {total:.12g})")
+        return out
+    return _real_validator("tenure")(value)
+
+
 Opex = Annotated[Any, PlainValidator(_opex), WrapSerializer(_dump_value)]
+Amount = Annotated[Any, PlainValidator(_amount), WrapSerializer(_dump_value)]
+Tenure = Annotated[Any, PlainValidator(_tenure), WrapSerializer(_dump_value)]
 Capex = Annotated[Any, PlainValidator(_capex), WrapSerializer(_dump_value)]
 
 
@@ -447,7 +508,14 @@ class SBGRetention(_Model):
 
     alpha: _real_field("alpha")
     beta: _real_field("beta")
-    tenure: _real_field("tenure") = 0.0
+    tenure: Tenure = 0.0
+
+    @property
+    def tenure_mix(self) -> dict[float, float]:
+        """Today's customers by renewals made: ``{renewals: share}`` (a number is ``{k: 1}``)."""
+        if isinstance(self.tenure, dict):
+            return {float(k): v for k, v in self.tenure.items()}
+        return {float(base_value(self.tenure)): 1.0}
 
 
 def _retention(value: Any) -> float | Distribution | SBGRetention:
@@ -508,8 +576,45 @@ SEGMENT_NUMBERS = (
 )
 
 
+class BenefitLine(_Model):
+    """A benefit no customer drives (agent productivity, retired IT...): docs/model.md §11.
+
+    ``amount`` [money/year] is a number (every year 1..H), a list (years 1.., last value held)
+    or a mapping year -> amount (years 0..H). ``risk`` in [0, 1) defaults to the benefit
+    adjustment (its ``lines`` entry in the by-lever form).
+    """
+
+    name: Name
+    amount: Amount
+    risk: _real_field(BENEFIT_RISK, optional=True) = None
+
+
+class CostLine(_Model):
+    """A cost beside capex and opex (training, internal labour...): docs/model.md §11.
+
+    ``amount`` as for :class:`BenefitLine`; ``risk`` >= 0 defaults to the cost adjustment.
+    """
+
+    name: Name
+    amount: Amount
+    risk: _real_field(COST_RISK, optional=True) = None
+
+
+def _unquantified(value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        raise _err("type", "must be a list of non-empty strings")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise _err("type", f"item {i} must be a non-empty string")
+        if len(item.strip()) > MAX_TEXT_CHARS:
+            raise _err("name", f"item {i} must be at most {MAX_TEXT_CHARS} characters")
+        out.append(item.strip())
+    return out
+
+
 class Initiative(_Model):
-    """One CX initiative: its costs, its ramp-up and its effects by segment."""
+    """One CX initiative: its costs, its ramp-up, its effects by segment and its TEI lines."""
 
     name: Name
     capex: Capex = 0.0
@@ -518,13 +623,75 @@ class Initiative(_Model):
         default_factory=lambda: [1.0]
     )
     effects: dict[str, Effect] = Field(default_factory=dict)
+    benefit_lines: list[BenefitLine] = Field(default_factory=list)
+    cost_lines: list[CostLine] = Field(default_factory=list)
+    unquantified: Annotated[list[str], PlainValidator(_unquantified)] = Field(default_factory=list)
+
+
+class LeverRisk(_Model):
+    """The by-lever form of the benefit risk adjustment (docs/model.md §12).
+
+    Each entry is in [0, 1); ``default`` (0 when absent) applies to the keys not given.
+    """
+
+    retention: _real_field(BENEFIT_RISK, optional=True) = None
+    wallet: _real_field(BENEFIT_RISK, optional=True) = None
+    referral: _real_field(BENEFIT_RISK, optional=True) = None
+    service: _real_field(BENEFIT_RISK, optional=True) = None
+    lines: _real_field(BENEFIT_RISK, optional=True) = None
+    default: _real_field(BENEFIT_RISK, optional=True) = None
+
+    def value(self, key: str) -> Any:
+        """The entry for ``key`` (a lever or ``lines``), falling back to ``default``, then 0."""
+        own = getattr(self, key)
+        if own is not None:
+            return own
+        return self.default if self.default is not None else 0.0
+
+
+def _benefit_adjustment(value: Any) -> float | Distribution | LeverRisk:
+    if isinstance(value, LeverRisk):
+        return value
+    if isinstance(value, Mapping) and "dist" not in value:
+        return LeverRisk.model_validate(dict(value))
+    return _real_validator("benefit_adjustment")(value)
+
+
+BenefitAdjustment = Annotated[Any, PlainValidator(_benefit_adjustment), WrapSerializer(_dump_value)]
 
 
 class Risk(_Model):
-    """TEI risk adjustments: benefits x (1 - b), costs x (1 + c)."""
+    """TEI risk adjustments: benefits x (1 - b), costs x (1 + c) (docs/model.md §12).
 
-    benefit_adjustment: _real_field("benefit_adjustment") = 0.0
+    ``benefit_adjustment`` is a number or a :class:`LeverRisk` (one value per lever and lines).
+    """
+
+    benefit_adjustment: BenefitAdjustment = 0.0
     cost_adjustment: _real_field("cost_adjustment") = 0.0
+
+    @property
+    def by_lever(self) -> bool:
+        """Whether the benefit adjustment is given per lever."""
+        return isinstance(self.benefit_adjustment, LeverRisk)
+
+    def benefit_adjustment_base(self) -> float | dict[str, float]:
+        """Base value of the benefit adjustment: a number, or ``{lever or lines: value}``."""
+        if isinstance(self.benefit_adjustment, LeverRisk):
+            return {k: float(base_value(self.benefit_risk(k))) for k in LEVERS + ("lines",)}
+        return float(base_value(self.benefit_adjustment))
+
+    def benefit_adjustment_text(self) -> str:
+        """The benefit adjustment in words: ``10%`` or ``retention 25%, wallet 10%, ...``."""
+        base = self.benefit_adjustment_base()
+        if isinstance(base, dict):
+            return ", ".join(f"{k} {v:.0%}" for k, v in base.items())
+        return f"{base:.0%}"
+
+    def benefit_risk(self, key: str) -> Any:
+        """Benefit adjustment that applies to a lever or to ``lines`` (number or distribution)."""
+        if isinstance(self.benefit_adjustment, LeverRisk):
+            return self.benefit_adjustment.value(key)
+        return self.benefit_adjustment
 
 
 def _field_pair(value: Any) -> list[str]:
@@ -571,6 +738,7 @@ class Scenario(_Model):
     correlations: list[Correlation] = Field(default_factory=list)
 
     _source: str | None = PrivateAttr(default=None)
+    _evidence: dict[str, Evidence] = PrivateAttr(default_factory=dict)
 
     # -- convenience -------------------------------------------------------------------------
     @property
@@ -602,6 +770,8 @@ class Scenario(_Model):
         ordered = {k: out[k] for k in order}
         if "risk" in out:
             ordered["risk"] = out["risk"]
+        if self._evidence:
+            _rewrap_evidence(ordered, self._evidence)
         if self.correlations:
             ordered["correlations"] = out["correlations"]
         return ordered
@@ -612,15 +782,23 @@ class Scenario(_Model):
         Effect fields are listed where they are given (a segment's own entry or ``"*"``).
         """
         out: dict[str, Any] = {"discount_rate": self.discount_rate}
-        for key in ("benefit_adjustment", "cost_adjustment"):
-            out[f"risk.{key}"] = getattr(self.risk, key)
+        badj = self.risk.benefit_adjustment
+        if isinstance(badj, LeverRisk):
+            for key in RISK_KEYS:
+                if getattr(badj, key) is not None:
+                    out[f"risk.benefit_adjustment.{key}"] = getattr(badj, key)
+        else:
+            out["risk.benefit_adjustment"] = badj
+        out["risk.cost_adjustment"] = self.risk.cost_adjustment
         for seg in self.segments:
             base = f"segments[{seg.name}]"
             for key in SEGMENT_NUMBERS:
                 out[f"{base}.{key}"] = getattr(seg, key)
             if seg.is_sbg:
                 for key in ("alpha", "beta", "tenure"):
-                    out[f"{base}.retention.{key}"] = getattr(seg.retention, key)
+                    value = getattr(seg.retention, key)
+                    if not isinstance(value, dict):  # a tenure mix is not one number
+                        out[f"{base}.retention.{key}"] = value
             else:
                 out[f"{base}.retention"] = seg.retention
             if seg.new_customers_per_year is not None:
@@ -635,7 +813,26 @@ class Scenario(_Model):
                 for key in EFFECT_FIELDS:  # schema order: draws must not depend on set order
                     if key in effect.model_fields_set:
                         out[f"{base}.effects[{target}].{key}"] = getattr(effect, key)
+            for kind in ("benefit_lines", "cost_lines"):
+                for line in getattr(ini, kind):
+                    where = f"{base}.{kind}[{line.name}]"
+                    if not isinstance(line.amount, (list, dict)):
+                        out[f"{where}.amount"] = line.amount
+                    if line.risk is not None:
+                        out[f"{where}.risk"] = line.risk
         return out
+
+    @property
+    def evidence(self) -> dict[str, Evidence]:
+        """The evidence written with input values, by field path (docs/model.md §18)."""
+        return dict(self._evidence)
+
+    def input_sources(self) -> dict[str, InputSource]:
+        """Every input with its value and where it comes from, by field path.
+
+        See :func:`input_sources`.
+        """
+        return input_sources(self)
 
     def distributions(self) -> dict[str, Distribution]:
         """Fields given as distributions, by path."""
@@ -685,6 +882,274 @@ class Scenario(_Model):
         return out
 
 
+# --------------------------------------------------------------------------------------------
+# Evidence of inputs (docs/model.md §18)
+# --------------------------------------------------------------------------------------------
+#: Keys of an input written with its evidence: ``{value, source, note, as_of}``.
+EVIDENCE_KEYS = ("value", "source", "note", "as_of")
+#: What :func:`input_sources` shows for an input that has no evidence.
+NOT_SOURCED = "not sourced"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The evidence written beside one input value: where it comes from, a note, a date."""
+
+    source: str | None = None
+    note: str | None = None
+    as_of: _dt.date | None = None
+
+    def to_mapping(self, value: Any) -> dict[str, Any]:
+        """``{value, source, note, as_of}`` as written in a scenario (the date as ISO text)."""
+        out: dict[str, Any] = {"value": value}
+        if self.source is not None:
+            out["source"] = self.source
+        if self.note is not None:
+            out["note"] = self.note
+        if self.as_of is not None:
+            out["as_of"] = self.as_of.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """One input of a scenario: its value and where it comes from (see :func:`input_sources`).
+
+    ``kind`` is ``given`` (written in the scenario), ``default`` (a plain default, such as no
+    cost to serve, or a value derived from others) or ``benchmark default`` (a default taken
+    from a cited benchmark). ``shown`` is what reports print as the source: the user's own,
+    the benchmark's citation, or "not sourced".
+    """
+
+    path: str
+    value: Any
+    kind: Literal["given", "default", "benchmark default"]
+    source: str | None = None
+    note: str | None = None
+    as_of: _dt.date | None = None
+
+    @property
+    def shown(self) -> str:
+        """The source as a report shows it."""
+        return self.source if self.source else NOT_SOURCED
+
+
+# mapping fields whose keys are shown in brackets in a path (segment names, years, renewals)
+_BRACKET_PARENTS = ("effects", "capex", "amount", "tenure")
+
+
+def _walk_values(node: Any, path: str, parent: str | None, visit: Callable) -> Any:
+    """Rebuild ``node`` with ``visit(path, value)`` applied to every value below the root.
+
+    ``visit`` returns the value to keep (it is applied before descending). List items are
+    addressed by their ``name`` (or position), as in field paths.
+    """
+    if isinstance(node, Mapping):
+        out = {}
+        for key, child in node.items():
+            if parent in _BRACKET_PARENTS and path:
+                child_path = f"{path}[{_short(key)}]"
+            else:
+                child_path = _join(path, _short(key))
+            child = visit(child_path, child, parent == "effects" or key == "effects")
+            out[key] = _walk_values(child, child_path, str(key), visit)
+        return out
+    if isinstance(node, list):
+        out_list = []
+        for i, item in enumerate(node):
+            name = item.get("name") if isinstance(item, Mapping) else None
+            label = name.strip() if isinstance(name, str) and name.strip() else str(i)
+            child_path = f"{path}[{_short(label)}]"
+            item = visit(child_path, item, False)
+            out_list.append(_walk_values(item, child_path, parent, visit))
+        return out_list
+    return node
+
+
+def _is_evidence(value: Any) -> bool:
+    return isinstance(value, Mapping) and "value" in value and "dist" not in value
+
+
+def _unwrap_evidence(data: dict) -> tuple[dict, dict[str, Evidence], list[ScenarioIssue]]:
+    """Replace every ``{value, source, note, as_of}`` by its value; collect the evidence."""
+    evidence: dict[str, Evidence] = {}
+    issues: list[ScenarioIssue] = []
+
+    def visit(path: str, value: Any, is_target: bool) -> Any:
+        # the effects mapping (keyed by segment names, one may be "value") is not evidence
+        if is_target or not _is_evidence(value) or "name" in value:
+            return value
+        bad = [k for k in value if k not in EVIDENCE_KEYS]
+        for key in bad:
+            hint = _did_you_mean(str(key), EVIDENCE_KEYS)
+            issues.append(ScenarioIssue(_join(path, _short(key)), f"unknown key{hint}", value[key]))
+        parts: dict[str, Any] = {}
+        for key in ("source", "note"):
+            text = value.get(key)
+            if text is None:
+                continue
+            if not isinstance(text, str):
+                issues.append(ScenarioIssue(f"{path}.{key}", "must be a string", text))
+            elif len(text) > MAX_TEXT_CHARS:
+                issues.append(
+                    ScenarioIssue(f"{path}.{key}", f"must be at most {MAX_TEXT_CHARS} characters")
+                )
+            else:
+                parts[key] = text.strip() or None
+        as_of = value.get("as_of")
+        if as_of is not None:
+            date = _as_date(as_of)
+            if date is None:
+                issues.append(ScenarioIssue(f"{path}.as_of", "must be a date (YYYY-MM-DD)", as_of))
+            parts["as_of"] = date
+        evidence[path] = Evidence(**parts)
+        return value["value"]
+
+    out = _walk_values(data, "", None, visit)
+    return out, evidence, issues
+
+
+def _as_date(value: Any) -> _dt.date | None:
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _rewrap_evidence(mapping: dict, evidence: Mapping[str, Evidence]) -> None:
+    """Write each input that has evidence back as ``{value, source, note, as_of}`` (in place)."""
+
+    def visit(path: str, value: Any, is_target: bool) -> Any:
+        found = evidence.get(path)
+        return value if found is None or is_target else found.to_mapping(value)
+
+    def walk(node: Any, path: str, parent: str | None) -> None:
+        if isinstance(node, dict):
+            for key in list(node):
+                if parent in _BRACKET_PARENTS and path:
+                    child_path = f"{path}[{_short(key)}]"
+                else:
+                    child_path = _join(path, _short(key))
+                child = node[key]
+                walk(child, child_path, str(key))
+                node[key] = visit(child_path, child, parent == "effects" or key == "effects")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                name = item.get("name") if isinstance(item, Mapping) else None
+                label = name.strip() if isinstance(name, str) and name.strip() else str(i)
+                child_path = f"{path}[{_short(label)}]"
+                walk(item, child_path, parent)
+                node[i] = visit(child_path, item, False)
+
+    walk(mapping, "", None)
+
+
+def input_sources(scenario: Scenario) -> dict[str, InputSource]:
+    """Every input of a scenario with its value and source, by field path (docs/model.md §18).
+
+    Lists each numeric field the engine reads (given or defaulted; effect fields where they are
+    given), each line's amount and risk, and any other value written with evidence (a year of a
+    capex mapping, an item of an opex list). ``kind`` tells a given value from a plain default
+    and from a benchmark default; ``source`` is the user's evidence for a given value and the
+    benchmark's citation for a benchmark default, else None (shown as "not sourced").
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    dict of str to InputSource
+
+    Examples
+    --------
+    >>> sc = load_scenario({"name": "Demo", "segments": [{"name": "All", "customers": 1000,
+    ...     "wallet": 100, "share_of_wallet": 0.5, "gross_margin": 0.3,
+    ...     "retention": {"value": 0.8, "source": "CRM churn report", "as_of": "2025-09-30"},
+    ...     "acquisition_cost": 50}], "initiatives": [{"name": "Chat"}]})
+    >>> src = input_sources(sc)
+    >>> src["segments[All].retention"].shown, src["segments[All].cost_to_serve"].shown
+    ('CRM churn report', 'not sourced')
+    >>> src["segments[All].preventable_share"].kind
+    'benchmark default'
+    """
+    evidence = scenario._evidence
+    prov = scenario.provenance()
+    out: dict[str, InputSource] = {}
+
+    def add(path: str, value: Any, given: bool) -> None:
+        ev = evidence.get(path, Evidence())
+        field_name = path.rsplit(".", 1)[-1]
+        bm = BENCHMARK_DEFAULTS.get(field_name)
+        if given:
+            out[path] = InputSource(path, value, "given", ev.source, ev.note, ev.as_of)
+        elif bm is not None and path.startswith("segments["):
+            out[path] = InputSource(
+                path, value, "benchmark default", f"{bm.source} ({bm.year})", _benchmark_note(bm)
+            )
+        else:
+            note = prov[path].note if path in prov and prov[path].note else None
+            out[path] = InputSource(path, value, "default", None, note)
+
+    top = scenario.model_fields_set
+    for key in ("horizon_years", "discount_rate"):
+        add(key, getattr(scenario, key), key in top)
+    risk_given = scenario.risk.model_fields_set if "risk" in top else set()
+    badj = scenario.risk.benefit_adjustment
+    if isinstance(badj, LeverRisk):
+        for key in RISK_KEYS:
+            given = getattr(badj, key) is not None
+            add(f"risk.benefit_adjustment.{key}", badj.value(key), given)
+    else:
+        add("risk.benefit_adjustment", badj, "benefit_adjustment" in risk_given)
+    add("risk.cost_adjustment", scenario.risk.cost_adjustment, "cost_adjustment" in risk_given)
+    for seg in scenario.segments:
+        base = f"segments[{seg.name}]"
+        given = seg.model_fields_set
+        for key in SEGMENT_NUMBERS:
+            add(f"{base}.{key}", getattr(seg, key), key in given)
+        add(f"{base}.new_customers_per_year", seg.new_customers_per_year,
+            "new_customers_per_year" in given)  # fmt: skip
+        if seg.is_sbg:
+            r = seg.retention
+            for key in ("alpha", "beta", "tenure"):
+                add(f"{base}.retention.{key}", getattr(r, key), key in r.model_fields_set)
+        else:
+            add(f"{base}.retention", seg.retention, True)
+    for ini in scenario.initiatives:
+        base = f"initiatives[{ini.name}]"
+        for key in ("capex", "opex", "ramp"):
+            add(f"{base}.{key}", getattr(ini, key), key in ini.model_fields_set)
+        for target, effect in ini.effects.items():
+            for key in EFFECT_FIELDS:
+                if key in effect.model_fields_set:
+                    add(f"{base}.effects[{target}].{key}", getattr(effect, key), True)
+        for kind in ("benefit_lines", "cost_lines"):
+            default = "cost_adjustment" if kind == "cost_lines" else None
+            for line in getattr(ini, kind):
+                where = f"{base}.{kind}[{line.name}]"
+                add(f"{where}.amount", line.amount, True)
+                if line.risk is not None:
+                    add(f"{where}.risk", line.risk, True)
+                else:
+                    value = (
+                        scenario.risk.cost_adjustment
+                        if default
+                        else scenario.risk.benefit_risk("lines")
+                    )
+                    add(f"{where}.risk", value, False)
+    for path, ev in evidence.items():  # values inside a mapping or list (a capex year...)
+        if path not in out:
+            out[path] = InputSource(path, None, "given", ev.source, ev.note, ev.as_of)
+    return out
+
+
 #: Segment fields whose defaults are benchmark statistics (see :mod:`cxroi.model.benchmarks`).
 BENCHMARK_DEFAULTS = {
     "poor_cx_churn_share": benchmarks.POOR_CX_CHURN_SHARE,
@@ -711,6 +1176,8 @@ MAX_YAML_DEPTH = 32
 MAX_MAGNITUDE = 1e15
 #: Longest segment, initiative or scenario name, in characters.
 MAX_NAME_CHARS = 200
+#: Longest unquantified-benefit text, in characters.
+MAX_TEXT_CHARS = 2000
 #: Longest excerpt of the input shown in an error message.
 MAX_EXCERPT_CHARS = 80
 
@@ -1044,15 +1511,16 @@ def _load_data(data: Any, path: str | None, from_file: bool = False) -> Scenario
             ScenarioIssue("", "the scenario must be a mapping of fields", type(data).__name__), path
         )
     _check_mapping_size(data, path)
-    data = dict(data)
+    data, evidence, problems = _unwrap_evidence(dict(data))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_issues_from_pydantic(exc, data), path) from None
-    problems = _cross_checks(scenario)
+        raise ScenarioError(problems + _issues_from_pydantic(exc, data), path) from None
+    problems += _cross_checks(scenario)
     if problems:
         raise ScenarioError(problems, path)
     scenario._source = path if from_file else None
+    scenario._evidence = evidence
     return scenario
 
 
@@ -1152,6 +1620,12 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
             model, i = Risk, i + 1
         elif model is Initiative and key == "effects":
             model, i = Effect, i + 2
+        elif model is Initiative and key == "benefit_lines":
+            model, i = BenefitLine, i + 2
+        elif model is Initiative and key == "cost_lines":
+            model, i = CostLine, i + 2
+        elif model is Risk and key == "benefit_adjustment":
+            model, i = LeverRisk, i + 1
         elif model is Segment and key == "retention":
             model, i = SBGRetention, i + 1
         else:
@@ -1203,4 +1677,25 @@ def _cross_checks(sc: Scenario) -> list[ScenarioIssue]:
                             year,
                         )
                     )
+        for kind in ("benefit_lines", "cost_lines"):
+            seen_lines: set[str] = set()
+            for line in getattr(ini, kind):
+                where = f"{base}.{kind}[{line.name}]"
+                if line.name in seen_lines:
+                    issues.append(
+                        ScenarioIssue(
+                            f"{where}.name", f"names must be unique within {kind}", line.name
+                        )
+                    )
+                seen_lines.add(line.name)
+                if isinstance(line.amount, dict):
+                    for year in line.amount:
+                        if year > H:
+                            issues.append(
+                                ScenarioIssue(
+                                    f"{where}.amount[{year}]",
+                                    f"year must be in 0..horizon_years ({H})",
+                                    year,
+                                )
+                            )
     return issues

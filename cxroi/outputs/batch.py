@@ -302,7 +302,7 @@ def _evaluate_into(record: dict[str, Any], data: Any) -> Any:
     record["horizon_years"] = int(sc.horizon_years)
     record["discount_rate"] = _base(sc.discount_rate)
     record["risk"] = {
-        "benefit_adjustment": _base(sc.risk.benefit_adjustment),
+        "benefit_adjustment": sc.risk.benefit_adjustment_base(),
         "cost_adjustment": _base(sc.risk.cost_adjustment),
     }
     record["parameters"] = sc.model_dump(mode="json")

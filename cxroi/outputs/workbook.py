@@ -222,7 +222,11 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
         )
 
     add("discount_rate", "discount_rate", sc.discount_rate, "rate per year")
-    add("risk.benefit_adjustment", "benefit_adjustment", sc.risk.benefit_adjustment, "share")
+    if sc.risk.by_lever:  # one input per lever and lines (docs/model.md §12)
+        for key, value in sc.risk.benefit_adjustment_base().items():
+            add(f"risk.benefit_adjustment.{key}", f"benefit_adjustment_{key}", value, "share")
+    else:
+        add("risk.benefit_adjustment", "benefit_adjustment", sc.risk.benefit_adjustment, "share")
     add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment, "share")
     for j, seg in enumerate(sc.segments, start=1):
         base = f"segments[{seg.name}]"
@@ -692,7 +696,7 @@ class _Writer:
             row += 1
         r_cb = row
         ws.write_string(row, 0, "customer benefit, all segments (unadjusted)", self.fmt["bold"])
-        cb = cf["benefits_unadjusted"].to_numpy()
+        cb = cf["customer_benefits_unadjusted"].to_numpy()
         for t in range(H + 1):
             c = 1 + t
             cells = f"{_col(c)}{seg_rows[0] + 1}:{_col(c)}{seg_rows[-1] + 1}"
@@ -730,12 +734,26 @@ class _Writer:
             row += 1
         r_cu = row
         ws.write_string(row, 0, "costs, all initiatives (unadjusted)", self.fmt["bold"])
-        cu = cf["costs_unadjusted"].to_numpy()
+        cu = cf["capex_opex_unadjusted"].to_numpy()
         for t in range(H + 1):
             c = 1 + t
             cells = f"{_col(c)}{cost_rows[0] + 1}:{_col(c)}{cost_rows[-1] + 1}"
             self.formula(ws, row, c, f"SUM({cells})", cu[t], "money_b")
         row += 2
+        # TEI lines (docs/model.md §11), each already risk-adjusted by its own risk
+        line_rows = {}
+        for key, label in (
+            ("line_benefits_unadjusted", "benefit lines (TEI), unadjusted"),
+            ("line_costs_unadjusted", "cost lines (TEI), unadjusted"),
+            ("line_benefits", "benefit lines, risk-adjusted (amount x (1 - risk))"),
+            ("line_costs", "cost lines, risk-adjusted (amount x (1 + risk))"),
+        ):
+            ws.write_string(row, 0, label)
+            for t in range(H + 1):
+                ws.write_number(row, 1 + t, float(cf[key].iloc[t]), self.fmt["money"])
+            line_rows[key] = row
+            row += 1
+        row += 1
         ws.write_string(row, 0, "Risk-adjusted (TEI)", self.fmt["bold"])
         row += 1
         r_b = row
@@ -744,13 +762,20 @@ class _Writer:
         )
         for t in range(H + 1):
             x = _cell(r_cb, 1 + t)
-            text = f"IF({x}>=0,{x}*(1-benefit_adjustment),{x}*(1+benefit_adjustment))"
+            lines = _cell(line_rows["line_benefits"], 1 + t)
+            if sc.risk.by_lever:  # each lever's yearly Shapley share adjusted by its own b
+                text = f"{_num(float(cf['customer_benefits'].iloc[t]))}+{lines}"
+            else:
+                text = (
+                    f"IF({x}>=0,{x}*(1-benefit_adjustment),{x}*(1+benefit_adjustment))+{lines}"
+                )
             self.formula(ws, row, 1 + t, text, cf["benefits"].iloc[t])
         row += 1
         r_c = row
         ws.write_string(row, 0, "costs x (1 + cost adjustment)")
         for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment)",
+            lines = _cell(line_rows["line_costs"], 1 + t)
+            self.formula(ws, row, 1 + t, f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment)+{lines}",
                          cf["costs"].iloc[t])  # fmt: skip
         row += 1
         r_net = row
@@ -776,8 +801,8 @@ class _Writer:
         for t in range(H + 1):
             text = f"SUM($B${r_dn + 1}:{_cell(r_dn, 1 + t)})"
             self.formula(ws, row, 1 + t, text, cf["cumulative_discounted_net"].iloc[t])
-        totals = {r_b: "benefits", r_c: "costs", r_net: "net", r_cb: "benefits_unadjusted",
-                  r_cu: "costs_unadjusted"}  # fmt: skip
+        totals = {r_b: "benefits", r_c: "costs", r_net: "net",
+                  r_cb: "customer_benefits_unadjusted", r_cu: "capex_opex_unadjusted"}  # fmt: skip
         for r, key in totals.items():
             v = cf[key].to_numpy()
             self.formula(ws, r, c_total, f"SUM({span(r)})", v.sum())
@@ -830,9 +855,10 @@ class _Writer:
             return f'IF($B${cum_row + 1}>=0,0,IF(COUNT({cells})=0,"",MIN({cells})))'
 
         # unadjusted flows: benefit row r_cb and cost row r_cu
-        pvb_u = f"SUMPRODUCT({span(r_cb)},{span(r_df)})"
-        pvc_u = f"SUMPRODUCT({span(r_cu)},{span(r_df)})"
-        net_u = f"{span(r_cb)}-{span(r_cu)}"
+        r_lb, r_lc = line_rows["line_benefits_unadjusted"], line_rows["line_costs_unadjusted"]
+        pvb_u = f"SUMPRODUCT({span(r_cb)},{span(r_df)})+SUMPRODUCT({span(r_lb)},{span(r_df)})"
+        pvc_u = f"SUMPRODUCT({span(r_cu)},{span(r_df)})+SUMPRODUCT({span(r_lc)},{span(r_df)})"
+        net_u = f"({span(r_cb)}+{span(r_lb)})-({span(r_cu)}+{span(r_lc)})"
         kpi_rows = {}
         for key, label, adj_text, un_text, fmt in (
             ("pv_benefits", "PV of benefits", f"SUMPRODUCT({span(r_b)},{span(r_df)})", pvb_u,
@@ -864,10 +890,13 @@ class _Writer:
         # unadjusted IRR and paybacks from a helper block of unadjusted net flows
         r_nu = row
         ws.write_string(row, 0, "net, unadjusted")
-        net_unadj = cb - cu
+        net_unadj = cf["benefits_unadjusted"].to_numpy() - cf["costs_unadjusted"].to_numpy()
         for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_cb, 1 + t)}-{_cell(r_cu, 1 + t)}",
-                         net_unadj[t])  # fmt: skip
+            text = (
+                f"{_cell(r_cb, 1 + t)}+{_cell(r_lb, 1 + t)}"
+                f"-{_cell(r_cu, 1 + t)}-{_cell(r_lc, 1 + t)}"
+            )
+            self.formula(ws, row, 1 + t, text, net_unadj[t])
         row += 1
         r_nuc = row
         ws.write_string(row, 0, "cumulative net, unadjusted")

@@ -204,6 +204,8 @@ KPI_KINDS = {
     "payback_years": "years",
     "discounted_payback_years": "years",
     "extra_customers_end": "count",
+    "customer_equity": "money",
+    "npv_with_customer_equity": "money",
 }
 
 

@@ -452,7 +452,7 @@ def _section_header(r: Report) -> str:
         f"currency {sc.currency}",
         f"horizon {sc.horizon_years} years",
         f"discount rate {format_pct(_base(sc.discount_rate), 1)}",
-        f"benefits reduced by {format_pct(_base(risk.benefit_adjustment), 1)}"
+        f"benefits reduced by {_benefit_risk_text(risk)}"
         f" and costs raised by {format_pct(_base(risk.cost_adjustment), 1)} for risk (TEI)",
     ]
     source = r.scenario_file or sc.source
@@ -492,6 +492,14 @@ def _sha256(path: str | None) -> str | None:
 
 def _base(value: Any) -> float:
     return value.base if isinstance(value, Distribution) else float(value)
+
+
+def _benefit_risk_text(risk: Any) -> str:
+    """The benefit risk adjustment in words: one percentage, or one per lever and lines."""
+    base = risk.benefit_adjustment_base()
+    if isinstance(base, dict):
+        return ", ".join(f"{format_pct(v, 1)} ({k})" for k, v in base.items())
+    return format_pct(base, 1)
 
 
 _KPI_ROWS = (

@@ -33,7 +33,7 @@ from strategies import scenarios
 
 import cxroi
 from cxroi.engine import finance
-from cxroi.engine.case import KPI_KEYS
+from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
 
 DATA = Path(__file__).parents[1] / "data"
 WORKED = DATA / "worked_example.yaml"
@@ -427,7 +427,9 @@ def test_worked_example_benefits_by_year(worked_case):
 
 
 def test_worked_example_attribution(worked_case):
-    assert set(worked_case.by_lever) == set(PUBLISHED_BY_LEVER)
+    # v2 adds the benefit lines' PV, zero in a case without lines (docs/model.md §12)
+    assert set(worked_case.by_lever) == set(PUBLISHED_BY_LEVER) | {"lines"}
+    assert worked_case.by_lever["lines"] == 0.0
     for lever, expected in PUBLISHED_BY_LEVER.items():
         assert_published(worked_case.by_lever[lever], expected, 2)
     assert list(worked_case.by_initiative) == [REDESIGN, OUTREACH]
@@ -525,16 +527,23 @@ def test_worked_example_to_json(worked_case, worked_mapping):
     out = worked_case.to_json()
     assert list(out) == [
         *KPI_KEYS,
+        *EQUITY_KEYS,
         "unadjusted",
         "cashflow",
         "by_lever",
         "by_initiative",
+        "by_initiative_standalone",
+        "by_initiative_last_in",
         "segments",
         "warnings",
     ]
     assert out["warnings"] == []
-    assert list(out["unadjusted"]) == list(KPI_KEYS)
-    assert list(out["cashflow"]) == ["year", "benefits", "costs", "net"]
+    assert list(out["unadjusted"]) == [*KPI_KEYS, *EQUITY_KEYS]
+    assert list(out["cashflow"]) == [
+        "year", "benefits", "costs", "net", "customer_benefits", "line_benefits", "line_costs"
+    ]  # fmt: skip
+    assert out["cashflow"]["customer_benefits"] == out["cashflow"]["benefits"]  # no lines
+    assert out["cashflow"]["line_costs"] == [0.0] * 6
     assert out["cashflow"]["year"] == [0, 1, 2, 3, 4, 5]
     assert out["segments"]["Affluent"] == {
         "clv_baseline": pytest.approx(3020.524167882504, rel=1e-9),
@@ -1010,8 +1019,12 @@ def test_risk_adjustment_never_flatters_a_case_with_negative_benefits():
     from tests.engine.test_project import one_segment
 
     mapping = one_segment(
-        effects={"churn_prevented": 0.0, "share_of_wallet_lift": 0.0, "referral_lift": 0.0,
-                 "cost_to_serve_change": 0.5},
+        effects={
+            "churn_prevented": 0.0,
+            "share_of_wallet_lift": 0.0,
+            "referral_lift": 0.0,
+            "cost_to_serve_change": 0.5,
+        },
     )
     mapping["risk"] = {"benefit_adjustment": 0.2, "cost_adjustment": 0.0}
     case = cxroi.evaluate(cxroi.load_scenario(mapping))
