@@ -22,6 +22,7 @@ sends only new rows, and the page swaps the data of the live view.
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import html
 import logging
@@ -1201,6 +1202,7 @@ class Dashboard:
         delete.add_class("cxroi-delete-version")
         delete.on_click(lambda _: self._guard(self._delete_version, self.version_pick.value))
         self.version_message = W.HTML()
+        self.share_link = W.HTML()
         self.versions_html = W.HTML()
         self.bridge_html = W.HTML()
         self.bridge_html.add_class("cxroi-bridge-holder")
@@ -1209,6 +1211,7 @@ class Dashboard:
             [
                 W.HBox([self.version_name, save, self.version_pick, open_button, delete]),
                 self.version_message,
+                self.share_link,
                 self.versions_html,
                 self.bridge_html,
                 W.HTML('<div class="cxroi-card-title">Changes in this session</div>'),
@@ -1256,7 +1259,14 @@ class Dashboard:
             if items
             else '<div class="cxroi-note">Nothing changed yet.</div>'
         )
-        payload = s.to_json().replace("</", "<\\/")
+        state = s.to_json()
+        token = base64.urlsafe_b64encode(state.encode("utf-8")).decode("ascii").rstrip("=")
+        self.share_link.value = (
+            f'<a class="cxroi-share-link" href="#cxroi={token}" target="_blank" '
+            'title="Opens this state and its versions in a new page; copy it to share">'
+            "Link to this state</a>"
+        )
+        payload = state.replace("</", "<\\/")
         self.autosave.value = (
             f'<div class="cxroi-autosave" data-key="{html.escape(self._autosave_key)}" '
             f'data-ready="{int(self._autosave_ready)}">'
