@@ -38,6 +38,7 @@ from cxroi.present.formatting import format_kpi, format_money, format_pct, forma
 
 __all__ = [
     "SECTIONS",
+    "user_evidence",
     "Report",
     "assumption_rows",
     "build",
@@ -156,6 +157,21 @@ def _in_field_order(paths: list[str]) -> list[str]:
     return sorted(paths, key=key)
 
 
+def user_evidence(scenario: Any, path: str) -> Any:
+    """The evidence written with an input (``{value, source, note, as_of}``), or None.
+
+    Looks the path up as written and without a trailing ``[year]`` (evidence written on a
+    whole capex mapping covers each of its years).
+    """
+    evidence = getattr(scenario, "evidence", None)
+    if not isinstance(evidence, dict) or not evidence:
+        return None
+    found = evidence.get(path)
+    if found is None and path.endswith("]"):
+        found = evidence.get(path[: path.rindex("[")])
+    return found
+
+
 def _by_year(path: str, value: Any) -> Any:
     """Capex by year, opex and ramp lists as "year 0: 500,000; year 1: 250,000"."""
     last = path.rsplit(".", 1)[-1]
@@ -168,13 +184,16 @@ def _by_year(path: str, value: Any) -> Any:
     return _plain(value)
 
 
-def _evidence(path: str, prov: Any, source: str) -> str:
-    """What stands behind a value: the user's source, a cited benchmark, or "not sourced"."""
+def _evidence(path: str, own: Any, source: str) -> str:
+    """What stands behind a value: the user's source, a cited benchmark, or "not sourced".
+
+    ``own`` is the evidence written with the value (its ``source``), or None.
+    """
     from cxroi.model.scenario import BENCHMARK_DEFAULTS
 
-    own = getattr(prov, "evidence", None) or getattr(prov, "user_source", None)
-    if own:
-        return str(own)
+    given = getattr(own, "source", None)
+    if given:
+        return str(given)
     if source == "benchmark":
         bm = BENCHMARK_DEFAULTS.get(path.rsplit(".", 1)[-1])
         return f"{bm.source} ({bm.year})" if bm is not None else "cited benchmark"
@@ -185,8 +204,8 @@ def _evidence(path: str, prov: Any, source: str) -> str:
     return "not sourced"
 
 
-def _as_of(prov: Any) -> str | None:
-    value = getattr(prov, "as_of", None)
+def _as_of(own: Any) -> str | None:
+    value = getattr(own, "as_of", None)
     return None if value is None else str(value)
 
 
@@ -238,15 +257,16 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     def add(path: str, value: Any) -> None:
         p = prov.get(path)
         source = p.source if p else "user"
+        own = user_evidence(scenario, path)
         rows.append(
             {
                 "path": path,
                 "value": _by_year(path, value),
                 "source": source,
                 "benchmark": p.benchmark if p else None,
-                "note": p.note if p else "",
-                "evidence": _evidence(path, p, source),
-                "as_of": _as_of(p),
+                "note": (getattr(own, "note", None) or (p.note if p else "")),
+                "evidence": _evidence(path, own, source),
+                "as_of": _as_of(own),
             }
         )
         seen.add(path)
@@ -617,9 +637,25 @@ def lever_benefits(case: Any) -> Any:
     return pd.DataFrame(table, index=list(LEVERS), columns=range(sc.horizon_years + 1))
 
 
+def line_amounts(amount: Any, H: int) -> list[float]:
+    """A TEI line's amount in years 0..H (docs/model.md §11).
+
+    A number is every year 1..H, a list runs from year 1 with its last value held, a mapping
+    gives years (others 0).
+    """
+    if isinstance(amount, Mapping):
+        return [_base(amount[t]) if t in amount else 0.0 for t in range(H + 1)]
+    if isinstance(amount, (list, tuple)):
+        held = [_base(v) for v in amount] + [_base(amount[-1])] * H
+        return [0.0] + held[:H]
+    return [0.0] + [_base(amount)] * H
+
+
 def _section_cashflow(r: Report) -> str:
     tei = r.case.tei_table()
     rows = [[idx, *[_amount(v) for v in tei.loc[idx]]] for idx in tei.index]
+    import numpy as np
+
     cur = r.case.currency
     cf = r.case.cashflow
     df = cf["discount_factor"].to_numpy()
@@ -629,16 +665,17 @@ def _section_cashflow(r: Report) -> str:
         v = values.to_numpy()
         lever_rows.append([f"{lever} lever", *[_amount(x) for x in v], _amount(v.sum()),
                            _amount((v * df).sum())])  # fmt: skip
+    customer = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"]).to_numpy()
     unadj = cf["benefits_unadjusted"].to_numpy()
     adj = cf["benefits"].to_numpy()
-    parts = [("Customer benefit, unadjusted", cf["customer_benefits_unadjusted"].to_numpy())]
-    if cf["line_benefits_unadjusted"].any():  # TEI benefit lines (docs/model.md §11)
-        parts.append(("Benefit lines, unadjusted", cf["line_benefits_unadjusted"].to_numpy()))
-    for label, v in (
-        *parts,
-        ("Risk adjustment", adj - unadj),
-        ("Benefits, risk-adjusted", adj),
-    ):
+    H = r.scenario.horizon_years
+    rows_after = [("Customer benefit, unadjusted", customer)]
+    for ini in r.scenario.initiatives:
+        for line in getattr(ini, "benefit_lines", None) or []:
+            label = f"TEI line: {ini.name} / {line.name}, unadjusted"
+            rows_after.append((label, np.asarray(line_amounts(line.amount, H))))
+    rows_after += [("Risk adjustment", adj - unadj), ("Benefits, risk-adjusted", adj)]
+    for label, v in rows_after:
         lever_rows.append([label, *[_amount(x) for x in v], _amount(v.sum()),
                            _amount((v * df).sum())])  # fmt: skip
     return (
@@ -647,7 +684,7 @@ def _section_cashflow(r: Report) -> str:
         + _note(
             "Benefits by lever and year: each year's customer benefit (with CX minus baseline) "
             "split over the four levers by Shapley values, so the levers add up to the year's "
-            "benefit; then the TEI risk adjustment."
+            "benefit; then each TEI benefit line, and the risk adjustment."
         )
         + _year_tables(f"Benefits [{cur}]", [str(c) for c in tei.columns], lever_rows)
         + _note(

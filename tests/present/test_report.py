@@ -261,9 +261,9 @@ def test_benefits_by_lever_add_up_to_each_year(retail_html):
     case = cxroi.evaluate(RETAIL)
     levers = lever_benefits(case)
     assert list(levers.index) == ["retention", "wallet", "referral", "service"]
-    assert levers.sum().to_numpy() == pytest.approx(
-        case.cashflow["benefits_unadjusted"].to_numpy(), rel=1e-9, abs=1e-6
-    )
+    cf = case.cashflow
+    customer = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"])
+    assert levers.sum().to_numpy() == pytest.approx(customer.to_numpy(), rel=1e-9, abs=1e-6)
     # the PV of each lever's yearly split, risk-adjusted, is its Shapley value when every
     # year's benefit is positive (the retail bank): b scales every coalition alike
     df = case.cashflow["discount_factor"].to_numpy()
@@ -303,3 +303,14 @@ def test_report_tei_lines_unquantified_and_sources():
     # a source written with an input is shown in the assumptions
     sourced = dict(TEI_CASE, discount_rate={"value": 0.08, "source": "Treasury WACC memo"})
     assert "Treasury WACC memo" in render(sourced)
+
+
+def test_tei_lines_have_their_own_benefit_rows():
+    path = ROOT / "scenarios" / "tei_salesloft.yaml"
+    if not path.exists():
+        pytest.skip("this cxroi has no TEI lines yet (docs/model.md §11)")
+    html_text = report_mod.render(path)
+    part = html_text.split("Benefits by lever and year")[1]
+    assert "TEI line: SalesLoft / Total benefits (risk-adjusted), unadjusted" in part
+    for amount in ("1,606,511", "3,061,331", "4,229,760"):  # the study's yearly benefits
+        assert amount in part
