@@ -77,6 +77,8 @@ def named_values(path: Path) -> dict[str, Any]:
 
 
 _TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
+#: Fields whose ``[k]`` is a year or a number of renewals (list position or mapping key).
+_INDEXED = ("ramp", "opex", "capex", "tenure", "amount")
 
 
 def set_path(data: dict, path: str, value: float) -> None:
@@ -91,7 +93,7 @@ def set_path(data: dict, path: str, value: float) -> None:
             if last:
                 node[attr] = value
                 return
-            nxt_is_index = tokens[n + 1][1] != "" and attr in ("ramp", "opex", "capex")
+            nxt_is_index = tokens[n + 1][1] != "" and attr in _INDEXED
             if attr == "effects":
                 node = node.setdefault("effects", {})
             elif nxt_is_index:
@@ -105,7 +107,7 @@ def set_path(data: dict, path: str, value: float) -> None:
             elif isinstance(node, list):
                 node[int(key) - 1] = value
                 return
-            elif isinstance(node, dict) and field == "capex":
+            elif isinstance(node, dict) and field in _INDEXED:
                 holder[field] = {int(k): v for k, v in node.items()}
                 holder[field][int(key)] = value
                 return

@@ -189,8 +189,13 @@ def _provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, st
         p = prov.get(head)
     kind = _KINDS.get(getattr(p, "source", "user"), "given")
     note = getattr(p, "note", "") or ""
-    source = getattr(p, "user_source", None) or ""
-    as_of = str(getattr(p, "as_of", "") or "")
+    from cxroi.present.report import user_evidence
+
+    own = user_evidence(scenario, path)
+    source = (getattr(own, "source", None) or "") if own is not None else ""
+    as_of = str(getattr(own, "as_of", None) or "") if own is not None else ""
+    if own is not None and getattr(own, "note", None):
+        note = own.note
     if not source:
         if kind == "benchmark default":
             source = note.split(". Caveat", 1)[0]
@@ -222,11 +227,24 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
         )
 
     add("discount_rate", "discount_rate", sc.discount_rate, "rate per year")
-    if sc.risk.by_lever:  # one input per lever and lines (docs/model.md §12)
-        for key, value in sc.risk.benefit_adjustment_base().items():
-            add(f"risk.benefit_adjustment.{key}", f"benefit_adjustment_{key}", value, "share")
+    badj = sc.risk.benefit_adjustment
+    if _by_lever(sc):  # one adjustment per lever and lines; "default" for those not given
+        given = badj.default
+        add("risk.benefit_adjustment.default", "b_default", 0.0 if given is None else given,
+            "share")  # fmt: skip
+        if given is None:
+            rows[-1].kind, rows[-1].source = "default", "model default"
+        for key in RISK_KEYS:
+            own = getattr(badj, key)
+            path = f"risk.benefit_adjustment.{key}"
+            if own is not None:
+                add(path, f"b_{key}", own, "share")
+            else:
+                add(path, f"b_{key}", 0.0 if given is None else given, "share",
+                    formula="b_default")  # fmt: skip
+                rows[-1].kind, rows[-1].source = "default", "from risk.benefit_adjustment.default"
     else:
-        add("risk.benefit_adjustment", "benefit_adjustment", sc.risk.benefit_adjustment, "share")
+        add("risk.benefit_adjustment", "benefit_adjustment", badj, "share")
     add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment, "share")
     for j, seg in enumerate(sc.segments, start=1):
         base = f"segments[{seg.name}]"
@@ -243,8 +261,15 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
         ):
             add(f"{base}.{key}", f"s{j}_{key}", getattr(seg, key), key)
         if seg.is_sbg:
-            for key in ("alpha", "beta", "tenure"):
+            for key in ("alpha", "beta"):
                 add(f"{base}.retention.{key}", f"s{j}_{key}", getattr(seg.retention, key), key)
+            mix = _mix(seg)
+            if mix is None:
+                add(f"{base}.retention.tenure", f"s{j}_tenure", seg.retention.tenure, "tenure")
+            else:  # a tenure mix: the share of today's customers with k renewals made
+                for k, share in mix:
+                    add(f"{base}.retention.tenure[{k}]", f"s{j}_mix_{k}", share,
+                        "share of today's customers")  # fmt: skip
         else:
             add(f"{base}.retention", f"s{j}_retention", seg.retention, "retention")
         if seg.acquisition == "fixed":
@@ -252,10 +277,9 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
             if seg.new_customers_per_year is not None:
                 add(path, f"s{j}_new_customers_per_year", seg.new_customers_per_year, path)
             else:
-                r0 = _retention_formula(j, seg.is_sbg, f"s{j}_tenure" if seg.is_sbg else "")
                 value = _base(seg.customers) * (1.0 - _base_retention(seg))
                 add(path, f"s{j}_new_customers_per_year", value, "new_customers_per_year",
-                    formula=f"s{j}_customers*(1-{r0})")  # fmt: skip
+                    formula=f"s{j}_customers*{_churn_formula(j, seg)}")  # fmt: skip
     for i, ini in enumerate(sc.initiatives, start=1):
         base = f"initiatives[{ini.name}]"
         if isinstance(ini.capex, dict):
@@ -279,20 +303,172 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
                 rows[-1].kind, rows[-1].source = "default", "model default"
         for j, seg in enumerate(sc.segments, start=1):
             own = ini.effects.get(seg.name)
-            if own is None:
-                continue
             for key in EFFECT_FIELDS:
-                if key in own.model_fields_set:
-                    path = f"{base}.effects[{seg.name}].{key}"
+                path = f"{base}.effects[{seg.name}].{key}"
+                if own is not None and key in own.model_fields_set:
                     add(path, f"i{i}_s{j}_{key}", getattr(own, key), key)
+                    continue
+                # not given for the segment: the "*" value, as a formula one may overwrite
+                value = getattr(star, key) if star is not None and key in star.model_fields_set \
+                    else 0.0  # fmt: skip
+                add(path, f"i{i}_s{j}_{key}", value, key, formula=f"i{i}_all_{key}")
+                rows[-1].kind, rows[-1].source = "default", "from effects[*]"
+        for kind, short in (("benefit_lines", "bl"), ("cost_lines", "cl")):
+            for n, line in enumerate(getattr(ini, kind, None) or [], start=1):
+                where = f"{base}.{kind}[{line.name}]"
+                stem = f"i{i}_{short}{n}"
+                amount = line.amount
+                if isinstance(amount, dict):
+                    for t, v in sorted(amount.items()):
+                        add(f"{where}.amount[{t}]", f"{stem}_amount_{t}", v, "{cur}")
+                elif isinstance(amount, list):
+                    for k, v in enumerate(amount, start=1):
+                        add(f"{where}.amount[{k}]", f"{stem}_amount_{k}", v, "{cur} per year")
+                else:
+                    add(f"{where}.amount", f"{stem}_amount", amount, "{cur} per year")
+                default = (
+                    "cost_adjustment" if kind == "cost_lines"
+                    else ("b_lines" if _by_lever(sc) else "benefit_adjustment")
+                )  # fmt: skip
+                if line.risk is not None:
+                    add(f"{where}.risk", f"{stem}_risk", line.risk, "share")
+                else:
+                    value = _risk_value(sc, default)
+                    add(f"{where}.risk", f"{stem}_risk", value, "share", formula=default)
+                    rows[-1].kind, rows[-1].source = "default", f"from {default}"
     return rows, {r.path: r.name for r in rows}
 
 
+#: Keys of a by-lever benefit adjustment (docs/model.md §12), ``default`` aside.
+RISK_KEYS = ("retention", "wallet", "referral", "service", "lines")
+
+
+def _by_lever(sc: Scenario) -> bool:
+    """Whether the scenario gives its benefit adjustment per lever (a mapping)."""
+    return bool(getattr(sc.risk, "by_lever", False))
+
+
+def _risk_value(sc: Scenario, name: str) -> float:
+    """Base value of the adjustment a workbook name stands for (``b_lines``, ...)."""
+    risk = sc.risk
+    if name == "cost_adjustment":
+        return _base(risk.cost_adjustment)
+    if name.startswith("b_"):
+        return _base(risk.benefit_risk(name[2:]))
+    return _base(risk.benefit_adjustment)
+
+
+def _mix(seg: Any) -> list[tuple[int, float]] | None:
+    """A segment's tenure mix as ``[(renewals, share)]``, or None for one tenure."""
+    tenure = getattr(seg.retention, "tenure", None) if seg.is_sbg else None
+    if not isinstance(tenure, dict):
+        return None
+    items = sorted(tenure.items(), key=lambda kv: float(kv[0]))
+    return [(int(float(k)), _base(v)) for k, v in items]
+
+
+def _parts(j: int, seg: Any) -> list[tuple[str, str, str, float]]:
+    """Today's customers of segment j as cohort-0 parts.
+
+    Each part: (label, formula of its customers today, formula of its renewals made at the
+    start of year 1, that number). One part unless the tenure is a mix.
+    """
+    mix = _mix(seg)
+    if mix is None:
+        if seg.is_sbg:
+            return [("cohort 0 (today's customers)", f"s{j}_customers", f"s{j}_tenure",
+                     _base(seg.retention.tenure))]  # fmt: skip
+        return [("cohort 0 (today's customers)", f"s{j}_customers", "", 0.0)]
+    return [
+        (f"cohort 0, {k} renewals made", f"s{j}_customers*s{j}_mix_{k}", str(k), float(k))
+        for k, _ in mix
+    ]
+
+
+def _churn_formula(j: int, seg: Any) -> str:
+    """Churn of today's customers at their tenure, 1 - r (a tenure mix: its weighted churn)."""
+    mix = _mix(seg)
+    if mix is None:
+        r0 = _retention_formula(j, seg.is_sbg, f"s{j}_tenure" if seg.is_sbg else "")
+        return f"(1-{r0})"
+    terms = "+".join(
+        f"s{j}_mix_{k}*(1-{_retention_formula(j, True, str(k))})" for k, _ in mix
+    )
+    return f"({terms})"
+
+
+#: Terms of the sBG residual-value series written in a cell (GAMMALN form), plus a geometric
+#: estimate of the rest: within 1e-9 of the sum for a discount rate of 0.1% or more.
+EQUITY_TERMS = 2000
+
+
+def _sbg_residual(j: int, k: str, H: int) -> str:
+    """Residual value per customer of an sBG cohort with ``k`` renewals made after year H."""
+    b = f"s{j}_beta+{k}"
+    c = f"s{j}_alpha+s{j}_beta+{k}"
+    J = f"(ROW($A$1:$A${EQUITY_TERMS})-1)"
+    m = f"(s{j}_wallet*s{j}_share_of_wallet*s{j}_gross_margin-s{j}_cost_to_serve)"
+    N = EQUITY_TERMS
+    series = (
+        f"SUMPRODUCT(EXP(GAMMALN({b}+{J})-GAMMALN({b})+GAMMALN({c})-GAMMALN({c}+{J}))"
+        f"/(1+discount_rate)^({H + 1}+{J}))"
+        f"+EXP(GAMMALN({b}+{N})-GAMMALN({b})+GAMMALN({c})-GAMMALN({c}+{N}))"
+        f"/(1+discount_rate)^({H + 1 + N})/(1-({b}+{N})/(({c}+{N})*(1+discount_rate)))"
+    )
+    return (
+        f'IF(OR(discount_rate<0,AND(discount_rate=0,s{j}_alpha<=1)),"",{m}*({series}))'
+    )
+
+
+def _sbg_series(a: float, b: float, k: float, d: float, H: int) -> float:
+    """sum_j P(j) / (1+d)^(H+1+j) for sBG after k renewals, as the workbook's cell sums it."""
+    from scipy.special import gammaln
+
+    N = EQUITY_TERMS
+    j = np.arange(N + 1, dtype=float)
+    logp = gammaln(b + k + j) - gammaln(b + k) + gammaln(a + b + k) - gammaln(a + b + k + j)
+    terms = np.exp(logp - (H + 1 + j) * np.log1p(d))
+    # the rest after N terms as a geometric series with the ratio at term N
+    tail = terms[N] / (1.0 - (b + k + N) / ((a + b + k + N) * (1.0 + d)))
+    return float(terms[:N].sum() + tail)
+
+
+def _segment_equity_value(sc: Scenario, p: Any, proj: Any, s: int) -> float | None:
+    """One segment's customer equity, with CX minus baseline (cached value of its cell)."""
+    from cxroi.engine import project as engine
+
+    H = sc.horizon_years
+    seg_p = p
+    k_base = engine.base_renewals(seg_p) + H
+    k_new = np.arange(H - 1, -1, -1, dtype=float)
+    rv_base = engine.residual_value(seg_p, k_base)[s]
+    rv_new = engine.residual_value(seg_p, np.broadcast_to(k_new, p.is_sbg.shape + (H,)))[s]
+    arms = []
+    for arm in (0, 1):
+        v = (proj.end_base[arm, s] * rv_base).sum() + (proj.end_cohorts[arm, s] * rv_new).sum()
+        arms.append(float(v))
+    diff = arms[1] - arms[0]
+    return diff if math.isfinite(diff) else None
+
+
+def _line_amount_formula(amount: Any, stem: str, t: int) -> str | None:
+    """The input behind a TEI line's amount in year t, or None where it is 0."""
+    if isinstance(amount, dict):
+        return f"{stem}_amount_{t}" if t in amount else None
+    if t == 0:
+        return None
+    if isinstance(amount, list):
+        return f"{stem}_amount_{min(t, len(amount))}"
+    return f"{stem}_amount"
+
+
 def _base_retention(seg: Any) -> float:
+    """Retention of today's customers at their tenure (a tenure mix: 1 - its churn)."""
     if seg.is_sbg:
         r = seg.retention
-        a, b, k = _base(r.alpha), _base(r.beta), _base(r.tenure)
-        return (b + k) / (a + b + k)
+        a, b = _base(r.alpha), _base(r.beta)
+        mix = _mix(seg) or [(_base(r.tenure), 1.0)]
+        return 1.0 - sum(share * (1.0 - (b + k) / (a + b + k)) for k, share in mix)
     return _base(seg.retention)
 
 
@@ -307,24 +483,25 @@ def _retention_formula(j: int, sbg: bool, renewals: str) -> str:
 # --------------------------------------------------------------------------------------------
 # The cohort model in Python, for the cached values of cells the engine does not report
 # --------------------------------------------------------------------------------------------
-def _cohorts(seg_index: int, p: Any, m: np.ndarray, new: np.ndarray, H: int):
-    """Retention r[c, t] and start-of-year actives A[c, t] (cohorts 0..H, years 1..H+1)."""
-    s = seg_index
-    r = np.full((H + 1, H), np.nan)
+def _cohorts(s: int, p: Any, parts: list[tuple[float, float]], m, new, H: int):
+    """Retention r[row, t] and start-of-year actives A[row, t] of every cohort row.
+
+    Rows are today's customers (one per tenure part: customers, renewals made) and then the
+    cohorts won in years 1..H; columns are years 1..H (r) and 1..H+1 (A).
+    """
+    Q = len(parts)
+    R = Q + H
+    a, b = float(p.alpha[s]), float(p.beta[s])
+    r = np.full((R, H), np.nan)
+    A = np.full((R, H + 1), np.nan)
+    for q, part in enumerate(parts):
+        A[q, 0] = part[0]
     for t in range(1, H + 1):
-        for c in range(0, t):
-            k = (float(p.tenure[s]) + t - 1) if c == 0 else (t - 1 - c)
-            if p.is_sbg[s]:
-                a, b = float(p.alpha[s]), float(p.beta[s])
-                r[c, t - 1] = (b + k) / (a + b + k)
-            else:
-                r[c, t - 1] = float(p.retention[s])
-    A = np.full((H + 1, H + 1), np.nan)
-    A[0, 0] = float(p.customers[s])
-    for t in range(1, H + 1):
-        for c in range(0, t):
-            A[c, t] = A[c, t - 1] * (1.0 - (1.0 - r[c, t - 1]) * m[t - 1])
-        A[t, t] = new[t - 1]
+        for row in range(Q + t - 1):
+            k = parts[row][1] + t - 1 if row < Q else t - 1 - (row - Q + 1)
+            r[row, t - 1] = (b + k) / (a + b + k) if p.is_sbg[s] else float(p.retention[s])
+            A[row, t] = A[row, t - 1] * (1.0 - (1.0 - r[row, t - 1]) * m[t - 1])
+        A[Q + t - 1, t] = new[t - 1]
     return r, A
 
 
@@ -333,8 +510,8 @@ def _cohorts(seg_index: int, p: Any, m: np.ndarray, new: np.ndarray, H: int):
 # --------------------------------------------------------------------------------------------
 #: The only spreadsheet functions the workbook uses: all in Excel 2007 and LibreOffice, none of
 #: them a "future" or dynamic-array function that XlsxWriter would have to prefix.
-FUNCTIONS = ("AND", "COUNT", "COUNTIF", "IF", "IFERROR", "IRR", "MAX", "MIN", "SIGN", "SUM",
-             "SUMPRODUCT")  # fmt: skip
+FUNCTIONS = ("AND", "COUNT", "COUNTIF", "EXP", "GAMMALN", "IF", "IFERROR", "IRR", "MAX", "MIN",
+             "OR", "ROW", "SIGN", "SUM", "SUMPRODUCT")  # fmt: skip
 
 
 def _worksheet_class() -> type:
@@ -470,11 +647,7 @@ class _Writer:
             row += 1
 
         def effect(i: int, key: str) -> str:
-            ini = sc.initiatives[i - 1]
-            own = ini.effects.get(seg.name)
-            if own is not None and key in own.model_fields_set:
-                return f"i{i}_s{j}_{key}"
-            return f"i{i}_all_{key}"
+            return f"i{i}_s{j}_{key}"  # the segment's own row (a formula over "*" if not given)
 
         # retention by cohort and year (the baseline rate; "with CX" scales churn by m_t)
         row += 1
@@ -482,19 +655,33 @@ class _Writer:
             row, 0, "Retention r(k) of each cohort in each year (baseline)", self.fmt["bold"]
         )
         row += 1
+        parts = _parts(j, seg)
+        Q = len(parts)
+        n0 = _base(seg.customers)
+        mix = _mix(seg)
+        part_values = [
+            (n0 * (mix[q][1] if mix else 1.0), parts[q][3]) for q in range(Q)
+        ]
+        cohort_labels = [pt[0] for pt in parts] + [
+            f"cohort won in year {c}" for c in range(1, H + 1)
+        ]
         r_rows = {}
-        r_val, _ = _cohorts(s, p, np.ones(H), np.zeros(H), H)
-        for c in range(H):
-            label = "cohort 0 (today's customers)" if c == 0 else f"cohort won in year {c}"
-            ws.write_string(row, 0, f"retention: {label}")
-            for t in range(c + 1, H + 1):
+        r_val, _ = _cohorts(s, p, part_values, np.ones(H), np.zeros(H), H)
+        for x in range(Q + H - 1):
+            ws.write_string(row, 0, f"retention: {cohort_labels[x]}")
+            first_year = 1 if x < Q else x - Q + 2
+            for t in range(first_year, H + 1):
                 if seg.is_sbg:
-                    k = f"s{j}_tenure+{t - 1}" if c == 0 else str(t - 1 - c)
+                    if x < Q:
+                        base_k = parts[x][2]
+                        k = f"{base_k}+{t - 1}" if base_k else str(t - 1)
+                    else:
+                        k = str(t - 1 - (x - Q + 1))
                     text = _retention_formula(j, True, k)
                 else:
                     text = f"s{j}_retention"
-                self.formula(ws, row, col[t], text, r_val[c, t - 1], "rate")
-            r_rows[c] = row
+                self.formula(ws, row, col[t], text, r_val[x, t - 1], "rate")
+            r_rows[x] = row
             row += 1
 
         out: dict[str, Any] = {"title": title}
@@ -557,37 +744,34 @@ class _Writer:
                 row += 1
             # active customers by cohort at the start of each year
             new_vals = proj.new_customers[arm, s]
-            _, A = _cohorts(s, p, m, new_vals, H)
+            _, A = _cohorts(s, p, part_values, m, new_vals, H)
             row += 1
             ws.write_string(
                 row, 0, f"Active customers at the start of the year, by cohort ({label.lower()})",
                 self.fmt["bold"],
             )  # fmt: skip
             row += 1
-            a_rows = {}
             first_a = row
-            for c in range(H + 1):
-                a_rows[c] = row + c
-            lines_row = row + H + 1 + 1  # after the matrix and a blank row
+            lines_row = row + Q + H + 1  # after the matrix and a blank row
             names = ["active", "churned", "new", "revenue", "gross_margin", "service_cost",
                      "acquisition_cost", "contribution", "active_end"]  # fmt: skip
             L = {n: lines_row + k for k, n in enumerate(names)}
-            for c in range(H + 1):
-                r = a_rows[c]
-                label_c = "cohort 0 (today's customers)" if c == 0 else f"cohort won in year {c}"
-                ws.write_string(r, 0, f"active: {label_c}")
-                for t in range(c + 1, H + 2):
-                    if c == 0 and t == 1:
-                        text = f"s{j}_customers"
-                    elif t == c + 1 and c >= 1:
-                        text = _cell(L["new"], col[c])
+            for x in range(Q + H):
+                r = first_a + x
+                ws.write_string(r, 0, f"active: {cohort_labels[x]}")
+                start = 1 if x < Q else x - Q + 2  # cohort won in year c starts in year c+1
+                for t in range(start, H + 2):
+                    if x < Q and t == 1:
+                        text = parts[x][1]
+                    elif x >= Q and t == start:
+                        text = _cell(L["new"], col[t - 1])
                     else:
                         prev = _cell(r, col[t - 1])
-                        rr = _cell(r_rows[c], col[t - 1])
+                        rr = _cell(r_rows[x], col[t - 1])
                         mm = _cell(levers["m"], col[t - 1])
                         text = f"{prev}*(1-(1-{rr})*{mm})"
-                    self.formula(ws, r, col[t], text, A[c, t - 1], "count")
-            last_a = first_a + H
+                    self.formula(ws, r, col[t], text, A[x, t - 1], "count")
+            last_a = first_a + Q + H - 1
             # yearly lines
             pr = {
                 "active": proj.customers[arm, s, :-1],
@@ -618,7 +802,7 @@ class _Writer:
                 c_ = col[t]
                 colA = f"{_col(c_)}{first_a + 1}:{_col(c_)}{last_a + 1}"
                 nxt = col[t + 1]
-                survivors = f"SUM({_col(nxt)}{first_a + 1}:{_col(nxt)}{first_a + t})"
+                survivors = f"SUM({_col(nxt)}{first_a + 1}:{_col(nxt)}{first_a + Q + t - 1})"
                 act = _cell(L["active"], c_)
                 if seg.acquisition == "replace":
                     new_text = _cell(L["churned"], c_)
@@ -642,13 +826,18 @@ class _Writer:
                     if n == "contribution":
                         fmt = "money_b"
                     self.formula(ws, L[n], c_, texts[n], pr[n][t - 1], fmt)
-            out[arm] = {"contribution": L["contribution"], "active_end": L["active_end"]}
+            out[arm] = {"contribution": L["contribution"], "active_end": L["active_end"],
+                        "after": (first_a, last_a)}  # fmt: skip
             row = L["active_end"] + 1
+        if "customer_equity" in self.case.kpis:
+            out["rv"] = self._residual_values(ws, row + 1, j, seg, parts, part_values, col)
         self._setup(ws, 2, 1, 62)
         ws.set_column(1, H + 1, 15)
         return out
 
     def _case_sheet(self, seg_refs: list[dict[str, Any]]) -> None:
+        from cxroi.present.report import line_amounts
+
         case, sc, H = self.case, self.sc, self.H
         ws = self.wb.add_worksheet("Case")
         cf = case.cashflow
@@ -696,7 +885,7 @@ class _Writer:
             row += 1
         r_cb = row
         ws.write_string(row, 0, "customer benefit, all segments (unadjusted)", self.fmt["bold"])
-        cb = cf["customer_benefits_unadjusted"].to_numpy()
+        cb = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"]).to_numpy()
         for t in range(H + 1):
             c = 1 + t
             cells = f"{_col(c)}{seg_rows[0] + 1}:{_col(c)}{seg_rows[-1] + 1}"
@@ -734,49 +923,125 @@ class _Writer:
             row += 1
         r_cu = row
         ws.write_string(row, 0, "costs, all initiatives (unadjusted)", self.fmt["bold"])
-        cu = cf["capex_opex_unadjusted"].to_numpy()
+        cu = cf.get("capex_opex_unadjusted", cf["costs_unadjusted"]).to_numpy()
         for t in range(H + 1):
             c = 1 + t
             cells = f"{_col(c)}{cost_rows[0] + 1}:{_col(c)}{cost_rows[-1] + 1}"
             self.formula(ws, row, c, f"SUM({cells})", cu[t], "money_b")
         row += 2
-        # TEI lines (docs/model.md §11), each already risk-adjusted by its own risk
-        line_rows = {}
-        for key, label in (
-            ("line_benefits_unadjusted", "benefit lines (TEI), unadjusted"),
-            ("line_costs_unadjusted", "cost lines (TEI), unadjusted"),
-            ("line_benefits", "benefit lines, risk-adjusted (amount x (1 - risk))"),
-            ("line_costs", "cost lines, risk-adjusted (amount x (1 + risk))"),
-        ):
-            ws.write_string(row, 0, label)
-            for t in range(H + 1):
-                ws.write_number(row, 1 + t, float(cf[key].iloc[t]), self.fmt["money"])
-            line_rows[key] = row
+        # TEI lines: each line's amount by year and its risk-adjusted amount (own risk)
+        lines = {"benefit": [], "cost": []}
+        for i, ini in enumerate(sc.initiatives, start=1):
+            for kind, short in (("benefit", "bl"), ("cost", "cl")):
+                for n, line in enumerate(getattr(ini, f"{kind}_lines", None) or [], start=1):
+                    lines[kind].append((i, n, short, line, ini.name))
+        if lines["benefit"] or lines["cost"]:
+            ws.write_string(row, 0, "TEI lines (not driven by customers; no ramp)",
+                            self.fmt["bold"])  # fmt: skip
             row += 1
-        row += 1
+        line_rows: dict[str, dict[str, list[int]]] = {
+            "benefit": {"raw": [], "adj": []}, "cost": {"raw": [], "adj": []}
+        }  # fmt: skip
+        for kind in ("benefit", "cost"):
+            sign = "-" if kind == "benefit" else "+"
+            for i, n, short, line, owner in lines[kind]:
+                stem = f"i{i}_{short}{n}"
+                amounts = line_amounts(line.amount, H)
+                ws.write_string(row, 0, f"{kind} line: {owner} / {line.name}")
+                for t in range(H + 1):
+                    text = _line_amount_formula(line.amount, stem, t)
+                    if text is None:
+                        ws.write_number(row, 1 + t, 0.0, self.fmt["money"])
+                    else:
+                        self.formula(ws, row, 1 + t, text, amounts[t])
+                line_rows[kind]["raw"].append(row)
+                row += 1
+                risk = _base(line.risk) if line.risk is not None else _risk_value(
+                    sc, "cost_adjustment" if kind == "cost"
+                    else ("b_lines" if _by_lever(sc) else "benefit_adjustment")
+                )  # fmt: skip
+                factor = 1.0 - risk if kind == "benefit" else 1.0 + risk
+                ws.write_string(row, 0, f"  risk-adjusted: x (1 {sign} its risk)")
+                for t in range(H + 1):
+                    self.formula(ws, row, 1 + t, f"{_cell(row - 1, 1 + t)}*(1{sign}{stem}_risk)",
+                                 amounts[t] * factor)  # fmt: skip
+                line_rows[kind]["adj"].append(row)
+                row += 1
+
+        def plus(rows_: list[int], t: int) -> str:
+            return "".join(f"+{_cell(r_, 1 + t)}" for r_ in rows_)
+
+        r_ub, r_uc = r_cb, r_cu
+        if lines["benefit"] or lines["cost"]:
+            r_ub = row
+            ws.write_string(row, 0, "benefits, unadjusted (customers + lines)", self.fmt["bold"])
+            for t in range(H + 1):
+                self.formula(ws, row, 1 + t, f"{_cell(r_cb, 1 + t)}"
+                             f"{plus(line_rows['benefit']['raw'], t)}",
+                             cf["benefits_unadjusted"].iloc[t], "money_b")  # fmt: skip
+            row += 1
+            r_uc = row
+            ws.write_string(row, 0, "costs, unadjusted (capex, opex + lines)", self.fmt["bold"])
+            for t in range(H + 1):
+                self.formula(ws, row, 1 + t, f"{_cell(r_cu, 1 + t)}"
+                             f"{plus(line_rows['cost']['raw'], t)}",
+                             cf["costs_unadjusted"].iloc[t], "money_b")  # fmt: skip
+            row += 2
         ws.write_string(row, 0, "Risk-adjusted (TEI)", self.fmt["bold"])
         row += 1
+        cust_adj = cf.get("customer_benefits", cf["benefits"]).to_numpy()
+
+        def f(x: str, b: str) -> str:  # never in the case's favour
+            return f"IF({x}>=0,{x}*(1-{b}),{x}*(1+{b}))"
+
+        if _by_lever(sc):
+            from cxroi.present.report import lever_benefits
+
+            phi = lever_benefits(case)
+            ws.write_string(
+                row, 0,
+                "Shapley split of each year's customer benefit by lever: VALUES, not formulas "
+                "(each needs all 16 lever coalitions projected again); they follow no input "
+                "but the per-lever risk below does.",
+                self.fmt["note"],
+            )  # fmt: skip
+            row += 1
+            phi_rows = {}
+            for lever in RISK_KEYS[:4]:
+                ws.write_string(row, 0, f"customer benefit from the {lever} lever (value)")
+                for t in range(H + 1):
+                    ws.write_number(row, 1 + t, float(phi.loc[lever, t]), self.fmt["money"])
+                phi_rows[lever] = row
+                row += 1
+            r_cadj = row
+            ws.write_string(
+                row, 0, "customer benefit, risk-adjusted: sum of f(lever share, b_lever)"
+            )
+            for t in range(H + 1):
+                text = "+".join(f(_cell(phi_rows[lv], 1 + t), f"b_{lv}") for lv in phi_rows)
+                self.formula(ws, row, 1 + t, text, cust_adj[t])
+            row += 1
+        else:
+            r_cadj = row
+            ws.write_string(
+                row, 0, "customer benefit: x(1-b) if x>=0, x(1+b) if x<0 (never in the case's "
+                "favour)"
+            )  # fmt: skip
+            for t in range(H + 1):
+                self.formula(ws, row, 1 + t, f(_cell(r_cb, 1 + t), "benefit_adjustment"),
+                             cust_adj[t])  # fmt: skip
+            row += 1
         r_b = row
-        ws.write_string(
-            row, 0, "benefits: x(1-b) if x>=0, x(1+b) if x<0 (never in the case's favour)"
-        )
+        ws.write_string(row, 0, "benefits, risk-adjusted (customers + lines)", self.fmt["bold"])
         for t in range(H + 1):
-            x = _cell(r_cb, 1 + t)
-            lines = _cell(line_rows["line_benefits"], 1 + t)
-            if sc.risk.by_lever:  # each lever's yearly Shapley share adjusted by its own b
-                text = f"{_num(float(cf['customer_benefits'].iloc[t]))}+{lines}"
-            else:
-                text = (
-                    f"IF({x}>=0,{x}*(1-benefit_adjustment),{x}*(1+benefit_adjustment))+{lines}"
-                )
+            text = f"{_cell(r_cadj, 1 + t)}{plus(line_rows['benefit']['adj'], t)}"
             self.formula(ws, row, 1 + t, text, cf["benefits"].iloc[t])
         row += 1
         r_c = row
-        ws.write_string(row, 0, "costs x (1 + cost adjustment)")
+        ws.write_string(row, 0, "costs: capex and opex x (1 + cost adjustment) + cost lines")
         for t in range(H + 1):
-            lines = _cell(line_rows["line_costs"], 1 + t)
-            self.formula(ws, row, 1 + t, f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment)+{lines}",
-                         cf["costs"].iloc[t])  # fmt: skip
+            text = f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment){plus(line_rows['cost']['adj'], t)}"
+            self.formula(ws, row, 1 + t, text, cf["costs"].iloc[t])
         row += 1
         r_net = row
         ws.write_string(row, 0, "net = benefits - costs", self.fmt["bold"])
@@ -801,8 +1066,8 @@ class _Writer:
         for t in range(H + 1):
             text = f"SUM($B${r_dn + 1}:{_cell(r_dn, 1 + t)})"
             self.formula(ws, row, 1 + t, text, cf["cumulative_discounted_net"].iloc[t])
-        totals = {r_b: "benefits", r_c: "costs", r_net: "net",
-                  r_cb: "customer_benefits_unadjusted", r_cu: "capex_opex_unadjusted"}  # fmt: skip
+        totals = {r_b: "benefits", r_c: "costs", r_net: "net", r_ub: "benefits_unadjusted",
+                  r_uc: "costs_unadjusted"}  # fmt: skip
         for r, key in totals.items():
             v = cf[key].to_numpy()
             self.formula(ws, r, c_total, f"SUM({span(r)})", v.sum())
@@ -854,11 +1119,9 @@ class _Writer:
             cells = f"$C${helper_row + 1}:${_col(H + 1)}${helper_row + 1}"
             return f'IF($B${cum_row + 1}>=0,0,IF(COUNT({cells})=0,"",MIN({cells})))'
 
-        # unadjusted flows: benefit row r_cb and cost row r_cu
-        r_lb, r_lc = line_rows["line_benefits_unadjusted"], line_rows["line_costs_unadjusted"]
-        pvb_u = f"SUMPRODUCT({span(r_cb)},{span(r_df)})+SUMPRODUCT({span(r_lb)},{span(r_df)})"
-        pvc_u = f"SUMPRODUCT({span(r_cu)},{span(r_df)})+SUMPRODUCT({span(r_lc)},{span(r_df)})"
-        net_u = f"({span(r_cb)}+{span(r_lb)})-({span(r_cu)}+{span(r_lc)})"
+        # unadjusted flows: benefit row r_ub and cost row r_uc
+        pvb_u = f"SUMPRODUCT({span(r_ub)},{span(r_df)})"
+        pvc_u = f"SUMPRODUCT({span(r_uc)},{span(r_df)})"
         kpi_rows = {}
         for key, label, adj_text, un_text, fmt in (
             ("pv_benefits", "PV of benefits", f"SUMPRODUCT({span(r_b)},{span(r_df)})", pvb_u,
@@ -885,18 +1148,15 @@ class _Writer:
             if un_text is not None:
                 self.formula(ws, row, 2, un_text, u[key], fmt)
             row += 1
-        r_extra, r_loss, r_note = row, row + 1, row + 3
-        row += 5
+        r_extra, r_loss, r_ce, r_npvce, r_note = row, row + 1, row + 2, row + 3, row + 5
+        row += 7
         # unadjusted IRR and paybacks from a helper block of unadjusted net flows
         r_nu = row
         ws.write_string(row, 0, "net, unadjusted")
         net_unadj = cf["benefits_unadjusted"].to_numpy() - cf["costs_unadjusted"].to_numpy()
         for t in range(H + 1):
-            text = (
-                f"{_cell(r_cb, 1 + t)}+{_cell(r_lb, 1 + t)}"
-                f"-{_cell(r_cu, 1 + t)}-{_cell(r_lc, 1 + t)}"
-            )
-            self.formula(ws, row, 1 + t, text, net_unadj[t])
+            self.formula(ws, row, 1 + t, f"{_cell(r_ub, 1 + t)}-{_cell(r_uc, 1 + t)}",
+                         net_unadj[t])  # fmt: skip
         row += 1
         r_nuc = row
         ws.write_string(row, 0, "cumulative net, unadjusted")
@@ -932,7 +1192,6 @@ class _Writer:
                 self.formula(ws, row, 1 + t, text, value, "years")
             helper_u[key] = row
             row += 1
-        del net_u
         self.formula(ws, kpi_rows["irr"], 2, irr_text(span(r_nu), irr_guess_u), u["irr"], "pct")
         self.formula(ws, kpi_rows["payback_years"], 2, payback_text(r_nuc, helper_u["payback"]),
                      u["payback_years"], "years")  # fmt: skip
@@ -951,15 +1210,18 @@ class _Writer:
         ws.write_string(r_loss, 0, "revenue lost each year to preventable poor CX")
         loss_terms = []
         for j, seg in enumerate(sc.segments, start=1):
-            r0 = _retention_formula(j, seg.is_sbg, f"s{j}_tenure" if seg.is_sbg else "")
             loss_terms.append(
-                f"s{j}_customers*(1-{r0})*s{j}_poor_cx_churn_share*s{j}_preventable_share"
-                f"*s{j}_wallet*s{j}_share_of_wallet"
+                f"s{j}_customers*{_churn_formula(j, seg)}*s{j}_poor_cx_churn_share"
+                f"*s{j}_preventable_share*s{j}_wallet*s{j}_share_of_wallet"
             )
         self.formula(ws, r_loss, 1, "+".join(loss_terms), k["annual_switching_loss"])
         self.formula(ws, r_loss, 2, "+".join(loss_terms), u["annual_switching_loss"])
         kpi_rows["extra_customers_end"] = r_extra
         kpi_rows["annual_switching_loss"] = r_loss
+        if "customer_equity" in k:
+            row = self._customer_equity(ws, row + 1, seg_refs, r_ce, r_npvce, kpi_rows)
+            kpi_rows["customer_equity"] = r_ce
+            kpi_rows["npv_with_customer_equity"] = r_npvce
         for key, r in kpi_rows.items():
             self.wb.define_name(key, f"=Case!$B${r + 1}")
             self.wb.define_name(f"{key}_unadjusted", f"=Case!$C${r + 1}")
@@ -971,6 +1233,114 @@ class _Writer:
         )  # fmt: skip
         self._setup(ws, 2, 1, 60)
         ws.set_column(1, H + 3, 16)
+
+    def _residual_values(self, ws, row, j, seg, parts, part_values, col) -> tuple[int, int]:
+        r"""Residual value after year H of one customer of each cohort row (docs/model.md §13).
+
+        .. math:: RV_c = M \sum_{j \ge 0} P_c(j) / (1+d)^{H+1+j}
+
+        with the baseline margin M = wallet x share x gross margin - cost to serve. Constant r:
+        M / ((1+d)^H (1+d-r)), empty when r >= 1+d. sBG: P_c(j) = Gamma(beta+k+j) Gamma(alpha+
+        beta+k) / (Gamma(beta+k) Gamma(alpha+beta+k+j)) summed over :data:`EQUITY_TERMS`
+        terms with GAMMALN, empty when d < 0 or (d = 0 and alpha <= 1).
+        """
+        H, Q = self.H, len(parts)
+        d = _base(self.sc.discount_rate)
+        margin = (
+            _base(seg.wallet) * _base(seg.share_of_wallet) * _base(seg.gross_margin)
+            - _base(seg.cost_to_serve)
+        )
+        m_text = f"(s{j}_wallet*s{j}_share_of_wallet*s{j}_gross_margin-s{j}_cost_to_serve)"
+        ws.write_string(
+            row, 0,
+            "Customer equity: value after year H of one customer of each cohort (baseline "
+            "retention and margin, programme stopped)",
+            self.fmt["bold"],
+        )  # fmt: skip
+        row += 1
+        first = row
+        labels = [pt[0] for pt in parts] + [f"cohort won in year {c}" for c in range(1, H + 1)]
+        for x in range(Q + H):
+            if x < Q:
+                k_text = f"{parts[x][2]}+{H}" if parts[x][2] else str(H)
+                k_value = part_values[x][1] + H
+            else:
+                k_text = k_value = H - (x - Q + 1)
+            ws.write_string(row, 0, f"residual value per customer: {labels[x]}")
+            if seg.is_sbg:
+                a, b = _base(seg.retention.alpha), _base(seg.retention.beta)
+                text, value = _sbg_residual(j, str(k_text), H), None
+                if d > 0 or (d == 0 and a > 1):
+                    value = margin * _sbg_series(a, b, float(k_value), d, H)
+            else:
+                r = _base(seg.retention)
+                text = (
+                    f'IF(s{j}_retention>=1+discount_rate,"",{m_text}'
+                    f"/((1+discount_rate)^{H}*(1+discount_rate-s{j}_retention)))"
+                )
+                value = None if r >= 1 + d else margin / ((1 + d) ** H * (1 + d - r))
+            self.formula(ws, row, col[1], text, value)
+            row += 1
+        return first, row - 1
+
+    def _customer_equity(self, ws, row, seg_refs, r_ce, r_npvce, kpi_rows) -> int:
+        """Customer equity (docs/model.md §13): extra customers after H x their residual value."""
+        sc, H, case = self.sc, self.H, self.case
+        proj = case.projection
+        d = _base(sc.discount_rate)
+        ws.write_string(
+            row, 0,
+            "Customer equity: what the customers still active after the horizon are worth, "
+            "programme stopped (beside NPV, never inside it)",
+            self.fmt["bold"],
+        )  # fmt: skip
+        row += 1
+        first = row
+        for j, seg in enumerate(sc.segments, start=1):
+            ref = seg_refs[j - 1]
+            title = ref["title"]
+            rv0, rv1 = ref["rv"]
+            rv = f"'{title}'!$B${rv0 + 1}:$B${rv1 + 1}"
+
+            def after(arm: int, ref: dict = ref, title: str = title) -> str:
+                a0, a1 = ref[arm]["after"]
+                c = _col(H + 1)
+                return f"'{title}'!${c}${a0 + 1}:${c}${a1 + 1}"
+
+            text = (
+                f'IF(COUNTIF({rv},"")>0,"",SUMPRODUCT({after(1)},{rv})'
+                f"-SUMPRODUCT({after(0)},{rv}))"
+            )
+            ws.write_string(row, 0, f"customer equity, {seg.name}: customers after year H x "
+                            "their residual value, with CX - baseline")  # fmt: skip
+            value = self._segment_equity(j - 1, proj, d)
+            self.formula(ws, row, 1, text, value)
+            row += 1
+        cells = f"$B${first + 1}:$B${row}"
+        b_ret = "b_retention" if _by_lever(sc) else "benefit_adjustment"
+        k, u = case.kpis, case.unadjusted
+        ws.write_string(r_ce, 0, "customer equity (retention risk applied)")
+        self.formula(ws, r_ce, 2, f'IF(COUNTIF({cells},"")>0,"",SUM({cells}))',
+                     u["customer_equity"])  # fmt: skip
+        x = f"C{r_ce + 1}"
+        self.formula(ws, r_ce, 1, f'IF({x}="","",IF({x}>=0,{x}*(1-{b_ret}),{x}*(1+{b_ret})))',
+                     k["customer_equity"])  # fmt: skip
+        ws.write_string(r_npvce, 0, "NPV with customer equity")
+        for c, kp in ((1, k), (2, u)):
+            ce = f"{_col(c)}{r_ce + 1}"
+            npv = f"{_col(c)}{kpi_rows['npv'] + 1}"
+            self.formula(ws, r_npvce, c, f'IF({ce}="","",{npv}+{ce})',
+                         kp["npv_with_customer_equity"])  # fmt: skip
+        return row
+
+    def _segment_equity(self, s: int, proj: Any, d: float) -> float | None:
+        """Cached value of one segment's customer equity (unadjusted), or None."""
+        total = self.case.unadjusted.get("customer_equity")
+        if total is None:
+            return None
+        if len(self.sc.segments) == 1:
+            return total
+        return None if not math.isfinite(d) else _segment_equity_value(self.sc, self.p, proj, s)
 
     def _attribution_sheet(self) -> None:
         case = self.case

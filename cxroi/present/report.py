@@ -38,6 +38,7 @@ from cxroi.present.formatting import format_kpi, format_money, format_pct, forma
 
 __all__ = [
     "SECTIONS",
+    "user_evidence",
     "Report",
     "assumption_rows",
     "build",
@@ -156,6 +157,21 @@ def _in_field_order(paths: list[str]) -> list[str]:
     return sorted(paths, key=key)
 
 
+def user_evidence(scenario: Any, path: str) -> Any:
+    """The evidence written with an input (``{value, source, note, as_of}``), or None.
+
+    Looks the path up as written and without a trailing ``[year]`` (evidence written on a
+    whole capex mapping covers each of its years).
+    """
+    evidence = getattr(scenario, "evidence", None)
+    if not isinstance(evidence, dict) or not evidence:
+        return None
+    found = evidence.get(path)
+    if found is None and path.endswith("]"):
+        found = evidence.get(path[: path.rindex("[")])
+    return found
+
+
 def _by_year(path: str, value: Any) -> Any:
     """Capex by year, opex and ramp lists as "year 0: 500,000; year 1: 250,000"."""
     last = path.rsplit(".", 1)[-1]
@@ -168,13 +184,16 @@ def _by_year(path: str, value: Any) -> Any:
     return _plain(value)
 
 
-def _evidence(path: str, prov: Any, source: str) -> str:
-    """What stands behind a value: the user's source, a cited benchmark, or "not sourced"."""
+def _evidence(path: str, own: Any, source: str) -> str:
+    """What stands behind a value: the user's source, a cited benchmark, or "not sourced".
+
+    ``own`` is the evidence written with the value (its ``source``), or None.
+    """
     from cxroi.model.scenario import BENCHMARK_DEFAULTS
 
-    own = getattr(prov, "evidence", None) or getattr(prov, "user_source", None)
-    if own:
-        return str(own)
+    given = getattr(own, "source", None)
+    if given:
+        return str(given)
     if source == "benchmark":
         bm = BENCHMARK_DEFAULTS.get(path.rsplit(".", 1)[-1])
         return f"{bm.source} ({bm.year})" if bm is not None else "cited benchmark"
@@ -185,8 +204,8 @@ def _evidence(path: str, prov: Any, source: str) -> str:
     return "not sourced"
 
 
-def _as_of(prov: Any) -> str | None:
-    value = getattr(prov, "as_of", None)
+def _as_of(own: Any) -> str | None:
+    value = getattr(own, "as_of", None)
     return None if value is None else str(value)
 
 
@@ -198,10 +217,10 @@ def _derived_value(scenario: Any, path: str) -> Any:
     seg = next(s for s in scenario.segments if s.name == name)
     if seg.acquisition == "replace":
         return "not used (acquisition: replace wins back what churned)"
-    if seg.is_sbg:
+    if seg.is_sbg:  # a tenure mix: the share-weighted retention (docs/model.md §14)
         r = seg.retention
-        a, b, k = _base(r.alpha), _base(r.beta), _base(r.tenure)
-        rate = (b + k) / (a + b + k)
+        a, b = _base(r.alpha), _base(r.beta)
+        rate = sum(share * (b + k) / (a + b + k) for k, share in r.tenure_mix.items())
     else:
         rate = _base(seg.retention)
     return _base(seg.customers) * (1.0 - rate)
@@ -238,15 +257,16 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     def add(path: str, value: Any) -> None:
         p = prov.get(path)
         source = p.source if p else "user"
+        own = user_evidence(scenario, path)
         rows.append(
             {
                 "path": path,
                 "value": _by_year(path, value),
                 "source": source,
                 "benchmark": p.benchmark if p else None,
-                "note": p.note if p else "",
-                "evidence": _evidence(path, p, source),
-                "as_of": _as_of(p),
+                "note": (getattr(own, "note", None) or (p.note if p else "")),
+                "evidence": _evidence(path, own, source),
+                "as_of": _as_of(own),
             }
         )
         seen.add(path)
@@ -617,9 +637,25 @@ def lever_benefits(case: Any) -> Any:
     return pd.DataFrame(table, index=list(LEVERS), columns=range(sc.horizon_years + 1))
 
 
+def line_amounts(amount: Any, H: int) -> list[float]:
+    """A TEI line's amount in years 0..H (docs/model.md §11).
+
+    A number is every year 1..H, a list runs from year 1 with its last value held, a mapping
+    gives years (others 0).
+    """
+    if isinstance(amount, Mapping):
+        return [_base(amount[t]) if t in amount else 0.0 for t in range(H + 1)]
+    if isinstance(amount, (list, tuple)):
+        held = [_base(v) for v in amount] + [_base(amount[-1])] * H
+        return [0.0] + held[:H]
+    return [0.0] + [_base(amount)] * H
+
+
 def _section_cashflow(r: Report) -> str:
     tei = r.case.tei_table()
     rows = [[idx, *[_amount(v) for v in tei.loc[idx]]] for idx in tei.index]
+    import numpy as np
+
     cur = r.case.currency
     cf = r.case.cashflow
     df = cf["discount_factor"].to_numpy()
@@ -629,13 +665,17 @@ def _section_cashflow(r: Report) -> str:
         v = values.to_numpy()
         lever_rows.append([f"{lever} lever", *[_amount(x) for x in v], _amount(v.sum()),
                            _amount((v * df).sum())])  # fmt: skip
+    customer = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"]).to_numpy()
     unadj = cf["benefits_unadjusted"].to_numpy()
     adj = cf["benefits"].to_numpy()
-    for label, v in (
-        ("Customer benefit, unadjusted", unadj),
-        ("Risk adjustment", adj - unadj),
-        ("Benefits, risk-adjusted", adj),
-    ):
+    H = r.scenario.horizon_years
+    rows_after = [("Customer benefit, unadjusted", customer)]
+    for ini in r.scenario.initiatives:
+        for line in getattr(ini, "benefit_lines", None) or []:
+            label = f"TEI line: {ini.name} / {line.name}, unadjusted"
+            rows_after.append((label, np.asarray(line_amounts(line.amount, H))))
+    rows_after += [("Risk adjustment", adj - unadj), ("Benefits, risk-adjusted", adj)]
+    for label, v in rows_after:
         lever_rows.append([label, *[_amount(x) for x in v], _amount(v.sum()),
                            _amount((v * df).sum())])  # fmt: skip
     return (
@@ -644,7 +684,7 @@ def _section_cashflow(r: Report) -> str:
         + _note(
             "Benefits by lever and year: each year's customer benefit (with CX minus baseline) "
             "split over the four levers by Shapley values, so the levers add up to the year's "
-            "benefit; then the TEI risk adjustment."
+            "benefit; then each TEI benefit line, and the risk adjustment."
         )
         + _year_tables(f"Benefits [{cur}]", [str(c) for c in tei.columns], lever_rows)
         + _note(
@@ -653,6 +693,91 @@ def _section_cashflow(r: Report) -> str:
         )
         + r.image("cashflow", "Cash flows by year with the cumulative net")
     )
+
+
+def _section_lines(r: Report) -> str:
+    """The TEI table by line, the unquantified benefits, customer equity, initiative views."""
+    import numpy as np
+
+    case, cur = r.case, r.case.currency
+    H = r.scenario.horizon_years
+    years = list(range(H + 1))
+    cf = case.cashflow
+    df = cf["discount_factor"].to_numpy()
+    columns = ["Initial", *[f"Year {t}" for t in years[1:]], "Total", "Present value"]
+
+    def row(label: str, v: Any) -> list[Any]:
+        v = np.asarray(v, dtype=float)
+        return [label, *[_amount(x) for x in v], _amount(v.sum()), _amount((v * df).sum())]
+
+    table = case.line_table()
+    rows = []
+    for kind, key in (("benefit", "benefits"), ("cost", "costs")):
+        for _, line in table[table.kind == kind].iterrows():
+            who = line.initiative if isinstance(line.initiative, str) else "All segments"
+            risk = "" if line.risk is None or line.risk != line.risk else f" (risk {line.risk:.0%})"
+            rows.append(row(f"{who}: {line.line}{risk}", [line[t] for t in years]))
+        rows.append(row(f"Risk adjustment ({key})", cf[key] - cf[f"{key}_unadjusted"]))
+        rows.append(row(f"Total {key}, risk-adjusted", cf[key]))
+    rows.append(row("Net", cf["net"]))
+    out = _h2("Benefits and costs by line (TEI)") + _note(
+        "One row per benefit line and per cost line, each risk-adjusted by its own risk; the "
+        "customer benefit of all segments is one line. Lines are not scaled by the ramp."
+    )
+    out += _year_tables(f"[{cur}]", columns, rows)
+    unquantified = case.unquantified
+    if unquantified:
+        items = "".join(
+            f"<li><b>{_esc(name)}</b><ul>"
+            + "".join(f"<li data-unquantified>{_esc(x)}</li>" for x in texts)
+            + "</ul></li>"
+            for name, texts in unquantified.items()
+        )
+        out += (
+            _note("Benefits named but not valued: they are in no figure of this report.")
+            + f'<ul style="{_FONT}">{items}</ul>'
+        )
+    horizon = r.scenario.horizon_years
+    eq_rows = [
+        [
+            label,
+            _esc(format_kpi("npv", case.kpis[base], cur, horizon)) if base else "",
+            _Raw(_kpi_cell(key, case.kpis[key], cur, horizon)),
+            _Raw(_kpi_cell(key, case.unadjusted[key], cur, horizon, "data-kpi-unadjusted")),
+        ]
+        for label, base, key in (
+            ("Customer equity after the horizon", None, "customer_equity"),
+            ("NPV with customer equity", "npv", "npv_with_customer_equity"),
+        )
+    ]
+    out += (
+        _h2("Customer equity beside the NPV")
+        + _note(
+            "What the extra customers still active after the last year are worth, with the "
+            "programme stopped (baseline margins and retention). Reported beside the TEI NPV, "
+            "never inside it, ROI, IRR or payback; n/a where the value does not converge."
+        )
+        + _table(["", "TEI NPV", "Risk-adjusted", "Unadjusted"], eq_rows, numeric={1, 2, 3})
+    )
+    ini_rows = [
+        [
+            name,
+            _amount(case.by_initiative[name]) if case.by_initiative is not None else "n/a",
+            _amount(case.by_initiative_standalone[name]),
+            _amount(case.by_initiative_last_in[name]),
+        ]
+        for name in r.scenario.initiative_names
+    ]
+    out += (
+        _h2("Each initiative: fair share, alone, last in")
+        + _note(
+            "Shapley: the initiative's fair share of the NPV. Standalone: the NPV if only this "
+            "initiative is funded. Last in: the NPV lost if only this initiative is cut."
+        )
+        + _table([f"Initiative [{cur}]", "Shapley", "Standalone", "Last in"], ini_rows,
+                 numeric={1, 2, 3})  # fmt: skip
+    )
+    return out
 
 
 def _section_attribution(r: Report) -> str:
@@ -876,6 +1001,7 @@ SECTIONS: list[Callable[[Report], str]] = [
     _section_header,
     _section_headline,
     _section_cashflow,
+    _section_lines,
     _section_attribution,
     _section_segments,
     _section_uncertainty,

@@ -159,3 +159,22 @@ def test_breakeven_of_the_field_edited_last():
     assert app.breakeven_field.value == "initiatives[Omnichannel service redesign].opex"
     app.breakeven("not a field")  # a value the page could send: ignored
     assert app.breakeven_result.value == ""
+
+
+def test_no_switching_loss_no_recovered_line():
+    case = _case(REPO / "scenarios" / "tei_salesloft.yaml")
+    rec = switching_recovery(case)
+    assert rec["share"] is None
+    out = views.kpi_cards(case.kpis, case.unadjusted, "USD", 3, rec)
+    assert "switching_recovered" not in out and "n/a" not in out.split("Annual switching")[1][:400]
+
+
+def test_export_past_the_time_limit_leaves_no_busy_note(monkeypatch):
+    import time
+
+    app = Dashboard.from_path(RETAIL)
+    app.time_limit = 1
+    monkeypatch.setattr(app, "board_pack", lambda: time.sleep(5) or b"%PDF")
+    app._guard(app.export_board_pack)
+    assert app.export_link.value == ""
+    assert "cxroi-error" in app.banner.value

@@ -104,7 +104,7 @@ def random_scenario(rng: np.random.Generator, n: int) -> dict:
 
 
 def _changes(data: dict) -> dict[str, float]:
-    """Inputs to change in a scenario: a retention, an effect, the discount rate, a cost."""
+    """Inputs to change: a retention, effects ("*" and one segment's), the discount rate, opex."""
     sc = cxroi.load_scenario(copy.deepcopy(data))
     seg = sc.segments[-1]
     rate = float(cxroi.model.scenario.base_value(sc.discount_rate))
@@ -115,9 +115,84 @@ def _changes(data: dict) -> dict[str, float]:
         out[f"segments[{seg.name}].retention"] = min(0.99, float(seg.retention) + 0.04)
     ini = sc.initiatives[0]
     out[f"initiatives[{ini.name}].effects[*].churn_prevented"] = 0.37
+    # a segment's own effect, given or (a formula over "*") not given in the scenario
+    out[f"initiatives[{ini.name}].effects[{sc.segments[0].name}].share_of_wallet_lift"] = 0.045
     if not isinstance(ini.opex, list):
         out[f"initiatives[{ini.name}].opex"] = float(ini.opex) * 0.8 + 1000
     return out
+
+
+#: A scenario with every v2 feature (docs/model.md §11-§14, §18): TEI lines with and without
+#: their own risk (number, list and mapping amounts), a by-lever benefit adjustment, a tenure
+#: mix, evidence on an input. Used where the installed cxroi reads v2 scenarios.
+V2_SCENARIO = {
+    "name": "V2 features",
+    "horizon_years": 6,
+    "discount_rate": {"value": 0.09, "source": "Treasury hurdle rate memo"},
+    "segments": [
+        {"name": "Retail", "customers": 100000, "wallet": 1200, "share_of_wallet": 0.3,
+         "gross_margin": 0.3, "acquisition_cost": 200, "cost_to_serve": 40,
+         "retention": {"alpha": 0.8, "beta": 3.2, "tenure": {0: 0.3, 2: 0.5, 6: 0.2}}},
+        {"name": "SME", "customers": 5000, "wallet": 8000, "share_of_wallet": 0.2,
+         "gross_margin": 0.4, "retention": 0.85, "acquisition_cost": 900,
+         "acquisition": "replace"},
+    ],
+    "initiatives": [
+        {"name": "App", "capex": 2000000, "opex": [300000, 250000], "ramp": [0.5, 1],
+         "effects": {"*": {"churn_prevented": 0.2, "share_of_wallet_lift": 0.03,
+                           "cost_to_serve_change": -0.1}},
+         "benefit_lines": [{"name": "Agent productivity", "amount": 400000, "risk": 0.2},
+                           {"name": "Retired IT", "amount": {1: 100000, 3: 150000}}],
+         "cost_lines": [{"name": "Training", "amount": [120000, 60000, 0]}]},
+        {"name": "Outreach", "capex": {0: 300000, 1: 100000},
+         "effects": {"SME": {"churn_prevented": 0.3, "referral_lift": 0.05}}},
+    ],
+    "risk": {"benefit_adjustment": {"retention": 0.2, "wallet": 0.1, "lines": 0.15,
+                                    "default": 0.05},
+             "cost_adjustment": 0.1},
+}  # fmt: skip
+
+
+def _reads_v2() -> bool:
+    from cxroi.model.scenario import Initiative
+
+    return "benefit_lines" in Initiative.model_fields
+
+
+def _v2_cases() -> list[tuple[str, dict, dict[str, float]]]:
+    """The v2 scenario by lever (its Shapley split is a value: change risk, lines, rate) and
+    with one number for the benefit risk (change retention, mix, an effect and lines too)."""
+    by_lever = copy.deepcopy(V2_SCENARIO)
+    number = copy.deepcopy(V2_SCENARIO)
+    number["risk"]["benefit_adjustment"] = 0.12
+    lines = "initiatives[App].benefit_lines"
+    common = {
+        "discount_rate": 0.115,
+        f"{lines}[Agent productivity].amount": 520000,
+        f"{lines}[Retired IT].risk": 0.3,
+        f"{lines}[Retired IT].amount[3]": 90000,
+        "initiatives[App].cost_lines[Training].amount[2]": 75000,
+        "initiatives[App].cost_lines[Training].risk": 0.25,
+    }
+    return [
+        ("v2-by-lever", by_lever, {}),
+        ("v2-by-lever-changed", by_lever, {
+            **common,
+            "risk.benefit_adjustment.retention": 0.3,
+            "risk.benefit_adjustment.lines": 0.05,
+            "risk.benefit_adjustment.default": 0.08,
+        }),
+        ("v2-number", number, {}),
+        ("v2-number-changed", number, {
+            **common,
+            "risk.benefit_adjustment": 0.18,
+            "segments[Retail].retention.alpha": 1.1,
+            "segments[Retail].retention.tenure[0]": 0.25,
+            "segments[Retail].retention.tenure[2]": 0.55,
+            "segments[SME].retention": 0.8,
+            "initiatives[App].effects[*].churn_prevented": 0.33,
+        }),
+    ]  # fmt: skip
 
 
 def _close(a, b, rel: float = 1e-6, scale: float = 1.0) -> bool:
@@ -126,11 +201,21 @@ def _close(a, b, rel: float = 1e-6, scale: float = 1.0) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9 * max(1.0, scale))
 
 
-def _check(path: Path, expected: cxroi.BusinessCase, label: str) -> list[str]:
+def _check(
+    path: Path, expected: cxroi.BusinessCase, label: str, changed: bool = False
+) -> list[str]:
+    """KPI cells against cxroi. The workbook sums an sBG segment's residual-value series over
+    EQUITY_TERMS terms and a geometric tail, within 1e-9 from a 0.1% discount rate; below that
+    (and at or above 0) customer equity is not checked."""
     got = named_values(path)
     scale = max(abs(x) for x in expected.cashflow[["benefits", "costs"]].to_numpy().ravel())
     bad = []
-    for key in KPI_NAMES:
+    d = float(cxroi.model.scenario.base_value(expected.scenario.discount_rate))
+    slow_series = 0 <= d < 0.001 and any(seg.is_sbg for seg in expected.scenario.segments)
+    live_equity = not slow_series
+    extra = [k for k in ("customer_equity", "npv_with_customer_equity") if k in expected.kpis]
+    extra = extra if live_equity else []
+    for key in (*KPI_NAMES, *extra):
         for name, want in ((key, expected.kpis[key]), (f"{key}_unadjusted",
                                                        expected.unadjusted[key])):
             s = scale if key in ("npv", "pv_benefits", "pv_costs") else 1.0
@@ -153,6 +238,8 @@ def test_libreoffice_recalculation_equals_cxroi(tmp_path):
         data = random_scenario(rng, n)
         cases.append((f"random{n}", data, {}))
         cases.append((f"random{n}-changed", data, _changes(data)))
+    if _reads_v2():
+        cases += _v2_cases()
     files, expected = [], []
     src = tmp_path / "src"
     src.mkdir()
@@ -171,7 +258,7 @@ def test_libreoffice_recalculation_equals_cxroi(tmp_path):
     out = recalculate(files, tmp_path / "recalculated")
     bad = []
     for (label, _, changes), path, case in zip(cases, out, expected, strict=True):
-        bad += _check(path, case, label)
+        bad += _check(path, case, label, changed=bool(changes))
         if changes:
             assert named_values(path)["npv"] is not None, label
     assert not bad, "\n".join(bad)
