@@ -12,6 +12,14 @@ chart show the new case, so Playwright's own round trips are not counted. The ke
 
 Targets (issue 3, 2 cores): pre-heated first render <= 3 s; change -> updated <= 150 ms p95.
 
+``--viewers N`` (default 10) opens N pages at once against one server and prints each page's
+render time (navigation start to complete, measured inside the page) as median and p95, the
+update latency p95 with all N pages open, and the memory (resident set) of the server and of
+its kernels. ``--storm N`` (default 6) reloads one page N times as fast as it renders and
+prints the reload render times, how long until every old kernel is gone, and how long until
+the pool holds a pre-heated kernel again. ``--skip-single`` leaves out the cold/pre-heated
+figures above. The machine's load (``os.getloadavg``) is printed with the figures.
+
 Board pack and the NPV card's range (issue 15): the time *Export board pack* takes (HTML,
 Monte Carlo, SVG charts and Chromium's PDF, in-process as the kernel runs it), and the
 latency from a change to the NPV card's P(NPV > 0) and P5-P95 range on a scenario with
@@ -22,6 +30,7 @@ these.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -84,7 +93,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(scenario: Path, pool_size: int, cache: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    scenario: Path, pool_size: int, cache: Path, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     cmd = [
         sys.executable,
@@ -96,6 +107,7 @@ def start_server(scenario: Path, pool_size: int, cache: Path) -> tuple[subproces
         "--no-browser",
         "--pool-size",
         str(pool_size),
+        *extra,
     ]
     env = dict(os.environ, CXROI_CACHE_DIR=str(cache))
     proc = subprocess.Popen(
@@ -252,9 +264,139 @@ def board_page_figures(browser, cache: Path, changes: int) -> None:
     )
 
 
+# Injected into every page of the concurrent run: records, inside the page, the milliseconds
+# from navigation start until the page is complete (so the benchmark's own waits on other
+# pages never count).
+_MARK_COMPLETE = (
+    "(() => { const done = " + _COMPLETE + ";"
+    " const t = setInterval(() => { if (done()) {"
+    " window.__cxroiRendered = performance.now(); clearInterval(t); } }, 50); })();"
+)
+
+
+def _rss_mb(pid: int) -> tuple[float, float, int]:
+    """Resident memory (MB) of the server process and of its kernels, and the kernel count."""
+    import psutil
+
+    server = psutil.Process(pid)
+    kernels = [p for p in server.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+    mb = 1024 * 1024
+    total = sum(p.memory_info().rss for p in kernels if p.is_running())
+    return server.memory_info().rss / mb, total / mb, len(kernels)
+
+
+def concurrent_viewers(browser, url: str, viewers: int, changes: int, pid: int) -> dict:
+    """Open ``viewers`` pages at once; their render times, update latencies and memory."""
+    contexts = [
+        browser.new_context(viewport={"width": 1440, "height": 900}) for _ in range(viewers)
+    ]
+    pages = []
+    for ctx in contexts:
+        ctx.add_init_script(_MARK_COMPLETE)
+        pages.append(ctx.new_page())
+    t0 = time.perf_counter()
+    for page in pages:  # start every navigation without waiting for any
+        page.evaluate("(u) => { window.location.href = u; }", url)
+    renders, failed = [], []
+    deadline = t0 + 300  # one deadline for all pages: they load at the same time
+    for i, page in enumerate(pages):
+        left = max(deadline - time.perf_counter(), 0.1)
+        try:
+            page.wait_for_function(
+                "() => window.__cxroiRendered !== undefined", timeout=left * 1000
+            )
+            renders.append(page.evaluate("() => window.__cxroiRendered") / 1000)
+        except Exception:  # noqa: BLE001 - a page that never rendered is counted, not fatal
+            text = page.evaluate("() => document.body ? document.body.innerText : ''")
+            failed.append(f"page {i}: {' '.join(text.split())[:120]!r}")
+    wall = time.perf_counter() - t0
+    npvs = {
+        p.evaluate("() => document.querySelector('[data-kpi=\"npv\"]')?.dataset.value ?? null")
+        for p in pages
+    } - {None}
+    server_mb, kernels_mb, n_kernels = _rss_mb(pid)
+    latencies = []
+    rendered = [p for p in pages if p.evaluate("() => window.__cxroiRendered !== undefined")]
+    for i in range(changes if rendered else 0):
+        page = rendered[i % len(rendered)]
+        value = f"{0.06 + 0.005 * (i % 10):.3f}"
+        with contextlib.suppress(Exception):
+            latencies.append(page.evaluate(_CHANGE, value))
+    for ctx in contexts:
+        ctx.close()
+    return {
+        "renders": renders,
+        "failed": failed,
+        "wall": wall,
+        "npvs": npvs,
+        "latencies": latencies,
+        "server_mb": server_mb,
+        "kernels_mb": kernels_mb,
+        "kernels": n_kernels,
+    }
+
+
+def reload_storm(browser, url: str, reloads: int, pid: int) -> dict:
+    """Reload one page ``reloads`` times, each as soon as it rendered; how the server copes.
+
+    Returns the reload render times, the kernel count before the storm, the seconds until
+    the count is back to it (old kernels released, pool refilled), and the render time of a
+    new visitor after that (a pre-heated kernel again, not a cold start).
+    """
+
+    def count() -> int:
+        return _rss_mb(pid)[2]
+
+    def render(page, reload: bool) -> float:
+        if reload:
+            page.reload(timeout=180_000)
+        else:
+            page.goto(url, timeout=180_000)
+        page.wait_for_function("() => window.__cxroiRendered !== undefined", timeout=180_000)
+        return page.evaluate("() => window.__cxroiRendered") / 1000
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script(_MARK_COMPLETE)
+    page = context.new_page()
+    render(page, reload=False)
+    time.sleep(20)  # the pool refills
+    baseline = count()
+    renders = [render(page, reload=True) for _ in range(reloads)]
+    t_end = time.perf_counter()
+    peak, back = count(), None
+    while time.perf_counter() - t_end < 180:
+        n = count()
+        peak = max(peak, n)
+        if n == baseline:
+            back = time.perf_counter() - t_end
+            break
+        time.sleep(0.25)
+    time.sleep(15)  # the refilled kernel runs the notebook
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    other.add_init_script(_MARK_COMPLETE)
+    after = render(other.new_page(), reload=False)
+    other.close()
+    context.close()
+    return {"renders": renders, "baseline": baseline, "back": back, "after": after}
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def _times(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return (
+        f"median {statistics.median(values):.1f} s, p95 {_p95(values):.1f} s, "
+        f"max {max(values):.1f} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,13 +406,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenario", nargs="?", default=str(REPO / "scenarios" / "retail_bank.yaml"))
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--loads", type=int, default=3)
+    parser.add_argument("--viewers", type=int, default=10)
+    parser.add_argument("--storm", type=int, default=6)
+    parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--exports", type=int, default=3, help="board pack exports timed")
     parser.add_argument(
         "--only-board", action="store_true", help="only the board pack and NPV-range figures"
     )
     args = parser.parse_args(argv)
     scenario = Path(args.scenario)
-    print(f"cxroi dashboard benchmark: {scenario.name}, {os.cpu_count()} CPUs")
+    print(f"cxroi dashboard benchmark: {scenario.name}, {os.cpu_count()} CPUs; {_load()}")
     board_kernel_figures(min(args.changes, 10), args.exports)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -279,26 +424,77 @@ def main(argv: list[str] | None = None) -> int:
         if args.only_board:
             browser.close()
             return 0
-        # Cold: no pool, every page load starts a kernel and runs the notebook.
-        proc, url = start_server(scenario, 0, cache)
-        try:
-            cold = [first_render(browser, url) for _ in range(args.loads)]
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-        # Pre-heated: wait until the pooled kernel has run the notebook, between loads too.
-        proc, url = start_server(scenario, 1, cache)
-        try:
-            warm = []
-            for _ in range(args.loads):
-                time.sleep(15)
-                warm.append(first_render(browser, url))
-            time.sleep(15)
-            latencies = change_latencies(browser, url, args.changes)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+        if not args.skip_single:
+            _single(browser, scenario, cache, args)
+        if args.viewers:
+            # Room for every viewer and the pool; idle culling out of the way.
+            proc, url = start_server(scenario, 1, cache, ("--max-kernels", str(args.viewers + 2)))
+            try:
+                time.sleep(20)  # the pre-heated kernel is ready, as for a real first visitor
+                load = _load()
+                r = concurrent_viewers(browser, url, args.viewers, args.changes, proc.pid)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            print(f"{args.viewers} concurrent viewers ({load} at the start):")
+            for line in r["failed"]:
+                print(f"  not rendered within 300 s: {line}")
+            print(
+                f"  rendered {len(r['renders'])} of {args.viewers} in {r['wall']:.1f} s; "
+                f"render {_times(r['renders'])}; NPVs shown: {sorted(r['npvs'])}"
+            )
+            if r["latencies"]:
+                print(
+                    f"  update with {args.viewers} pages open: median "
+                    f"{statistics.median(r['latencies']):.0f} ms, p95 "
+                    f"{_p95(r['latencies']):.0f} ms over {len(r['latencies'])} changes"
+                )
+            print(
+                f"  memory: server {r['server_mb']:.0f} MB; {r['kernels']} kernels "
+                f"{r['kernels_mb']:.0f} MB ({r['kernels_mb'] / max(r['kernels'], 1):.0f} MB each)"
+            )
+        if args.storm:
+            proc, url = start_server(scenario, 1, cache)
+            try:
+                time.sleep(20)
+                load = _load()
+                r = reload_storm(browser, url, args.storm, proc.pid)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            back = "not within 180 s" if r["back"] is None else f"{r['back']:.1f} s"
+            print(f"reload storm, {args.storm} reloads ({load} at the start):")
+            print(f"  reload render {_times(r['renders'])}")
+            print(
+                f"  kernels back to {r['baseline']} (old ones released, pool refilled): {back}; "
+                f"next visitor renders in {r['after']:.1f} s"
+            )
         browser.close()
+    print(f"({_load()} at the end)")
+    return 0
+
+
+def _single(browser, scenario: Path, cache: Path, args: argparse.Namespace) -> None:
+    """Cold and pre-heated first render, and the change latency on one page."""
+    # Cold: no pool, every page load starts a kernel and runs the notebook.
+    proc, url = start_server(scenario, 0, cache)
+    try:
+        cold = [first_render(browser, url) for _ in range(args.loads)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    # Pre-heated: wait until the pooled kernel has run the notebook, between loads too.
+    proc, url = start_server(scenario, 1, cache)
+    try:
+        warm = []
+        for _ in range(args.loads):
+            time.sleep(15)
+            warm.append(first_render(browser, url))
+        time.sleep(15)
+        latencies = change_latencies(browser, url, args.changes)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
     kernel = kernel_share(scenario, args.changes)
     print(
         f"first complete render, cold       : {', '.join(f'{t:.2f}' for t in cold)} s "
@@ -317,7 +513,6 @@ def main(argv: list[str] | None = None) -> int:
         f"  of which kernel (in-process)    : median {statistics.median(kernel):.0f} ms, "
         f"p95 {_p95(kernel):.0f} ms"
     )
-    return 0
 
 
 if __name__ == "__main__":

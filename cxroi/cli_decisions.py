@@ -101,7 +101,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         )
     sc, _ = _load_and_warn(args.scenario)
     values = _parse_sets(args.set)
-    table = sweep(sc, values)
+    # customer equity is the costliest KPI: computed when printed or written
+    table = sweep(sc, values, equity=bool(args.json or args.out or "equity" in args.kpi))
     paths = list(values)
     if args.out:
         _write_table(table, args.out)

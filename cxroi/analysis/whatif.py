@@ -59,15 +59,22 @@ def _customer_equity(p: Any, result: dict, adjusted: dict) -> None:
         adjusted["npv_with_customer_equity"] = adjusted["npv"] + adjusted["customer_equity"]
 
 
-def _kpis(sc: Scenario, overrides: Mapping[str, Any], with_irr: bool = True) -> dict:
-    """Risk-adjusted KPIs of the scenario with fields overridden (arrays broadcast)."""
+def _kpis(
+    sc: Scenario, overrides: Mapping[str, Any], with_irr: bool = True, with_equity: bool = True
+) -> dict:
+    """Risk-adjusted KPIs of the scenario with fields overridden (arrays broadcast).
+
+    Customer equity (an sBG series per cohort and point) is the costliest KPI of a large grid;
+    ``with_equity=False`` leaves it out.
+    """
     from cxroi.engine.case import case_kpis
     from cxroi.engine.project import compile_scenario
 
     p = compile_scenario(sc, overrides)
     result = case_kpis(p, with_irr=with_irr, with_unadjusted=False)
     adjusted = dict(result["adjusted"])
-    _customer_equity(p, result, adjusted)
+    if with_equity:
+        _customer_equity(p, result, adjusted)
     return {k: adjusted[k] for k in kpi_names() if k in adjusted}
 
 
@@ -131,7 +138,9 @@ def parse_values(path: str, text: str) -> list[float]:
     return [_check_value(path, v) for v in values]
 
 
-def sweep(scenario: Scenario | Any, values: Mapping[str, Sequence[float]]) -> pd.DataFrame:
+def sweep(
+    scenario: Scenario | Any, values: Mapping[str, Sequence[float]], equity: bool = True
+) -> pd.DataFrame:
     """Every KPI on the full grid of the values given for one or more fields.
 
     Parameters
@@ -140,6 +149,9 @@ def sweep(scenario: Scenario | Any, values: Mapping[str, Sequence[float]]) -> pd
     values : mapping of str to sequence of float
         Field path -> the values it takes. The other fields keep their base values; a field
         given as a distribution takes each value in turn.
+    equity : bool
+        Include customer equity and NPV with it (default); False skips their series, the
+        costliest part of a large grid.
 
     Returns
     -------
@@ -183,7 +195,7 @@ def sweep(scenario: Scenario | Any, values: Mapping[str, Sequence[float]]) -> pd
     for start in range(0, size, SWEEP_CHUNK):
         part = {p: c[start : start + SWEEP_CHUNK] for p, c in columns.items()}
         n = len(next(iter(part.values())))
-        kpis = _kpis(sc, part)
+        kpis = _kpis(sc, part, with_equity=equity)
         frame = pd.DataFrame(part)
         for k, v in kpis.items():
             frame[k] = np.broadcast_to(np.asarray(v, dtype=float), (n,))
@@ -277,15 +289,17 @@ def goal_seek(
         near = np.linspace(lo, upper[0], grid)
         xs = np.unique(np.concatenate([near, upper]))
     with_irr = kpi == "irr"
-    values = (
-        np.broadcast_to(np.asarray(_kpis(sc, {path: xs}, with_irr)[kpi], dtype=float), xs.shape)
-        - target
-    )
+    with_equity = "equity" in kpi
+
+    def kpi_at(x: Any) -> np.ndarray:
+        return np.asarray(_kpis(sc, {path: x}, with_irr, with_equity)[kpi], dtype=float)
+
+    values = np.broadcast_to(kpi_at(xs), xs.shape) - target
     finite = np.isfinite(values)
     roots = [float(xs[i]) for i in np.flatnonzero(finite & (values == 0.0))]
 
     def f(x: float) -> float:
-        return float(np.asarray(_kpis(sc, {path: x}, with_irr)[kpi])) - target
+        return float(kpi_at(x)) - target
 
     both = finite[:-1] & finite[1:]
     crossings = np.flatnonzero(both & (np.sign(values[:-1]) * np.sign(values[1:]) < 0))

@@ -22,6 +22,7 @@ sends only new rows, and the page swaps the data of the live view.
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import html
 import logging
@@ -59,7 +60,9 @@ from cxroi.app.fields import (
     parse_value,
     pct_reading,
 )
+from cxroi.app.kernel_log import keep_logs_off_the_page
 from cxroi.app.session import Session, bridge_table, versions_table
+from cxroi.app.timelimit import TimeLimitExceeded, default_time_limit, time_limit
 from cxroi.app.uncertainty_view import UncertaintyView
 from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value, parse_yaml, read_yaml
 from cxroi.present import charts
@@ -89,6 +92,15 @@ MAX_ECHO = 60
 
 #: Plain message for a failure the dashboard did not foresee (details go to the log).
 UNEXPECTED = "That change could not be applied; the last valid case stays on screen."
+
+#: Plain message for a change or run stopped at the time limit (seconds filled in).
+TIMED_OUT = (
+    "Stopped: that took longer than {seconds:g} seconds, so the dashboard gave up on it. "
+    "The last valid case stays on screen."
+)
+
+#: Plain message for a change or run interrupted from outside the page.
+INTERRUPTED = "Stopped: that change was interrupted. The last valid case stays on screen."
 
 #: Plain message for values whose results are too large for the engine.
 OVERFLOW = "These values give results too large to compute; the last valid case stays on screen."
@@ -511,6 +523,9 @@ class Dashboard:
         The scenario to open.
     scenario_dir : str or path, optional
         Folder offered by the scenario picker; defaults to the scenario file's folder.
+    time_limit : float, optional
+        Seconds one change, upload or Monte Carlo run may take before it is stopped and the
+        page says so (default ``$CXROI_TIME_LIMIT`` or 30; 0 turns the limit off).
 
     Attributes
     ----------
@@ -533,7 +548,15 @@ class Dashboard:
     True
     """
 
-    def __init__(self, scenario: Any, scenario_dir: str | Path | None = None):
+    def __init__(
+        self,
+        scenario: Any,
+        scenario_dir: str | Path | None = None,
+        time_limit: float | None = None,
+    ):
+        keep_logs_off_the_page()  # no traceback of a refused widget message on the websocket
+        #: Seconds one change, upload or run may take before it is stopped (0: no limit).
+        self.time_limit = default_time_limit() if time_limit is None else float(time_limit)
         self.scenario = cxroi.load_scenario(scenario)
         source = self.scenario.source
         self._origin = self.scenario.to_mapping()
@@ -988,9 +1011,22 @@ class Dashboard:
 
     # ---------------------------------------------------------------------------- changes
     def _guard(self, func: Callable, *args) -> None:
-        """Run a callback; an unexpected failure shows a message instead of a traceback."""
+        """Run a callback; an unexpected failure shows a message instead of a traceback.
+
+        The callback runs under :attr:`time_limit`: past it, the work is stopped, the page
+        says so in plain words and the last valid case stays (:mod:`cxroi.app.timelimit`).
+        """
         try:
-            func(*args)
+            with time_limit(self.time_limit):
+                func(*args)
+        except TimeLimitExceeded as exc:
+            log.warning("cxroi dashboard: callback %s", exc)
+            self.banner.value = views.error_html(TIMED_OUT.format(seconds=exc.seconds))
+            self._set_status("error")
+        except KeyboardInterrupt:  # the kernel interrupted from outside (Jupyter's interrupt)
+            log.warning("cxroi dashboard: callback interrupted")
+            self.banner.value = views.error_html(INTERRUPTED)
+            self._set_status("error")
         except Exception as exc:  # noqa: BLE001 - the UI boundary: keep the kernel serving
             log.exception("cxroi dashboard callback failed: %s", exc)
             self.banner.value = views.error_html(UNEXPECTED)
@@ -1122,13 +1158,21 @@ class Dashboard:
             self._render()
             if not all(_finite(v) for v in case.kpis.values()):
                 raise OverflowError("a KPI is not finite")
-        except (ArithmeticError, ValueError, FloatingPointError) as exc:
+        except (
+            ArithmeticError,
+            ValueError,
+            FloatingPointError,
+            TimeLimitExceeded,
+            KeyboardInterrupt,
+        ) as exc:
             log.info("cxroi dashboard: case not drawn: %s", exc)
             self._mapping, self.scenario, self.case, self._sent = old
             self._sent.clear()  # redraw every chart of the previous case
             if rebuilt:
                 self._rebuild_inputs()
             self._render()
+            if isinstance(exc, (TimeLimitExceeded, KeyboardInterrupt)):
+                raise
             self.banner.value = views.error_html(OVERFLOW)
             self._set_status("error")
             return False
@@ -1158,6 +1202,7 @@ class Dashboard:
         delete.add_class("cxroi-delete-version")
         delete.on_click(lambda _: self._guard(self._delete_version, self.version_pick.value))
         self.version_message = W.HTML()
+        self.share_link = W.HTML()
         self.versions_html = W.HTML()
         self.bridge_html = W.HTML()
         self.bridge_html.add_class("cxroi-bridge-holder")
@@ -1166,6 +1211,7 @@ class Dashboard:
             [
                 W.HBox([self.version_name, save, self.version_pick, open_button, delete]),
                 self.version_message,
+                self.share_link,
                 self.versions_html,
                 self.bridge_html,
                 W.HTML('<div class="cxroi-card-title">Changes in this session</div>'),
@@ -1213,7 +1259,14 @@ class Dashboard:
             if items
             else '<div class="cxroi-note">Nothing changed yet.</div>'
         )
-        payload = s.to_json().replace("</", "<\\/")
+        state = s.to_json()
+        token = base64.urlsafe_b64encode(state.encode("utf-8")).decode("ascii").rstrip("=")
+        self.share_link.value = (
+            f'<a class="cxroi-share-link" href="#cxroi={token}" target="_blank" '
+            'title="Opens this state and its versions in a new page; copy it to share">'
+            "Link to this state</a>"
+        )
+        payload = state.replace("</", "<\\/")
         self.autosave.value = (
             f'<div class="cxroi-autosave" data-key="{html.escape(self._autosave_key)}" '
             f'data-ready="{int(self._autosave_ready)}">'

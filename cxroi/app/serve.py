@@ -151,6 +151,10 @@ def prepare_template(cache_dir: str | Path | None = None) -> Path:
     return data_dir
 
 
+#: Seconds Voila waits for the output of a notebook cell once the kernel has replied.
+IOPUB_TIMEOUT = 120
+
+
 def voila_argv(notebook: str | Path, options: ServeOptions) -> list[str]:
     """Command-line arguments for Voila (all settings of the served dashboard)."""
     kernel_manager = "cxroi.app.kernels.CxroiKernelManager"
@@ -169,6 +173,10 @@ def voila_argv(notebook: str | Path, options: ServeOptions) -> list[str]:
         "--MappingKernelManager.cull_connected=False",
         "--MappingKernelManager.cull_busy=False",
         f"--CxroiKernelManager.unclaimed_timeout={options.unclaimed_timeout}",
+        # nbclient waits only 4 s for a cell's output after the kernel's reply; with ten pages
+        # loading at once on two cores the dashboard's output came later, and Voila sent nine
+        # of ten pages without it (blank, "Timeout waiting for IOPub output" in the log).
+        f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT}",
         f"--Voila.tornado_settings={host_settings(options.allow_hosts)!r}",
     ]
     if options.pool_size > 0:

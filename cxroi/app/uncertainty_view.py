@@ -243,7 +243,7 @@ class UncertaintyView:
                 progress=self._progress,
             )
             rows = tornado(sc)
-        except Exception:
+        except BaseException:  # an error or the time limit (cxroi.app.timelimit)
             # the dashboard's guard shows the error; the note about the old run stays
             self._fail("")
             raise

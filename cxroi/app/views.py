@@ -103,7 +103,7 @@ def kpi_cards(
         elif key == "annual_switching_loss":
             sub = '<div class="cxroi-kpi-sub">Revenue lost to preventable poor CX</div>'
             share = (recovery or {}).get("share")
-            if recovery is not None:
+            if recovery is not None and share is not None:
                 sub += (
                     '<div class="cxroi-kpi-sub cxroi-recovered">Programme wins back '
                     f'<span data-kpi="switching_recovered" data-value="{_data_value(share)}">'

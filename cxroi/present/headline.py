@@ -40,6 +40,7 @@ LEVER_WORDS = {
     "wallet": "wallet share",
     "referral": "referrals",
     "service": "cheaper service",
+    "lines": "benefit lines not driven by customers (TEI lines)",
 }
 
 #: Short labels of the KPIs (cards, board pack).

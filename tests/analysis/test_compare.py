@@ -345,3 +345,53 @@ def test_random_pairs_split_sums_to_the_change_and_reverses(edits):
     backward = compare(b, bank()).npv_change_by_field
     for path, share in forward.npv_change_by_field.items():
         assert backward[path] == pytest.approx(-share, rel=1e-8, abs=1e-3)
+
+
+# --------------------------------------------------------------------------------------------
+# Version 2 fields: TEI lines, risk by lever, tenure mixes, inputs written with their evidence
+# --------------------------------------------------------------------------------------------
+SALESLOFT = ROOT / "scenarios" / "tei_salesloft.yaml"
+
+
+def test_evidence_and_unquantified_benefits_are_not_changes():
+    a = yaml.safe_load(SALESLOFT.read_text())
+    b = copy.deepcopy(a)
+    b["discount_rate"]["source"] = "a different citation of the same 10%"
+    b["initiatives"][0]["unquantified"] = ["Happier sellers"]
+    b["name"] = "Renamed"
+    result = compare(a, b)
+    assert result.changes == [] and result.npv_change_by_field == {}
+
+
+def test_v2_changes_split_exactly():
+    a = yaml.safe_load(SALESLOFT.read_text())
+    b = copy.deepcopy(a)
+    b["initiatives"][0]["benefit_lines"][0]["risk"] = 0.1
+    b["initiatives"][0]["cost_lines"][0]["amount"]["value"][0] = 60000
+    b["risk"] = {"benefit_adjustment": {"retention": 0.1, "default": 0.05}, "cost_adjustment": 0.1}
+    b["initiatives"].append(
+        {"name": "Chat", "opex": 1000, "effects": {"*": {"churn_prevented": 0.2}}}
+    )
+    result = compare(a, b)
+    ini = "initiatives[SalesLoft]"
+    assert set(result.npv_change_by_field) == {
+        "risk.benefit_adjustment", "risk.cost_adjustment", f"{ini}.benefit_lines",
+        f"{ini}.cost_lines", "initiatives[Chat]",
+    }  # fmt: skip
+    total = sum(result.npv_change_by_field.values())
+    assert total == pytest.approx(result.delta["npv"], rel=1e-10, abs=1e-4)
+
+
+def test_tenure_mix_and_customer_equity():
+    b = bank()
+    _seg(b, "Affluent")["retention"]["tenure"] = {2: 0.5, 6: 0.5}
+    _seg(b, "Mass market")["wallet"] = {"value": 1600, "source": "2025 wallet study"}
+    result = compare(bank(), b)
+    assert set(result.npv_change_by_field) == {
+        "segments[Affluent].retention", "segments[Mass market].wallet",
+    }  # fmt: skip
+    assert sum(result.npv_change_by_field.values()) == pytest.approx(result.delta["npv"], rel=1e-10)
+    case_a, case_b = evaluate(bank()), evaluate(b)
+    for key in ("customer_equity", "npv_with_customer_equity"):
+        assert result.a[key] == pytest.approx(case_a.kpis[key], rel=1e-12)
+        assert result.delta[key] == pytest.approx(case_b.kpis[key] - case_a.kpis[key], rel=1e-9)

@@ -156,6 +156,7 @@ def test_cli_sweep_bad_input_exits_2(argv, named, capsys):
         (STAR_CHURN, "npv", 1_000_000.0),
         (f"initiatives[{REDESIGN}].opex", "roi", 0.5),
         (MM_WALLET, "irr", 0.3),
+        ("discount_rate", "npv_with_customer_equity", 0.0),
     ],
 )
 def test_goal_seek_reaches_its_target(path, kpi, target):

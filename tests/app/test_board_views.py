@@ -156,3 +156,11 @@ def test_breakeven_of_the_field_edited_last():
     assert app.breakeven_field.value == "initiatives[Omnichannel service redesign].opex"
     app.breakeven("not a field")  # a value the page could send: ignored
     assert app.breakeven_result.value == ""
+
+
+def test_no_switching_loss_no_recovered_line():
+    case = _case(REPO / "scenarios" / "tei_salesloft.yaml")
+    rec = switching_recovery(case)
+    assert rec["share"] is None
+    out = views.kpi_cards(case.kpis, case.unadjusted, "USD", 3, rec)
+    assert "switching_recovered" not in out and "n/a" not in out.split("Annual switching")[1][:400]

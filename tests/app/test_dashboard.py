@@ -456,3 +456,107 @@ def test_an_upload_rebuilds_the_inputs_before_the_new_kpis_show(app):
     assert shown(app, "npv") == pytest.approx(
         cxroi.evaluate(cxroi.load_scenario(mapping)).kpis["npv"], rel=1e-12
     )
+
+
+def _spin(*args, **kwargs):
+    while True:  # a computation that never ends (pure Python: the limit can stop it)
+        pass
+
+
+def test_a_change_past_the_time_limit_is_stopped_and_the_page_says_so(monkeypatch):
+    import time
+
+    app = Dashboard(SCENARIO, time_limit=0.5)
+    before = shown(app, "npv")
+    monkeypatch.setattr(cxroi, "evaluate", _spin)
+    t0 = time.monotonic()
+    app.set_text("discount_rate", "0.12")
+    assert time.monotonic() - t0 < 10  # stopped, not spinning for ever
+    assert "Stopped" in app.banner.value and "0.5 seconds" in app.banner.value
+    assert "Traceback" not in app.banner.value
+    assert 'data-state="error"' in app.status.value
+    assert shown(app, "npv") == before and app.scenario.discount_rate == 0.1
+    monkeypatch.undo()
+    app.set_text("discount_rate", "0.13")  # the kernel still serves the next change
+    assert app.banner.value == "" and shown(app, "npv") == pytest.approx(
+        engine(lambda m: m.update(discount_rate=0.13))["npv"], rel=1e-12
+    )
+
+
+def test_an_upload_stopped_at_the_time_limit_leaves_the_previous_case_whole(monkeypatch):
+    from cxroi.app import dashboard as dash_mod
+
+    app = Dashboard(SCENARIO, time_limit=0.5)
+    before, names = shown(app, "npv"), [f.path for f in app._fields]
+    mapping = copy.deepcopy(app._mapping)
+    mapping["initiatives"][0]["name"] = "Never shown"
+    real_render = dash_mod.Dashboard._render
+    calls = []
+
+    def slow_render(self):
+        calls.append(1)
+        if len(calls) == 1:  # the new case's drawing never ends; the restore draws normally
+            _spin()
+        real_render(self)
+
+    monkeypatch.setattr(dash_mod.Dashboard, "_render", slow_render)
+    upload(app, yaml.safe_dump(mapping, sort_keys=False).encode())
+    assert "Stopped" in app.banner.value
+    assert shown(app, "npv") == before and [f.path for f in app._fields] == names
+    assert app._mapping["initiatives"][0]["name"] != "Never shown"
+
+
+def test_a_monte_carlo_run_past_the_time_limit_is_stopped(monkeypatch):
+    from cxroi.app import uncertainty_view
+
+    app = Dashboard(UNCERTAIN, time_limit=0.5)
+    monkeypatch.setattr(uncertainty_view, "simulate", _spin)
+    app.uncertainty.run_button.click()
+    assert "Stopped" in app.banner.value
+    assert "running" not in app.uncertainty.status.value
+    assert not app.uncertainty.run_button.disabled
+
+
+def test_an_interrupted_change_keeps_the_case_and_says_so(monkeypatch):
+    app = Dashboard(SCENARIO, time_limit=0)
+    before = shown(app, "npv")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # what Jupyter's interrupt raises in the kernel
+
+    monkeypatch.setattr(cxroi, "evaluate", interrupted)
+    app.set_text("discount_rate", "0.12")
+    assert "interrupted" in app.banner.value and shown(app, "npv") == before
+
+
+def test_wrong_type_widget_messages_leave_no_traceback_on_the_page(app, monkeypatch, capfd):
+    # In a kernel, sys.stderr is the page's websocket: a refused widget message must log to
+    # the server (the process's own stderr), never a traceback to the page.
+    import io
+    import logging
+
+    from comm.base_comm import CommManager
+    from ipywidgets.widgets.widget import _instances
+
+    page = io.StringIO()
+    monkeypatch.setattr("sys.stderr", page)
+    monkeypatch.setattr(logging.root, "handlers", [])  # as in a kernel: no root handler
+    manager = CommManager()
+    widgets = [w for w in _instances.values() if "value" in w.keys]
+    kinds = {type(w).__name__ for w in widgets}
+    assert {"FloatSlider", "SafeText", "HTML"} <= kinds
+    for w in widgets:
+        manager.register_comm(w.comm)
+        before = w.value
+        for bad in ([1, 2], {"a": 1}, 5, None):
+            msg = {
+                "content": {
+                    "comm_id": w.comm.comm_id,
+                    "data": {"method": "update", "state": {"value": bad}, "buffer_paths": []},
+                }
+            }
+            manager.comm_msg(None, None, msg)  # the kernel's own path for a widget message
+            assert w.value == before, (type(w).__name__, bad)  # dropped
+    app._guard(lambda: 1 / 0)  # a failing callback logs its traceback to the server only
+    assert page.getvalue() == ""
+    assert "Traceback" in capfd.readouterr().err  # kept for the server's log

@@ -296,3 +296,11 @@ def test_cap_answer_has_retry_after_and_the_busy_template():
     assert handler.rendered[0][0] == "503.html"
     assert handler.rendered[0][1]["retry_after"] == BUSY_RETRY_AFTER
     assert handler.body == ["<503.html>"]
+
+
+def test_voila_waits_long_enough_for_the_dashboard_output():
+    # nbclient's default (4 s) left nine of ten concurrent pages blank on two cores.
+    from cxroi.app.serve import IOPUB_TIMEOUT
+
+    argv = voila_argv("nb.ipynb", ServeOptions())
+    assert f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT}" in argv and IOPUB_TIMEOUT >= 60

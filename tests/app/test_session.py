@@ -223,3 +223,15 @@ def test_bridge_between_two_versions_adds_up():
     assert app.bridge_html.value == ""
     same = compare(_mapping(), _mapping())
     assert "the same case" in bridge_table(same, "A", "B")
+
+
+def test_share_link_carries_the_saved_state():
+    app = Dashboard.from_path(RETAIL)
+    app.save_version("Base")
+    app.set_text("discount_rate", "0.13")
+    token = re.search(r'href="#cxroi=([A-Za-z0-9_-]+)"', app.share_link.value).group(1)
+    text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
+    assert text == app.session.to_json()
+    fresh = Dashboard.from_path(RETAIL)
+    fresh.restore_saved(text)
+    assert fresh.case.kpis == app.case.kpis and list(fresh.session.versions) == ["Base"]

@@ -83,3 +83,31 @@ def test_versions_compare_and_reload_restores(dashboard):
     assert page.input_value(".cxroi-field-discount_rate input") == "13%"
     assert _cell(page, "Base") == pytest.approx(WORKED_NPV, abs=0.01)
     assert _cell(page, "Conservative") == conservative
+
+
+def test_shared_link_reopens_the_state(dashboard, browser, voila_server):
+    """The Versions view's link opens the same state and versions in a fresh browser."""
+    page = dashboard
+    page.get_by_role("tab", name="Versions").click()
+    href = page.get_attribute(".cxroi-share-link", "href")
+    assert href.startswith("#cxroi=")
+    want = npv_on_screen(page)
+    assert want != pytest.approx(WORKED_NPV, abs=0.01)  # the state edited above
+    page.get_by_role("tab", name="Business case").click()
+    context = browser.new_context(viewport={"width": 1440, "height": 900})  # empty storage
+    try:
+        other = context.new_page()
+        other.goto(voila_server.url + href, timeout=120_000)
+        other.wait_for_function(
+            """(want) => {
+                const el = document.querySelector('[data-kpi="npv"]');
+                return el && parseFloat(el.dataset.value) === want;
+            }""",
+            arg=want,
+            timeout=120_000,
+        )
+        assert "#cxroi=" not in other.url  # taken out: a reload keeps later edits
+        assert _cell(other, "Base") == pytest.approx(WORKED_NPV, abs=0.01)
+        assert _cell(other, "Conservative") == want
+    finally:
+        context.close()

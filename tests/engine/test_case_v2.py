@@ -321,13 +321,27 @@ TEI_CASE = {
     "horizon_years": 4,
     "discount_rate": 0.08,
     "segments": [
-        {"name": "A", "customers": 20_000, "wallet": 1_200, "share_of_wallet": 0.4,
-         "gross_margin": 0.3, "retention": {"alpha": 1.4, "beta": 5.0,
-                                            "tenure": {0: 0.3, "4": 0.5, 10: 0.2}},
-         "acquisition_cost": 150, "cost_to_serve": 30},
-        {"name": "B", "customers": 5_000, "wallet": 4_000, "share_of_wallet": 0.2,
-         "gross_margin": 0.4, "retention": 0.85, "acquisition_cost": 600,
-         "acquisition": "replace", "referral_share": 0.1},
+        {
+            "name": "A",
+            "customers": 20_000,
+            "wallet": 1_200,
+            "share_of_wallet": 0.4,
+            "gross_margin": 0.3,
+            "retention": {"alpha": 1.4, "beta": 5.0, "tenure": {0: 0.3, "4": 0.5, 10: 0.2}},
+            "acquisition_cost": 150,
+            "cost_to_serve": 30,
+        },
+        {
+            "name": "B",
+            "customers": 5_000,
+            "wallet": 4_000,
+            "share_of_wallet": 0.2,
+            "gross_margin": 0.4,
+            "retention": 0.85,
+            "acquisition_cost": 600,
+            "acquisition": "replace",
+            "referral_share": 0.1,
+        },
     ],  # fmt: skip
     "initiatives": [
         {
@@ -581,3 +595,58 @@ def test_customer_equity_never_enters_the_tei_kpis():
     assert case.kpis["customer_equity"] == pytest.approx(
         f(case.unadjusted["customer_equity"], 0.25), rel=1e-12
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The worked examples of docs/model.md §11-§15 (their figures come from these evaluations)
+# --------------------------------------------------------------------------------------------
+def _worked():
+    return yaml.safe_load(WORKED.read_text())
+
+
+def test_docs_example_lines():
+    m = _worked()
+    redesign = m["initiatives"][0]
+    redesign["benefit_lines"] = [{"name": "Handle time", "amount": 300000, "risk": 0.2}]
+    redesign["cost_lines"] = [{"name": "Training", "amount": {0: 200000}}]
+    redesign["unquantified"] = ["Agent morale"]
+    out = cxroi.evaluate(m).to_json()
+    assert out["cashflow"]["line_benefits"] == pytest.approx([0] + [240_000] * 5)
+    assert out["cashflow"]["line_costs"] == pytest.approx([210_000] + [0] * 5)
+    assert_published(out["pv_benefits"], 14_097_200.23, 2)
+    assert_published(out["by_lever"]["lines"], 909_788.82, 2)
+    assert_published(out["pv_costs"], 10_928_324.32, 2)
+    assert_published(out["npv"], 3_168_875.91, 2)
+    assert_published(out["by_initiative"]["Omnichannel service redesign"], 478_343.81, 2)
+
+
+def test_docs_example_by_lever_risk():
+    m = _worked()
+    m["risk"]["benefit_adjustment"] = {"retention": 0.2, "wallet": 0.1, "default": 0.05}
+    out = cxroi.evaluate(m).to_json()
+    assert_published(out["pv_benefits"], 13_088_566.77, 2)
+    assert_published(out["npv"], 2_370_242.45, 2)
+    for lever, value in (("retention", 2_516_992.25), ("wallet", 6_471_765.98),
+                         ("referral", 721_926.46), ("service", 3_377_882.09)):  # fmt: skip
+        assert_published(out["by_lever"][lever], value, 2)
+
+
+def test_docs_example_customer_equity_and_views():
+    out = cxroi.evaluate(_worked()).to_json()
+    assert_published(out["unadjusted"]["customer_equity"], 2_923_296.49, 2)
+    assert_published(out["customer_equity"], 2_630_966.84, 2)
+    assert_published(out["npv_with_customer_equity"], 5_100_053.93, 2)
+    redesign, outreach = "Omnichannel service redesign", "Proactive outreach for affluent"
+    assert_published(out["by_initiative_standalone"][redesign], -142_173.08, 2)
+    assert_published(out["by_initiative_last_in"][redesign], -300_716.96, 2)
+    assert_published(out["by_initiative_standalone"][outreach], 2_769_804.04, 2)
+    assert_published(out["by_initiative_last_in"][outreach], 2_611_260.16, 2)
+
+
+def test_docs_example_tenure_mix():
+    m = _worked()
+    m["segments"][1]["retention"]["tenure"] = {0: 0.5, 8: 0.5}
+    out = cxroi.evaluate(m).to_json()
+    assert_published(out["annual_switching_loss"], 10_612_586.72, 2)
+    assert_published(out["npv"], 2_685_619.37, 2)
+    assert_published(out["customer_equity"], 2_579_810.21, 2)

@@ -828,3 +828,23 @@ def test_load_does_not_modify_the_mapping(base):
     m = copy.deepcopy(base)
     cxroi.load_scenario(m)
     assert m == base
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "scenarios/retail_bank.yaml", "retail"])
+def test_a_file_that_names_another_file_is_never_opened(tmp_path, target, monkeypatch):
+    # The content is a plain string: load_scenario refuses it and never reads that path.
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    path = tmp_path / "evil.yaml"
+    path.write_text(target + "\n")
+    opened = []
+    real_open = Path.open
+
+    def spy(self, *args, **kwargs):
+        opened.append(str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", spy)
+    with pytest.raises(cxroi.ScenarioError, match="must be a mapping of fields") as info:
+        cxroi.load_scenario(path)
+    assert "root:" not in str(info.value) and "Mass market" not in str(info.value)
+    assert not any(target in p for p in opened if p != str(path))

@@ -142,8 +142,15 @@ def test_pdf_long_horizon_table_not_clipped(tmp_path):
     path = tmp_path / "long.yaml"
     path.write_text(yaml.safe_dump(m))
     out = tmp_path / "long.pdf"
-    assert main(["report", str(path), "--pdf", str(out)]) == 0
+    assert main(["report", str(path), "--pdf", str(out), "--paper", "Letter"]) == 0
     text = _text(out)
+    # no word of any page lies beyond the page's right edge (pdftotext -bbox, points)
+    boxes = _text(out, "-bbox")
+    pages = re.findall(r'<page width="([\d.]+)" height="[\d.]+">(.*?)</page>', boxes, re.S)
+    assert pages
+    for width, body in pages:
+        right = [float(x) for x in re.findall(r'xMax="([\d.]+)"', body)]
+        assert right and max(right) <= float(width), (width, max(right))
     tei = cxroi.evaluate(cxroi.load_scenario(path)).tei_table()
     for col in tei.columns:
         assert re.search(rf"\b{re.escape(str(col))}\b", text), col

@@ -170,3 +170,11 @@ def test_negative_npv_that_pays_back_undiscounted():
     years = format_kpi("payback_years", case.kpis["payback_years"])
     assert f"though its cash comes back (undiscounted) in {years}" in headline(case)
     assert "paying back" not in headline(case)
+
+
+def test_tei_lines_named_in_plain_words():
+    case = _case(SCENARIOS / "tei_salesloft.yaml")
+    assert case.by_lever["lines"] > 0 and case.kpis["annual_switching_loss"] == 0.0
+    text = headline(case)
+    assert "most value comes from benefit lines not driven by customers (TEI lines)" in text
+    assert switching_sentence(case) == "No revenue is lost to preventable poor CX in this scenario."
