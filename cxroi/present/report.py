@@ -210,19 +210,21 @@ def _as_of(own: Any) -> str | None:
 
 
 def _derived_value(scenario: Any, path: str) -> Any:
-    """The number of a derived field (``new_customers_per_year``: N0 x (1 - r at base tenure))."""
+    """The number of a derived field, as the engine computes it.
+
+    ``new_customers_per_year``: N0 x (1 - r at base tenure), with a tenure mix's churn for
+    1 - r.
+    """
     if not path.endswith(".new_customers_per_year"):
         return "computed in each evaluation"
     name = path[len("segments[") : path.index("]")]
     seg = next(s for s in scenario.segments if s.name == name)
     if seg.acquisition == "replace":
         return "not used (acquisition: replace wins back what churned)"
-    if seg.is_sbg:
-        r = seg.retention
-        a, b, k = _base(r.alpha), _base(r.beta), _base(r.tenure)
-        rate = (b + k) / (a + b + k)
-    else:
-        rate = _base(seg.retention)
+    from cxroi.engine import project as engine
+
+    s = scenario.segments.index(seg)
+    rate = float(engine.base_retention(engine.compile_scenario(scenario))[s])
     return _base(seg.customers) * (1.0 - rate)
 
 
