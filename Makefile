@@ -23,7 +23,7 @@ export CXROI_CHROMIUM := $(CHROMIUM)
 
 help:
 	@echo "make serve   open the dashboard on $(SCENARIO) (SCENARIO=... to change, SERVE_ARGS=...)"
-	@echo "make test    run the whole test suite and ruff (PYTEST_ARGS=... to narrow)"
+	@echo "make test    run the whole test suite, ruff and mypy (PYTEST_ARGS=... to narrow)"
 	@echo "make lint    ruff only"
 	@echo "make bench   run every benchmarks/*.py and print its figures"
 	@echo "make clean   remove caches and build output (distclean also removes $(VENV))"
@@ -104,6 +104,8 @@ test: $(STAMP) chromium office
 	$(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	echo "==> ruff check"; \
 	$(BIN)/ruff check . || status=1; \
+	echo "==> mypy (the package; settings in pyproject.toml)"; \
+	$(BIN)/python -m mypy || status=1; \
 	exit $$status
 
 # --- other tasks -----------------------------------------------------------------------------

@@ -223,6 +223,7 @@ def _draws(text: str) -> int:
     """``--draws``: a whole number from 1 to ``MAX_DRAWS`` (``1e6`` is read as 1000000)."""
     from cxroi.analysis.uncertainty import MAX_DRAWS
 
+    value: int | None
     try:
         value = int(text)
     except ValueError:

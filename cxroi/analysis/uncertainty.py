@@ -16,7 +16,7 @@ Draws and percentiles are clipped to the field's range; an open bound ``b`` is c
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,7 +298,7 @@ def simulate(
     draws: int = 10_000,
     seed: int | None = 0,
     chunk: int = CHUNK_DRAWS,
-    progress=None,
+    progress: Callable[[int, int], object] | None = None,
     keep_draws: bool | None = None,
 ) -> SimulationResult:
     """Monte Carlo evaluation of a scenario whose fields carry distributions.
@@ -441,7 +441,9 @@ def _npv_with(sc: Scenario, overrides: dict[str, Any]) -> np.ndarray:
     return kpis["adjusted"]["npv"]
 
 
-def tornado(scenario: Scenario | Any, percentiles: tuple[float, float] = TORNADO_PERCENTILES):
+def tornado(
+    scenario: Scenario | Any, percentiles: tuple[float, float] = TORNADO_PERCENTILES
+) -> list[dict[str, Any]]:
     """NPV at the low and high percentile of each distributed field, the others at base.
 
     Rows are sorted by swing ``|npv_high - npv_low|``, largest first (``npv_low`` may exceed

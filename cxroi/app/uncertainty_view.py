@@ -14,7 +14,12 @@ from typing import Any, Protocol
 
 import ipywidgets as W
 
-from cxroi.analysis.uncertainty import simulate, tornado, with_default_spread
+from cxroi.analysis.uncertainty import (
+    SimulationResult,
+    simulate,
+    tornado,
+    with_default_spread,
+)
 from cxroi.app import views
 from cxroi.model.scenario import ScenarioError
 from cxroi.present import charts
@@ -126,7 +131,7 @@ class UncertaintyView:
     def __init__(self, dashboard: Host):
         self.dashboard = dashboard
         self.rev = 0
-        self.result = None
+        self.result: SimulationResult | None = None
         self._ran_on: int | None = None
         self.draws = W.Dropdown(
             options=[(f"{n:,} draws", n) for n in DRAW_CHOICES],

@@ -23,6 +23,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -718,11 +719,22 @@ class Correlation(_Model):
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a value comes from: the user, a plain default, or a cited benchmark."""
+    """Where a value comes from: the user, a plain default, or a cited benchmark.
+
+    ``user_source`` and ``as_of`` carry the evidence written with a given value
+    (docs/model.md §18); ``evidence`` is the same source.
+    """
 
     source: Literal["user", "default", "benchmark", "derived"]
     benchmark: str | None = None
     note: str = ""
+    user_source: str | None = None
+    as_of: _dt.date | None = None
+
+    @property
+    def evidence(self) -> str | None:
+        """The user's own source of a given value, if written."""
+        return self.user_source
 
 
 class Scenario(_Model):
@@ -879,6 +891,12 @@ class Scenario(_Model):
             for key in ("capex", "opex", "ramp", "effects"):
                 given = key in ini.model_fields_set
                 out[f"{base}.{key}"] = Provenance("user" if given else "default")
+        for path, ev in self._evidence.items():  # the evidence written with given values
+            own = out.get(path, Provenance("user"))
+            out[path] = dataclass_replace(
+                own, source="user", user_source=ev.source, as_of=ev.as_of,
+                note=ev.note if ev.note is not None else own.note,
+            )  # fmt: skip
         return out
 
 

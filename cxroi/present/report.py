@@ -221,10 +221,12 @@ def _derived_value(scenario: Any, path: str) -> Any:
     seg = next(s for s in scenario.segments if s.name == name)
     if seg.acquisition == "replace":
         return "not used (acquisition: replace wins back what churned)"
-    from cxroi.engine import project as engine
-
-    s = scenario.segments.index(seg)
-    rate = float(engine.base_retention(engine.compile_scenario(scenario))[s])
+    if seg.is_sbg:  # a tenure mix: the share-weighted retention (docs/model.md §14)
+        r = seg.retention
+        a, b = _base(r.alpha), _base(r.beta)
+        rate = sum(share * (b + k) / (a + b + k) for k, share in r.tenure_mix.items())
+    else:
+        rate = _base(seg.retention)
     return _base(seg.customers) * (1.0 - rate)
 
 
@@ -697,6 +699,91 @@ def _section_cashflow(r: Report) -> str:
     )
 
 
+def _section_lines(r: Report) -> str:
+    """The TEI table by line, the unquantified benefits, customer equity, initiative views."""
+    import numpy as np
+
+    case, cur = r.case, r.case.currency
+    H = r.scenario.horizon_years
+    years = list(range(H + 1))
+    cf = case.cashflow
+    df = cf["discount_factor"].to_numpy()
+    columns = ["Initial", *[f"Year {t}" for t in years[1:]], "Total", "Present value"]
+
+    def row(label: str, v: Any) -> list[Any]:
+        v = np.asarray(v, dtype=float)
+        return [label, *[_amount(x) for x in v], _amount(v.sum()), _amount((v * df).sum())]
+
+    table = case.line_table()
+    rows = []
+    for kind, key in (("benefit", "benefits"), ("cost", "costs")):
+        for _, line in table[table.kind == kind].iterrows():
+            who = line.initiative if isinstance(line.initiative, str) else "All segments"
+            risk = "" if line.risk is None or line.risk != line.risk else f" (risk {line.risk:.0%})"
+            rows.append(row(f"{who}: {line.line}{risk}", [line[t] for t in years]))
+        rows.append(row(f"Risk adjustment ({key})", cf[key] - cf[f"{key}_unadjusted"]))
+        rows.append(row(f"Total {key}, risk-adjusted", cf[key]))
+    rows.append(row("Net", cf["net"]))
+    out = _h2("Benefits and costs by line (TEI)") + _note(
+        "One row per benefit line and per cost line, each risk-adjusted by its own risk; the "
+        "customer benefit of all segments is one line. Lines are not scaled by the ramp."
+    )
+    out += _year_tables(f"[{cur}]", columns, rows)
+    unquantified = case.unquantified
+    if unquantified:
+        items = "".join(
+            f"<li><b>{_esc(name)}</b><ul>"
+            + "".join(f"<li data-unquantified>{_esc(x)}</li>" for x in texts)
+            + "</ul></li>"
+            for name, texts in unquantified.items()
+        )
+        out += (
+            _note("Benefits named but not valued: they are in no figure of this report.")
+            + f'<ul style="{_FONT}">{items}</ul>'
+        )
+    horizon = r.scenario.horizon_years
+    eq_rows = [
+        [
+            label,
+            _esc(format_kpi("npv", case.kpis[base], cur, horizon)) if base else "",
+            _Raw(_kpi_cell(key, case.kpis[key], cur, horizon)),
+            _Raw(_kpi_cell(key, case.unadjusted[key], cur, horizon, "data-kpi-unadjusted")),
+        ]
+        for label, base, key in (
+            ("Customer equity after the horizon", None, "customer_equity"),
+            ("NPV with customer equity", "npv", "npv_with_customer_equity"),
+        )
+    ]
+    out += (
+        _h2("Customer equity beside the NPV")
+        + _note(
+            "What the extra customers still active after the last year are worth, with the "
+            "programme stopped (baseline margins and retention). Reported beside the TEI NPV, "
+            "never inside it, ROI, IRR or payback; n/a where the value does not converge."
+        )
+        + _table(["", "TEI NPV", "Risk-adjusted", "Unadjusted"], eq_rows, numeric={1, 2, 3})
+    )
+    ini_rows = [
+        [
+            name,
+            _amount(case.by_initiative[name]) if case.by_initiative is not None else "n/a",
+            _amount(case.by_initiative_standalone[name]),
+            _amount(case.by_initiative_last_in[name]),
+        ]
+        for name in r.scenario.initiative_names
+    ]
+    out += (
+        _h2("Each initiative: fair share, alone, last in")
+        + _note(
+            "Shapley: the initiative's fair share of the NPV. Standalone: the NPV if only this "
+            "initiative is funded. Last in: the NPV lost if only this initiative is cut."
+        )
+        + _table([f"Initiative [{cur}]", "Shapley", "Standalone", "Last in"], ini_rows,
+                 numeric={1, 2, 3})  # fmt: skip
+    )
+    return out
+
+
 def _section_attribution(r: Report) -> str:
     case, cur = r.case, r.case.currency
     pvb = case.kpis["pv_benefits"] or 0.0
@@ -918,6 +1005,7 @@ SECTIONS: list[Callable[[Report], str]] = [
     _section_header,
     _section_headline,
     _section_cashflow,
+    _section_lines,
     _section_attribution,
     _section_segments,
     _section_uncertainty,

@@ -1,4 +1,4 @@
-"""Tests for the v2 business case of cxroi.case (docs/model.md §11-§15): a brute-force reference.
+"""Tests for the v2 business case of cxroi.engine.case (docs/model.md §11-§15): a reference.
 
 ``reference_case_v2`` re-implements, plainly and cohort by cohort, everything :func:`evaluate`
 reports once TEI lines, the by-lever risk adjustment, customer equity, tenure mixes and the

@@ -1,4 +1,4 @@
-"""Tests for the v2 schema of cxroi.scenario: lines, by-lever risk, tenure mixes, evidence.
+"""Tests for the v2 schema of cxroi.model.scenario: lines, by-lever risk, tenure mixes, evidence.
 
 Each new rule of docs/model.md §11, §12, §14 and §18 is broken once and the message must name
 the field path, the rule and the value; a scenario written with evidence must come back from

@@ -110,6 +110,9 @@ def test_report_sections(retail_html):
     for title in (
         "Headline",
         "Cash flows (Forrester TEI layout, risk-adjusted)",
+        "Benefits and costs by line (TEI)",
+        "Customer equity beside the NPV",
+        "Each initiative: fair share, alone, last in",
         "Where the value comes from",
         "Customers and lifetime value by segment",
         "Uncertainty: how sure, and what has to be true",
@@ -121,7 +124,10 @@ def test_report_sections(retail_html):
     assert "2,469,087" in html  # the TEI table's present value of net
     assert "-221,445" in html and "2,690,532" in html  # by initiative
     assert "323.95" not in html and "324" in html  # CLV rounded in the table
-    assert len(SECTIONS) == 7
+    assert len(SECTIONS) == 8
+    # customer equity beside the NPV, marked like every KPI (docs/model.md §13, §17)
+    assert 'data-kpi="customer_equity" data-value="2630966.84' in html
+    assert "-142,173" in html and "-300,717" in html  # the redesign alone and last in
 
 
 def test_charts_are_static_svg_images_and_nothing_is_fetched(retail_html):
@@ -265,6 +271,7 @@ def test_benefits_by_lever_add_up_to_each_year(retail_html):
     for lever in levers.index:
         value = case.by_lever[lever]
         assert (levers.loc[lever].to_numpy() * df).sum() * (1 - b) == pytest.approx(value, rel=1e-9)
+    assert case.by_lever["lines"] == 0.0  # no TEI lines in the retail bank
     assert "retention lever" in retail_html and "Benefits, risk-adjusted" in retail_html
 
 
@@ -280,6 +287,22 @@ def test_long_horizon_tables_wrap_into_blocks():
     assert cash.count(">Total</th>") == 1 and cash.count(">Present value</th>") == 1
     for t in range(1, 21):
         assert f">Year {t}</th>" in cash
+
+
+def test_report_tei_lines_unquantified_and_sources():
+    from cxroi.present.report import render
+    from tests.engine.test_case_v2 import TEI_CASE
+
+    html = render(TEI_CASE)
+    assert "Agent desktop: Handle time (risk 15%)" in html
+    assert "Agent desktop: Training (risk 25%)" in html
+    assert "Price test: Labour (risk 10%)" in html  # the cost adjustment as its default
+    assert "Risk adjustment (benefits)" in html and "Risk adjustment (costs)" in html
+    assert html.count("data-unquantified") == 2
+    assert "Agent morale" in html and "Fewer escalations" in html
+    # a source written with an input is shown in the assumptions
+    sourced = dict(TEI_CASE, discount_rate={"value": 0.08, "source": "Treasury WACC memo"})
+    assert "Treasury WACC memo" in render(sourced)
 
 
 def test_tei_lines_have_their_own_benefit_rows():

@@ -62,3 +62,23 @@ def test_charts_render_offline_to_svg(result):
         assert svg.startswith("<svg")
         assert 'href="http' not in svg  # nothing fetched from outside
         assert "<path" in svg or "<rect" in svg
+
+
+def test_tornado_labels_wrap_whole_and_carry_the_full_name_on_hover():
+    # Long inputs were cut ("Omnichannel servi..."): each label line is drawn whole, and the
+    # hover text holds the full name.
+    from cxroi.present.charts import wrap_label
+
+    path = "initiatives[Omnichannel service redesign for every branch].effects[*].churn_prevented"
+    rows = [{"path": path, "low": 0.1, "high": 0.3, "npv_low": 1e6, "npv_high": 3e6}]
+    data = uc.tornado_data(rows, 2e6, "USD")
+    label = data["field"].iloc[0]
+    assert "Omnichannel service redesign for every branch" in label
+    chart = uc.tornado_chart(data, "USD").to_dict()
+    assert {"field": "field", "type": "nominal", "title": "Input"} in (
+        chart["layer"][0]["encoding"]["tooltip"]
+    )
+    svg = vlc.vegalite_to_svg(chart)
+    lines = wrap_label(label, width=30).split("\n")
+    assert len(lines) > 1 and all(line in svg for line in lines)
+    assert "…" not in svg
