@@ -1521,7 +1521,12 @@ class Dashboard:
                 seg["retention"] = {"alpha": 1.0, "beta": round(r / (1 - r), 6), "tenure": 0.0}
         elif model == "constant" and current.is_sbg:
             ret = current.retention
-            rate = round((ret.beta + ret.tenure) / (ret.alpha + ret.beta + ret.tenure), 4)
+            from cxroi.engine.retention import sbg_retention
+
+            # the mix's retention at base tenure: sum over k of share_k r(k) (docs/model.md §14)
+            a, b = base_value(ret.alpha), base_value(ret.beta)
+            mix = ret.tenure_mix.items()
+            rate = round(sum(s * float(sbg_retention(a, b, k + 1)) for k, s in mix), 4)
             memory[i] = (copy.deepcopy(self._mapping["segments"][i]["retention"]), rate)
             seg["retention"] = rate
         else:

@@ -66,9 +66,7 @@ def test_tei_table_rows_are_the_engines_lines(tei):
 
 def test_line_risk_and_amount_typed_give_the_engine_figures(tei):
     tei.set_text(f"{BENEFIT}.risk", "10%")
-    case = engine_case(
-        TEI, lambda m: m["initiatives"][0]["benefit_lines"][0].update(risk=0.10)
-    )
+    case = engine_case(TEI, lambda m: m["initiatives"][0]["benefit_lines"][0].update(risk=0.10))
     assert shown(tei, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
     assert shown(tei, "pv_benefits") == pytest.approx(0.9 * 7_168_371.4575, rel=1e-9)
     tei.set_text(f"{COST}.amount", "0: 60k; 1: 700k")
@@ -191,4 +189,80 @@ def test_standalone_and_last_in_beside_shapley():
     assert sum(case.by_initiative.values()) == pytest.approx(case.kpis["npv"], rel=1e-9)
     assert case.by_initiative_standalone["Omnichannel service redesign"] == pytest.approx(
         -142_173.08, abs=0.01
+    )
+
+
+# ------------------------------------------------------------------------ risk by lever
+def test_benefit_risk_switches_to_per_lever_and_each_lever_gives_the_engine_npv():
+    app = Dashboard.from_path(BANK)
+    before = shown(app, "npv")
+    tei_inputs.switch_benefit_risk(app, "lever")
+    assert app._mapping["risk"]["benefit_adjustment"] == {"default": 0.10}
+    # every lever at the old 10%: the same risk-adjusted figures on this bank
+    case = engine_case(BANK, lambda m: m["risk"].update(benefit_adjustment={"default": 0.10}))
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    assert shown(app, "npv") == pytest.approx(before, rel=1e-9)
+    assert app._risk_form.value == "lever" and app._risk_form in app.case_group.children
+    app.set_text("risk.benefit_adjustment.retention", "25%")
+    app.set_text("risk.benefit_adjustment.lines", "5%")
+    mapping = {"default": 0.10, "retention": 0.25, "lines": 0.05}
+    case = engine_case(BANK, lambda m: m["risk"].update(benefit_adjustment=mapping))
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    assert shown(app, "customer_equity") == pytest.approx(case.kpis["customer_equity"], rel=1e-12)
+    app.set_text("risk.benefit_adjustment.wallet", "120%")
+    error = app.field("risk.benefit_adjustment.wallet").error.value
+    assert "Wallet-share risk: must be in [0, 1) (got 1.2)" in error
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    # back to one number: the largest value in force, never in the case's favour
+    tei_inputs.switch_benefit_risk(app, "number")
+    assert app._mapping["risk"]["benefit_adjustment"] == 0.25
+    case = engine_case(BANK, lambda m: m["risk"].update(benefit_adjustment=0.25))
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    app.set_present(True)  # the one-number input is a key input again
+    assert app.field("risk.benefit_adjustment").box in app.keybar.children
+
+
+def test_a_scenario_with_risk_by_lever_and_a_tenure_mix_opens():
+    mapping = cxroi.load_scenario(BANK).to_mapping()
+    mapping["risk"]["benefit_adjustment"] = {"retention": 0.3, "default": 0.1}
+    mapping["segments"][1]["retention"]["tenure"] = {0: 0.5, 8: 0.5}
+    app = Dashboard(mapping)
+    case = cxroi.evaluate(cxroi.load_scenario(mapping))
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    assert app.field("risk.benefit_adjustment.retention").entry.value == "30%"
+    assert app.field("risk.benefit_adjustment.wallet").entry.value == ""  # default applies
+    app.segment_tabs.selected_index = 1
+    assert app.field("segments[Affluent].retention.tenure").entry.value == "0: 50%; 8: 50%"
+
+
+# ------------------------------------------------------------------------ tenure mix
+def test_tenure_mix_typed_gives_the_engine_figures_and_a_bad_mix_is_explained():
+    app = Dashboard.from_path(BANK)
+    app.segment_tabs.selected_index = 1
+    path = "segments[Affluent].retention.tenure"
+    app.set_text(path, "0: 50%; 8: 50%")
+    case = engine_case(
+        BANK, lambda m: m["segments"][1]["retention"].update(tenure={0: 0.5, 8: 0.5})
+    )
+    for key in ("npv", "annual_switching_loss", "customer_equity"):
+        assert shown(app, key) == pytest.approx(case.kpis[key], rel=1e-12)
+    # the figure: a 50/50 mix of tenures 0 and 8 moves the affluent loss by about 29%
+    alone = engine_case(BANK, lambda m: None).by_segment.loc["Affluent", "annual_switching_loss"]
+    mixed = case.by_segment.loc["Affluent", "annual_switching_loss"]
+    assert abs(mixed / alone - 1) == pytest.approx(0.29, abs=0.01)
+    before = shown(app, "npv")
+    app.set_text(path, "0: 50%; 8: 40%")
+    error = app.field(path).error.value
+    assert "Renewals made (tenure): the shares of today&#x27;s customers must add up to 100%" in (
+        error
+    )
+    assert "(they add up to 90%)" in error
+    assert shown(app, "npv") == before
+    app.set_text(path, "0: 50%; 0: 50%")
+    assert "0 renewals is given twice" in app.field(path).error.value
+    # switching to a constant rate takes the mix's retention: sum of share x r(k)
+    app._switch_retention(1, "constant")
+    r = lambda k: (3.806 + k) / (0.668 + 3.806 + k)  # noqa: E731
+    assert app._mapping["segments"][1]["retention"] == pytest.approx(
+        round(0.5 * r(0) + 0.5 * r(8), 4)
     )
