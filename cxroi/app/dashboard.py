@@ -405,6 +405,8 @@ class FieldInput:
     def _hover(self, text: str) -> None:
         """Hover text of the entry: the whole value when it may be cut, range, help."""
         parts = [text if len(text) > self.SHORT else "", self._dist_hint]
+        if self.label is not None and self.row is None:  # a grid cell: no label to hover
+            parts.append(getattr(self, "_source_hint", ""))
         parts.append(self.spec.help or self.path)
         tip = " · ".join(p for p in parts if p)
         if self.entry.tooltip != tip:
@@ -499,9 +501,14 @@ class FieldInput:
         if sink.value != html:
             sink.value = html
 
-    def set_provenance(self, provenance: Any) -> None:
-        """Refresh the label (benchmark marker and its hover text)."""
-        html = views.field_label(self._label_text, provenance, self.spec.help)
+    def set_provenance(self, provenance: Any, source: Any = None) -> None:
+        """Refresh the label (benchmark marker, the input's source in its hover text)."""
+        html = views.field_label(self._label_text, provenance, self.spec.help, source)
+        hint = views.source_text(source)
+        if hint != getattr(self, "_source_hint", ""):
+            self._source_hint = hint
+            if self.row is None and isinstance(self.entry.value, str):
+                self._hover(self.entry.value)
         if self.label.value != html:
             self.label.value = html
 
@@ -873,7 +880,8 @@ class Dashboard:
         name = str(seg.get("name", ""))
         base = f"segments[{name}]"
         rows = []
-        sbg = isinstance(seg.get("retention"), dict) and "dist" not in seg["retention"]
+        retention = _unwrap_evidence(seg.get("retention"))  # a rate written with its source
+        sbg = isinstance(retention, dict) and "dist" not in retention
         for spec in SEGMENT_FIELDS:
             if spec.key == "retention":
                 model = W.Dropdown(
@@ -1021,6 +1029,7 @@ class Dashboard:
     def _sync_inputs(self, skip: FieldInput | None = None, fields: list | None = None) -> None:
         """Show the values in force in every input (after a valid change or a rebuild)."""
         provenance = self.scenario.provenance()
+        sources = self.scenario.input_sources()
         for field in self._fields if fields is None else fields:
             if field is skip or field.has_error:
                 pass
@@ -1032,7 +1041,7 @@ class Dashboard:
                     field.show_distribution(value)
                     value = _effective(self.scenario, field.keys)
                 field.show(value)
-            field.set_provenance(provenance.get(field.path))
+            field.set_provenance(provenance.get(field.path), sources.get(field.path))
 
     # ---------------------------------------------------------------------------- changes
     def _guard(self, func: Callable, *args) -> None:

@@ -8,6 +8,7 @@ engine's figures for the same scenario written by hand.
 from __future__ import annotations
 
 import copy
+import html
 import re
 from pathlib import Path
 
@@ -266,3 +267,60 @@ def test_tenure_mix_typed_gives_the_engine_figures_and_a_bad_mix_is_explained():
     assert app._mapping["segments"][1]["retention"] == pytest.approx(
         round(0.5 * r(0) + 0.5 * r(8), 4)
     )
+
+
+# ------------------------------------------------------------------------ provenance
+def _label_source(app: Dashboard, path: str) -> tuple[str, str, str]:
+    label = app.field(path).label.value
+    title = re.search(r'title="([^"]*)"', label).group(1)
+    shown = re.search(r'data-source="([^"]*)"', label).group(1)
+    kind = re.search(r'data-source-kind="([^"]*)"', label).group(1)
+    return title, shown, kind
+
+
+def test_each_input_shows_its_source_on_hover(tei):
+    sources = tei.scenario.input_sources()
+    for path in (
+        "discount_rate",
+        f"{BENEFIT}.amount",
+        f"{COST}.amount",
+        "segments[Neutral (no customer economics)].preventable_share",
+        "horizon_years",
+    ):
+        title, shown, kind = _label_source(tei, path)
+        assert html.unescape(shown) == sources[path].shown and kind == sources[path].kind
+        assert "Source: " + sources[path].shown in html.unescape(title)
+    title, _, _ = _label_source(tei, "discount_rate")
+    assert "Forrester TEI of SalesLoft, Financial Summary" in title
+    title, shown, kind = _label_source(
+        tei, "segments[Neutral (no customer economics)].preventable_share"
+    )
+    assert kind == "benchmark default" and "Accenture" in shown and "(benchmark default)" in title
+    assert _label_source(tei, "horizon_years")[1] == "not sourced"
+    # a new value typed over a sourced one has no evidence
+    tei.set_text("discount_rate", "12%")
+    assert _label_source(tei, "discount_rate")[1] == "not sourced"
+
+
+def test_source_note_and_date_are_shown_and_effect_cells_carry_them():
+    mapping = cxroi.load_scenario(BANK).to_mapping()
+    mapping["segments"][0]["retention"] = {
+        "value": 0.82,
+        "source": "CRM churn report FY2025",
+        "note": "12-month average",
+        "as_of": "2025-09-30",
+    }
+    effect = mapping["initiatives"][0]["effects"]["*"]
+    effect["churn_prevented"] = {"value": effect["churn_prevented"], "source": "Pilot Q2"}
+    app = Dashboard(mapping)
+    title, shown, kind = _label_source(app, "segments[Mass market].retention")
+    assert (shown, kind) == ("CRM churn report FY2025", "given")
+    assert "Source: CRM churn report FY2025 (12-month average; as of 2025-09-30)" in title
+    cell = app.field("initiatives[Omnichannel service redesign].effects[*].churn_prevented")
+    assert "Source: Pilot Q2" in cell.entry.tooltip
+    assert shown_npv_is_engine(app, mapping)
+
+
+def shown_npv_is_engine(app: Dashboard, mapping: dict) -> bool:
+    npv = cxroi.evaluate(cxroi.load_scenario(mapping)).kpis["npv"]
+    return shown(app, "npv") == pytest.approx(npv, rel=1e-12)
