@@ -60,6 +60,7 @@ from cxroi.app.fields import (
     parse_value,
     pct_reading,
 )
+from cxroi.app.goalseek_bar import GoalSeekBar
 from cxroi.app.kernel_log import keep_logs_off_the_page
 from cxroi.app.session import Session, bridge_table, versions_table
 from cxroi.app.timelimit import TimeLimitExceeded, default_time_limit, time_limit
@@ -705,7 +706,10 @@ class Dashboard:
         self.breakeven_result = W.HTML()
         breakeven_bar = W.HBox([self.breakeven_field, breakeven_button, self.breakeven_result])
         breakeven_bar.add_class("cxroi-breakeven-bar")
-        case_view = W.VBox([self.headline, self.kpis, breakeven_bar, grid, self.sources])
+        self.goalseek = GoalSeekBar(self)  # "what value of this field gives ROI = 100%?"
+        case_view = W.VBox(
+            [self.headline, self.kpis, breakeven_bar, self.goalseek.widget, grid, self.sources]
+        )
         # Further views (the uncertainty analysis) are added with add_view.
         self.views = W.Tab(children=[case_view], titles=["Business case"])
         self.main = W.VBox([self.banner, self.views], layout=W.Layout(flex="1 1 auto"))
@@ -1798,6 +1802,7 @@ class Dashboard:
         if self._last_path in paths and self.breakeven_field.value != self._last_path:
             self.breakeven_field.value = self._last_path  # the field edited last, one click away
         self.breakeven_result.value = ""
+        self.goalseek.refresh(paths)
         self._draw_kpis()
         self._schedule_mc()
         self._set_status("ok")

@@ -324,3 +324,39 @@ def test_source_note_and_date_are_shown_and_effect_cells_carry_them():
 def shown_npv_is_engine(app: Dashboard, mapping: dict) -> bool:
     npv = cxroi.evaluate(cxroi.load_scenario(mapping)).kpis["npv"]
     return shown(app, "npv") == pytest.approx(npv, rel=1e-12)
+
+
+# ------------------------------------------------------------------------ goal seek
+def _goal(app: Dashboard) -> float | None:
+    text = re.search(r'data-value="([^"]+)"', app.goalseek.result.value).group(1)
+    return None if text == "null" else float(text)
+
+
+def test_goal_seek_finds_the_value_that_gives_roi_100_percent():
+    from cxroi.analysis.whatif import goal_seek
+
+    app = Dashboard.from_path(BANK)
+    path = "initiatives[Omnichannel service redesign].opex"
+    assert path in app.goalseek.field.options
+    app.goalseek.run(path, "roi", "100%")
+    value = _goal(app)
+    assert value == goal_seek(app.scenario, path, "roi", 1.0)["value"]
+    case = engine_case(BANK, lambda m: m["initiatives"][0].update(opex=value))
+    assert case.kpis["roi"] == pytest.approx(1.0, abs=1e-6)
+    assert "ROI = 100.0% when" in app.goalseek.result.value
+    # NPV = 0 on the discount rate is the IRR (docs/model.md §9: 0.243752)
+    app.goalseek.run("discount_rate", "npv", "0")
+    assert _goal(app) == pytest.approx(0.243752, abs=1e-5)
+    # a target no value reaches says so in plain words
+    app.goalseek.run("discount_rate", "roi", "100000%")
+    assert _goal(app) is None
+    assert "No value of discount_rate in the field&#x27;s range gives ROI" in (
+        app.goalseek.result.value
+    )
+    app.goalseek.run("discount_rate", "roi", "lots")
+    assert "Target: not a number" in app.goalseek.result.value
+    app.goalseek.run("not a field", "roi", "1")  # a value the page could send: ignored
+    assert app.goalseek.result.value == ""
+    app.goalseek.run("discount_rate", "roi", "100")  # a bare 100 is 100%, said so
+    assert _goal(app) == goal_seek(app.scenario, "discount_rate", "roi", 1.0)["value"]
+    assert "read 100 as 100%" in app.goalseek.result.value
