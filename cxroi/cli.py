@@ -483,19 +483,24 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                     f"a constant retention of {fit.constant.retention:.4f} may serve as well",
                     file=sys.stderr,
                 )
+            tenure = args.tenure
+            if args.tenure_mix_from_table:
+                from cxroi.analysis.calibration import tenure_mix_from_table
+
+                tenure = tenure_mix_from_table(cal.table)
             write_scenario_with_retention(
                 into,
                 fit,
                 out,
                 segment=args.segment,
-                tenure=args.tenure,
+                tenure=tenure,
                 table=cal.table,
                 force=args.force,
             )
             sink = sys.stderr if args.json else sys.stdout
             print(
                 f"\nWrote {out}: fitted retention alpha {fit.sbg.alpha:.6g}, beta "
-                f"{fit.sbg.beta:.6g}, tenure {args.tenure} in segment "
+                f"{fit.sbg.beta:.6g}, tenure {tenure} in segment "
                 f"{args.segment or names[0]}. Next: cxroi run {out}",
                 file=sink,
             )
@@ -708,6 +713,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         default=0,
         help="renewals the segment's current customers have made (default 0)",
+    )
+    p.add_argument(
+        "--tenure-mix-from-table",
+        action="store_true",
+        help="with --into: write a tenure mix, today's customers by renewals made, read from "
+        "the cohort table (each cohort's last count at its age)",
     )
     p.add_argument(
         "--cohort", metavar="NAME", help="use this cohort's own fit (default: pooled over all)"
