@@ -9,38 +9,13 @@ status 2. Set ``CXROI_DEBUG=1`` to see the traceback of an unexpected error.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from cxroi.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CxroiError, InputError
-
-
-class UsageError(InputError):
-    """Bad arguments or input: reported on stderr with exit status 2."""
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=2, allow_nan=False)
-
-
-def _load_and_warn(path: str):
-    """Load a scenario and print each plausibility warning on stderr.
-
-    Returns the scenario and the warnings as JSON records (``path``, ``value``, ``message``,
-    ``suggested``). A warning never changes the exit status: the case still runs.
-    """
-    from cxroi.model.plausibility import plausibility_warnings
-    from cxroi.model.scenario import load_scenario
-
-    sc = load_scenario(path)
-    warnings = [w.to_json() for w in plausibility_warnings(sc)]
-    for w in warnings:
-        print(f"cxroi: warning: {w['message']}", file=sys.stderr)
-    return sc, warnings
+from cxroi.cli_support import UsageError, _dumps, _load_and_warn
+from cxroi.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CxroiError
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,19 +458,24 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                     f"a constant retention of {fit.constant.retention:.4f} may serve as well",
                     file=sys.stderr,
                 )
+            tenure = args.tenure
+            if args.tenure_mix_from_table:
+                from cxroi.analysis.calibration import tenure_mix_from_table
+
+                tenure = tenure_mix_from_table(cal.table)
             write_scenario_with_retention(
                 into,
                 fit,
                 out,
                 segment=args.segment,
-                tenure=args.tenure,
+                tenure=tenure,
                 table=cal.table,
                 force=args.force,
             )
             sink = sys.stderr if args.json else sys.stdout
             print(
                 f"\nWrote {out}: fitted retention alpha {fit.sbg.alpha:.6g}, beta "
-                f"{fit.sbg.beta:.6g}, tenure {args.tenure} in segment "
+                f"{fit.sbg.beta:.6g}, tenure {tenure} in segment "
                 f"{args.segment or names[0]}. Next: cxroi run {out}",
                 file=sink,
             )
@@ -708,6 +688,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         default=0,
         help="renewals the segment's current customers have made (default 0)",
+    )
+    p.add_argument(
+        "--tenure-mix-from-table",
+        action="store_true",
+        help="with --into: write a tenure mix, today's customers by renewals made, read from "
+        "the cohort table (each cohort's last count at its age)",
     )
     p.add_argument(
         "--cohort", metavar="NAME", help="use this cohort's own fit (default: pooled over all)"

@@ -1590,7 +1590,48 @@ def _round_sig(x: float, digits: int = 6) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def retention_mapping(fit: RetentionFit, tenure: int = 0) -> dict:
+def tenure_mix_from_table(table: CohortTable) -> dict[int, float]:
+    """Today's customers by renewals made, read from a staggered cohort table (docs/model.md §14).
+
+    Each cohort is taken as observed up to today: its last count is the customers of that
+    cohort active now, and the periods since acquisition are the renewals they have made.
+    Cohorts of the same age are added up; the shares sum to 1 exactly.
+
+    Parameters
+    ----------
+    table : CohortTable
+
+    Returns
+    -------
+    dict of int to float
+        ``{renewals: share}``, renewals ascending.
+
+    Raises
+    ------
+    CalibrationError
+        If no customer of the table is active at its last period.
+
+    Examples
+    --------
+    >>> t = CohortTable({"2023": (100.0, 80.0, 70.0), "2024": (100.0, 90.0), "2025": (50.0,)})
+    >>> tenure_mix_from_table(t)
+    {0: 0.23809523809523808, 1: 0.42857142857142855, 2: 0.33333333333333337}
+    """
+    counts: dict[int, float] = {}
+    for name in table.names:
+        survivors = table.survivors(name)
+        k = len(survivors) - 1
+        counts[k] = counts.get(k, 0.0) + float(survivors[-1])
+    total = math.fsum(counts.values())
+    if not total > 0:
+        raise CalibrationError("no customer of the cohort table is active at its last period")
+    keys = sorted(k for k in counts if counts[k] > 0)
+    shares = {k: counts[k] / total for k in keys}
+    shares[keys[-1]] = 1.0 - math.fsum(shares[k] for k in keys[:-1])
+    return shares
+
+
+def retention_mapping(fit: RetentionFit, tenure: int | Mapping[int, float] = 0) -> dict:
     """Build the scenario ``retention`` mapping ``{alpha, beta, tenure}`` of a fit.
 
     Parameters
@@ -1605,13 +1646,32 @@ def retention_mapping(fit: RetentionFit, tenure: int = 0) -> dict:
     dict
         ``{"alpha": ..., "beta": ..., "tenure": ...}``, alpha and beta to 6 significant digits.
     """
-    if tenure < 0 or int(tenure) != tenure:
+    if isinstance(tenure, Mapping):  # a tenure mix (docs/model.md §14)
+        mix = {int(k): float(v) for k, v in tenure.items()}
+    elif tenure < 0 or int(tenure) != tenure:
         raise CalibrationError(f"tenure must be a whole number of renewals >= 0 (got {tenure})")
+    else:
+        mix = int(tenure)
     return {
         "alpha": _round_sig(fit.sbg.alpha),
         "beta": _round_sig(fit.sbg.beta),
-        "tenure": int(tenure),
+        "tenure": mix,
     }
+
+
+def _tenure_comment(fit: RetentionFit, tenure: int | Mapping[int, float]) -> str:
+    a, b = fit.sbg.alpha, fit.sbg.beta
+    if isinstance(tenure, Mapping):
+        rate = math.fsum(v * (b + k) / (a + b + k) for k, v in tenure.items())
+        mix = ", ".join(f"{k}: {v:.4f}" for k, v in tenure.items())
+        return (
+            f"# tenure mix {{{mix}}} (renewals: share of today's customers, read from the "
+            f"cohort table); share-weighted retention = {rate:.4f}."
+        )
+    return (
+        f"# tenure = {int(tenure)} renewals made by today's customers; retention at that tenure "
+        f"= {(b + tenure) / (a + b + tenure):.4f}."
+    )
 
 
 def _pick_segment(data: Mapping, segment: str | None, label: str) -> int:
@@ -1638,7 +1698,7 @@ def scenario_with_retention(
     fit: RetentionFit,
     *,
     segment: str | None = None,
-    tenure: int = 0,
+    tenure: int | Mapping[int, float] = 0,
     table: CohortTable | None = None,
     scenario_label: str | None = None,
     now: _dt.datetime | None = None,
@@ -1720,8 +1780,7 @@ def scenario_with_retention(
         f"#   beta = {fit.sbg.beta:.6g} (std err {fit.sbg.se_beta:.3g}, {lvl} interval "
         f"{_ends(fit.beta)}), log-likelihood {fit.sbg.log_likelihood:.3f}, "
         f"MAPE {_pct(fit.mape_sbg)}.",
-        f"# tenure = {int(tenure)} renewals made by today's customers; retention at that tenure "
-        f"= {(fit.sbg.beta + tenure) / (fit.sbg.alpha + fit.sbg.beta + tenure):.4f}.",
+        _tenure_comment(fit, tenure),
         "# Comments of the original scenario file are not carried over.",
         "",
     ]
@@ -1735,7 +1794,7 @@ def write_scenario_with_retention(
     out_path,
     *,
     segment: str | None = None,
-    tenure: int = 0,
+    tenure: int | Mapping[int, float] = 0,
     table: CohortTable | None = None,
     force: bool = False,
     now: _dt.datetime | None = None,

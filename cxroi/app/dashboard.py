@@ -39,7 +39,7 @@ from ipywidgets.widgets.widget_int import SliderStyle
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
 import cxroi
-from cxroi.app import views
+from cxroi.app import tei_inputs, views
 from cxroi.app.fields import (
     CASE_FIELDS,
     DIST_HELP,
@@ -666,11 +666,19 @@ class Dashboard:
         for key, pane in self.chart_panes.items():
             title = f'<div class="cxroi-card-title">{charts.CHART_TITLES[key]}</div>'
             card = W.VBox([W.HTML(title), pane])
+            if key == "initiatives":  # standalone and last-in beside Shapley
+                self.initiative_values = W.HTML()
+                card.children = (*card.children, self.initiative_values)
             card.add_class("cxroi-card")
             cards.append(card)
         self.tei = W.HTML()
+        self.unquantified = W.HTML()
         tei_card = W.VBox(
-            [W.HTML('<div class="cxroi-card-title">TEI cash-flow table</div>'), self.tei]
+            [
+                W.HTML('<div class="cxroi-card-title">TEI cash-flow table</div>'),
+                self.tei,
+                self.unquantified,
+            ]
         )
         tei_card.add_class("cxroi-card")
         grid = W.GridBox(
@@ -776,7 +784,14 @@ class Dashboard:
         case_rows = []
         self.key_fields: list[FieldInput] = []
         self._extras: list[FieldInput] = []
+        self._risk_form = None
         for spec in CASE_FIELDS:
+            if spec.key == "benefit_adjustment":  # one number or one value per lever
+                rows, field = tei_inputs.benefit_risk_rows(self)
+                case_rows.extend(rows)
+                if field is not None:
+                    self.key_fields.append(field)
+                continue
             if spec.key in ("benefit_adjustment", "cost_adjustment"):
                 keys, path = ("risk", spec.key), f"risk.{spec.key}"
             else:
@@ -966,7 +981,8 @@ class Dashboard:
         remove.on_click(lambda _, j=j: self._guard(self._remove_initiative, j))
         ranges = list(self._compact_ranges)
         self._compact_ranges = []
-        return W.VBox(rows + [grid] + ranges + [errors, hint, remove])
+        extras = tei_inputs.initiative_extras(self, j, ini)
+        return W.VBox(rows + [grid] + ranges + [errors, hint] + extras + [remove])
 
     def _layout(self) -> None:
         """Place inputs for the current mode (each input is on screen at most once)."""
@@ -988,10 +1004,19 @@ class Dashboard:
                 for f in self._fields
                 if f.keys[0] in ("name", "currency", "horizon_years", "discount_rate", "risk")
             ]
+            form = getattr(self, "_risk_form", None)
+            if form is not None:  # the benefit risk's form switch, above its inputs
+                first = next(
+                    (i for i, f in enumerate(rows) if f in self._risk_boxes()), len(rows)
+                )
+                rows.insert(first, form)
             self.case_group.children = [title] + rows
             self.widget.children = [self.header, self.body]
             self.body.children = [self.main, self.sidebar]
             self.widget.remove_class("cxroi-present")
+
+    def _risk_boxes(self) -> list:
+        return [f.box for f in self._fields if f.keys[:2] == ("risk", "benefit_adjustment")]
 
     def _sync_inputs(self, skip: FieldInput | None = None, fields: list | None = None) -> None:
         """Show the values in force in every input (after a valid change or a rebuild)."""
@@ -1089,6 +1114,8 @@ class Dashboard:
                     self.field(field.path).show(_effective(self.scenario, field.keys))
             elif rename or field.keys == ("currency",):
                 self._rebuild_inputs()
+            elif field.keys[-1] == "name":  # a TEI line renamed: its inputs' paths change
+                self._rebuild_keeping_tabs()
 
     def _range_changed(self, field: FieldInput, text: Any) -> None:
         self._guard(self._apply_range, field, text)
@@ -1738,7 +1765,12 @@ class Dashboard:
             if self._sent.get(key) != marker:
                 self._sent[key] = marker
                 pane.value = views.chart_holder(key, self.rev, payload)
-        self.tei.value = views.tei_table(case.tei_table(), sc.currency)
+        if any(i.benefit_lines or i.cost_lines for i in sc.initiatives):
+            self.tei.value = views.tei_lines_table(case, sc.currency)
+        else:
+            self.tei.value = views.tei_table(case.tei_table(), sc.currency)
+        self.unquantified.value = views.unquantified_html(case.unquantified)
+        self.initiative_values.value = views.initiative_values_table(case, sc.currency)
         text = yaml.safe_dump(sc.to_mapping(), sort_keys=False, allow_unicode=True)
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name).strip("_") or "scenario"
         self.download.value = views.download_link(text, f"{stem}.yaml")

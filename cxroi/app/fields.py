@@ -23,10 +23,14 @@ from typing import Any
 
 __all__ = [
     "CASE_FIELDS",
+    "COST_LINE_FIELDS",
+    "BENEFIT_LINE_FIELDS",
     "EFFECT_FIELDS",
     "FieldParseError",
     "FieldSpec",
     "INITIATIVE_FIELDS",
+    "LEVER_RISK_FIELDS",
+    "UNQUANTIFIED_FIELD",
     "SEGMENT_FIELDS",
     "SBG_FIELDS",
     "DIST_KINDS",
@@ -59,7 +63,9 @@ class FieldSpec:
         Label shown to the user.
     kind : str
         ``pct`` (decimal shown as %), ``money``, ``count``, ``number``, ``int``, ``text``,
-        ``choice``, ``money_list`` (opex), ``pct_list`` (ramp) or ``capex``.
+        ``choice``, ``money_list`` (opex), ``pct_list`` (ramp), ``capex`` or ``amount`` (a
+        TEI line's amount: one number, a list by year or ``year: amount`` pairs) or ``tenure``
+        (renewals made: one number or a mix ``renewals: share`` pairs).
     slider : tuple of float or None
         ``(min, max, step)`` of the slider where a range is natural; typed entry may go
         beyond it (the scenario's rules decide).
@@ -150,7 +156,14 @@ SEGMENT_FIELDS = (
 SBG_FIELDS = (
     FieldSpec("alpha", "Retention sBG alpha", "number"),
     FieldSpec("beta", "Retention sBG beta", "number"),
-    FieldSpec("tenure", "Renewals made (tenure)", "number", optional=True),
+    FieldSpec(
+        "tenure",
+        "Renewals made (tenure)",
+        "tenure",
+        optional=True,
+        help="Renewals today's customers have made: 4, or a mix renewals: share such as "
+        "0: 50%; 8: 50% (shares sum to 100%)",
+    ),
 )
 
 INITIATIVE_FIELDS = (
@@ -171,6 +184,61 @@ INITIATIVE_FIELDS = (
         "pct_list",
         optional=True,
         help="Share of full effect in years 1, 2, ... (last held)",
+    ),
+)
+
+#: Fields of a TEI benefit line (docs/model.md §11); the risk is blank when it is inherited.
+BENEFIT_LINE_FIELDS = (
+    FieldSpec("name", "Benefit line name", "text"),
+    FieldSpec(
+        "amount",
+        "Benefit line amount",
+        "amount",
+        help="Every year: 250k; by year 1, 2, ...: 100k; 200k (last held); or 0: 50k; 1: 100k",
+    ),
+    FieldSpec(
+        "risk",
+        "Benefit line risk",
+        "pct",
+        slider=(0.0, 0.5, 0.01),
+        optional=True,
+        help="Amount x (1 - this); blank: the benefit risk adjustment for lines applies",
+    ),
+)
+
+#: Fields of a TEI cost line (docs/model.md §11).
+COST_LINE_FIELDS = (
+    FieldSpec("name", "Cost line name", "text"),
+    FieldSpec(
+        "amount",
+        "Cost line amount",
+        "amount",
+        help="Every year: 250k; by year 1, 2, ...: 100k; 200k (last held); or 0: 50k; 1: 100k",
+    ),
+    FieldSpec(
+        "risk",
+        "Cost line risk",
+        "pct",
+        slider=(0.0, 0.5, 0.01),
+        optional=True,
+        help="Amount x (1 + this); blank: the cost risk adjustment applies",
+    ),
+)
+
+#: One benefit named but not valued (docs/model.md §11).
+UNQUANTIFIED_FIELD = FieldSpec(
+    "unquantified", "Unquantified benefit", "text", help="Named in every report, in no figure"
+)
+
+#: The by-lever form of the benefit risk adjustment (docs/model.md §12): blank = ``default``.
+LEVER_RISK_FIELDS = (
+    FieldSpec("retention", "Risk: retention", "pct", optional=True),
+    FieldSpec("wallet", "Risk: wallet share", "pct", optional=True),
+    FieldSpec("referral", "Risk: referrals", "pct", optional=True),
+    FieldSpec("service", "Risk: cost to serve", "pct", optional=True),
+    FieldSpec("lines", "Risk: benefit lines", "pct", optional=True),
+    FieldSpec(
+        "default", "Risk: any lever not given", "pct", optional=True, help="Blank is 0"
     ),
 )
 
@@ -266,6 +334,25 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
         if kind == "money_list" and len(values) == 1:
             return values[0]
         return values
+    if kind == "tenure":
+        if ":" not in stripped:
+            return _number(stripped, "number")
+        mix: dict[int, float] = {}
+        for part in re.split(r";|,\s+", stripped):
+            if not part.strip():
+                continue
+            renewals_text, sep, share_text = part.partition(":")
+            if not sep or not share_text.strip():
+                raise FieldParseError(f"write renewals: share pairs (got {part.strip()!r})")
+            renewals = _number(renewals_text, "int")
+            if renewals in mix:
+                raise FieldParseError(f"{renewals} renewals is given twice")
+            mix[renewals] = pct_reading(share_text.strip())[0]
+        return mix
+    if kind == "amount":
+        if ":" in stripped:
+            return parse_value(stripped, FieldSpec(spec.key, spec.label, "capex"))
+        return parse_value(stripped, FieldSpec(spec.key, spec.label, "money_list"))
     if kind == "capex":
         if ":" not in stripped:
             return _number(stripped, "number")
@@ -368,6 +455,16 @@ def format_value(value: Any, spec: FieldSpec) -> str:
         return ", ".join(_pct(float(v)) for v in _as_list(value))
     if kind == "money_list":
         return "; ".join(_plain(float(v)) for v in _as_list(value))
+    if kind == "tenure":
+        if isinstance(value, dict):
+            return "; ".join(f"{int(k)}: {_pct(float(v))}" for k, v in value.items())
+        return _plain(float(value))
+    if kind == "amount":
+        if isinstance(value, dict):
+            return format_value(value, FieldSpec(spec.key, spec.label, "capex"))
+        if isinstance(value, (list, tuple)):
+            return "; ".join(_plain(float(v)) for v in value)
+        return _plain(float(value))
     if kind == "capex":
         if isinstance(value, dict):
             return "; ".join(f"{int(y)}: {_plain(float(a))}" for y, a in value.items())

@@ -23,10 +23,14 @@ __all__ = [
     "error_html",
     "export_link",
     "field_label",
+    "equity_card",
     "headline_html",
+    "initiative_values_table",
     "kpi_cards",
     "sources_html",
+    "tei_lines_table",
     "tei_table",
+    "unquantified_html",
 ]
 
 #: (key, title, kind) of the KPI cards, in display order.
@@ -130,6 +134,8 @@ def kpi_cards(
             f'<div class="cxroi-kpi-value" data-kpi="{key}" data-value="{_data_value(value)}">'
             f"{html.escape(_fmt(value, key, currency, horizon))}</div>{sub}</div>"
         )
+        if key == "npv" and "customer_equity" in kpis:
+            cards.append(equity_card(kpis, unadjusted, currency))
     return (
         '<div class="cxroi-kpis">' + "".join(cards) + "</div>"
         '<div class="cxroi-note">Risk-adjusted (TEI) unless marked unadjusted.</div>'
@@ -149,8 +155,10 @@ def _mc_line(mc: dict, currency: str) -> str:
         value_attr = f'data-value="{_data_value(value)}"'
         return f'<span data-mc-npv="{key}" {value_attr}>{html.escape(text)}</span>'
 
+    mean = npv.get("mean")
     return (
         f'<div class="cxroi-kpi-sub cxroi-kpi-mc" data-state="done" data-draws="{mc["draws"]}">'
+        f"Expected (Monte Carlo mean) {span('mean', mean, format_money(mean, currency))} · "
         f"P(NPV &gt; 0) {span('prob_npv_positive', prob, format_pct(prob))} · "
         f"P5–P95 {span('p5', npv['p5'], format_money(npv['p5'], currency))} to "
         f"{span('p95', npv['p95'], format_money(npv['p95'], currency))}</div>"
@@ -278,4 +286,160 @@ def export_link(pdf: bytes, filename: str) -> str:
     return (
         f'<a class="cxroi-export-link" download="{html.escape(filename)}" '
         f'href="data:application/pdf;base64,{data}">Download board pack (PDF)</a>'
+    )
+
+
+# ------------------------------------------------------------------------ version 2 figures
+#: What the customer-equity card means (docs/model.md §13), its hover text.
+EQUITY_MEANING = (
+    "What the extra customers the programme keeps and wins are still worth after the last "
+    "year of the case, with the programme stopped: reported beside the NPV, never inside it, "
+    "ROI, IRR or payback."
+)
+
+#: Why customer equity can be missing, in plain words.
+EQUITY_UNDEFINED = (
+    "not defined: the customers' value after the horizon never settles (retention too high "
+    "for the discount rate)"
+)
+
+
+def equity_card(kpis: dict, unadjusted: dict, currency: str) -> str:
+    """The customer-equity card: equity and NPV with it, risk-adjusted, unadjusted beside.
+
+    Hooks: ``data-kpi="customer_equity"`` and ``data-kpi="npv_with_customer_equity"`` with
+    full-precision ``data-value`` (``"null"`` when undefined), and ``data-kpi-unadjusted``
+    for the unadjusted figures, as on the other cards.
+    """
+
+    def figure(key: str, source: dict, attr: str) -> str:
+        value = source.get(key)
+        text = format_money(value, currency) if value is not None else "not defined"
+        return (
+            f'<span {attr}="{key}" data-value="{_data_value(value)}">{html.escape(text)}</span>'
+        )
+
+    equity = kpis.get("customer_equity")
+    note = ""
+    if equity is None:
+        note = f'<div class="cxroi-kpi-sub cxroi-equity-undefined">{EQUITY_UNDEFINED}</div>'
+    value_text = (
+        html.escape(format_money(equity, currency)) if equity is not None else "Not defined"
+    )
+    return (
+        f'<div class="cxroi-kpi cxroi-equity" title="{html.escape(EQUITY_MEANING)}">'
+        '<div class="cxroi-kpi-label">Customer equity after the horizon</div>'
+        f'<div class="cxroi-kpi-value" data-kpi="customer_equity" '
+        f'data-value="{_data_value(equity)}">{value_text}</div>{note}'
+        '<div class="cxroi-kpi-sub">Unadjusted '
+        f"{figure('customer_equity', unadjusted, 'data-kpi-unadjusted')}</div>"
+        '<div class="cxroi-kpi-sub">NPV with it '
+        f"{figure('npv_with_customer_equity', kpis, 'data-kpi')} · unadjusted "
+        f"{figure('npv_with_customer_equity', unadjusted, 'data-kpi-unadjusted')}</div>"
+        "</div>"
+    )
+
+
+def initiative_values_table(case: Any, currency: str) -> str:
+    """Each initiative's NPV three ways: Shapley share, alone, and lost if it alone is cut.
+
+    Hooks: ``[data-initiative=NAME][data-measure=shapley|standalone|last_in]`` with the value
+    at full precision in ``data-value`` (docs/model.md §6 and §15).
+    """
+    shapley = case.by_initiative
+    rows = []
+    for name in case.scenario.initiative_names:
+        cells = []
+        for measure, values in (
+            ("shapley", shapley),
+            ("standalone", case.by_initiative_standalone),
+            ("last_in", case.by_initiative_last_in),
+        ):
+            value = None if values is None else values.get(name)
+            text = "n/a" if value is None else format_money(value, currency)
+            css = ' class="cxroi-negative"' if value is not None and value < 0 else ""
+            cells.append(
+                f'<td{css} data-initiative="{html.escape(name)}" data-measure="{measure}" '
+                f'data-value="{_data_value(value)}">{html.escape(text)}</td>'
+            )
+        label = html.escape(name)
+        rows.append(f'<tr><td title="{label}">{label}</td>{"".join(cells)}</tr>')
+    head = (
+        "<th>Initiative</th>"
+        '<th title="Its fair share of the NPV (Shapley value)">Shapley</th>'
+        '<th title="NPV if it were the only initiative funded">Alone</th>'
+        '<th title="NPV lost if it alone were cut from the programme">Last in</th>'
+    )
+    return (
+        f'<div class="cxroi-initiative-values"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def tei_lines_table(case: Any, currency: str) -> str:
+    """The TEI cash-flow table with one row per benefit line and per cost line.
+
+    Rows: the customer benefit, each benefit line (with its risk), total benefits and its
+    risk adjustment; capex and opex and each cost line per initiative, total costs and its
+    risk adjustment; net and cumulative net (all risk-adjusted, from ``case.line_table()``
+    and ``case.cashflow``). Each row carries ``data-row`` and its present value in
+    ``data-pv`` at full precision.
+    """
+    import numpy as np
+
+    cf = case.cashflow
+    years = list(cf.index)
+    df = cf["discount_factor"].to_numpy()
+    heads = ["Initial"] + [f"Year {t}" for t in years[1:]] + ["Total", "Present value"]
+    lines = case.line_table()
+    rows: list[str] = []
+
+    def row(key: str, label: str, values: Any, css: str = "", totals: bool = True) -> None:
+        values = np.asarray(values, dtype=float)
+        cells = list(values)
+        pv = float((values * df).sum())
+        cells += [float(values.sum()), pv] if totals else [None, None]
+        tds = "".join(
+            "<td></td>" if v is None else f"<td>{html.escape(format_money(v, currency))}</td>"
+            for v in cells
+        )
+        cls = f' class="{css}"' if css else ""
+        rows.append(
+            f'<tr{cls} data-row="{html.escape(key)}" data-pv="{_data_value(pv)}">'
+            f'<td title="{html.escape(label)}">{html.escape(label)}</td>{tds}</tr>'
+        )
+
+    for kind, total in (("benefit", "benefits"), ("cost", "costs")):
+        for _, r in lines[lines.kind == kind].iterrows():
+            who = r.initiative if isinstance(r.initiative, str) else None
+            risk = "" if r.risk is None or r.risk != r.risk else f" (risk {format_pct(r.risk)})"
+            label = (f"{who}: " if who else "") + f"{r.line}{risk}"
+            key = f"{kind}:{who or ''}:{r.line}"
+            row(key, label, [r[t] for t in years])
+        row(total, f"Total {total}", cf[total], "cxroi-total")
+        row(f"{total}_risk", "of which risk adjustment", cf[total] - cf[f"{total}_unadjusted"])
+    row("net", "Net", cf["net"], "cxroi-net")
+    row("cumulative_net", "Cumulative net", cf["cumulative_net"], "cxroi-net", totals=False)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    return (
+        f'<div class="cxroi-tei cxroi-tei-lines"><table><thead><tr>'
+        f"<th>{html.escape(currency)}, risk-adjusted</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def unquantified_html(unquantified: dict) -> str:
+    """Benefits named but not valued, under their initiative (in no figure, docs/model.md §11)."""
+    if not unquantified:
+        return ""
+    parts = []
+    for name, items in unquantified.items():
+        lis = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+        parts.append(
+            f'<div data-unquantified="{html.escape(name)}"><b>{html.escape(name)}</b>'
+            f"<ul>{lis}</ul></div>"
+        )
+    return (
+        '<div class="cxroi-unquantified"><div class="cxroi-card-title">Benefits named but not '
+        f"valued (in no figure)</div>{''.join(parts)}</div>"
     )

@@ -7,6 +7,8 @@ last axis and any leading batch shape. Functions return a Python float for 1-D i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -95,12 +97,14 @@ def _irr_one(c: np.ndarray) -> float:
         return np.nan
     flows = [float(x) for x in c[::-1]]  # Horner's rule in v = 1 / (1 + rate), plain floats
 
-    def f(rate: float) -> float:
-        v = 1.0 / (1.0 + rate)
+    def npv_at_v(v: float) -> float:
         acc = 0.0
         for x in flows:
             acc = acc * v + x
         return acc
+
+    def f(rate: float) -> float:
+        return npv_at_v(1.0 / (1.0 + rate))
 
     lo, hi = IRR_BRACKET
     f_lo, f_hi = f(lo), f(hi)
@@ -110,7 +114,18 @@ def _irr_one(c: np.ndarray) -> float:
         return hi
     if np.sign(f_lo) == np.sign(f_hi):
         return np.nan
-    return brentq(f, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+    # Search in x = log(1 + rate): near rate = -1 the discount factor (1 + rate)^-t is huge, and a
+    # tolerance on the rate itself would leave a large relative error in 1 + rate (and so in the
+    # NPV); a tolerance on x is a relative tolerance on 1 + rate over the whole bracket.
+    x = brentq(
+        lambda x: npv_at_v(math.exp(-x)),
+        math.log1p(lo),
+        math.log1p(hi),
+        xtol=1e-15,
+        rtol=4 * np.finfo(float).eps,
+        maxiter=500,
+    )
+    return math.expm1(x)
 
 
 def irr(cashflows):

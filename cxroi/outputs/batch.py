@@ -6,8 +6,10 @@ under an output folder ``DIR``::
     DIR/<folder>/report.ipynb      the executed papermill notebook (unless no_notebooks)
     DIR/<folder>/report.html       the same report as HTML without code
     DIR/<folder>/result.json       the scenario's record: hash, status, KPIs, cash flows
-    DIR/summary.csv                one row per scenario: status, error and every KPI
-    DIR/summary.xlsx               the same, plus cash-flow sheets with live formulas
+    DIR/<folder>/workbook.xlsx     the live driver workbook (:mod:`cxroi.outputs.workbook`)
+    DIR/summary.csv                one row per scenario: status, error, every KPI, and a column
+                                   per input that differs across the scenarios
+    DIR/summary.xlsx               the same, filterable, linking each scenario's workbook
     DIR/manifest.json              versions, input hashes, parameters, times, statuses
 
 How it stays auditable and safe

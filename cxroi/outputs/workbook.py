@@ -1394,7 +1394,14 @@ class _Writer:
             "happens at its end: churned = active x (1 - r(k)) x m; new customers are active "
             "from the next year.",
             "Workbook names at the results: npv, pv_benefits, pv_costs, roi, irr, "
-            "payback_years (Case sheet, risk-adjusted column).",
+            "payback_years, discounted_payback_years, extra_customers_end, "
+            "annual_switching_loss and, where the model has it, customer_equity and "
+            "npv_with_customer_equity (Case sheet, risk-adjusted column; the same names "
+            "ending in _unadjusted point at the unadjusted column).",
+            "Every formula cell holds cxroi's own number as its cached value. A program that "
+            "edits inputs and keeps those cached values must have the spreadsheet recalculate "
+            "on load (LibreOffice: Tools > Options > Calc > Formula > Recalculation on file "
+            "load: Always); openpyxl drops them, so the spreadsheet computes every cell.",
             "Attribution: Shapley values are written as values (see that sheet).",
         ]
         for r, text in enumerate(lines):

@@ -210,7 +210,11 @@ def _as_of(own: Any) -> str | None:
 
 
 def _derived_value(scenario: Any, path: str) -> Any:
-    """The number of a derived field (``new_customers_per_year``: N0 x (1 - r at base tenure))."""
+    """The number of a derived field, as the engine computes it.
+
+    ``new_customers_per_year``: N0 x (1 - r at base tenure), with a tenure mix's churn for
+    1 - r.
+    """
     if not path.endswith(".new_customers_per_year"):
         return "computed in each evaluation"
     name = path[len("segments[") : path.index("]")]

@@ -253,3 +253,24 @@ def test_library_write_back_uses_the_safe_loader(tmp_path):
     fit = calibrate(REGULAR_CSV, fit_periods=7).pooled
     with pytest.raises(CalibrationError, match="(?i)alias|nodes"):
         scenario_with_retention(bomb, fit)
+
+
+def test_into_writes_a_tenure_mix_read_from_the_cohort_table(bank, capsys):
+    from cxroi.analysis.calibration import CohortTable, read_cohorts, tenure_mix_from_table
+
+    # each cohort's last count at its age: 70 with 2 renewals, 90 with 1, 50 with 0
+    small = CohortTable({"2023": (100.0, 80.0, 70.0), "2024": (100.0, 90.0), "2025": (50.0,)})
+    assert tenure_mix_from_table(small) == pytest.approx({0: 50 / 210, 1: 90 / 210, 2: 70 / 210})
+    out_path = bank.with_name("bank-mix.yaml")
+    args = ["calibrate", str(LONG_CSV), "--into", str(bank), "--segment", "Affluent",
+            "--tenure-mix-from-table", "--out", str(out_path)]  # fmt: skip
+    assert main(args) == 0
+    capsys.readouterr()
+    tenure = yaml.safe_load(out_path.read_text())["segments"][1]["retention"]["tenure"]
+    table = read_cohorts(LONG_CSV)
+    assert tenure == pytest.approx(tenure_mix_from_table(table))
+    assert sum(tenure.values()) == pytest.approx(1.0, abs=1e-12)
+    assert "# tenure mix {" in out_path.read_text()
+    sc = cxroi.load_scenario(out_path)  # shares sum to 1 within 1e-9: the mix loads
+    assert isinstance(sc.segments[1].retention.tenure, dict)
+    assert main(["run", str(out_path), "--json"]) == 0

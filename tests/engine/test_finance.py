@@ -72,6 +72,20 @@ def test_irr_negative_rate():
     assert irr([-100, 0.1]) == pytest.approx(-0.999, rel=1e-9)
 
 
+@pytest.mark.parametrize("years", [5, 8, 12])
+def test_irr_near_minus_one_is_accurate_in_one_plus_rate(years):
+    # -a today, +b in year H: (1 + IRR)^H = b / a exactly. Near IRR = -1 the discount factor
+    # (1 + IRR)^-H is huge, so the root must be accurate relative to 1 + IRR, not to IRR.
+    a, b = 1e12, 1e-6 * 10 ** (years - 5)
+    flows = [-a] + [0.0] * (years - 1) + [b]
+    growth = (b / a) ** (1 / years)
+    assert 1 + irr(flows) == pytest.approx(growth, rel=1e-12)
+    assert 1 + irr(np.array([flows]))[0] == pytest.approx(growth, rel=1e-12)
+    rate = irr(flows)
+    scale = sum(abs(x) * (1 + rate) ** -t for t, x in enumerate(flows))
+    assert abs(npv(rate, flows)) <= 1e-12 * scale
+
+
 def test_irr_vectorised_matches_scalar():
     rows = np.array(
         [

@@ -242,3 +242,17 @@ def test_formulas_use_only_the_listed_functions(books):
                     for f in re.findall(r"<f>(.*?)</f>", text):
                         used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", f))
     assert used and used <= set(FUNCTIONS), used - set(FUNCTIONS)
+
+
+def test_tei_lines_and_evidence_in_inputs(tmp_path):
+    path = ROOT / "scenarios" / "tei_salesloft.yaml"
+    book = write_workbook(path, tmp_path / "tei.xlsx")
+    rows = pd.read_excel(book, sheet_name="Inputs").set_index("path")
+    assert rows.loc["discount_rate", "source"].startswith("Forrester TEI of SalesLoft")
+    line = "initiatives[SalesLoft].benefit_lines[Total benefits (risk-adjusted)]"
+    assert rows.loc[f"{line}.amount[2]", "value"] == 3061331
+    assert rows.loc[f"{line}.risk", "source"] == "not sourced"
+    got = named_values(book)
+    case = cxroi.evaluate(path)
+    assert got["npv"] == pytest.approx(case.kpis["npv"], rel=1e-12)
+    assert round(got["npv"]) == 5496170  # the study's published NPV of net benefits

@@ -314,3 +314,19 @@ def test_tei_lines_have_their_own_benefit_rows():
     assert "TEI line: SalesLoft / Total benefits (risk-adjusted), unadjusted" in part
     for amount in ("1,606,511", "3,061,331", "4,229,760"):  # the study's yearly benefits
         assert amount in part
+
+
+def test_derived_new_customers_with_a_tenure_mix():
+    # docs/model.md §14: 1 - r becomes the mix's churn, sum_k share_k (1 - r(k))
+    values = yaml.safe_load(RETAIL.read_text())
+    affluent = values["segments"][1]
+    affluent["acquisition"] = "fixed"
+    affluent["retention"]["tenure"] = {0: 0.5, 4: 0.5}
+    sc = cxroi.load_scenario(values)
+    rows = {r["path"]: r for r in assumption_rows(sc)}
+    a, b = 0.668, 3.806
+    churn = 0.5 * (1 - b / (a + b)) + 0.5 * (1 - (b + 4) / (a + b + 4))
+    got = rows["segments[Affluent].new_customers_per_year"]["value"]
+    assert got == pytest.approx(20000 * churn, rel=1e-12)
+    page = report_mod.Report(sc, cxroi.evaluate(sc)).to_html()
+    assert "Assumptions and where they come from" in page

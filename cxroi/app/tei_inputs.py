@@ -1,0 +1,258 @@
+"""Inputs of the TEI extensions: benefit and cost lines, unquantified benefits, risk by lever.
+
+Widgets only: each input is a :class:`cxroi.app.dashboard.FieldInput` made by the dashboard
+(parsing, validation through :func:`cxroi.load_scenario`, messages naming the field by its
+label), and each structure change (a line or an unquantified benefit added or removed, the
+benefit risk switched between one number and one value per lever) is a candidate scenario
+mapping handed to the dashboard, which validates and evaluates it like any other change.
+The rules are docs/model.md §11 (lines) and §12 (risk by lever).
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+from typing import Any
+
+import ipywidgets as W
+
+from cxroi.app.fields import (
+    BENEFIT_LINE_FIELDS,
+    CASE_FIELDS,
+    COST_LINE_FIELDS,
+    LEVER_RISK_FIELDS,
+    UNQUANTIFIED_FIELD,
+    css_class,
+)
+from cxroi.model.scenario import EVIDENCE_KEYS
+
+__all__ = [
+    "LINE_KINDS",
+    "add_line",
+    "add_unquantified",
+    "benefit_risk_rows",
+    "initiative_extras",
+    "remove_line",
+    "remove_unquantified",
+    "switch_benefit_risk",
+]
+
+#: (key, section title, name of a new line, button label) of the two kinds of TEI lines.
+LINE_KINDS = (
+    ("benefit_lines", "Benefit lines (not driven by customers)", "New benefit", "Add benefit line"),
+    ("cost_lines", "Cost lines (beside capex and opex)", "New cost", "Add cost line"),
+)
+
+_SPECS = {"benefit_lines": BENEFIT_LINE_FIELDS, "cost_lines": COST_LINE_FIELDS}
+
+
+def _plain(value: Any) -> Any:
+    """The value of an input written with its evidence (``{value, source, ...}``)."""
+    if isinstance(value, dict) and "value" in value and set(value) <= set(EVIDENCE_KEYS):
+        return value["value"]
+    return value
+
+
+def _title(text: str) -> W.HTML:
+    return W.HTML(f'<div class="cxroi-subgroup-title">{html.escape(text)}</div>')
+
+
+def _button(app: Any, label: str, hook: str, action, *args) -> W.Button:
+    button = W.Button(description=label, icon="", layout=W.Layout(width="auto"))
+    button.add_class(hook)
+    button.on_click(lambda _: app.guard(action, app, *args))
+    return button
+
+
+def _unique(name: str, taken: list[str]) -> str:
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} {n}" in taken:
+        n += 1
+    return f"{name} {n}"
+
+
+# ------------------------------------------------------------------------ per initiative
+def initiative_extras(app: Any, j: int, ini: dict) -> list[W.Widget]:
+    """The TEI lines and the unquantified benefits of initiative ``j``, as sidebar rows.
+
+    Each line has its name, amount and risk inputs (field paths such as
+    ``initiatives[Agent desktop].benefit_lines[Handle time].amount``) and a remove button;
+    each kind has an add button. The unquantified benefits are listed one input each, with
+    a remove button, and a box to name a new one.
+    """
+    base = f"initiatives[{ini.get('name', '')}]"
+    out: list[W.Widget] = []
+    for kind, title, _, add_label in LINE_KINDS:
+        parts: list[W.Widget] = [_title(title)]
+        for k, line in enumerate(ini.get(kind) or []):
+            where = f"{base}.{kind}[{_plain(line.get('name', ''))}]"
+            rows = []
+            for spec in _SPECS[kind]:
+                field = app._field(
+                    spec,
+                    ("initiatives", j, kind, k, spec.key),
+                    f"{where}.{spec.key}",
+                    ["initiatives", j, kind, k, spec.key],
+                    blank_default=spec.key == "risk",
+                )
+                rows.append(field.box)
+            hook = css_class("initiatives", j, kind, k, "remove")
+            rows.append(_button(app, "Remove line", hook, remove_line, j, kind, k))
+            box = W.VBox(rows)
+            box.add_class("cxroi-line")
+            parts.append(box)
+        hook = css_class("initiatives", j, kind, "add")
+        parts.append(_button(app, add_label, hook, add_line, j, kind))
+        group = W.VBox(parts)
+        group.add_class("cxroi-lines")
+        out.append(group)
+
+    parts = [_title("Unquantified benefits (named, in no figure)")]
+    for k, _item in enumerate(ini.get("unquantified") or []):
+        field = app._field(
+            UNQUANTIFIED_FIELD,
+            ("initiatives", j, "unquantified", k),
+            f"{base}.unquantified[{k}]",
+            ["initiatives", j, "unquantified", k],
+            ranged=False,
+            label=f"Unquantified {k + 1}",
+        )
+        hook = css_class("initiatives", j, "unquantified", k, "remove")
+        field.row.children = tuple(field.row.children) + (
+            _button(app, "Remove", hook, remove_unquantified, j, k),
+        )
+        parts.append(field.box)
+    new = W.Text(placeholder="Name a benefit not valued…", layout=W.Layout(width="200px"))
+    new.add_class(css_class("initiatives", j, "unquantified", "new"))
+    add = W.Button(description="Add", icon="", layout=W.Layout(width="60px"))
+    add.add_class(css_class("initiatives", j, "unquantified", "add"))
+    add.on_click(lambda _: app.guard(add_unquantified, app, j, new.value))
+    parts.append(W.HBox([new, add]))
+    group = W.VBox(parts)
+    group.add_class("cxroi-unquantified-inputs")
+    out.append(group)
+    return out
+
+
+def _change(app: Any, j: int, edit) -> bool:
+    """Apply ``edit`` to a copy of initiative ``j``'s mapping; keep the tabs as they are."""
+    candidate = copy.deepcopy(app._mapping)
+    edit(candidate["initiatives"][j])
+    app._segment_selected = app.segment_tabs.selected_index or 0
+    app._initiative_selected = j
+    return app._apply_structure(candidate)
+
+
+def add_line(app: Any, j: int, kind: str) -> None:
+    """Add a line of ``kind`` (``benefit_lines`` or ``cost_lines``) with amount 0 to ``j``."""
+    stem = dict((k, s) for k, _, s, _ in LINE_KINDS)[kind]
+
+    def edit(ini: dict) -> None:
+        lines = ini.setdefault(kind, [])
+        name = _unique(stem, [str(_plain(x.get("name", ""))) for x in lines])
+        lines.append({"name": name, "amount": 0.0})
+
+    _change(app, j, edit)
+
+
+def remove_line(app: Any, j: int, kind: str, k: int) -> None:
+    """Remove line ``k`` of ``kind`` from initiative ``j``."""
+
+    def edit(ini: dict) -> None:
+        lines = ini.get(kind) or []
+        if 0 <= k < len(lines):
+            lines.pop(k)
+        if not lines:
+            ini.pop(kind, None)
+
+    _change(app, j, edit)
+
+
+def add_unquantified(app: Any, j: int, text: Any) -> None:
+    """Add ``text`` (a benefit named but not valued) to initiative ``j``'s list."""
+    if not isinstance(text, str) or not text.strip():
+        app.banner.value = (
+            '<div class="cxroi-error" data-field="unquantified">Unquantified benefit: type '
+            "its name first.</div>"
+        )
+        return
+    _change(app, j, lambda ini: ini.setdefault("unquantified", []).append(text.strip()))
+
+
+def remove_unquantified(app: Any, j: int, k: int) -> None:
+    """Remove item ``k`` of initiative ``j``'s unquantified benefits."""
+
+    def edit(ini: dict) -> None:
+        items = ini.get("unquantified") or []
+        if 0 <= k < len(items):
+            items.pop(k)
+        if not items:
+            ini.pop("unquantified", None)
+
+    _change(app, j, edit)
+
+
+# ------------------------------------------------------------------------ risk by lever
+def _by_lever(value: Any) -> bool:
+    return isinstance(value, dict) and "dist" not in value and "value" not in value
+
+
+def benefit_risk_rows(app: Any) -> tuple[list[W.Widget], Any]:
+    """Rows of the benefit risk adjustment: a form switch, then one number or six levers.
+
+    Returns
+    -------
+    rows : list of widgets
+        The switch (``One number`` / ``Per lever``) and the inputs of the form in force.
+    field : FieldInput or None
+        The one-number input (a key input of present mode), None in the per-lever form.
+    """
+    current = _plain((app._mapping.get("risk") or {}).get("benefit_adjustment"))
+    lever = _by_lever(current)
+    form = W.Dropdown(
+        options=[("One number", "number"), ("Per lever", "lever")],
+        value="lever" if lever else "number",
+        description="Benefit risk",
+        style={"description_width": "136px"},
+        layout=W.Layout(width="290px"),
+    )
+    form.add_class("cxroi-field-risk-benefit_adjustment-form")
+    form.observe(lambda ch: app.guard(switch_benefit_risk, app, ch["new"]), "value")
+    app._risk_form = form
+    if not lever:
+        spec = next(s for s in CASE_FIELDS if s.key == "benefit_adjustment")
+        keys = ("risk", "benefit_adjustment")
+        field = app._field(spec, keys, "risk.benefit_adjustment", list(keys))
+        return [form, field.box], field
+    rows: list[W.Widget] = [form]
+    for spec in LEVER_RISK_FIELDS:
+        keys = ("risk", "benefit_adjustment", spec.key)
+        field = app._field(
+            spec, keys, f"risk.benefit_adjustment.{spec.key}", list(keys), blank_default=True
+        )
+        rows.append(field.box)
+    return rows, None
+
+
+def switch_benefit_risk(app: Any, form: str) -> None:
+    """Switch the benefit risk adjustment between one number and one value per lever.
+
+    One number ``b`` becomes ``{default: b}`` (every lever and the lines at ``b``); per lever
+    becomes one number, the largest value in force (the switch never favours the case,
+    docs/model.md §12).
+    """
+    candidate = copy.deepcopy(app._mapping)
+    risk = candidate.setdefault("risk", {})
+    current = _plain(risk.get("benefit_adjustment", 0.0))
+    if form == "lever" and not _by_lever(current):
+        risk["benefit_adjustment"] = {"default": current}
+    elif form == "number" and _by_lever(current):
+        base = app.scenario.risk.benefit_adjustment_base()
+        risk["benefit_adjustment"] = max(base.values()) if isinstance(base, dict) else base
+    else:
+        return
+    app._segment_selected = app.segment_tabs.selected_index or 0
+    app._initiative_selected = app.initiative_tabs.selected_index or 0
+    app._apply_structure(candidate)
