@@ -43,7 +43,7 @@ def _number(x: float) -> str:
 # --------------------------------------------------------------------------------------------
 def _cmd_compare(args: argparse.Namespace) -> int:
     from cxroi.analysis.compare import compare
-    from cxroi.cli import _dumps, _load_and_warn
+    from cxroi.cli_support import _dumps, _load_and_warn
     from cxroi.present.decisions import format_comparison
 
     sa, _ = _load_and_warn(args.a)
@@ -75,7 +75,7 @@ def _parse_sets(items: list[str]) -> dict[str, list[float]]:
 
 
 def _write_table(table, out: str) -> None:
-    from cxroi.cli import UsageError
+    from cxroi.cli_support import UsageError
     from cxroi.model.safety import atomic_path
 
     target = Path(out)
@@ -93,7 +93,7 @@ def _write_table(table, out: str) -> None:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from cxroi.analysis.whatif import kpi_names, sweep, sweep_json
-    from cxroi.cli import _dumps, _load_and_warn
+    from cxroi.cli_support import _dumps, _load_and_warn
 
     if args.kpi not in kpi_names():
         raise ScenarioError(
@@ -135,7 +135,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 def _cmd_goalseek(args: argparse.Namespace) -> int:
     from cxroi.analysis.whatif import goal_seek
-    from cxroi.cli import _dumps, _load_and_warn
+    from cxroi.cli_support import _dumps, _load_and_warn
     from cxroi.model.scenario import base_value
 
     sc, _ = _load_and_warn(args.scenario)

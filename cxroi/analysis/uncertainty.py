@@ -26,8 +26,6 @@ import pandas as pd
 from cxroi.engine.case import KPI_KEYS, case_kpis
 from cxroi.engine.project import compile_scenario
 from cxroi.model.scenario import (
-    BENEFIT_RISK,
-    COST_RISK,
     FIELD_RULES,
     Distribution,
     Rule,
@@ -35,6 +33,7 @@ from cxroi.model.scenario import (
     ScenarioError,
     ScenarioIssue,
     base_value,
+    field_rule,
     load_scenario,
 )
 
@@ -65,30 +64,6 @@ SUMMARY_PERCENTILES = (5, 50, 95)
 #: Percentiles of the tornado swing.
 TORNADO_PERCENTILES = (10, 90)
 _NEVER = 1e300  # stands for "never pays back" while taking percentiles
-
-
-def field_rule(path: str) -> Rule:
-    """The range rule of the field at ``path`` (by its last name).
-
-    Examples
-    --------
-    >>> str(field_rule("segments[Affluent].retention.alpha"))
-    'must be > 0'
-    """
-    head, _, name = path.rpartition(".")
-    if "[" in name:
-        name = name.split("[", 1)[0]
-    # fields whose range depends on where they sit (docs/model.md §11-§12)
-    if name == "risk" and ".benefit_lines[" in head:
-        return BENEFIT_RISK
-    if name == "risk" and ".cost_lines[" in head:
-        return COST_RISK
-    if head == "risk.benefit_adjustment":
-        return BENEFIT_RISK
-    if name not in FIELD_RULES:
-        shown = path if len(path) <= 80 else path[:77] + "..."  # never echo a huge argument
-        raise ScenarioError(ScenarioIssue(shown, "names no numeric field"))
-    return FIELD_RULES[name]
 
 
 def _scipy_dist(d: Distribution):

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxroi.model.scenario import Scenario, ScenarioError, ScenarioIssue, base_value, load_scenario
+from cxroi.model.scenario import (
+    Scenario,
+    ScenarioError,
+    ScenarioIssue,
+    base_value,
+    field_rule,
+    load_scenario,
+)
 
 __all__ = ["MAX_SWEEP_POINTS", "goal_seek", "kpi_names", "parse_values", "sweep"]
 
@@ -79,8 +86,6 @@ def _kpis(
 
 
 def _check_value(path: str, value: Any) -> float:
-    from cxroi.analysis.uncertainty import field_rule
-
     rule = field_rule(path)
     if isinstance(value, bool):
         raise ScenarioError(ScenarioIssue(path, "must be a number", value))
@@ -262,8 +267,6 @@ def goal_seek(
     0.2438
     """
     from scipy.optimize import brentq
-
-    from cxroi.analysis.uncertainty import field_rule
 
     sc = load_scenario(scenario)
     names = kpi_names()

@@ -25,11 +25,14 @@ zero for pairs not given); otherwise the scenario is refused, naming the pairs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cxroi.model.scenario import Scenario, ScenarioIssue
+from cxroi.model.issues import ScenarioIssue
+
+if TYPE_CHECKING:
+    from cxroi.model.scenario import Scenario
 
 __all__ = ["correlation_issues", "pearson_from_spearman", "rank_matrix"]
 

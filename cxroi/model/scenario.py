@@ -38,9 +38,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from cxroi.errors import InputError
 from cxroi.model import benchmarks
 from cxroi.model.currencies import currency_problem, normalise_currency
+from cxroi.model.issues import _MISSING, ScenarioError, ScenarioIssue
 
 __all__ = [
     "Correlation",
@@ -52,6 +52,7 @@ __all__ = [
     "SBGRetention",
     "Scenario",
     "ScenarioError",
+    "field_rule",
     "ScenarioIssue",
     "Segment",
     "load_scenario",
@@ -68,63 +69,6 @@ __all__ = [
 LEVERS = ("retention", "wallet", "referral", "service")
 FORBIDDEN_NAME_CHARS = ".[]"
 MAX_HORIZON_YEARS = 50
-
-
-# --------------------------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------------------------
-class _Missing:
-    def __repr__(self) -> str:  # pragma: no cover - never shown
-        return "<missing>"
-
-
-_MISSING = _Missing()
-
-
-@dataclass(frozen=True)
-class ScenarioIssue:
-    """One problem found in a scenario: where, which rule, what value."""
-
-    path: str
-    rule: str
-    value: Any = _MISSING
-
-    def __str__(self) -> str:
-        shown = _show(self.value)
-        return f"{self.path or '<scenario>'}: {self.rule}" + (f" (got {shown})" if shown else "")
-
-
-def _show(value: Any) -> str:
-    if value is _MISSING:
-        return ""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-class ScenarioError(InputError):
-    """A scenario that breaks one or more rules.
-
-    ``str(err)`` lists every problem as ``<field path>: <rule> (got <value>)``;
-    ``err.errors`` holds them as :class:`ScenarioIssue` records.
-    """
-
-    def __init__(self, errors: list[ScenarioIssue] | ScenarioIssue, source: str | None = None):
-        if isinstance(errors, ScenarioIssue):
-            errors = [errors]
-        self.errors = list(errors)
-        self.source = source
-        head = f"invalid scenario{f' {source}' if source else ''}"
-        lines = [str(e) for e in self.errors]
-        if len(lines) == 1:
-            message = f"{head}: {lines[0]}"
-        else:
-            message = f"{head}: {len(lines)} problems\n" + "\n".join(f"  - {x}" for x in lines)
-        super().__init__(message)
-
-    @property
-    def paths(self) -> list[str]:
-        """Field paths of the problems, in order."""
-        return [e.path for e in self.errors]
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,6 +157,30 @@ COST_RISK = NONNEG
 TENURE_SHARE = UNIT
 #: Keys of the by-lever form of ``risk.benefit_adjustment`` (docs/model.md §12).
 RISK_KEYS = LEVERS + ("lines", "default")
+
+
+def field_rule(path: str) -> Rule:
+    """The range rule of the field at ``path`` (by its last name).
+
+    Examples
+    --------
+    >>> str(field_rule("segments[Affluent].retention.alpha"))
+    'must be > 0'
+    """
+    head, _, name = path.rpartition(".")
+    if "[" in name:
+        name = name.split("[", 1)[0]
+    # fields whose range depends on where they sit (docs/model.md §11-§12)
+    if name == "risk" and ".benefit_lines[" in head:
+        return BENEFIT_RISK
+    if name == "risk" and ".cost_lines[" in head:
+        return COST_RISK
+    if head == "risk.benefit_adjustment":
+        return BENEFIT_RISK
+    if name not in FIELD_RULES:
+        shown = path if len(path) <= 80 else path[:77] + "..."  # never echo a huge argument
+        raise ScenarioError(ScenarioIssue(shown, "names no numeric field"))
+    return FIELD_RULES[name]
 
 
 # --------------------------------------------------------------------------------------------
