@@ -53,24 +53,113 @@ REPO_ROOT = bundle.bundle_root().resolve()
 MAX_CHART_COHORTS = 20
 #: Rows of the observed-against-fitted table shown on the page.
 MAX_TABLE_ROWS = 200
+#: Width of the page's charts [px]; they shrink to their card on narrow screens.
+CHART_WIDTH = 600
 #: Characters of an uploaded file's name kept in labels and messages.
 MAX_UPLOAD_NAME = 80
 
-_COLOURS = {"sBG fit": "#1d3557", "constant retention": "#e9a23b", "observed": "#2a9d8f"}
+#: Chart series in plain words: the sBG model, constant retention, the cohorts' own figures.
+SBG, CONSTANT = "customers differ (sBG)", "same retention for all"
+_COLOURS = {SBG: "#1d3557", CONSTANT: "#e9a23b", "observed": "#2a9d8f"}
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 _CSS = """
 <style>
+.cxcal {line-height: 1.4; white-space: normal}
 .cxcal table {border-collapse: collapse; font-size: 13px; margin: 4px 0 10px 0}
-.cxcal th, .cxcal td {padding: 3px 10px; text-align: right; border-bottom: 1px solid #e9ecef}
+.cxcal th, .cxcal td {padding: 4px 10px; text-align: right;
+  border-bottom: 1px solid var(--cxroi-line, #dee2e6)}
+.cxcal th {font-weight: 600; color: var(--cxroi-muted, #6c757d); font-size: 12px}
 .cxcal th:first-child, .cxcal td:first-child {text-align: left}
-.cxcal .muted {color: #6c757d}
-.cxcal .cxroi-error {color: #c0392b; white-space: pre-wrap; font-weight: 600}
-.cxcal .cxroi-note {color: #6c757d}
+.cxcal .muted {color: var(--cxroi-muted, #6c757d)}
+.cxcal .cxroi-term {border-bottom: 1px dotted var(--cxroi-muted, #6c757d); cursor: help}
+.cxcal .cxroi-error {color: var(--cxroi-bad, #c0392b); white-space: pre-wrap; font-weight: 600}
+.cxcal .cxroi-note {color: var(--cxroi-muted, #6c757d)}
 .cxcal a.cxroi-download {display: inline-block; padding: 6px 14px; border-radius: 4px;
-  background: #1d3557; color: white; text-decoration: none; font-weight: 600}
+  background: var(--cxroi-ink, #1d3557); color: white; text-decoration: none; font-weight: 600}
 .cxcal a.cxroi-download:hover {background: #2a4a7a}
 </style>
 """
+
+#: Plain-word names of the fit's quantities and what each means (shown on hover).
+TERMS = {
+    "alpha": (
+        "How churn-prone customers differ: shape \u03b1",
+        "Shape of how churn-prone customers differ. \u03b1 and \u03b2 describe how each "
+        "customer's chance of leaving varies across customers; the average chance of leaving "
+        "in a year is \u03b1 / (\u03b1 + \u03b2). Small values mean customers differ a lot: "
+        "the churn-prone leave early and retention rises with tenure.",
+    ),
+    "beta": (
+        "How churn-prone customers differ: shape \u03b2",
+        "Shape of how churn-prone customers differ. With \u03b1 it sets each customer's "
+        "chance of leaving; a larger \u03b2 (against \u03b1) means customers are less "
+        "likely to leave on average.",
+    ),
+    "retention": (
+        "Retention rate after {tenure} renewals made",
+        "Share of customers who have renewed {tenure} times that renew once more.",
+    ),
+    "lifetime": (
+        "Discounted expected lifetime of a new customer (years)",
+        "Years a newly won customer is expected to stay, later years counted less at the "
+        "discount rate of {d} a year (Fader & Hardie's DEL).",
+    ),
+    "residual": (
+        "Expected remaining lifetime of a current customer (discounted years)",
+        "Further years a customer who has renewed {tenure} times is expected to stay, later "
+        "years counted less at {d} a year (Fader & Hardie's DERL).",
+    ),
+    "clv": (
+        "Lifetime value of a new customer ({currency})",
+        "Margin of {margin} a year over the discounted expected lifetime (CLV).",
+    ),
+    "mape": (
+        "Average error of the fit (%)",
+        "Mean absolute percentage error: how far the model's survivors are from the observed "
+        "ones, on average, over the years used in the fit (MAPE).",
+    ),
+    "backtest": (
+        "Average error on later years held out (%)",
+        "Fitted on years 0 to {fit} only, then compared with the years after: the test of "
+        "how well each model forecasts (MAPE on held-out years).",
+    ),
+    "last": (
+        "Error at the last observed year",
+        "Forecast survivors against observed at the last year in the table "
+        "(positive: the model expects too many).",
+    ),
+    "loglik": (
+        "Goodness of fit (log-likelihood; higher is better)",
+        "How probable the observed cohorts are under the fitted model.",
+    ),
+    "values": (
+        "Fitted values",
+        "sBG: the two shapes \u03b1 and \u03b2; constant retention: one rate r for everyone.",
+    ),
+}
+
+
+def term(key: str, **values) -> str:
+    """A plain-word label with its explanation on hover (``title``), as HTML.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`TERMS`.
+    **values
+        Filled into the label and the explanation (``tenure``, ``d``, ...).
+
+    Returns
+    -------
+    str
+        ``<span class="cxroi-term" data-term=KEY title=EXPLANATION>LABEL</span>``.
+    """
+    label, hint = TERMS[key]
+    return (
+        f'<span class="cxroi-term" data-term="{key}" '
+        f'title="{html.escape(hint.format(**values))}">{html.escape(label.format(**values))}'
+        "</span>"
+    )
 
 
 def resolve(path: str | Path) -> Path:
@@ -92,7 +181,7 @@ def _style(chart, width: int, height: int):
         .configure(font=_FONT, background="white")
         .configure_view(stroke=None)
         .configure_axis(labelColor="#495057", titleColor="#495057", gridColor="#e9ecef")
-        .configure_legend(orient="top", title=None)
+        .configure_legend(orient="top", title=None, columnPadding=18, labelLimit=240)
     )
 
 
@@ -107,7 +196,7 @@ def _colour():
 def _dash():
     return alt.StrokeDash(
         "series:N",
-        scale=alt.Scale(domain=["sBG fit", "constant retention"], range=[[1, 0], [6, 4]]),
+        scale=alt.Scale(domain=[SBG, CONSTANT], range=[[1, 0], [6, 4]]),
         legend=None,
     )
 
@@ -160,10 +249,8 @@ def survival_chart(
     band = fit.survival_band(horizon)
     curves = pd.concat(
         [
-            pd.DataFrame({"period": band.period, "share": band.sbg, "series": "sBG fit"}),
-            pd.DataFrame(
-                {"period": band.period, "share": band.constant, "series": "constant retention"}
-            ),
+            pd.DataFrame({"period": band.period, "share": band.sbg, "series": SBG}),
+            pd.DataFrame({"period": band.period, "share": band.constant, "series": CONSTANT}),
         ]
     )
     size = obs.groupby("cohort")["observed"].transform("first")
@@ -181,7 +268,7 @@ def survival_chart(
     x = alt.X("period:Q", title="years since acquisition")
     area = (
         alt.Chart(band)
-        .mark_area(opacity=0.18, color=_COLOURS["sBG fit"])
+        .mark_area(opacity=0.18, color=_COLOURS[SBG])
         .encode(x=x, y=alt.Y("sbg_low:Q", title=y_title), y2="sbg_high:Q")
     )
     lines = (
@@ -240,12 +327,12 @@ def retention_chart(
     band = pd.DataFrame({"tenure": k, "low": low, "high": high})
     curves = pd.concat(
         [
-            pd.DataFrame({"tenure": k, "retention": est, "series": "sBG fit"}),
+            pd.DataFrame({"tenure": k, "retention": est, "series": SBG}),
             pd.DataFrame(
                 {
                     "tenure": k,
                     "retention": fit.constant.retention,
-                    "series": "constant retention",
+                    "series": CONSTANT,
                 }
             ),
         ]
@@ -259,7 +346,7 @@ def retention_chart(
     )
     area = (
         alt.Chart(band)
-        .mark_area(opacity=0.18, color=_COLOURS["sBG fit"])
+        .mark_area(opacity=0.18, color=_COLOURS[SBG])
         .encode(
             x=x, y=alt.Y("low:Q", title="retention rate", scale=alt.Scale(zero=False)), y2="high:Q"
         )
@@ -333,57 +420,55 @@ def summary_html(
     sbg = fit.sbg
     lvl = f"{fit.level:.0%}"
     d = f"{fit.discount_rate:.1%}"
+    tenure = fit.tenure
     rows = [
-        _row("alpha", fit.alpha, sbg.se_alpha),
-        _row("beta", fit.beta, sbg.se_beta),
-        _row(f"retention at {fit.tenure} renewals made", fit.retention_at_tenure),
-        _row(f"DEL, new customer [years, d = {d}]", fit.lifetime),
-        _row(f"DERL after {fit.tenure} renewals [years, d = {d}]", fit.residual_lifetime),
+        _row(term("alpha"), fit.alpha, sbg.se_alpha),
+        _row(term("beta"), fit.beta, sbg.se_beta),
+        _row(term("retention", tenure=tenure), fit.retention_at_tenure),
+        _row(term("lifetime", d=d), fit.lifetime),
+        _row(term("residual", tenure=tenure, d=d), fit.residual_lifetime),
     ]
     if margin_per_year is not None and math.isfinite(margin_per_year):
         clv = fit.clv(margin_per_year)
-        rows.append(
-            _row(
-                f"CLV of a new customer [{html.escape(currency)}; margin "
-                f"{margin_per_year:,.0f} a year]",
-                clv,
-                money=True,
-            )
-        )
+        margin = f"{margin_per_year:,.0f} {currency}".strip()
+        rows.append(_row(term("clv", currency=currency or "money", margin=margin), clv, money=True))
     status = (
-        "converged"
+        "the fit converged"
         if sbg.converged
-        else f'<span class="cxroi-error">not converged: {html.escape(sbg.message)}</span>'
+        else '<span class="cxroi-error">the fit did not converge: '
+        f"{html.escape(sbg.message)}</span>"
     )
     cohorts = html.escape(", ".join(fit.cohort_names))
     return (
-        f"<div class='cxcal'><p>sBG fit <b>{html.escape(fit.name)}</b> on "
-        f"{len(fit.cohort_names)} cohort(s) ({cohorts}), periods 0..{fit.fit_periods}; "
-        f"log-likelihood {sbg.log_likelihood:,.2f}; {status}.</p>"
-        f"<table><tr><th></th><th>estimate</th><th>std err</th><th>{lvl} low</th>"
-        f"<th>{lvl} high</th></tr>{''.join(rows)}</table>"
-        "<p class='cxroi-note'>Intervals are profile-likelihood intervals; DEL and DERL as in "
-        "Fader &amp; Hardie (2010).</p></div>"
+        f"<div class='cxcal'><p>Fitted <b>{html.escape(fit.name)}</b> on "
+        f"{len(fit.cohort_names)} cohort(s) ({cohorts}), years 0 to {fit.fit_periods}; "
+        f"{term('loglik')}: {sbg.log_likelihood:,.2f}; {status}.</p>"
+        f"<table><tr><th></th><th>Estimate</th><th>Standard error</th><th>{lvl} range: low</th>"
+        f"<th>{lvl} range: high</th></tr>{''.join(rows)}</table>"
+        f"<p class='cxroi-note'>Ranges hold the values the cohorts support at the {lvl} level "
+        "(profile likelihood). Lifetimes count later years less at the discount rate "
+        f"({d} a year), as in Fader &amp; Hardie (2010). Hover a label for its meaning.</p></div>"
     )
 
 
 def comparison_html(cal: Calibration, fit: RetentionFit) -> str:
     """Compare sBG with constant retention: in-sample fit and backtest on held-out years."""
     rows = [
-        "<tr><th></th><th>sBG</th><th>constant retention</th></tr>",
-        f"<tr><td>parameters</td><td>alpha {fit.sbg.alpha:.4g}, beta {fit.sbg.beta:.4g}</td>"
+        "<tr><th></th><th>Customers differ (sBG)</th><th>Same retention for all</th></tr>",
+        f"<tr><td>{term('values')}</td>"
+        f"<td>\u03b1 {fit.sbg.alpha:.4g}, \u03b2 {fit.sbg.beta:.4g}</td>"
         f"<td>r = {fit.constant.retention:.4f}</td></tr>",
-        f"<tr><td>log-likelihood</td><td>{fit.sbg.log_likelihood:,.2f}</td>"
+        f"<tr><td>{term('loglik')}</td><td>{fit.sbg.log_likelihood:,.2f}</td>"
         f"<td>{fit.constant.log_likelihood:,.2f}</td></tr>",
-        f"<tr><td>MAPE on fitted years</td><td>{_pct(fit.mape_sbg)}</td>"
+        f"<tr><td>{term('mape')}</td><td>{_pct(fit.mape_sbg)}</td>"
         f"<td>{_pct(fit.mape_constant)}</td></tr>",
     ]
     bt = cal.backtest
     if bt is not None:
         rows += [
-            f"<tr><td>backtest: fitted on years 0..{bt.fit_periods}, MAPE on later years</td>"
+            f"<tr><td>{term('backtest', fit=bt.fit_periods)}</td>"
             f"<td>{_pct(bt.mape_sbg)}</td><td>{_pct(bt.mape_constant)}</td></tr>",
-            f"<tr><td>backtest: error at the last observed year</td>"
+            f"<tr><td>{term('last')}</td>"
             f"<td>{bt.last_period_error_sbg:+.1%}</td>"
             f"<td>{bt.last_period_error_constant:+.1%}</td></tr>",
         ]
@@ -398,8 +483,8 @@ def observed_html(fit: RetentionFit) -> str:
     """Observed against fitted survivors, one row per cohort and year."""
     lvl = f"{fit.level:.0%}"
     head = (
-        "<tr><th>cohort</th><th>year</th><th>observed</th><th>sBG</th>"
-        f"<th>{lvl} interval</th><th>constant</th><th></th></tr>"
+        "<tr><th>Cohort</th><th>Year</th><th>Observed</th><th>Customers differ (sBG)</th>"
+        f"<th>{lvl} range</th><th>Same retention for all</th><th></th></tr>"
     )
     rows = [
         f"<tr><td>{html.escape(str(r.cohort))}</td><td>{r.period}</td>"
@@ -433,6 +518,15 @@ def _error_html(message: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # The widget
 # ---------------------------------------------------------------------------------------------
+
+
+def _card(title: str, *children):
+    """A titled card in the dashboard's theme (``cxroi-card``, ``cxroi-card-title``)."""
+    import ipywidgets as W
+
+    card = W.VBox([W.HTML(f'<div class="cxroi-card-title">{html.escape(title)}</div>'), *children])
+    card.add_class("cxroi-card")
+    return card
 
 
 class CalibrationApp:
@@ -503,18 +597,25 @@ class CalibrationApp:
             scenarios = {given.name: chosen, **others}
         wide = {"description_width": "initial"}
         self.source = W.Dropdown(
-            options=list(tables.items()), description="Cohort table", style=wide
+            options=list(tables.items()),
+            description="Cohort table",
+            style=wide,
+            layout=W.Layout(width="400px"),
         )
         self.upload = W.FileUpload(accept=".csv", multiple=False, description="Upload CSV")
-        self.cohort = W.Dropdown(options=[POOLED], description="Fit cohorts", style=wide)
+        self.cohort = W.Dropdown(options=[POOLED], description="Cohorts to fit", style=wide)
         self.fit_periods = W.BoundedIntText(
-            value=0, min=0, max=200, description="Fit years 0.. (0 = all)", style=wide
+            value=0, min=0, max=200, description="Fit on years 0 to (0 = all)", style=wide
         )
         self.discount = W.BoundedFloatText(
             value=0.10, min=0.001, max=1.0, step=0.01, description="Discount rate", style=wide
         )
         self.tenure = W.BoundedIntText(
-            value=int(tenure), min=0, max=200, description="Tenure (renewals made)", style=wide
+            value=int(tenure),
+            min=0,
+            max=200,
+            description="Renewals made by current customers",
+            style=wide,
         )
         self.scenario = W.Dropdown(
             options=[("(none)", "")] + list(scenarios.items()),
@@ -539,30 +640,72 @@ class CalibrationApp:
         self._busy = False
         self._load_segments(segment)
         details = W.Accordion(children=[self.table])
-        details.set_title(0, "Observed against fitted survivors")
+        details.set_title(0, "Observed against fitted survivors, year by year")
         details.selected_index = None
-        self.widget = W.VBox(
+        header = W.HBox(
             [
-                W.HTML(_CSS),
-                W.HBox([self.source, self.upload, self.cohort]),
-                W.HBox([self.fit_periods, self.discount, self.tenure]),
-                self.status,
-                W.HBox([self.survival, self.retention]),
                 W.HTML(
-                    "<div class='cxcal cxroi-note'>Filled circles: years used in the fit; "
-                    "hollow squares: later years held out. Shaded: the sBG curve's "
-                    f"{self.level:.0%} profile-likelihood interval.</div>"
-                ),
-                W.HTML("<h3>Estimates</h3>"),
-                self.summary,
-                W.HTML("<h3>sBG against constant retention</h3>"),
-                self.comparison,
-                details,
-                W.HTML("<h3>Scenario with the fitted retention</h3>"),
-                W.HBox([self.scenario, self.segment]),
-                self.download,
+                    '<div class="cxroi-title">Retention calibration</div>'
+                    '<div class="cxroi-subtitle">How long customers stay, fitted to your own '
+                    "cohorts</div>"
+                )
             ]
         )
+        header.add_class("cxroi-header")
+        intro = W.HTML(
+            "<div class='cxroi-headline'>Pick a cohort table or upload your own CSV (long: "
+            "<code>cohort, period, active</code>; wide: <code>cohort, 0, 1, 2, ...</code>). "
+            "The page fits a model in which customers differ in how likely they are to leave "
+            "(the shifted-beta-geometric model of Fader &amp; Hardie, 2007), compares it with "
+            "the same retention for every customer on years held out, and downloads the "
+            "scenario with the fitted retention.</div>"
+        )
+        self.survival.add_class("cxroi-chart")
+        self.retention.add_class("cxroi-chart")
+        charts = W.GridBox(
+            [
+                _card("Share of a cohort still active", self.survival),
+                _card("Retention rate by renewals made", self.retention),
+            ],
+            layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
+        )
+        charts.add_class("cxroi-charts")
+        tables = W.GridBox(
+            [
+                _card("Estimates", self.summary),
+                _card("Customers differ against the same retention for all", self.comparison),
+            ],
+            layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
+        )
+        tables.add_class("cxroi-charts")
+        body = W.VBox(
+            [
+                intro,
+                _card(
+                    "Cohorts and settings",
+                    W.HBox([self.source, self.upload, self.cohort]),
+                    W.HBox([self.fit_periods, self.discount, self.tenure]),
+                    self.status,
+                ),
+                charts,
+                W.HTML(
+                    "<div class='cxcal cxroi-note'>Filled circles: years used in the fit; "
+                    "hollow squares: later years held out. Shaded: the range the cohorts "
+                    f"support for the fitted curve ({self.level:.0%}, profile likelihood).</div>"
+                ),
+                tables,
+                details,
+                _card(
+                    "Scenario with the fitted retention",
+                    W.HBox([self.scenario, self.segment]),
+                    self.download,
+                ),
+            ]
+        )
+        body.add_class("cxroi-calibration-body")
+        self.widget = W.VBox([W.HTML(_CSS), header, body])
+        self.widget.add_class("cxroi-app")
+        self.widget.add_class("cxroi-calibration")
         self.source.observe(self._on_source, names="value")
         self.upload.observe(self._on_upload, names="value")
         self.scenario.observe(self._on_scenario, names="value")
@@ -686,8 +829,8 @@ class CalibrationApp:
             return
         self.status.value = ""
         margin, currency = self._margin()
-        self.survival.value = chart_svg(survival_chart(fit))
-        self.retention.value = chart_svg(retention_chart(fit))
+        self.survival.value = chart_svg(survival_chart(fit, width=CHART_WIDTH))
+        self.retention.value = chart_svg(retention_chart(fit, width=CHART_WIDTH))
         self.summary.value = summary_html(fit, margin, currency)
         self.comparison.value = comparison_html(self.calibration, fit)
         self.table.value = observed_html(fit)

@@ -27,6 +27,7 @@ __all__ = [
     "headline_html",
     "initiative_values_table",
     "kpi_cards",
+    "source_text",
     "sources_html",
     "tei_lines_table",
     "tei_table",
@@ -204,7 +205,9 @@ def error_html(message: str, path: str = "") -> str:
     return f'<div class="cxroi-error" data-field="{html.escape(path)}">{html.escape(message)}</div>'
 
 
-def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
+def field_label(
+    label: str, provenance: Any = None, help_text: str = "", source: Any = None
+) -> str:
     """Label of an input, marked when the value is still a benchmark default.
 
     Parameters
@@ -216,8 +219,19 @@ def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
         source and caveat, ``derived`` a marker explaining the rule.
     help_text : str
         Hover text of the label itself.
+    source : cxroi.model.scenario.InputSource, optional
+        The input's evidence (docs/model.md §18): its source then ends the label's hover
+        text (:func:`source_text`) and sits in ``data-source`` (``data-source-kind`` holds
+        ``given``, ``default`` or ``benchmark default``).
     """
-    title = f' title="{html.escape(help_text)}"' if help_text else ""
+    said = source_text(source)
+    tip = " · ".join(t for t in (help_text, said) if t)
+    title = f' title="{html.escape(tip)}"' if tip else ""
+    if source is not None:
+        title += (
+            f' data-source="{html.escape(getattr(source, "shown", ""))}"'
+            f' data-source-kind="{html.escape(getattr(source, "kind", ""))}"'
+        )
     mark = ""
     source = getattr(provenance, "source", None)
     if source == "benchmark":
@@ -230,6 +244,26 @@ def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
         note = getattr(provenance, "note", "")
         mark = f'<span class="cxroi-derived" title="{html.escape(note)}">derived</span>'
     return f"<span{title}>{html.escape(label)}</span>{mark}"
+
+
+def source_text(source: Any) -> str:
+    """Where an input's value comes from, in words (docs/model.md §18).
+
+    ``Source: CRM churn report FY2025 (12-month average; as of 2025-09-30)`` for the user's
+    own evidence, ``Source: <citation> (benchmark default)`` for a default taken from a cited
+    benchmark, ``Source: not sourced`` otherwise; empty for no input.
+    """
+    if source is None:
+        return ""
+    shown = getattr(source, "shown", None) or "not sourced"
+    if getattr(source, "kind", "") == "benchmark default" and getattr(source, "source", None):
+        return f"Source: {shown} (benchmark default)"
+    extras = []
+    if getattr(source, "note", None) and getattr(source, "kind", "") == "given":
+        extras.append(str(source.note))
+    if getattr(source, "as_of", None) is not None:
+        extras.append(f"as of {source.as_of.isoformat()}")
+    return f"Source: {shown}" + (f" ({'; '.join(extras)})" if extras else "")
 
 
 def download_link(text: str, filename: str) -> str:

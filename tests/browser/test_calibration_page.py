@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cxroi.analysis import calibration
@@ -11,6 +13,28 @@ from .cxroi_browser import REPO, SHOT_DIR, Requests, _free_port, voila_process
 pytestmark = pytest.mark.browser
 
 CSV = REPO / "scenarios" / "data" / "fader_hardie_2007_regular.csv"
+
+#: What the browser applies to the page: the dashboard's theme variables, header and cards.
+THEME = """() => {
+    const root = getComputedStyle(document.documentElement);
+    const probe = document.createElement('div');
+    probe.style.color = root.getPropertyValue('--cxroi-ink').trim();
+    probe.style.fontFamily = root.getPropertyValue('--cxroi-font').trim();
+    document.body.appendChild(probe);
+    const ink = getComputedStyle(probe).color, themeFont = getComputedStyle(probe).fontFamily;
+    probe.remove();
+    const header = document.querySelector('.cxroi-calibration .cxroi-header');
+    const card = document.querySelector('.cxroi-calibration .cxroi-card');
+    return {
+        sheet: [...document.styleSheets].some(s => (s.href || '').endsWith('/cxroi.css')),
+        ink, themeFont,
+        header: header ? getComputedStyle(header).backgroundColor : null,
+        title: document.querySelector('.cxroi-header .cxroi-title')?.textContent,
+        cards: document.querySelectorAll('.cxroi-calibration .cxroi-card').length,
+        cardRadius: card ? getComputedStyle(card).borderTopLeftRadius : null,
+        font: getComputedStyle(document.querySelector('.cxroi-calibration')).fontFamily,
+    };
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +64,27 @@ def test_calibration_page_shows_the_fit_offline(browser, calibration_server):
         assert f"{sbg.alpha:.3f}" in text, text[:2000]
         assert f"{sbg.beta:.3f}" in text
         assert "Traceback" not in text
-        page.screenshot(path=str(SHOT_DIR / "calibration.png"))
+        # plain words on screen, the jargon only in hover texts
+        for label in (
+            "Discounted expected lifetime of a new customer (years)",
+            "Expected remaining lifetime of a current customer (discounted years)",
+            "Average error of the fit (%)",
+        ):
+            assert label in text, label
+        for word in ("DEL", "DERL", "MAPE"):
+            assert re.search(rf"\b{word}\b", text) is None, word
+        hint = page.get_attribute('[data-term="alpha"]', "title")
+        assert "shape of how churn-prone customers differ" in hint.lower()
+        # the dashboard's theme: its stylesheet is loaded and styles the header bar and cards
+        theme = page.evaluate(THEME)
+        assert theme["sheet"], theme
+        assert theme["header"] == theme["ink"] and theme["title"] == "Retention calibration"
+        assert theme["cards"] == 6 and theme["cardRadius"] == "6px", theme
+        assert theme["font"] == theme["themeFont"], theme
+        SHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1440, "height": 1700})  # the whole page in one shot
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOT_DIR / "calibration-1440.png"), full_page=True)
         assert seen.outside() == []
     finally:
         context.close()
