@@ -38,8 +38,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import hashlib
 import io
+import itertools
 import math
 import os
 import re
@@ -163,20 +165,65 @@ class CohortTable:
     @property
     def n_periods(self) -> int:
         """Periods observed after acquisition in the longest cohort."""
-        return max(len(s) for s in self.cohorts.values()) - 1
+        return int(self.lengths.max()) - 1
 
     def survivors(self, name: str) -> np.ndarray:
         """Survivor counts of cohort ``name`` at periods 0..T [customers]."""
         return np.asarray(self.cohorts[name], dtype=float)
 
+    @functools.cached_property
+    def lengths(self) -> np.ndarray:
+        """Counts per cohort (periods 0..T: T + 1 of them), in the order of ``names``."""
+        sizes = np.fromiter(
+            map(len, self.cohorts.values()), dtype=np.int64, count=len(self.cohorts)
+        )
+        sizes.setflags(write=False)
+        return sizes
+
+    @functools.cached_property
+    def counts(self) -> np.ndarray:
+        """Every cohort's survivor counts end to end, cohort by cohort [customers].
+
+        Cohort i holds ``counts[offsets[i] : offsets[i] + lengths[i]]``; whole-table work
+        (sums per period, fitted values per row) runs on this array instead of a Python loop
+        over the cohorts.
+        """
+        flat = np.fromiter(
+            itertools.chain.from_iterable(self.cohorts.values()),
+            dtype=float,
+            count=int(self.lengths.sum()),
+        )
+        flat.setflags(write=False)
+        return flat
+
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        """Position of each cohort in the table, by label."""
+        return {name: i for i, name in enumerate(self.cohorts)}
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Position of each cohort's period 0 in :attr:`counts`."""
+        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+
     def to_frame(self) -> pd.DataFrame:
         """Long DataFrame with columns ``cohort``, ``period``, ``active``."""
-        rows = [
-            (name, t, value)
-            for name, counts in self.cohorts.items()
-            for t, value in enumerate(counts)
-        ]
-        return pd.DataFrame(rows, columns=["cohort", "period", "active"])
+        lengths = self.lengths
+        return pd.DataFrame(
+            {
+                "cohort": np.repeat(np.array(self.names, dtype=object), lengths),
+                "period": _periods(lengths),
+                "active": np.asarray(self.counts, dtype=float).copy(),
+            }
+        )
+
+
+def _periods(lengths: np.ndarray) -> np.ndarray:
+    """Period of every row of cohorts of the given lengths laid end to end: 0..n-1 per cohort."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    starts = np.cumsum(lengths) - lengths
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
 
 
 _ACTIVE_NAMES = ("active", "alive", "survivors", "customers", "active_customers")
@@ -284,7 +331,7 @@ def read_cohorts(source, *, name: str | None = None) -> CohortTable:
         frame = source.copy()
         label = name
         where = "row"
-        rows = [str(i) for i in frame.index]
+        rows = _RowLabels(frame.index)
     else:
         if isinstance(source, (bytes, bytearray, memoryview)):
             raw = bytes(source)
@@ -309,7 +356,7 @@ def read_cohorts(source, *, name: str | None = None) -> CohortTable:
         except (pd.errors.ParserError, ValueError) as exc:
             raise CohortDataError([f"not a readable CSV table: {exc}"], label) from None
         where = "line"
-        rows = [str(i + 2) for i in range(len(frame))]  # the header is line 1
+        rows = _RowLabels(None, first=2)  # the header is line 1
     if frame.shape[0] == 0:
         raise CohortDataError(["the table has a header but no rows"], label)
     columns = {_norm(c): c for c in frame.columns}
@@ -334,6 +381,33 @@ def read_cohorts(source, *, name: str | None = None) -> CohortTable:
     return CohortTable(cohorts=cohorts, source=label, sha256=digest, layout=layout)
 
 
+class _RowLabels:
+    """Labels of table rows for messages, made only for the rows a message names.
+
+    ``labels[i]`` is the DataFrame index label of row i, or the file line number ``i + first``.
+    """
+
+    def __init__(self, index: pd.Index | None, first: int = 2):
+        self._index = index
+        self._first = first
+
+    def __getitem__(self, i) -> str:
+        i = int(i)
+        return str(self._index[i]) if self._index is not None else str(i + self._first)
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes of a column's distinct cells and the first cell of each, in order of appearance.
+
+    Every check of a cell depends on the cell alone, so a long table (where periods, counts
+    and cohort labels repeat) is checked on its distinct cells and the result is spread back
+    with the codes: the string work is per distinct value, not per row.
+    """
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    _, first = np.unique(codes, return_index=True)
+    return codes, column.iloc[first].reset_index(drop=True)
+
+
 def _numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series]:
     """Parse a column of cells at once: (values, blank mask, not-a-number mask, stripped text)."""
     if pd.api.types.is_bool_dtype(column.dtype):
@@ -341,15 +415,16 @@ def _numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.
     if pd.api.types.is_numeric_dtype(column.dtype):
         values = column.to_numpy(dtype=float, na_value=np.nan)
         blank = np.isnan(values)
-        return values, blank, np.zeros(len(values), bool), column.astype(str)
-    text = column.astype(str).str.strip()
+        return values, blank, np.zeros(len(values), bool), column
+    codes, distinct = _factorize(column)
+    text = distinct.astype(str).str.strip()
     blank = (text.eq("") | text.str.lower().isin(["nan", "na", "n/a", "none"])).to_numpy()
     with np.errstate(all="ignore"):
         parsed = pd.to_numeric(text.where(~blank), errors="coerce")
     values = np.asarray(parsed, dtype=float)
     not_number = ~blank & np.isnan(values)
     # a cell reading "nan" in another spelling is blank, but "NaN" as a number is not finite
-    return values, blank, not_number, text
+    return values[codes], blank[codes], not_number[codes], text.to_numpy(dtype=object)[codes]
 
 
 def _shown(text: object, limit: int = 40) -> str:
@@ -360,17 +435,35 @@ def _shown(text: object, limit: int = 40) -> str:
     return repr(value)
 
 
+class _Labels:
+    """Cohort label of each row, looked up from the distinct labels by code (for messages)."""
+
+    def __init__(self, labels: np.ndarray, code: np.ndarray):
+        self._labels = labels
+        self._code = code
+
+    def __getitem__(self, i):
+        return self._labels[self._code[int(i)]]
+
+
 def _long(frame, cohort_col, period_col, active_col, rows, where, label):
     """Validate a long table with whole-column operations; only problem rows meet Python."""
     n = len(frame)
     if cohort_col is None:
-        cohort = pd.Series(["all"] * n, dtype=object)
+        labels = np.array(["all"], dtype=object)
+        code = np.zeros(n, dtype=np.int64)
     else:
-        cohort = frame[cohort_col].astype(str).str.strip().reset_index(drop=True)
+        # cohort labels, stripped; labels that differ only in spaces get one code
+        raw_code, distinct = _factorize(frame[cohort_col].reset_index(drop=True))
+        stripped = distinct.astype(str).str.strip().to_numpy(dtype=object)
+        merged, labels_index = pd.factorize(stripped, use_na_sentinel=False)
+        code = merged[raw_code].astype(np.int64)
+        labels = np.asarray(labels_index, dtype=object)
+    cohort = _Labels(labels, code)
     p_val, p_blank, p_text, p_raw = _numbers(frame[period_col].reset_index(drop=True))
     a_val, a_blank, a_text, a_raw = _numbers(frame[active_col].reset_index(drop=True))
     with np.errstate(all="ignore"):
-        c_blank = cohort.isin(["", "nan", "None"]).to_numpy()
+        c_blank = pd.Series(labels, dtype=object).isin(["", "nan", "None"]).to_numpy()[code]
         p_bad = (
             ~p_blank & ~p_text & (~np.isfinite(p_val) | (p_val < 0) | (p_val != np.floor(p_val)))
         )
@@ -394,13 +487,13 @@ def _long(frame, cohort_col, period_col, active_col, rows, where, label):
         kind[kinds[k][1]] = k
     valid = kind < 0
     period = np.where(valid, p_val, 0).astype(np.int64)
-    keys = pd.DataFrame({"cohort": cohort, "period": period})
+    key = code * (MAX_PERIOD + 1) + period  # one integer per (cohort, period) of a valid row
     dup = np.zeros(n, bool)
-    dup[valid] = keys[valid].duplicated(keep="first").to_numpy()
+    dup[valid] = pd.Series(key[valid]).duplicated(keep="first").to_numpy()
     first_of = None
     if dup.any():
         idx = pd.Series(np.arange(n))[valid]
-        first_of = idx.groupby([keys["cohort"][valid], keys["period"][valid]]).transform("first")
+        first_of = idx.groupby(key[valid]).transform("first")
     row_problem = np.flatnonzero(~valid | dup)
     problems: list[str] = []
     uncounted = max(0, row_problem.size - _MAX_DETAILED)
@@ -457,34 +550,26 @@ def _long(frame, cohort_col, period_col, active_col, rows, where, label):
                     f"cohort {c}, period {t})"
                 )
     keep = np.flatnonzero(valid & ~dup)
-    good = pd.DataFrame(
-        {
-            "cohort": cohort.to_numpy()[keep],
-            "period": period[keep],
-            "active": a_val[keep],
-            "row": keep,
-        }
-    )
-    order = pd.unique(good["cohort"])  # cohorts in the order they first appear
-    good["rank"] = pd.Categorical(good["cohort"], categories=order).codes
-    good = good.sort_values(["rank", "period"], kind="stable")
-    rank = good["rank"].to_numpy()
-    per = good["period"].to_numpy()
-    act = good["active"].to_numpy()
-    if len(good):
+    rank, first_codes = pd.factorize(code[keep])  # cohorts in the order they first appear
+    order = labels[np.asarray(first_codes, dtype=np.int64)]
+    sort = np.lexsort((period[keep], rank))
+    rank = rank[sort]
+    per = period[keep][sort]
+    act = a_val[keep][sort]
+    rows_arr = keep[sort]
+    if len(keep):
         starts = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]])
-        ends = np.append(starts[1:], len(good))
+        ends = np.append(starts[1:], len(keep))
     else:
         starts = ends = np.zeros(0, dtype=int)
     first_p, last_p = per[starts], per[ends - 1]
     gap = (last_p - first_p + 1) != (ends - starts)
-    rises = np.zeros(len(good), bool)
-    if len(good) > 1:
+    rises = np.zeros(len(keep), bool)
+    if len(keep) > 1:
         rises[1:] = (act[1:] > act[:-1]) & (rank[1:] == rank[:-1])
     rise_rank = np.unique(rank[rises])
     bad_cohort = (first_p != 0) | gap | ((act[starts] <= 0) & (first_p == 0))
     bad_cohort[rise_rank] = True
-    rows_arr = good["row"].to_numpy()
     for r in np.flatnonzero(bad_cohort):
         if len(problems) >= _MAX_DETAILED:
             uncounted += 1
@@ -497,7 +582,11 @@ def _long(frame, cohort_col, period_col, active_col, rows, where, label):
             [rows[i] for i in rows_arr[lo:hi]],
             where,
         )
-    cohorts = {str(order[r]): tuple(act[starts[r] : ends[r]].tolist()) for r in range(len(starts))}
+    values = act.tolist()
+    cohorts = {
+        str(label): tuple(values[lo:hi])
+        for label, lo, hi in zip(order.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    }
     problems += _check_scale(cohorts)
     if problems or uncounted:
         raise CohortDataError(problems, label, uncounted)
@@ -1035,40 +1124,76 @@ def _mape(table: pd.DataFrame, column: str, *, fitted: bool) -> float:
     return float(np.mean(np.abs(rows[column] / rows["observed"] - 1)))
 
 
-def _truncate(table: CohortTable, names, fit_periods):
-    arrays, used = [], []
-    for n in names:
-        s = table.survivors(n)
-        if fit_periods is not None:
-            s = s[: fit_periods + 1]
-        if s.size >= 2:
-            arrays.append(s)
-            used.append(n)
-    return arrays, used
+@dataclass(frozen=True)
+class _Selection:
+    """The cohorts of a fit: those with periods 0 and 1 inside the fit window, in table order.
+
+    ``index`` are their positions in the table, ``lengths`` their counts per cohort (T + 1)
+    and ``cut`` the counts inside the window (``min(T, fit_periods) + 1``).
+    """
+
+    names: list[str]
+    index: np.ndarray
+    lengths: np.ndarray
+    cut: np.ndarray
+
+
+def _select(table: CohortTable, names: Sequence[str] | None, fit_periods: int | None):
+    """Pick the cohorts ``names`` (all when None) that have two counts in the fit window."""
+    if names is None:
+        index = np.arange(len(table.cohorts), dtype=np.int64)
+        labels = np.array(table.names, dtype=object)
+    else:
+        position = table._positions
+        index = np.array([position[n] for n in names], dtype=np.int64)
+        labels = np.array(list(names), dtype=object)
+    lengths = table.lengths[index]
+    cut = lengths if fit_periods is None else np.minimum(lengths, int(fit_periods) + 1)
+    keep = cut >= 2
+    return _Selection(labels[keep].tolist(), index[keep], lengths[keep], cut[keep])
+
+
+def _rows(table: CohortTable, index: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Positions in ``table.counts`` of periods 0..lengths-1 of the cohorts at ``index``."""
+    return np.repeat(table.offsets[index], lengths) + _periods(lengths)
 
 
 #: Above this many cohorts, cohorts of equal length are summed before fitting.
 _GROUP_ABOVE = 64
 
 
-def _sufficient(arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """Sum the survivor arrays of cohorts observed for the same number of periods.
+def _sufficient(table: CohortTable, sel: _Selection) -> list[np.ndarray]:
+    """Survivor arrays for the likelihood: per cohort, or summed per observed length.
 
     The pooled sBG and constant-retention likelihoods are linear in the counts: a cohort
     observed to T adds its churners S(t-1) - S(t) at t = 1..T and its S(T) survivors censored
     at T (Fader & Hardie 2007, eq. 9). Cohorts with the same T therefore enter only through
     their summed counts, so any number of cohorts reduces to at most one array per distinct T
-    and the optimiser's cost no longer grows with the number of rows. Small sets are left as
-    they are (the sums change the last bits of floating-point results).
+    and the optimiser's cost no longer grows with the number of rows. The sums are one
+    ``numpy.bincount`` over the table's rows (key: length group x period), which adds the
+    cohorts in table order, as a row-by-row sum would. Small sets are left as they are (the
+    sums change the last bits of floating-point results).
     """
-    if len(arrays) <= _GROUP_ABOVE:
-        return arrays
-    lengths = np.array([a.size for a in arrays])
-    out = []
-    for size in np.unique(lengths):
-        members = [a for a, n in zip(arrays, lengths, strict=True) if n == size]
-        out.append(np.sum(np.vstack(members), axis=0))
-    return out
+    rows = _rows(table, sel.index, sel.cut)
+    values = np.asarray(table.counts, dtype=float)[rows]
+    if sel.index.size <= _GROUP_ABOVE:
+        return np.split(values, np.cumsum(sel.cut)[:-1])
+    sizes, group = np.unique(sel.cut, return_inverse=True)
+    width = int(sizes.max())
+    key = np.repeat(group, sel.cut) * width + _periods(sel.cut)
+    sums = np.bincount(key, weights=values, minlength=sizes.size * width)
+    sums = sums.reshape(sizes.size, width)
+    return [sums[g, :size].copy() for g, size in enumerate(sizes.tolist())]
+
+
+def _fitted_rows(table: CohortTable, sel: _Selection):
+    """Cohort label, period, observed count and cohort size of every row of the selection."""
+    rows = _rows(table, sel.index, sel.lengths)
+    counts = np.asarray(table.counts, dtype=float)
+    period = _periods(sel.lengths)
+    size = np.repeat(counts[table.offsets[sel.index]], sel.lengths)
+    labels = np.repeat(np.array(sel.names, dtype=object), sel.lengths)
+    return labels, period, counts[rows], size
 
 
 def fit_retention(
@@ -1136,15 +1261,16 @@ def fit_retention(
         raise CalibrationError(
             f"no cohort named {', '.join(unknown)} (cohorts: {', '.join(table.names)})"
         )
-    arrays, used = _truncate(table, names, fit_periods)
-    if not arrays or max(a.size for a in arrays) < 3:
+    sel = _select(table, names, fit_periods)
+    used = sel.names
+    if not used or int(sel.cut.max()) < 3:
         window = f"periods 0..{fit_periods}" if fit_periods is not None else "the table"
         where = f"{table.source}: " if table.source else ""
         raise CalibrationError(
             f"{where}cannot fit {name}: no cohort has counts for 2 periods after acquisition in "
             f"{window}; alpha and beta need at least periods 0, 1 and 2"
         )
-    grouped = _sufficient(arrays)
+    grouped = _sufficient(table, sel)
     sbg = fit_sbg_pooled(grouped)
     constant = fit_constant_retention(grouped)
     points, reached = _likelihood_region(sbg, grouped, level)
@@ -1162,20 +1288,18 @@ def fit_retention(
 
     # One survival band for periods 0..T_max; each cohort's band is its size times it, which
     # is the band of size x survival since multiplying by S(0) > 0 keeps the order of values.
-    series = [table.survivors(n) for n in used]
-    lengths = np.array([x.size for x in series])
+    lengths = sel.lengths
     t_all = np.arange(int(lengths.max()))
     band, band_low, band_high, _, _ = _interval(
         lambda a, b: sbg_survival(a[:, None], b[:, None], t_all), est, points, reached, level
     )
-    period = np.concatenate([np.arange(k) for k in lengths])
-    size = np.repeat([x[0] for x in series], lengths)
+    labels, period, counts, size = _fitted_rows(table, sel)
     limit = fit_periods if fit_periods is not None else int(lengths.max())
     observed = pd.DataFrame(
         {
-            "cohort": np.repeat(np.array(used, dtype=object), lengths),
+            "cohort": labels,
             "period": period,
-            "observed": np.concatenate(series),
+            "observed": counts,
             "sbg": size * band[period],
             "sbg_low": size * band_low[period],
             "sbg_high": size * band_high[period],
@@ -1188,7 +1312,7 @@ def fit_retention(
     return RetentionFit(
         name=name,
         cohort_names=tuple(used),
-        fit_periods=int(max(a.size for a in arrays) - 1),
+        fit_periods=int(sel.cut.max() - 1),
         sbg=sbg,
         constant=constant,
         alpha=alpha_i,
@@ -1236,32 +1360,29 @@ class Backtest:
 
 
 def _backtest(table: CohortTable, names, fit_periods: int) -> Backtest | None:
-    arrays, used = _truncate(table, names, fit_periods)
-    if not arrays or max(a.size for a in arrays) < 3:
+    sel = _select(table, names, fit_periods)
+    if not sel.names or int(sel.cut.max()) < 3:
         return None
-    held = any(table.survivors(n).size - 1 > fit_periods for n in used)
-    if not held:
+    if not np.any(sel.lengths - 1 > fit_periods):
         return None
-    grouped = _sufficient(arrays)
+    grouped = _sufficient(table, sel)
     sbg = fit_sbg_pooled(grouped)
     constant = fit_constant_retention(grouped)
-    series = [table.survivors(n) for n in used]
-    lengths = np.array([x.size for x in series])
-    period = np.concatenate([np.arange(k) for k in lengths])
-    size = np.repeat([x[0] for x in series], lengths)
+    lengths = sel.lengths
+    labels, period, counts, size = _fitted_rows(table, sel)
     curve = np.asarray(sbg.survival(np.arange(int(lengths.max()))), dtype=float).reshape(-1)
     frame = pd.DataFrame(
         {
-            "cohort": np.repeat(np.array(used, dtype=object), lengths),
+            "cohort": labels,
             "period": period,
-            "observed": np.concatenate(series),
+            "observed": counts,
             "sbg": size * curve[period],
             "constant": size * constant.retention ** period.astype(float),
             "in_fit": period <= fit_periods,
         }
     )
-    longest = max(used, key=lambda n: table.survivors(n).size)
-    last = frame[frame["cohort"] == longest].iloc[-1]
+    longest = int(np.argmax(lengths))  # the first of the longest cohorts
+    last = frame.iloc[int(np.cumsum(lengths)[longest]) - 1]
     return Backtest(
         fit_periods=int(fit_periods),
         table=frame,
@@ -1430,23 +1551,22 @@ def calibrate(
     pooled = fit_retention(table, name=POOLED, fit_periods=fit_periods, **kwargs)
     by_cohort, skipped = {}, {}
     fitted_alone = 0
-    for n in table.names:
-        s = table.survivors(n)
-        if fit_periods is not None:
-            s = s[: fit_periods + 1]
-        if s.size < 3:
-            skipped[n] = (
-                "fewer than 2 periods after acquisition (it still counts in the pooled fit)"
-            )
+    names = table.names  # once: the loop below is O(1) per cohort
+    window = table.lengths if fit_periods is None else np.minimum(table.lengths, fit_periods + 1)
+    too_short = "fewer than 2 periods after acquisition (it still counts in the pooled fit)"
+    beyond_cap = (
+        f"only the first {MAX_COHORT_FITS} cohorts are fitted alone (limit "
+        "MAX_COHORT_FITS; ask for this one with cohort=...); it counts in the pooled fit"
+    )
+    for n, size in zip(names, window.tolist(), strict=True):
+        if size < 3:
+            skipped[n] = too_short
             continue
-        if len(table.names) == 1:  # the pooled fit is this cohort's fit
+        if len(names) == 1:  # the pooled fit is this cohort's fit
             by_cohort[n] = dataclasses.replace(pooled, name=n)
             continue
         if fitted_alone >= MAX_COHORT_FITS and n != cohort:
-            skipped[n] = (
-                f"only the first {MAX_COHORT_FITS} cohorts are fitted alone (limit "
-                "MAX_COHORT_FITS; ask for this one with cohort=...); it counts in the pooled fit"
-            )
+            skipped[n] = beyond_cap
             continue
         fitted_alone += 1
         by_cohort[n] = fit_retention(table, cohorts=[n], name=n, fit_periods=fit_periods, **kwargs)
@@ -1617,11 +1737,11 @@ def tenure_mix_from_table(table: CohortTable) -> dict[int, float]:
     >>> tenure_mix_from_table(t)
     {0: 0.23809523809523808, 1: 0.42857142857142855, 2: 0.33333333333333337}
     """
-    counts: dict[int, float] = {}
-    for name in table.names:
-        survivors = table.survivors(name)
-        k = len(survivors) - 1
-        counts[k] = counts.get(k, 0.0) + float(survivors[-1])
+    # customers active now, added up by renewals made (cohorts summed in table order)
+    renewals = table.lengths - 1
+    now = np.asarray(table.counts, dtype=float)[table.offsets + renewals]
+    sums = np.bincount(renewals, weights=now)
+    counts = {int(k): float(sums[k]) for k in np.unique(renewals)}
     total = math.fsum(counts.values())
     if not total > 0:
         raise CalibrationError("no customer of the cohort table is active at its last period")
