@@ -654,18 +654,46 @@ def _wide(frame, cohort_col, rows, where, label):
             ],
             label,
         )
+    n = len(frame)
+    if cohort_col is None:
+        names = [f"row {i + 1}" for i in range(n)]
+    else:
+        names = [str(v).strip() for v in frame[cohort_col].tolist()]
+    # every cell read once, column by column; whole-table masks find the rows that are fine
+    cells = [[_cell_number(v) for v in frame[period_cols[t]].tolist()] for t in periods]
+    width = len(periods)
+    is_none = np.array([[v is None for v in col] for col in cells], dtype=bool).T.reshape(n, width)
+    is_text = np.array([[isinstance(v, str) for v in col] for col in cells], dtype=bool)
+    is_text = is_text.T.reshape(n, width)
+    num = np.array(
+        [[v if isinstance(v, float) else np.nan for v in col] for col in cells], dtype=float
+    ).T.reshape(n, width)
+    given = ~is_none & ~is_text
+    with np.errstate(all="ignore"):
+        cell_bad = is_text | (
+            given & (~np.isfinite(num) | (num < 0) | (num > MAX_COUNT) | (num != np.floor(num)))
+        )
+        ends = width - 1 - np.argmax(given[:, ::-1], axis=1)  # last period with a count
+        holes = (is_none & (np.arange(width) < ends[:, None])).any(axis=1)
+        rises = (num[:, 1:] > num[:, :-1]).any(axis=1)
+    fine = (~cell_bad.any(axis=1) & given.any(axis=1) & ~holes & ~rises & (num[:, 0] > 0)).tolist()
+    ends = ends.tolist()
     problems: list[str] = []
     cohorts = {}
-    for i in range(len(frame)):
+    for i in range(n):
+        cohort = names[i]
+        if fine[i] and cohort not in cohorts and cohort not in ("", "nan", "None"):
+            cohorts[cohort] = tuple(num[i, : ends[i] + 1].tolist())
+            continue
+        # a row with a problem: the checks below, in order, name every one
         at = f"{where} {rows[i]}"
-        cohort = f"row {i + 1}" if cohort_col is None else str(frame[cohort_col].iloc[i]).strip()
         if cohort in ("", "nan", "None"):
             problems.append(f"{at}: cohort is blank")
             continue
         if cohort in cohorts:
             problems.append(f"{at}: cohort {cohort} appears on two rows")
             continue
-        values = [_cell_number(frame[period_cols[t]].iloc[i]) for t in periods]
+        values = [cells[t][i] for t in periods]
         bad = False
         for t, v in zip(periods, values, strict=True):
             if isinstance(v, str):

@@ -104,3 +104,14 @@ def test_tenure_mix_adds_the_last_counts_by_age(big):
     for age, share in mix.items():
         assert share == pytest.approx(expected[age] / expected.sum(), rel=1e-12)
     assert sum(mix.values()) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_wide_layout_of_a_big_table_reads_as_the_long_one(big):
+    part = big[big["cohort"].isin(big["cohort"].unique()[:5000])]
+    wide = part.pivot(index="cohort", columns="period", values="active")
+    wide = wide.loc[part["cohort"].unique()].reset_index()  # rows in the long table's order
+    wide.columns = [str(c) for c in wide.columns]
+    from_wide = read_cohorts(wide.to_csv(index=False).encode())
+    from_long = read_cohorts(part)
+    assert from_wide.layout == "wide"
+    assert list(from_wide.cohorts.items()) == list(from_long.cohorts.items())
