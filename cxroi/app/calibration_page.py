@@ -718,7 +718,7 @@ class CalibrationApp:
         self.refresh(new_table=True)
 
     def _on_upload(self, change) -> None:
-        from cxroi.analysis.calibration import MAX_TABLE_BYTES
+        from cxroi.analysis.calibration.cohorts import MAX_TABLE_BYTES
 
         for item in change["new"] or ():
             raw_name = "".join(ch for ch in str(item.get("name", "upload")) if ch.isprintable())
