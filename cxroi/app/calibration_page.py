@@ -9,6 +9,10 @@ specifications rendered to static SVG by ``vl_convert`` in the kernel and shown 
 
 Pure builders (fit in, chart or HTML out) come first; the widget class at the end only reads
 its widgets, calls them and sets HTML values.
+
+Size: this module is slightly larger than the ~800 lines the package aims at; it holds the pure
+builders and the one widget class of a single page, and the fitting itself is in
+cxroi.analysis.calibration.
 """
 
 from __future__ import annotations

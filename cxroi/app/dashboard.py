@@ -17,6 +17,11 @@ Charts travel as widget state too (no ``Output`` widget, see voila#1428): each c
 ``ipywidgets.HTML`` holding its Vega-Lite specification and data rows, drawn in the browser by
 the Vega bundle served with the page. The specification is built once per layout; an update
 sends only new rows, and the page swaps the data of the live view.
+
+Size: this module is larger than the ~800 lines the package aims at because the widget tree, its
+callbacks and the live chart updates are being changed by several pieces of work at once; it is to
+be split (inputs, KPI panel, charts, versions) once they land. Its widget-free parts already live in
+cxroi.app.fields, cxroi.app.views and cxroi.app.session.
 """
 
 from __future__ import annotations
