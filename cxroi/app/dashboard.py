@@ -1418,6 +1418,8 @@ class Dashboard:
     def _field_for(self, path: str, prefer: FieldInput | None = None) -> FieldInput | None:
         if prefer is not None and (path == prefer.path or path.startswith(prefer.path)):
             return prefer
+        if prefer is not None and prefer.keys[-1] == "name" and path.endswith(".name"):
+            return prefer  # a rename refused: the path carries the new name
         best = None
         for field in self._fields:
             if field in self._extras:
