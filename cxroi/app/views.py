@@ -13,8 +13,8 @@ import json
 import math
 from typing import Any
 
+from cxroi.model.kpis import KPIS, kpi_label, kpi_meaning
 from cxroi.present.formatting import format_kpi, format_money, format_pct
-from cxroi.present.headline import KPI_MEANINGS
 
 __all__ = [
     "KPI_CARDS",
@@ -34,19 +34,16 @@ __all__ = [
     "unquantified_html",
 ]
 
-#: (key, title, kind) of the KPI cards, in display order.
+#: Keys of the KPI cards, in display order (labels, kinds and meanings: :mod:`cxroi.model.kpis`).
 KPI_CARDS = (
-    ("npv", "Net present value", "money"),
-    ("roi", "ROI", "pct"),
-    ("irr", "IRR", "pct"),
-    ("payback_years", "Payback", "years"),
-    ("discounted_payback_years", "Discounted payback", "years"),
-    ("annual_switching_loss", "Annual switching loss", "money"),
-    ("extra_customers_end", "Extra customers at horizon", "count"),
+    "npv",
+    "roi",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "annual_switching_loss",
+    "extra_customers_end",
 )
-
-#: KPIs that are not risk-adjusted (docs/model.md §5): no "unadjusted" line under them.
-_NOT_ADJUSTED = {"annual_switching_loss", "extra_customers_end"}
 
 
 def _fmt(value: Any, key: str, currency: str, horizon: int | None = None) -> str:
@@ -70,7 +67,7 @@ def kpi_cards(
     """KPI cards, risk-adjusted with the unadjusted figure beside.
 
     Each card's hover text is the KPI's plain-words meaning
-    (:data:`cxroi.present.headline.KPI_MEANINGS`).
+    (:func:`cxroi.model.kpis.kpi_meaning`).
 
     Parameters
     ----------
@@ -94,11 +91,11 @@ def kpi_cards(
         HTML; each card holds ``<div data-kpi="KEY" data-value="FULL PRECISION">``.
     """
     cards = []
-    for key, title, _kind in KPI_CARDS:
+    for key in KPI_CARDS:
         value = kpis.get(key)
         negative = value is not None and key in ("npv", "roi") and value < 0
         sub = ""
-        if key not in _NOT_ADJUSTED:
+        if KPIS[key].risk_adjusted:
             raw = unadjusted.get(key)
             sub = (
                 f'<div class="cxroi-kpi-sub">Unadjusted <span data-kpi-unadjusted="{key}" '
@@ -128,10 +125,10 @@ def kpi_cards(
                 f'<span data-kpi="pv_costs" data-value="{_data_value(kpis.get("pv_costs"))}">'
                 f"{html.escape(format_money(kpis.get('pv_costs'), currency))}</span></div>"
             )
-        meaning = html.escape(KPI_MEANINGS.get(key, ""))
+        meaning = html.escape(kpi_meaning(key))
         cards.append(
             f'<div class="cxroi-kpi{" cxroi-negative" if negative else ""}" title="{meaning}">'
-            f'<div class="cxroi-kpi-label">{html.escape(title)}</div>'
+            f'<div class="cxroi-kpi-label">{html.escape(kpi_label(key))}</div>'
             f'<div class="cxroi-kpi-value" data-kpi="{key}" data-value="{_data_value(value)}">'
             f"{html.escape(_fmt(value, key, currency, horizon))}</div>{sub}</div>"
         )
@@ -290,6 +287,7 @@ def sources_html(scenario: Any) -> str:
     the fields that use it; a note when every value is the user's own.
     """
     from cxroi.model import benchmarks
+
     used: dict[str, list[str]] = {}
     for path, prov in scenario.provenance().items():
         if getattr(prov, "source", None) == "benchmark" and prov.benchmark:
@@ -325,11 +323,7 @@ def export_link(pdf: bytes, filename: str) -> str:
 
 # ------------------------------------------------------------------------ version 2 figures
 #: What the customer-equity card means (docs/model.md §13), its hover text.
-EQUITY_MEANING = (
-    "What the extra customers the programme keeps and wins are still worth after the last "
-    "year of the case, with the programme stopped: reported beside the NPV, never inside it, "
-    "ROI, IRR or payback."
-)
+EQUITY_MEANING = kpi_meaning("customer_equity")
 
 #: Why customer equity can be missing, in plain words.
 EQUITY_UNDEFINED = (
@@ -349,9 +343,7 @@ def equity_card(kpis: dict, unadjusted: dict, currency: str) -> str:
     def figure(key: str, source: dict, attr: str) -> str:
         value = source.get(key)
         text = format_money(value, currency) if value is not None else "not defined"
-        return (
-            f'<span {attr}="{key}" data-value="{_data_value(value)}">{html.escape(text)}</span>'
-        )
+        return f'<span {attr}="{key}" data-value="{_data_value(value)}">{html.escape(text)}</span>'
 
     equity = kpis.get("customer_equity")
     note = ""
@@ -362,7 +354,7 @@ def equity_card(kpis: dict, unadjusted: dict, currency: str) -> str:
     )
     return (
         f'<div class="cxroi-kpi cxroi-equity" title="{html.escape(EQUITY_MEANING)}">'
-        '<div class="cxroi-kpi-label">Customer equity after the horizon</div>'
+        f'<div class="cxroi-kpi-label">{html.escape(kpi_label("customer_equity"))}</div>'
         f'<div class="cxroi-kpi-value" data-kpi="customer_equity" '
         f'data-value="{_data_value(equity)}">{value_text}</div>{note}'
         '<div class="cxroi-kpi-sub">Unadjusted '
