@@ -25,37 +25,6 @@ def _money(x: float | None) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:,.0f}"
 
 
-def _fmt(key: str, x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if key in ("roi", "irr"):
-        return f"{x:.1%}"
-    if key.endswith("payback_years"):
-        return f"{x:.2f} years"
-    if key == "extra_customers_end":
-        return f"{x:,.0f} customers"
-    return _money(x)
-
-
-_LABELS = {
-    "npv": "Net present value",
-    "pv_benefits": "PV of benefits",
-    "pv_costs": "PV of costs",
-    "roi": "ROI",
-    "irr": "IRR",
-    "payback_years": "Payback",
-    "discounted_payback_years": "Discounted payback",
-    "extra_customers_end": "Extra customers at end",
-    "annual_switching_loss": "Annual switching loss",
-}
-
-
-_EQUITY_LABELS = {
-    "customer_equity": "Customer equity (after H)",
-    "npv_with_customer_equity": "NPV with customer equity",
-}
-
-
 def _tei_lines_table(case) -> list[str]:
     """The TEI cash-flow table with one row per benefit line and per cost line."""
     import numpy as np
@@ -96,7 +65,7 @@ def _tei_lines_table(case) -> list[str]:
 
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
-    from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
+    from cxroi.model.kpis import EQUITY_KEYS, KPI_KEYS, kpi_label
     from cxroi.model.scenario import base_value
 
     sc = case.scenario
@@ -107,7 +76,7 @@ def format_case(case) -> str:
         f"-{sc.risk.benefit_adjustment_text()}, "
         f"costs +{base_value(sc.risk.cost_adjustment):.0%}",
         "",
-        f"{'':26}{'risk-adjusted':>18}{'unadjusted':>18}",
+        f"{'':34}{'risk-adjusted':>18}{'unadjusted':>18}",
     ]
     from cxroi.present.formatting import format_kpi
 
@@ -116,12 +85,12 @@ def format_case(case) -> str:
 
     for key in KPI_KEYS:
         lines.append(
-            f"{_LABELS[key]:26}{kpi(key, case.kpis[key]):>18}{kpi(key, case.unadjusted[key]):>18}"
+            f"{kpi_label(key):34}{kpi(key, case.kpis[key]):>18}{kpi(key, case.unadjusted[key]):>18}"
         )
     lines.append("Beside the TEI figures, never inside them:")
     for key in EQUITY_KEYS:
         adj, unadj = case.kpis[key], case.unadjusted[key]
-        lines.append(f"{_EQUITY_LABELS[key]:26}{kpi('npv', adj):>18}{kpi('npv', unadj):>18}")
+        lines.append(f"{kpi_label(key):34}{kpi(key, adj):>18}{kpi(key, unadj):>18}")
     lines += ["", f"Cash flows (risk-adjusted, {sc.currency})"]
     lines += _tei_lines_table(case)
     unquantified = case.unquantified
@@ -227,6 +196,7 @@ def _stat_line(label: str, stats: dict, fmt) -> str:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from cxroi.analysis.uncertainty import simulate
+    from cxroi.present.formatting import format_kpi
 
     sc, warnings = _load_and_warn(args.scenario)
     result = simulate(sc, draws=args.draws, seed=args.seed, keep_draws=False)
@@ -238,7 +208,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"{sc.name}: {summary['draws']:,} draws, seed {args.seed}, {n_fields} uncertain fields")
     print(f"{'':22}" + "".join(f"{h:>16}" for h in ("mean", "P5", "P50", "P95")))
     print(_stat_line(f"NPV ({sc.currency})", summary["npv"], _money))
-    print(_stat_line("ROI", summary["roi"], lambda x: _fmt("roi", x)))
+    print(_stat_line("ROI", summary["roi"], lambda x: format_kpi("roi", x)))
     print(_stat_line("Payback (years)", summary["payback_years"], _years))
     print(f"P(NPV > 0)                {summary['prob_npv_positive']:.1%}")
     print(f"P(payback within {sc.horizon_years} y)    {summary['prob_payback_within_horizon']:.1%}")
@@ -594,9 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--draws", type=_draws, default=10_000, help="draws, 1 to 10,000,000 (default 10000)"
     )
-    p.add_argument(
-        "--seed", type=_whole_number(0), default=0, help="random seed, >= 0 (default 0)"
-    )
+    p.add_argument("--seed", type=_whole_number(0), default=0, help="random seed, >= 0 (default 0)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_cmd_simulate)
 
@@ -634,9 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     p.add_argument("--pdf", metavar="FILE", help="PDF file to write")
     p.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper (landscape)")
-    p.add_argument(
-        "--seed", type=_whole_number(0), default=0, help="Monte Carlo seed (default 0)"
-    )
+    p.add_argument("--seed", type=_whole_number(0), default=0, help="Monte Carlo seed (default 0)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(

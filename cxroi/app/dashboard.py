@@ -60,6 +60,7 @@ from cxroi.app.fields import (
     parse_value,
     pct_reading,
 )
+from cxroi.app.goalseek_bar import GoalSeekBar
 from cxroi.app.kernel_log import keep_logs_off_the_page
 from cxroi.app.session import Session, bridge_table, versions_table
 from cxroi.app.timelimit import TimeLimitExceeded, default_time_limit, time_limit
@@ -405,6 +406,8 @@ class FieldInput:
     def _hover(self, text: str) -> None:
         """Hover text of the entry: the whole value when it may be cut, range, help."""
         parts = [text if len(text) > self.SHORT else "", self._dist_hint]
+        if self.label is not None and self.row is None:  # a grid cell: no label to hover
+            parts.append(getattr(self, "_source_hint", ""))
         parts.append(self.spec.help or self.path)
         tip = " · ".join(p for p in parts if p)
         if self.entry.tooltip != tip:
@@ -499,9 +502,14 @@ class FieldInput:
         if sink.value != html:
             sink.value = html
 
-    def set_provenance(self, provenance: Any) -> None:
-        """Refresh the label (benchmark marker and its hover text)."""
-        html = views.field_label(self._label_text, provenance, self.spec.help)
+    def set_provenance(self, provenance: Any, source: Any = None) -> None:
+        """Refresh the label (benchmark marker, the input's source in its hover text)."""
+        html = views.field_label(self._label_text, provenance, self.spec.help, source)
+        hint = views.source_text(source)
+        if hint != getattr(self, "_source_hint", ""):
+            self._source_hint = hint
+            if self.row is None and isinstance(self.entry.value, str):
+                self._hover(self.entry.value)
         if self.label.value != html:
             self.label.value = html
 
@@ -727,7 +735,10 @@ class Dashboard:
         self.breakeven_result = W.HTML()
         breakeven_bar = W.HBox([self.breakeven_field, breakeven_button, self.breakeven_result])
         breakeven_bar.add_class("cxroi-breakeven-bar")
-        case_view = W.VBox([self.headline, self.kpis, breakeven_bar, grid, self.sources])
+        self.goalseek = GoalSeekBar(self)  # "what value of this field gives ROI = 100%?"
+        case_view = W.VBox(
+            [self.headline, self.kpis, breakeven_bar, self.goalseek.widget, grid, self.sources]
+        )
         # Further views (the uncertainty analysis) are added with add_view.
         self.views = W.Tab(children=[case_view], titles=["Business case"])
         self.main = W.VBox([self.banner, self.views], layout=W.Layout(flex="1 1 auto"))
@@ -902,7 +913,8 @@ class Dashboard:
         name = str(seg.get("name", ""))
         base = f"segments[{name}]"
         rows = []
-        sbg = isinstance(seg.get("retention"), dict) and "dist" not in seg["retention"]
+        retention = _unwrap_evidence(seg.get("retention"))  # a rate written with its source
+        sbg = isinstance(retention, dict) and "dist" not in retention
         for spec in SEGMENT_FIELDS:
             if spec.key == "retention":
                 model = W.Dropdown(
@@ -1050,6 +1062,7 @@ class Dashboard:
     def _sync_inputs(self, skip: FieldInput | None = None, fields: list | None = None) -> None:
         """Show the values in force in every input (after a valid change or a rebuild)."""
         provenance = self.scenario.provenance()
+        sources = self.scenario.input_sources()
         for field in self._fields if fields is None else fields:
             if field is skip or field.has_error:
                 pass
@@ -1061,7 +1074,7 @@ class Dashboard:
                     field.show_distribution(value)
                     value = _effective(self.scenario, field.keys)
                 field.show(value)
-            field.set_provenance(provenance.get(field.path))
+            field.set_provenance(provenance.get(field.path), sources.get(field.path))
 
     # ---------------------------------------------------------------------------- changes
     def _guard(self, func: Callable, *args) -> None:
@@ -1434,6 +1447,8 @@ class Dashboard:
     def _field_for(self, path: str, prefer: FieldInput | None = None) -> FieldInput | None:
         if prefer is not None and (path == prefer.path or path.startswith(prefer.path)):
             return prefer
+        if prefer is not None and prefer.keys[-1] == "name" and path.endswith(".name"):
+            return prefer  # a rename refused: the issue's path carries the new name
         best = None
         for field in self._fields:
             if field in self._extras:
@@ -1550,7 +1565,12 @@ class Dashboard:
                 seg["retention"] = {"alpha": 1.0, "beta": round(r / (1 - r), 6), "tenure": 0.0}
         elif model == "constant" and current.is_sbg:
             ret = current.retention
-            rate = round((ret.beta + ret.tenure) / (ret.alpha + ret.beta + ret.tenure), 4)
+            from cxroi.engine.retention import sbg_retention
+
+            # the mix's retention at base tenure: sum over k of share_k r(k) (docs/model.md §14)
+            a, b = base_value(ret.alpha), base_value(ret.beta)
+            mix = ret.tenure_mix.items()
+            rate = round(sum(s * float(sbg_retention(a, b, k + 1)) for k, s in mix), 4)
             memory[i] = (copy.deepcopy(self._mapping["segments"][i]["retention"]), rate)
             seg["retention"] = rate
         else:
@@ -1813,6 +1833,7 @@ class Dashboard:
         if self._last_path in paths and self.breakeven_field.value != self._last_path:
             self.breakeven_field.value = self._last_path  # the field edited last, one click away
         self.breakeven_result.value = ""
+        self.goalseek.refresh(paths)
         self._draw_kpis()
         self._schedule_mc()
         self._set_status("ok")

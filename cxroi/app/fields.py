@@ -232,13 +232,13 @@ UNQUANTIFIED_FIELD = FieldSpec(
 
 #: The by-lever form of the benefit risk adjustment (docs/model.md §12): blank = ``default``.
 LEVER_RISK_FIELDS = (
-    FieldSpec("retention", "Risk: retention", "pct", optional=True),
-    FieldSpec("wallet", "Risk: wallet share", "pct", optional=True),
-    FieldSpec("referral", "Risk: referrals", "pct", optional=True),
-    FieldSpec("service", "Risk: cost to serve", "pct", optional=True),
-    FieldSpec("lines", "Risk: benefit lines", "pct", optional=True),
+    FieldSpec("retention", "Retention risk", "pct", optional=True),
+    FieldSpec("wallet", "Wallet-share risk", "pct", optional=True),
+    FieldSpec("referral", "Referral risk", "pct", optional=True),
+    FieldSpec("service", "Cost-to-serve risk", "pct", optional=True),
+    FieldSpec("lines", "Benefit-lines risk", "pct", optional=True),
     FieldSpec(
-        "default", "Risk: any lever not given", "pct", optional=True, help="Blank is 0"
+        "default", "Other levers' risk", "pct", optional=True, help="Blank is 0"
     ),
 )
 
@@ -348,6 +348,12 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
             if renewals in mix:
                 raise FieldParseError(f"{renewals} renewals is given twice")
             mix[renewals] = pct_reading(share_text.strip())[0]
+        total = math.fsum(mix.values())
+        if abs(total - 1.0) > 1e-9:
+            raise FieldParseError(
+                f"the shares of today's customers must add up to 100% (they add up to "
+                f"{_pct(total)})"
+            )
         return mix
     if kind == "amount":
         if ":" in stripped:

@@ -23,6 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from cxroi.model.kpis import kpi_label
 from cxroi.present.formatting import format_kpi, format_money, format_pct
 
 __all__ = [
@@ -56,16 +57,6 @@ VERSION_KPIS = (
     "annual_switching_loss",
     "extra_customers_end",
 )
-
-_LABELS = {
-    "npv": "NPV",
-    "roi": "ROI",
-    "irr": "IRR",
-    "payback_years": "Payback",
-    "discounted_payback_years": "Discounted payback",
-    "annual_switching_loss": "Annual switching loss",
-    "extra_customers_end": "Extra customers",
-}
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -186,7 +177,7 @@ def versions_table(versions: Mapping[str, Mapping[str, Any]], currency: str, hor
                 f'data-value="{full}">'
                 f"{text}{delta}</td>"
             )
-        rows.append(f"<tr><th>{_LABELS[key]}</th>{''.join(cells)}</tr>")
+        rows.append(f"<tr><th>{kpi_label(key, short=True)}</th>{''.join(cells)}</tr>")
     return (
         f'<div class="cxroi-versions"><table><thead><tr><th></th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"

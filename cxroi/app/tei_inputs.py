@@ -228,10 +228,9 @@ def benefit_risk_rows(app: Any) -> tuple[list[W.Widget], Any]:
         return [form, field.box], field
     rows: list[W.Widget] = [form]
     for spec in LEVER_RISK_FIELDS:
-        keys = ("risk", "benefit_adjustment", spec.key)
-        field = app._field(
-            spec, keys, f"risk.benefit_adjustment.{spec.key}", list(keys), blank_default=True
-        )
+        lever_keys = ("risk", "benefit_adjustment", spec.key)
+        path = f"risk.benefit_adjustment.{spec.key}"
+        field = app._field(spec, lever_keys, path, list(lever_keys), blank_default=True)
         rows.append(field.box)
     return rows, None
 

@@ -156,6 +156,8 @@ class UncertaintyView:
         self.status = W.HTML()
         self._ran_shape: tuple | None = None
         self.summary = W.HTML(_EMPTY)
+        self.voi = W.HTML()  # expected NPV and the value of information, after a run
+        self.voi.add_class("cxroi-voi-holder")
         self.panes = {key: W.HTML() for key in UNCERTAINTY_TITLES}
         cards = []
         for key, pane in self.panes.items():
@@ -175,7 +177,7 @@ class UncertaintyView:
             layout=W.Layout(align_items="center", flex_flow="row wrap", grid_gap="8px"),
         )
         controls.add_class("cxroi-mc-controls")
-        self.widget = W.VBox([controls, self.summary, grid])
+        self.widget = W.VBox([controls, self.summary, self.voi, grid])
         self.widget.add_class("cxroi-uncertainty")
 
     def _scenario(self):
@@ -193,6 +195,7 @@ class UncertaintyView:
         self._ran_on = None
         self._ran_shape = None
         self.summary.value = _EMPTY
+        self.voi.value = ""
         for pane in self.panes.values():
             pane.value = ""
         self.status.value = (
@@ -265,6 +268,7 @@ class UncertaintyView:
             else "."
         )
         self.summary.value = summary_cards(result.summary, currency, sc.horizon_years, note)
+        self.voi.value = voi_html(self.dashboard.case.kpis["npv"], result.summary, currency)
         width, height = _CHART_SIZE
         built = {
             "histogram": histogram_chart(histogram_data(result, currency), currency, width, height),
@@ -298,3 +302,43 @@ def _json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def voi_html(base_npv: float | None, summary: dict, currency: str) -> str:
+    """Expected NPV beside the base case, then EVPI and each field's EVPPI in one sentence.
+
+    The sentences are :func:`cxroi.present.decisions.information_sentences` (docs/model.md
+    §16); hooks: ``[data-voi=expected_npv|npv|evpi]`` and ``[data-evppi=PATH]`` with the
+    value at full precision in ``data-value``.
+    """
+    from cxroi.present.decisions import decision_summary
+
+    info = decision_summary(base_npv, summary, currency)
+
+    def value(x: Any) -> str:
+        return "null" if x is None else repr(float(x))
+
+    def span(key: str, x: Any) -> str:
+        return (
+            f'<span data-voi="{key}" data-value="{value(x)}">'
+            f"{html.escape(format_money(x, currency))}</span>"
+        )
+
+    head = (
+        f"<div>Expected NPV (Monte Carlo mean) {span('expected_npv', info['expected_npv'])} "
+        f"against {span('npv', info['npv'])} in the base case; P(NPV &gt; 0) "
+        f"{_pct(info['prob_npv_positive'])}.</div>"
+    )
+    sentences = info["sentences"]
+    if not sentences:
+        return f'<div class="cxroi-voi">{head}</div>'
+    ordered = sorted(info["evppi"].items(), key=lambda kv: -kv[1])
+    items = "".join(
+        f'<li data-evppi="{html.escape(path)}" data-value="{value(x)}">{html.escape(text)}</li>'
+        for (path, x), text in zip(ordered, sentences[1:], strict=True)
+    )
+    return (
+        f'<div class="cxroi-voi">{head}'
+        f'<div data-voi="evpi" data-value="{value(info["evpi"])}">{html.escape(sentences[0])}'
+        f"</div><ul>{items}</ul></div>"
+    )

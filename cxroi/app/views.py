@@ -13,8 +13,8 @@ import json
 import math
 from typing import Any
 
+from cxroi.model.kpis import KPIS, kpi_label, kpi_meaning
 from cxroi.present.formatting import format_kpi, format_money, format_pct
-from cxroi.present.headline import KPI_MEANINGS
 
 __all__ = [
     "KPI_CARDS",
@@ -27,25 +27,23 @@ __all__ = [
     "headline_html",
     "initiative_values_table",
     "kpi_cards",
+    "source_text",
     "sources_html",
     "tei_lines_table",
     "tei_table",
     "unquantified_html",
 ]
 
-#: (key, title, kind) of the KPI cards, in display order.
+#: Keys of the KPI cards, in display order (labels, kinds and meanings: :mod:`cxroi.model.kpis`).
 KPI_CARDS = (
-    ("npv", "Net present value", "money"),
-    ("roi", "ROI", "pct"),
-    ("irr", "IRR", "pct"),
-    ("payback_years", "Payback", "years"),
-    ("discounted_payback_years", "Discounted payback", "years"),
-    ("annual_switching_loss", "Annual switching loss", "money"),
-    ("extra_customers_end", "Extra customers at horizon", "count"),
+    "npv",
+    "roi",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "annual_switching_loss",
+    "extra_customers_end",
 )
-
-#: KPIs that are not risk-adjusted (docs/model.md §5): no "unadjusted" line under them.
-_NOT_ADJUSTED = {"annual_switching_loss", "extra_customers_end"}
 
 
 def _fmt(value: Any, key: str, currency: str, horizon: int | None = None) -> str:
@@ -69,7 +67,7 @@ def kpi_cards(
     """KPI cards, risk-adjusted with the unadjusted figure beside.
 
     Each card's hover text is the KPI's plain-words meaning
-    (:data:`cxroi.present.headline.KPI_MEANINGS`).
+    (:func:`cxroi.model.kpis.kpi_meaning`).
 
     Parameters
     ----------
@@ -93,11 +91,11 @@ def kpi_cards(
         HTML; each card holds ``<div data-kpi="KEY" data-value="FULL PRECISION">``.
     """
     cards = []
-    for key, title, _kind in KPI_CARDS:
+    for key in KPI_CARDS:
         value = kpis.get(key)
         negative = value is not None and key in ("npv", "roi") and value < 0
         sub = ""
-        if key not in _NOT_ADJUSTED:
+        if KPIS[key].risk_adjusted:
             raw = unadjusted.get(key)
             sub = (
                 f'<div class="cxroi-kpi-sub">Unadjusted <span data-kpi-unadjusted="{key}" '
@@ -127,10 +125,10 @@ def kpi_cards(
                 f'<span data-kpi="pv_costs" data-value="{_data_value(kpis.get("pv_costs"))}">'
                 f"{html.escape(format_money(kpis.get('pv_costs'), currency))}</span></div>"
             )
-        meaning = html.escape(KPI_MEANINGS.get(key, ""))
+        meaning = html.escape(kpi_meaning(key))
         cards.append(
             f'<div class="cxroi-kpi{" cxroi-negative" if negative else ""}" title="{meaning}">'
-            f'<div class="cxroi-kpi-label">{html.escape(title)}</div>'
+            f'<div class="cxroi-kpi-label">{html.escape(kpi_label(key))}</div>'
             f'<div class="cxroi-kpi-value" data-kpi="{key}" data-value="{_data_value(value)}">'
             f"{html.escape(_fmt(value, key, currency, horizon))}</div>{sub}</div>"
         )
@@ -207,7 +205,9 @@ def error_html(message: str, path: str = "") -> str:
     return f'<div class="cxroi-error" data-field="{html.escape(path)}">{html.escape(message)}</div>'
 
 
-def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
+def field_label(
+    label: str, provenance: Any = None, help_text: str = "", source: Any = None
+) -> str:
     """Label of an input, marked when the value is still a benchmark default.
 
     Parameters
@@ -219,8 +219,19 @@ def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
         source and caveat, ``derived`` a marker explaining the rule.
     help_text : str
         Hover text of the label itself.
+    source : cxroi.model.scenario.InputSource, optional
+        The input's evidence (docs/model.md §18): its source then ends the label's hover
+        text (:func:`source_text`) and sits in ``data-source`` (``data-source-kind`` holds
+        ``given``, ``default`` or ``benchmark default``).
     """
-    title = f' title="{html.escape(help_text)}"' if help_text else ""
+    said = source_text(source)
+    tip = " · ".join(t for t in (help_text, said) if t)
+    title = f' title="{html.escape(tip)}"' if tip else ""
+    if source is not None:
+        title += (
+            f' data-source="{html.escape(getattr(source, "shown", ""))}"'
+            f' data-source-kind="{html.escape(getattr(source, "kind", ""))}"'
+        )
     mark = ""
     source = getattr(provenance, "source", None)
     if source == "benchmark":
@@ -233,6 +244,26 @@ def field_label(label: str, provenance: Any = None, help_text: str = "") -> str:
         note = getattr(provenance, "note", "")
         mark = f'<span class="cxroi-derived" title="{html.escape(note)}">derived</span>'
     return f"<span{title}>{html.escape(label)}</span>{mark}"
+
+
+def source_text(source: Any) -> str:
+    """Where an input's value comes from, in words (docs/model.md §18).
+
+    ``Source: CRM churn report FY2025 (12-month average; as of 2025-09-30)`` for the user's
+    own evidence, ``Source: <citation> (benchmark default)`` for a default taken from a cited
+    benchmark, ``Source: not sourced`` otherwise; empty for no input.
+    """
+    if source is None:
+        return ""
+    shown = getattr(source, "shown", None) or "not sourced"
+    if getattr(source, "kind", "") == "benchmark default" and getattr(source, "source", None):
+        return f"Source: {shown} (benchmark default)"
+    extras = []
+    if getattr(source, "note", None) and getattr(source, "kind", "") == "given":
+        extras.append(str(source.note))
+    if getattr(source, "as_of", None) is not None:
+        extras.append(f"as of {source.as_of.isoformat()}")
+    return f"Source: {shown}" + (f" ({'; '.join(extras)})" if extras else "")
 
 
 def download_link(text: str, filename: str) -> str:
@@ -257,6 +288,7 @@ def sources_html(scenario: Any) -> str:
     the fields that use it; a note when every value is the user's own.
     """
     from cxroi.model import benchmarks
+
     used: dict[str, list[str]] = {}
     for path, prov in scenario.provenance().items():
         if getattr(prov, "source", None) == "benchmark" and prov.benchmark:
@@ -292,11 +324,7 @@ def export_link(pdf: bytes, filename: str) -> str:
 
 # ------------------------------------------------------------------------ version 2 figures
 #: What the customer-equity card means (docs/model.md §13), its hover text.
-EQUITY_MEANING = (
-    "What the extra customers the programme keeps and wins are still worth after the last "
-    "year of the case, with the programme stopped: reported beside the NPV, never inside it, "
-    "ROI, IRR or payback."
-)
+EQUITY_MEANING = kpi_meaning("customer_equity")
 
 #: Why customer equity can be missing, in plain words.
 EQUITY_UNDEFINED = (
@@ -316,9 +344,7 @@ def equity_card(kpis: dict, unadjusted: dict, currency: str) -> str:
     def figure(key: str, source: dict, attr: str) -> str:
         value = source.get(key)
         text = format_money(value, currency) if value is not None else "not defined"
-        return (
-            f'<span {attr}="{key}" data-value="{_data_value(value)}">{html.escape(text)}</span>'
-        )
+        return f'<span {attr}="{key}" data-value="{_data_value(value)}">{html.escape(text)}</span>'
 
     equity = kpis.get("customer_equity")
     note = ""
@@ -329,7 +355,7 @@ def equity_card(kpis: dict, unadjusted: dict, currency: str) -> str:
     )
     return (
         f'<div class="cxroi-kpi cxroi-equity" title="{html.escape(EQUITY_MEANING)}">'
-        '<div class="cxroi-kpi-label">Customer equity after the horizon</div>'
+        f'<div class="cxroi-kpi-label">{html.escape(kpi_label("customer_equity"))}</div>'
         f'<div class="cxroi-kpi-value" data-kpi="customer_equity" '
         f'data-value="{_data_value(equity)}">{value_text}</div>{note}'
         '<div class="cxroi-kpi-sub">Unadjusted '

@@ -24,22 +24,10 @@ import pandas as pd
 from cxroi.engine import finance
 from cxroi.engine import project as engine
 from cxroi.engine.attribution import MAX_EXACT_PLAYERS, coalition_masks, shapley_values
+from cxroi.model.kpis import EQUITY_KEYS, KPI_KEYS
 from cxroi.model.scenario import LEVERS, Scenario, load_scenario
 
 __all__ = ["BusinessCase", "evaluate", "case_kpis", "KPI_KEYS", "EQUITY_KEYS"]
-
-#: KPIs of a case, in the order of ``cxroi run --json``.
-KPI_KEYS = (
-    "npv",
-    "pv_benefits",
-    "pv_costs",
-    "roi",
-    "irr",
-    "payback_years",
-    "discounted_payback_years",
-    "extra_customers_end",
-    "annual_switching_loss",
-)
 
 
 # Floating-point traps silenced while the engine runs: values that pass validation can still
@@ -49,9 +37,6 @@ def _quiet() -> np.errstate:
     """A fresh ``np.errstate`` context with every trap off (an instance is not re-entrant)."""
     return np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore")
 
-
-#: Customer equity KPIs (docs/model.md §13): beside the case, never inside it.
-EQUITY_KEYS = ("customer_equity", "npv_with_customer_equity")
 
 #: KPIs that are defined for every case: a non-finite value can only be an overflow.
 _ALWAYS_DEFINED = (

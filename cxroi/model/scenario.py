@@ -40,6 +40,7 @@ from pydantic_core import PydanticCustomError
 
 from cxroi.model import benchmarks
 from cxroi.model.currencies import currency_problem, normalise_currency
+from cxroi.model.fields import FIELD_RULES, NONNEG, UNIT, Rule
 from cxroi.model.issues import _MISSING, ScenarioError, ScenarioIssue
 
 __all__ = [
@@ -74,80 +75,9 @@ MAX_HORIZON_YEARS = 50
 # --------------------------------------------------------------------------------------------
 # Ranges of numeric fields
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rule:
-    """Allowed range of a numeric field; ``None`` bounds are unbounded."""
+# Rule, the common ranges and FIELD_RULES (by field name, docs/model.md §2) are declared once,
+# in the field registry (cxroi/model/fields.py).
 
-    lo: float | None = None
-    hi: float | None = None
-    lo_open: bool = False
-    hi_open: bool = False
-
-    def holds(self, x: float) -> bool:
-        """Whether ``x`` lies in the range."""
-        if not math.isfinite(x):
-            return False
-        if self.lo is not None and (x < self.lo or (self.lo_open and x == self.lo)):
-            return False
-        if self.hi is not None and (x > self.hi or (self.hi_open and x == self.hi)):
-            return False
-        return True
-
-    def clip_bounds(self) -> tuple[float, float]:
-        """Bounds to clip draws to: an open bound ``b`` becomes ``b +/- 1e-9``."""
-        lo = -math.inf if self.lo is None else self.lo + (1e-9 if self.lo_open else 0.0)
-        hi = math.inf if self.hi is None else self.hi - (1e-9 if self.hi_open else 0.0)
-        return lo, hi
-
-    def __str__(self) -> str:
-        if self.lo is not None and self.hi is not None:
-            left = "(" if self.lo_open else "["
-            right = ")" if self.hi_open else "]"
-            return f"must be in {left}{_num(self.lo)}, {_num(self.hi)}{right}"
-        if self.lo is not None:
-            return f"must be {'>' if self.lo_open else '>='} {_num(self.lo)}"
-        if self.hi is not None:
-            return f"must be {'<' if self.hi_open else '<='} {_num(self.hi)}"
-        return "must be a finite number"
-
-
-def _num(x: float) -> str:
-    return f"{x:g}"
-
-
-UNIT = Rule(0.0, 1.0)
-NONNEG = Rule(0.0)
-POSITIVE = Rule(0.0, lo_open=True)
-ANY = Rule()
-
-#: Allowed range of every numeric field, by field name (docs/model.md §2).
-FIELD_RULES: dict[str, Rule] = {
-    "discount_rate": Rule(-1.0, lo_open=True),
-    "customers": POSITIVE,
-    "wallet": NONNEG,
-    "share_of_wallet": Rule(0.0, 1.0, lo_open=True),
-    "gross_margin": UNIT,
-    "retention": UNIT,
-    "alpha": POSITIVE,
-    "beta": POSITIVE,
-    "tenure": NONNEG,
-    "acquisition_cost": NONNEG,
-    "cost_to_serve": NONNEG,
-    "poor_cx_churn_share": UNIT,
-    "preventable_share": UNIT,
-    "referral_share": UNIT,
-    "new_customers_per_year": NONNEG,
-    "capex": NONNEG,
-    "opex": NONNEG,
-    "ramp": UNIT,
-    "churn_prevented": UNIT,
-    "share_of_wallet_lift": Rule(-1.0),
-    "referral_lift": Rule(-1.0, 1.0),
-    "cost_to_serve_change": Rule(-1.0),
-    "benefit_adjustment": Rule(0.0, 1.0, hi_open=True),
-    "cost_adjustment": NONNEG,
-    "amount": NONNEG,
-}
 
 #: Range of a benefit line's risk and of each entry of a by-lever benefit adjustment.
 BENEFIT_RISK = Rule(0.0, 1.0, hi_open=True)

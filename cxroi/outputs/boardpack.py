@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import cxroi
+from cxroi.model.kpis import KPI_KEYS, kpi_label, kpi_meaning
 from cxroi.present.formatting import format_kpi, format_money, format_pct
-from cxroi.present.headline import KPI_LABELS, headline, kpi_meaning, switching_recovery
+from cxroi.present.headline import headline, switching_recovery
 
 __all__ = [
     "CARD_KEYS",
@@ -120,7 +121,7 @@ def _cards(case: Any, simulation: dict[str, Any] | None) -> str:
         cards.append(
             _card(
                 key,
-                KPI_LABELS[key],
+                kpi_label(key),
                 format_kpi(key, value, cur, horizon),
                 value,
                 extra,
@@ -211,6 +212,7 @@ def board_pack_html(
         If ``paper`` is not one of :data:`PAPER_SIZES`.
     """
     from cxroi.present import report as rep
+
     if paper not in PAPER_SIZES:
         raise ValueError(f"paper must be one of {', '.join(PAPER_SIZES)} (got {paper!r})")
     sc = cxroi.load_scenario(scenario)
@@ -259,7 +261,7 @@ def board_pack_html(
     meanings = (
         '<section class="cxroi-page">'
         + rep._h2("What the figures mean")
-        + rep._table(["Figure", "Meaning"], [[KPI_LABELS[k], kpi_meaning(k)] for k in KPI_LABELS])
+        + rep._table(["Figure", "Meaning"], [[kpi_label(k), kpi_meaning(k)] for k in KPI_KEYS])
         + "</section>"
     )
     return (

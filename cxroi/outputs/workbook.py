@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from cxroi.model.kpis import KPI_KEYS, kpi_label
 from cxroi.model.safety import atomic_write, neutralise
 from cxroi.model.scenario import EFFECT_FIELDS, Distribution, Scenario
 
@@ -54,17 +55,7 @@ __all__ = [
 
 #: Workbook names of the result cells on the ``Case`` sheet (risk-adjusted; the same name with
 #: ``_unadjusted`` appended points at the unadjusted figure).
-KPI_NAMES = (
-    "npv",
-    "pv_benefits",
-    "pv_costs",
-    "roi",
-    "irr",
-    "payback_years",
-    "discounted_payback_years",
-    "extra_customers_end",
-    "annual_switching_loss",
-)
+KPI_NAMES = KPI_KEYS
 
 _INVALID_TITLE = re.compile(r"[\[\]:*?/\\']")
 _MONEY = "#,##0.00"
@@ -1123,16 +1114,16 @@ class _Writer:
         pvb_u = f"SUMPRODUCT({span(r_ub)},{span(r_df)})"
         pvc_u = f"SUMPRODUCT({span(r_uc)},{span(r_df)})"
         kpi_rows = {}
-        for key, label, adj_text, un_text, fmt in (
-            ("pv_benefits", "PV of benefits", f"SUMPRODUCT({span(r_b)},{span(r_df)})", pvb_u,
+        for key, how, adj_text, un_text, fmt in (
+            ("pv_benefits", "", f"SUMPRODUCT({span(r_b)},{span(r_df)})", pvb_u,
              "money"),
-            ("pv_costs", "PV of costs", f"SUMPRODUCT({span(r_c)},{span(r_df)})", pvc_u, "money"),
-            ("npv", "NPV = PV of benefits - PV of costs", None, None, "money_b"),
-            ("roi", "ROI = NPV / PV of costs", None, None, "pct"),
-            ("irr", "IRR", irr_text(span(r_net), irr_guess), None, "pct"),
-            ("payback_years", "payback [years]", payback_text(r_cum, helper["payback"]), None,
+            ("pv_costs", "", f"SUMPRODUCT({span(r_c)},{span(r_df)})", pvc_u, "money"),
+            ("npv", " = PV of benefits - PV of costs", None, None, "money_b"),
+            ("roi", " = NPV / PV of costs", None, None, "pct"),
+            ("irr", "", irr_text(span(r_net), irr_guess), None, "pct"),
+            ("payback_years", " [years]", payback_text(r_cum, helper["payback"]), None,
              "years"),
-            ("discounted_payback_years", "discounted payback [years]",
+            ("discounted_payback_years", " [years]",
              payback_text(r_dcum, helper["discounted"]), None, "years"),
         ):  # fmt: skip
             kpi_rows[key] = row
@@ -1143,6 +1134,7 @@ class _Writer:
                 pvc_a, pvc_b = f"B{kpi_rows['pv_costs'] + 1}", f"C{kpi_rows['pv_costs'] + 1}"
                 adj_text = f'IF({pvc_a}=0,"",B{kpi_rows["npv"] + 1}/{pvc_a})'
                 un_text = f'IF({pvc_b}=0,"",C{kpi_rows["npv"] + 1}/{pvc_b})'
+            label = kpi_label(key) + how  # the registry's label, then how the sheet computes it
             ws.write_string(row, 0, label, self.fmt["bold"] if key == "npv" else None)
             self.formula(ws, row, 1, adj_text, k[key], fmt)
             if un_text is not None:
@@ -1199,7 +1191,7 @@ class _Writer:
                      payback_text(r_nudc, helper_u["discounted"]),
                      u["discounted_payback_years"], "years")  # fmt: skip
         # customers and switching loss
-        ws.write_string(r_extra, 0, "extra customers at the end (with CX - baseline)")
+        ws.write_string(r_extra, 0, kpi_label("extra_customers_end") + " (with CX - baseline)")
         terms = "+".join(
             f"{_ref(ref['title'], ref[1]['active_end'], H)}"
             f"-{_ref(ref['title'], ref[0]['active_end'], H)}"
@@ -1207,7 +1199,7 @@ class _Writer:
         )
         self.formula(ws, r_extra, 1, terms, k["extra_customers_end"], "count")
         self.formula(ws, r_extra, 2, terms, u["extra_customers_end"], "count")
-        ws.write_string(r_loss, 0, "revenue lost each year to preventable poor CX")
+        ws.write_string(r_loss, 0, kpi_label("annual_switching_loss") + " (preventable poor CX)")
         loss_terms = []
         for j, seg in enumerate(sc.segments, start=1):
             loss_terms.append(

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import math
 
+from cxroi.model.kpis import KPIS
+
 __all__ = [
     "CURRENCY_SYMBOLS",
     "KPI_KINDS",
@@ -193,20 +195,9 @@ def format_payback(value, horizon: int | None = None, digits: int = 1) -> str:
     return format_years(value, digits)
 
 
-#: The display kind of each KPI key of a business case.
-KPI_KINDS = {
-    "npv": "money",
-    "pv_benefits": "money",
-    "pv_costs": "money",
-    "annual_switching_loss": "money",
-    "roi": "pct",
-    "irr": "pct",
-    "payback_years": "years",
-    "discounted_payback_years": "years",
-    "extra_customers_end": "count",
-    "customer_equity": "money",
-    "npv_with_customer_equity": "money",
-}
+#: The display kind of each KPI key, read from the KPI registry (:mod:`cxroi.model.kpis`):
+#: ``money``, ``pct`` (a ratio shown as a percentage), ``years`` or ``count``.
+KPI_KINDS = {k.key: "pct" if k.kind == "ratio" else k.kind for k in KPIS.values()}
 
 
 def format_kpi(key: str, value, currency: str = "USD", horizon: int | None = None) -> str:

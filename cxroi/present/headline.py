@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from cxroi.model.kpis import kpi_meaning
 from cxroi.present.formatting import format_kpi, format_money, format_pct
 
 __all__ = [
-    "KPI_LABELS",
-    "KPI_MEANINGS",
     "LEVER_WORDS",
     "SwitchingRecovery",
     "headline",
@@ -42,49 +41,6 @@ LEVER_WORDS = {
     "service": "cheaper service",
     "lines": "benefit lines not driven by customers (TEI lines)",
 }
-
-#: Short labels of the KPIs (cards, board pack).
-KPI_LABELS = {
-    "npv": "Net present value",
-    "pv_benefits": "PV of benefits",
-    "pv_costs": "PV of costs",
-    "roi": "ROI",
-    "irr": "IRR",
-    "payback_years": "Payback",
-    "discounted_payback_years": "Discounted payback",
-    "extra_customers_end": "Extra customers",
-    "annual_switching_loss": "Annual switching loss",
-}
-
-#: One line in plain words per KPI: what the number means to a board.
-KPI_MEANINGS = {
-    "npv": "What the programme is worth today after paying for it: benefits minus costs, "
-    "discounted and reduced for risk.",
-    "pv_benefits": "Today's value of every extra profit the programme brings, reduced for risk.",
-    "pv_costs": "Today's value of everything the programme costs, raised for risk.",
-    "roi": "Net value returned per unit spent: NPV divided by the present value of costs.",
-    "irr": "The yearly return the programme earns; above the discount rate it creates value.",
-    "payback_years": "How long until the money put in has come back (undiscounted).",
-    "discounted_payback_years": "How long until the money put in has come back in today's money.",
-    "extra_customers_end": "How many more customers there are at the end of the horizon than "
-    "without the programme.",
-    "annual_switching_loss": "Revenue lost each year to customers who leave because of poor "
-    "experience that could have been prevented.",
-}
-
-
-def kpi_meaning(key: str) -> str:
-    """The plain-words meaning of a KPI (for hover text and the report).
-
-    Raises
-    ------
-    ValueError
-        If ``key`` is not a KPI key.
-    """
-    try:
-        return KPI_MEANINGS[key]
-    except KeyError:
-        raise ValueError(f"KPI key must be one of {sorted(KPI_MEANINGS)} (got {key!r})") from None
 
 
 class SwitchingRecovery(dict):
@@ -125,6 +81,7 @@ def switching_recovery(case: Any) -> SwitchingRecovery:
     SwitchingRecovery
     """
     from cxroi.engine import project as engine
+
     p = engine.compile_scenario(case.scenario)
     levers = np.ones(4)
     active = np.ones(p.ramp.shape[0])

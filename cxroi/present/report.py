@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cxroi
+from cxroi.model.kpis import KPI_KEYS, kpi_label, kpi_meaning
 from cxroi.model.scenario import Distribution, Scenario, ScenarioError, ScenarioIssue
 from cxroi.present.formatting import format_kpi, format_money, format_pct, format_years
 
@@ -348,6 +349,7 @@ def chart_image(chart: Any, fmt: str = "svg", alt: str = "") -> str:
 
 def _all_charts(case: Any) -> dict[str, Any]:
     from cxroi.present import charts
+
     return charts.all_charts(case)
 
 
@@ -526,19 +528,6 @@ def _benefit_risk_text(risk: Any) -> str:
     return format_pct(base, 1)
 
 
-_KPI_ROWS = (
-    ("npv", "Net present value"),
-    ("pv_benefits", "PV of benefits"),
-    ("pv_costs", "PV of costs"),
-    ("roi", "ROI (NPV / PV of costs)"),
-    ("irr", "IRR"),
-    ("payback_years", "Payback"),
-    ("discounted_payback_years", "Discounted payback"),
-    ("extra_customers_end", "Extra customers at the end"),
-    ("annual_switching_loss", "Revenue lost each year to preventable poor CX"),
-)
-
-
 def _data_value(value: Any) -> str:
     """Full-precision text of a KPI for ``data-value`` (``null`` when it does not exist)."""
     if value is None or not math.isfinite(float(value)):
@@ -554,16 +543,16 @@ def _kpi_cell(key: str, value: Any, currency: str, horizon: int, attr: str = "da
 
 def _section_headline(r: Report) -> str:
     case, cur, horizon = r.case, r.case.currency, r.scenario.horizon_years
-    from cxroi.present.headline import headline, kpi_meaning
+    from cxroi.present.headline import headline
 
     rows = [
         [
-            label,
+            kpi_label(key),
             _Raw(_kpi_cell(key, case.kpis[key], cur, horizon)),
             _Raw(_kpi_cell(key, case.unadjusted[key], cur, horizon, "data-kpi-unadjusted")),
             kpi_meaning(key),
         ]
-        for key, label in _KPI_ROWS
+        for key in KPI_KEYS
     ]
     npv, payback = case.kpis["npv"], case.kpis["payback_years"]
     verdict = (
@@ -744,15 +733,12 @@ def _section_lines(r: Report) -> str:
     horizon = r.scenario.horizon_years
     eq_rows = [
         [
-            label,
+            kpi_label(key),
             _esc(format_kpi("npv", case.kpis[base], cur, horizon)) if base else "",
             _Raw(_kpi_cell(key, case.kpis[key], cur, horizon)),
             _Raw(_kpi_cell(key, case.unadjusted[key], cur, horizon, "data-kpi-unadjusted")),
         ]
-        for label, base, key in (
-            ("Customer equity after the horizon", None, "customer_equity"),
-            ("NPV with customer equity", "npv", "npv_with_customer_equity"),
-        )
+        for base, key in ((None, "customer_equity"), ("npv", "npv_with_customer_equity"))
     ]
     out += (
         _h2("Customer equity beside the NPV")
@@ -778,8 +764,9 @@ def _section_lines(r: Report) -> str:
             "Shapley: the initiative's fair share of the NPV. Standalone: the NPV if only this "
             "initiative is funded. Last in: the NPV lost if only this initiative is cut."
         )
-        + _table([f"Initiative [{cur}]", "Shapley", "Standalone", "Last in"], ini_rows,
-                 numeric={1, 2, 3})  # fmt: skip
+        + _table(
+            [f"Initiative [{cur}]", "Shapley", "Standalone", "Last in"], ini_rows, numeric={1, 2, 3}
+        )  # fmt: skip
     )
     return out
 
@@ -903,6 +890,7 @@ def _section_uncertainty(r: Report) -> str:
     """Monte Carlo summary, histogram, fan and tornado; switching values of the key fields."""
     from cxroi.analysis import uncertainty as u
     from cxroi.present import uncertainty_charts as uc
+
     sc, cur = r.scenario, r.case.currency
     parts = [_h2("Uncertainty: how sure, and what has to be true")]
     if sc.distributions():

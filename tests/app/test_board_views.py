@@ -13,8 +13,9 @@ import yaml
 
 import cxroi
 from cxroi.app import Dashboard, views
+from cxroi.model.kpis import kpi_meaning
 from cxroi.present.formatting import format_kpi
-from cxroi.present.headline import KPI_MEANINGS, headline, switching_recovery
+from cxroi.present.headline import headline, switching_recovery
 
 REPO = Path(__file__).resolve().parents[2]
 RETAIL = REPO / "scenarios" / "retail_bank.yaml"
@@ -33,7 +34,7 @@ def test_cards_carry_recovered_share_and_meanings():
     assert m.group(2) == "28%"
     assert "($2.89M a year)" in out
     for key in ("npv", "roi", "irr", "payback_years", "annual_switching_loss"):
-        meaning = KPI_MEANINGS[key].replace("'", "&#x27;")
+        meaning = kpi_meaning(key).replace("'", "&#x27;")
         assert f'title="{meaning}"' in out
 
 

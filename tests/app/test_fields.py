@@ -159,3 +159,29 @@ def test_moving_the_base_keeps_the_distribution(dist, base):
         assert moved["low"] == min(dist["low"], base) and moved["high"] == max(dist["high"], base)
     if dist["dist"] == "normal":
         assert moved["sd"] == dist["sd"]
+
+
+def test_line_amount_reads_a_number_a_list_or_year_pairs():
+    from cxroi.app.fields import BENEFIT_LINE_FIELDS
+
+    spec = BENEFIT_LINE_FIELDS[1]
+    assert parse_value("250k", spec) == 250_000.0
+    assert parse_value("100k; 200k", spec) == [100_000.0, 200_000.0]
+    assert parse_value("0: 50k; 1: 100k", spec) == {0: 50_000.0, 1: 100_000.0}
+    for value in (250_000.0, [100_000.0, 200_000.0], {0: 50_000.0, 1: 100_000.0}):
+        assert parse_value(format_value(value, spec), spec) == value
+    with pytest.raises(FieldParseError, match="year 1 is given twice"):
+        parse_value("1: 5; 1: 6", spec)
+
+
+def test_tenure_reads_renewals_or_a_mix_whose_shares_add_up():
+    from cxroi.app.fields import SBG_FIELDS
+
+    spec = SBG_FIELDS[2]
+    assert parse_value("4", spec) == 4.0
+    assert parse_value("0: 50%; 8: 0.5", spec) == {0: 0.5, 8: 0.5}
+    assert format_value({0: 0.25, 3: 0.75}, spec) == "0: 25%; 3: 75%"
+    with pytest.raises(FieldParseError, match=r"add up to 100% \(they add up to 110%\)"):
+        parse_value("0: 60%; 8: 50%", spec)
+    with pytest.raises(FieldParseError, match="renewals: share pairs"):
+        parse_value("0: ", spec)

@@ -8,6 +8,7 @@ engine's figures for the same scenario written by hand.
 from __future__ import annotations
 
 import copy
+import html
 import re
 from pathlib import Path
 
@@ -66,9 +67,7 @@ def test_tei_table_rows_are_the_engines_lines(tei):
 
 def test_line_risk_and_amount_typed_give_the_engine_figures(tei):
     tei.set_text(f"{BENEFIT}.risk", "10%")
-    case = engine_case(
-        TEI, lambda m: m["initiatives"][0]["benefit_lines"][0].update(risk=0.10)
-    )
+    case = engine_case(TEI, lambda m: m["initiatives"][0]["benefit_lines"][0].update(risk=0.10))
     assert shown(tei, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
     assert shown(tei, "pv_benefits") == pytest.approx(0.9 * 7_168_371.4575, rel=1e-9)
     tei.set_text(f"{COST}.amount", "0: 60k; 1: 700k")
@@ -192,3 +191,189 @@ def test_standalone_and_last_in_beside_shapley():
     assert case.by_initiative_standalone["Omnichannel service redesign"] == pytest.approx(
         -142_173.08, abs=0.01
     )
+
+
+# ------------------------------------------------------------------------ risk by lever
+def test_benefit_risk_switches_to_per_lever_and_each_lever_gives_the_engine_npv():
+    app = Dashboard.from_path(BANK)
+    before = shown(app, "npv")
+    tei_inputs.switch_benefit_risk(app, "lever")
+    assert app._mapping["risk"]["benefit_adjustment"] == {"default": 0.10}
+    # every lever at the old 10%: the same risk-adjusted figures on this bank
+    case = engine_case(BANK, lambda m: m["risk"].update(benefit_adjustment={"default": 0.10}))
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    assert shown(app, "npv") == pytest.approx(before, rel=1e-9)
+    assert app._risk_form.value == "lever" and app._risk_form in app.case_group.children
+    app.set_text("risk.benefit_adjustment.retention", "25%")
+    app.set_text("risk.benefit_adjustment.lines", "5%")
+    mapping = {"default": 0.10, "retention": 0.25, "lines": 0.05}
+    case = engine_case(BANK, lambda m: m["risk"].update(benefit_adjustment=mapping))
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    assert shown(app, "customer_equity") == pytest.approx(case.kpis["customer_equity"], rel=1e-12)
+    app.set_text("risk.benefit_adjustment.wallet", "120%")
+    error = app.field("risk.benefit_adjustment.wallet").error.value
+    assert "Wallet-share risk: must be in [0, 1) (got 1.2)" in error
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    # back to one number: the largest value in force, never in the case's favour
+    tei_inputs.switch_benefit_risk(app, "number")
+    assert app._mapping["risk"]["benefit_adjustment"] == 0.25
+    case = engine_case(BANK, lambda m: m["risk"].update(benefit_adjustment=0.25))
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    app.set_present(True)  # the one-number input is a key input again
+    assert app.field("risk.benefit_adjustment").box in app.keybar.children
+
+
+def test_a_scenario_with_risk_by_lever_and_a_tenure_mix_opens():
+    mapping = cxroi.load_scenario(BANK).to_mapping()
+    mapping["risk"]["benefit_adjustment"] = {"retention": 0.3, "default": 0.1}
+    mapping["segments"][1]["retention"]["tenure"] = {0: 0.5, 8: 0.5}
+    app = Dashboard(mapping)
+    case = cxroi.evaluate(cxroi.load_scenario(mapping))
+    assert shown(app, "npv") == pytest.approx(case.kpis["npv"], rel=1e-12)
+    assert app.field("risk.benefit_adjustment.retention").entry.value == "30%"
+    assert app.field("risk.benefit_adjustment.wallet").entry.value == ""  # default applies
+    app.segment_tabs.selected_index = 1
+    assert app.field("segments[Affluent].retention.tenure").entry.value == "0: 50%; 8: 50%"
+
+
+# ------------------------------------------------------------------------ tenure mix
+def test_tenure_mix_typed_gives_the_engine_figures_and_a_bad_mix_is_explained():
+    app = Dashboard.from_path(BANK)
+    app.segment_tabs.selected_index = 1
+    path = "segments[Affluent].retention.tenure"
+    app.set_text(path, "0: 50%; 8: 50%")
+    case = engine_case(
+        BANK, lambda m: m["segments"][1]["retention"].update(tenure={0: 0.5, 8: 0.5})
+    )
+    for key in ("npv", "annual_switching_loss", "customer_equity"):
+        assert shown(app, key) == pytest.approx(case.kpis[key], rel=1e-12)
+    # the issue's figure: a 50/50 mix of tenures 0 and 8 moves the affluent loss by about 29%
+    alone = engine_case(BANK, lambda m: None).by_segment.loc["Affluent", "annual_switching_loss"]
+    mixed = case.by_segment.loc["Affluent", "annual_switching_loss"]
+    assert abs(mixed / alone - 1) == pytest.approx(0.29, abs=0.01)
+    before = shown(app, "npv")
+    app.set_text(path, "0: 50%; 8: 40%")
+    error = app.field(path).error.value
+    assert "Renewals made (tenure): the shares of today&#x27;s customers must add up to 100%" in (
+        error
+    )
+    assert "(they add up to 90%)" in error
+    assert shown(app, "npv") == before
+    app.set_text(path, "0: 50%; 0: 50%")
+    assert "0 renewals is given twice" in app.field(path).error.value
+    # switching to a constant rate takes the mix's retention: sum of share x r(k)
+    app._switch_retention(1, "constant")
+    r = lambda k: (3.806 + k) / (0.668 + 3.806 + k)  # noqa: E731
+    assert app._mapping["segments"][1]["retention"] == pytest.approx(
+        round(0.5 * r(0) + 0.5 * r(8), 4)
+    )
+
+
+# ------------------------------------------------------------------------ provenance
+def _label_source(app: Dashboard, path: str) -> tuple[str, str, str]:
+    label = app.field(path).label.value
+    title = re.search(r'title="([^"]*)"', label).group(1)
+    shown = re.search(r'data-source="([^"]*)"', label).group(1)
+    kind = re.search(r'data-source-kind="([^"]*)"', label).group(1)
+    return title, shown, kind
+
+
+def test_each_input_shows_its_source_on_hover(tei):
+    sources = tei.scenario.input_sources()
+    for path in (
+        "discount_rate",
+        f"{BENEFIT}.amount",
+        f"{COST}.amount",
+        "segments[Neutral (no customer economics)].preventable_share",
+        "horizon_years",
+    ):
+        title, shown, kind = _label_source(tei, path)
+        assert html.unescape(shown) == sources[path].shown and kind == sources[path].kind
+        assert "Source: " + sources[path].shown in html.unescape(title)
+    title, _, _ = _label_source(tei, "discount_rate")
+    assert "Forrester TEI of SalesLoft, Financial Summary" in title
+    title, shown, kind = _label_source(
+        tei, "segments[Neutral (no customer economics)].preventable_share"
+    )
+    assert kind == "benchmark default" and "Accenture" in shown and "(benchmark default)" in title
+    assert _label_source(tei, "horizon_years")[1] == "not sourced"
+    # a new value typed over a sourced one has no evidence
+    tei.set_text("discount_rate", "12%")
+    assert _label_source(tei, "discount_rate")[1] == "not sourced"
+
+
+def test_source_note_and_date_are_shown_and_effect_cells_carry_them():
+    mapping = cxroi.load_scenario(BANK).to_mapping()
+    mapping["segments"][0]["retention"] = {
+        "value": 0.82,
+        "source": "CRM churn report FY2025",
+        "note": "12-month average",
+        "as_of": "2025-09-30",
+    }
+    effect = mapping["initiatives"][0]["effects"]["*"]
+    effect["churn_prevented"] = {"value": effect["churn_prevented"], "source": "Pilot Q2"}
+    app = Dashboard(mapping)
+    title, shown, kind = _label_source(app, "segments[Mass market].retention")
+    assert (shown, kind) == ("CRM churn report FY2025", "given")
+    assert "Source: CRM churn report FY2025 (12-month average; as of 2025-09-30)" in title
+    cell = app.field("initiatives[Omnichannel service redesign].effects[*].churn_prevented")
+    assert "Source: Pilot Q2" in cell.entry.tooltip
+    assert shown_npv_is_engine(app, mapping)
+
+
+def shown_npv_is_engine(app: Dashboard, mapping: dict) -> bool:
+    npv = cxroi.evaluate(cxroi.load_scenario(mapping)).kpis["npv"]
+    return shown(app, "npv") == pytest.approx(npv, rel=1e-12)
+
+
+# ------------------------------------------------------------------------ goal seek
+def _goal(app: Dashboard) -> float | None:
+    text = re.search(r'data-value="([^"]+)"', app.goalseek.result.value).group(1)
+    return None if text == "null" else float(text)
+
+
+def test_goal_seek_finds_the_value_that_gives_roi_100_percent():
+    from cxroi.analysis.whatif import goal_seek
+
+    app = Dashboard.from_path(BANK)
+    path = "initiatives[Omnichannel service redesign].opex"
+    assert path in app.goalseek.field.options
+    app.goalseek.run(path, "roi", "100%")
+    value = _goal(app)
+    assert value == goal_seek(app.scenario, path, "roi", 1.0)["value"]
+    case = engine_case(BANK, lambda m: m["initiatives"][0].update(opex=value))
+    assert case.kpis["roi"] == pytest.approx(1.0, abs=1e-6)
+    assert "ROI = 100.0% when" in app.goalseek.result.value
+    # NPV = 0 on the discount rate is the IRR (docs/model.md §9: 0.243752)
+    app.goalseek.run("discount_rate", "npv", "0")
+    assert _goal(app) == pytest.approx(0.243752, abs=1e-5)
+    # a target no value reaches says so in plain words
+    app.goalseek.run("discount_rate", "roi", "100000%")
+    assert _goal(app) is None
+    assert "No value of discount_rate in the field&#x27;s range gives ROI" in (
+        app.goalseek.result.value
+    )
+    app.goalseek.run("discount_rate", "roi", "lots")
+    assert "Target: not a number" in app.goalseek.result.value
+    app.goalseek.run("not a field", "roi", "1")  # a value the page could send: ignored
+    assert app.goalseek.result.value == ""
+    app.goalseek.run("discount_rate", "roi", "100")  # a bare 100 is 100%, said so
+    assert _goal(app) == goal_seek(app.scenario, "discount_rate", "roi", 1.0)["value"]
+    assert "read 100 as 100%" in app.goalseek.result.value
+
+
+def test_a_refused_rename_is_said_next_to_the_name_typed(tei):
+    tei_inputs.add_line(tei, 0, "benefit_lines")
+    name = f"{INI}.benefit_lines[New benefit].name"
+    tei.set_text(name, "Total benefits (risk-adjusted)")
+    error = tei.field(name).error.value
+    assert "Benefit line name: names must be unique within benefit_lines" in error
+    assert tei.field(f"{BENEFIT}.name").error is None  # not on the other line
+    tei.set_text(name, "a.b")
+    assert "Benefit line name: must not contain &#x27;.&#x27;" in tei.field(name).error.value
+    assert tei.banner.value == ""
+    tei.set_text(name, "Handle time")  # a distribution on a line's amount keeps its range
+    tei.set_text(f"{INI}.benefit_lines[Handle time].amount", "triangular 100k; 200k; 300k")
+    field = tei.field(f"{INI}.benefit_lines[Handle time].amount")
+    assert field.dist_entry.value == "triangular 100,000; 200,000; 300,000"
+    assert list(tei.scenario.distributions()) == [f"{INI}.benefit_lines[Handle time].amount"]

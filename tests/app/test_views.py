@@ -6,7 +6,7 @@ from cxroi.app import views
 
 
 def _kpis(payback):
-    keys = [key for key, _, _ in views.KPI_CARDS] + ["pv_benefits", "pv_costs"]
+    keys = list(views.KPI_CARDS) + ["pv_benefits", "pv_costs"]
     kpis = dict.fromkeys(keys, 0.0)
     kpis["payback_years"] = payback
     kpis["discounted_payback_years"] = payback

@@ -65,7 +65,7 @@ def test_worked_example_read_by_pandas(books):
     assert list(net.iloc[:6]) == pytest.approx(list(case.cashflow["net"]), abs=1e-6)
     assert net["Total"] == pytest.approx(case.cashflow["net"].sum(), abs=1e-6)
     kpis = pd.read_excel(path, sheet_name="Case", header=None, index_col=0)
-    npv = kpis.loc["NPV = PV of benefits - PV of costs"].iloc[0]
+    npv = kpis.loc["Net present value = PV of benefits - PV of costs"].iloc[0]
     assert round(npv, 2) == 2469087.08
 
 

@@ -12,7 +12,6 @@ import cxroi
 from cxroi.engine.case import KPI_KEYS
 from cxroi.present.formatting import format_kpi, format_money, format_pct
 from cxroi.present.headline import (
-    KPI_MEANINGS,
     headline,
     kpi_meaning,
     switching_recovery,
@@ -136,7 +135,6 @@ def test_bundled_scenarios(path):
 
 
 def test_kpi_meanings_cover_every_kpi():
-    assert set(KPI_MEANINGS) == set(KPI_KEYS)
     assert all(kpi_meaning(k).endswith(".") for k in KPI_KEYS)
     with pytest.raises(ValueError, match="'nope'"):
         kpi_meaning("nope")
@@ -158,7 +156,7 @@ def test_report_tells_the_story_and_the_meanings():
     case = _case(_retail())
     out = render(RETAIL)
     assert "<p data-headline" in out and html.escape(headline(case)) in out
-    for key in KPI_MEANINGS:
+    for key in KPI_KEYS:
         assert html.escape(kpi_meaning(key)) in out
 
 
