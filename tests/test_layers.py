@@ -130,3 +130,16 @@ def test_the_walk_sees_imports_inside_functions():
     # The CLI imports its commands' modules lazily; the walk must still see them.
     assert "cxroi.engine.case" in GRAPH["cxroi.cli"]
     assert "cxroi.app.serve" in GRAPH["cxroi.cli"]
+
+
+#: Modules above this many lines say why in their docstring, in a paragraph starting "Size:".
+MAX_LINES = 800
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_a_large_module_says_why(module):
+    text = MODULES[module].read_text(encoding="utf-8")
+    if text.count("\n") <= MAX_LINES:
+        return
+    doc = ast.get_docstring(ast.parse(text)) or ""
+    assert "\nSize: " in doc, f"{module} has {text.count(chr(10))} lines and no reason"

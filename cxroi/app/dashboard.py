@@ -17,6 +17,11 @@ Charts travel as widget state too (no ``Output`` widget, see voila#1428): each c
 ``ipywidgets.HTML`` holding its Vega-Lite specification and data rows, drawn in the browser by
 the Vega bundle served with the page. The specification is built once per layout; an update
 sends only new rows, and the page swaps the data of the live view.
+
+Size: this module is larger than the ~800 lines the package aims at because the widget tree, its
+callbacks and the live chart updates are being changed by several pieces of work at once; it is to
+be split (inputs, KPI panel, charts, versions) once they land. Its widget-free parts already live in
+cxroi.app.fields, cxroi.app.views and cxroi.app.session.
 """
 
 from __future__ import annotations
@@ -611,7 +616,10 @@ class Dashboard:
     def _build_static(self) -> None:
         self.title = W.HTML()
         self.picker = W.Dropdown(
-            options=self._picker_options(), value="", layout=W.Layout(width="200px")
+            options=self._picker_options(),
+            value="",
+            tooltip="Open another scenario",
+            layout=W.Layout(width="170px"),
         )
         self.picker.add_class("cxroi-picker")
         self.picker.observe(self._picked, "value")
@@ -620,37 +628,64 @@ class Dashboard:
             multiple=False,
             description="Upload",
             icon="",
-            layout=W.Layout(width="90px"),
+            tooltip="Upload a scenario file (YAML)",
+            layout=W.Layout(width="92px"),
         )
         self.upload.add_class("cxroi-upload")
         self.upload.observe(self._uploaded, "value")
         self.download = W.HTML()
+        # The header holds every control on one row from 1280 px: short labels, the full
+        # meaning in each control's tooltip (its title attribute).
         self.export_button = W.Button(
-            description="Export board pack", icon="", layout=W.Layout(width="150px")
+            description="Export PDF",
+            icon="",
+            tooltip="Export the board pack (PDF) of the current state, edits included",
+            layout=W.Layout(width="92px"),
         )
         self.export_button.add_class("cxroi-export")
         self.export_button.on_click(lambda _: self._guard(self.export_board_pack))
         self.export_link = W.HTML()
         self.export_link.add_class("cxroi-export-holder")
-        self.undo_button = W.Button(description="Undo", icon="", layout=W.Layout(width="64px"))
+        self.undo_button = W.Button(
+            description="Undo",
+            icon="",
+            tooltip="Undo the last change",
+            layout=W.Layout(width="56px"),
+        )
         self.undo_button.add_class("cxroi-undo")
         self.undo_button.on_click(lambda _: self._guard(self.undo))
-        self.redo_button = W.Button(description="Redo", icon="", layout=W.Layout(width="64px"))
+        self.redo_button = W.Button(
+            description="Redo",
+            icon="",
+            tooltip="Redo the change undone",
+            layout=W.Layout(width="56px"),
+        )
         self.redo_button.add_class("cxroi-redo")
         self.redo_button.on_click(lambda _: self._guard(self.redo))
-        self.reset_button = W.Button(description="Reset", icon="", layout=W.Layout(width="70px"))
+        self.reset_button = W.Button(
+            description="Reset",
+            icon="",
+            tooltip="Reset every input to the scenario as opened",
+            layout=W.Layout(width="60px"),
+        )
         self.reset_button.add_class("cxroi-reset")
         self.reset_button.on_click(lambda _: self._guard(self._reset))
         self.present_toggle = W.ToggleButton(
-            description="Present mode", icon="", layout=W.Layout(width="120px")
+            description="Present",
+            icon="",
+            tooltip="Present mode: hide the operator controls, larger figures for a projector",
+            layout=W.Layout(width="76px"),
         )
         self.present_toggle.add_class("cxroi-present-toggle")
         self.present_toggle.observe(self._toggled, "value")
         self.status = W.HTML()
         spacer = W.HTML(layout=W.Layout(flex="1 1 auto"))
+        # the title block: scenario name, subtitle and the recalculation status under them
+        titlebox = W.VBox([self.title, self.status])
+        titlebox.add_class("cxroi-titlebox")
         self.header = W.HBox(
             [
-                self.title,
+                titlebox,
                 spacer,
                 self.picker,
                 self.upload,
@@ -661,7 +696,6 @@ class Dashboard:
                 self.redo_button,
                 self.reset_button,
                 self.present_toggle,
-                self.status,
             ]
         )
         self.header.add_class("cxroi-header")
@@ -1418,6 +1452,8 @@ class Dashboard:
     def _field_for(self, path: str, prefer: FieldInput | None = None) -> FieldInput | None:
         if prefer is not None and (path == prefer.path or path.startswith(prefer.path)):
             return prefer
+        if prefer is not None and prefer.keys[-1] == "name" and path.endswith(".name"):
+            return prefer  # a rename refused: the issue's path carries the new name
         best = None
         for field in self._fields:
             if field in self._extras:
@@ -1770,7 +1806,7 @@ class Dashboard:
         self.rev += 1
         case, sc = self.case, self.scenario
         title = (
-            f'<div class="cxroi-title">{html.escape(sc.name)}</div>'
+            f'<div class="cxroi-title" title="{html.escape(sc.name)}">{html.escape(sc.name)}</div>'
             '<div class="cxroi-subtitle">Customer-experience business case</div>'
         )
         if self.title.value != title:

@@ -15,21 +15,25 @@ from typing import Any, Protocol
 import ipywidgets as W
 
 from cxroi.app.fields import FieldParseError, FieldSpec, parse_value, pct_reading
+from cxroi.model.kpis import kpi_label
 from cxroi.present.formatting import KPI_KINDS, format_kpi
 
 __all__ = ["GoalSeekBar", "KPI_TITLES", "parse_target"]
 
-#: KPIs goal seek can aim at, as the dropdown names them (risk-adjusted).
+#: KPIs goal seek can aim at (risk-adjusted), with their labels (:mod:`cxroi.model.kpis`).
 KPI_TITLES = {
-    "npv": "NPV",
-    "roi": "ROI",
-    "irr": "IRR",
-    "payback_years": "Payback (years)",
-    "discounted_payback_years": "Discounted payback (years)",
-    "pv_benefits": "PV of benefits",
-    "pv_costs": "PV of costs",
-    "customer_equity": "Customer equity",
-    "npv_with_customer_equity": "NPV with customer equity",
+    key: kpi_label(key)
+    for key in (
+        "npv",
+        "roi",
+        "irr",
+        "payback_years",
+        "discounted_payback_years",
+        "pv_benefits",
+        "pv_costs",
+        "customer_equity",
+        "npv_with_customer_equity",
+    )
 }
 
 
@@ -97,6 +101,8 @@ class GoalSeekBar:
             self.field.options = paths
             if keep in paths:
                 self.field.value = keep
+            elif paths:
+                self.field.value = paths[0]
         self.result.value = ""
 
     def run(self, path: Any, kpi: Any, text: Any) -> None:

@@ -50,6 +50,7 @@ class Host(Protocol):
     def guard(self, func: Callable[..., Any], *args: Any) -> None:
         """Run ``func(*args)``; an unexpected failure is shown as a message."""
 
+
 #: Draw counts offered.
 DRAW_CHOICES = (1_000, 10_000, 50_000, 100_000)
 _CHART_SIZE = (370, 210)
@@ -268,7 +269,9 @@ class UncertaintyView:
             else "."
         )
         self.summary.value = summary_cards(result.summary, currency, sc.horizon_years, note)
-        self.voi.value = voi_html(self.dashboard.case.kpis["npv"], result.summary, currency)
+        self.voi.value = voi_html(
+            self.dashboard.case.kpis["npv"], result.summary, currency, sc.correlations
+        )
         width, height = _CHART_SIZE
         built = {
             "histogram": histogram_chart(histogram_data(result, currency), currency, width, height),
@@ -304,8 +307,11 @@ def _json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def voi_html(base_npv: float | None, summary: dict, currency: str) -> str:
+def voi_html(base_npv: float | None, summary: dict, currency: str, correlations: Any = ()) -> str:
     """Expected NPV beside the base case, then EVPI and each field's EVPPI in one sentence.
+
+    With ``correlations`` (the scenario's, docs/model.md §16) each pair is named with its rank
+    correlation, and a note says that the tornado moves one input at a time.
 
     The sentences are :func:`cxroi.present.decisions.information_sentences` (docs/model.md
     §16); hooks: ``[data-voi=expected_npv|npv|evpi]`` and ``[data-evppi=PATH]`` with the
@@ -329,6 +335,18 @@ def voi_html(base_npv: float | None, summary: dict, currency: str) -> str:
         f"against {span('npv', info['npv'])} in the base case; P(NPV &gt; 0) "
         f"{_pct(info['prob_npv_positive'])}.</div>"
     )
+    if correlations:
+        pairs = "".join(
+            f'<li data-correlation="{html.escape(c.fields[0])}|{html.escape(c.fields[1])}" '
+            f'data-value="{float(c.rank)!r}">{html.escape(c.fields[0])} and '
+            f"{html.escape(c.fields[1])} move together (rank correlation {c.rank:g})</li>"
+            for c in correlations
+        )
+        head += (
+            '<div class="cxroi-correlations">The draws keep these rank correlations; the '
+            "tornado moves one input at a time, the others at base."
+            f"<ul>{pairs}</ul></div>"
+        )
     sentences = info["sentences"]
     if not sentences:
         return f'<div class="cxroi-voi">{head}</div>'

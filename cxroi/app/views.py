@@ -271,7 +271,8 @@ def download_link(text: str, filename: str) -> str:
     data = base64.b64encode(text.encode("utf-8")).decode("ascii")
     return (
         f'<a class="cxroi-download" download="{html.escape(filename)}" '
-        f'href="data:application/x-yaml;base64,{data}">Download scenario</a>'
+        f'title="Download the scenario with your edits (YAML)" '
+        f'href="data:application/x-yaml;base64,{data}">Download</a>'
     )
 
 

@@ -19,6 +19,10 @@ Glossary (names in the API, symbols in the formulas):
 All functions broadcast like numpy: a scalar input gives a Python float, arrays give arrays and
 a pandas Series gives a Series with the same index.
 
+Size: this module is larger than the ~800 lines the package aims at because most of it is docstrings
+carrying each equation and its source; the code is one family of closed forms (survival, retention,
+lifetimes, fits) of one model.
+
 References
 ----------
 .. [1] Fader, P. S. and Hardie, B. G. S. (2007). "How to Project Customer Retention."

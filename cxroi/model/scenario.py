@@ -12,12 +12,18 @@ Field paths follow docs/model.md §7: list items are addressed by name,
 
 Any real-valued scalar field may be given as a distribution (``{dist: pert, low, mode, high}``,
 ``triangular``, ``uniform`` or ``normal``); deterministic evaluation uses its base value.
+
+Size: this module is larger than the ~800 lines the package aims at because the schema classes,
+their validators and the evidence (provenance) handling call each other both ways (the evidence code
+needs the schema's lever and effect names; loading and serialising the schema unwrap and re-wrap the
+evidence), so splitting them would make an import cycle. The parts with a clean seam live apart:
+ranges and the field registry in cxroi.model.fields, distributions in cxroi.model.distributions,
+issues in cxroi.model.issues.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import math
 import os
 import stat
@@ -36,10 +42,18 @@ from pydantic import (
     ValidationError,
     WrapSerializer,
 )
-from pydantic_core import PydanticCustomError
 
 from cxroi.model import benchmarks
 from cxroi.model.currencies import currency_problem, normalise_currency
+from cxroi.model.distributions import (
+    Distribution,
+    _as_real,
+    _did_you_mean,
+    _err,
+    _parse_distribution,
+    base_value,
+)
+from cxroi.model.fields import FIELD_RULES, NONNEG, UNIT, Rule
 from cxroi.model.issues import _MISSING, ScenarioError, ScenarioIssue
 
 __all__ = [
@@ -74,80 +88,9 @@ MAX_HORIZON_YEARS = 50
 # --------------------------------------------------------------------------------------------
 # Ranges of numeric fields
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rule:
-    """Allowed range of a numeric field; ``None`` bounds are unbounded."""
+# Rule, the common ranges and FIELD_RULES (by field name, docs/model.md §2) are declared once,
+# in the field registry (cxroi/model/fields.py).
 
-    lo: float | None = None
-    hi: float | None = None
-    lo_open: bool = False
-    hi_open: bool = False
-
-    def holds(self, x: float) -> bool:
-        """Whether ``x`` lies in the range."""
-        if not math.isfinite(x):
-            return False
-        if self.lo is not None and (x < self.lo or (self.lo_open and x == self.lo)):
-            return False
-        if self.hi is not None and (x > self.hi or (self.hi_open and x == self.hi)):
-            return False
-        return True
-
-    def clip_bounds(self) -> tuple[float, float]:
-        """Bounds to clip draws to: an open bound ``b`` becomes ``b +/- 1e-9``."""
-        lo = -math.inf if self.lo is None else self.lo + (1e-9 if self.lo_open else 0.0)
-        hi = math.inf if self.hi is None else self.hi - (1e-9 if self.hi_open else 0.0)
-        return lo, hi
-
-    def __str__(self) -> str:
-        if self.lo is not None and self.hi is not None:
-            left = "(" if self.lo_open else "["
-            right = ")" if self.hi_open else "]"
-            return f"must be in {left}{_num(self.lo)}, {_num(self.hi)}{right}"
-        if self.lo is not None:
-            return f"must be {'>' if self.lo_open else '>='} {_num(self.lo)}"
-        if self.hi is not None:
-            return f"must be {'<' if self.hi_open else '<='} {_num(self.hi)}"
-        return "must be a finite number"
-
-
-def _num(x: float) -> str:
-    return f"{x:g}"
-
-
-UNIT = Rule(0.0, 1.0)
-NONNEG = Rule(0.0)
-POSITIVE = Rule(0.0, lo_open=True)
-ANY = Rule()
-
-#: Allowed range of every numeric field, by field name (docs/model.md §2).
-FIELD_RULES: dict[str, Rule] = {
-    "discount_rate": Rule(-1.0, lo_open=True),
-    "customers": POSITIVE,
-    "wallet": NONNEG,
-    "share_of_wallet": Rule(0.0, 1.0, lo_open=True),
-    "gross_margin": UNIT,
-    "retention": UNIT,
-    "alpha": POSITIVE,
-    "beta": POSITIVE,
-    "tenure": NONNEG,
-    "acquisition_cost": NONNEG,
-    "cost_to_serve": NONNEG,
-    "poor_cx_churn_share": UNIT,
-    "preventable_share": UNIT,
-    "referral_share": UNIT,
-    "new_customers_per_year": NONNEG,
-    "capex": NONNEG,
-    "opex": NONNEG,
-    "ramp": UNIT,
-    "churn_prevented": UNIT,
-    "share_of_wallet_lift": Rule(-1.0),
-    "referral_lift": Rule(-1.0, 1.0),
-    "cost_to_serve_change": Rule(-1.0),
-    "benefit_adjustment": Rule(0.0, 1.0, hi_open=True),
-    "cost_adjustment": NONNEG,
-    "amount": NONNEG,
-}
 
 #: Range of a benefit line's risk and of each entry of a by-lever benefit adjustment.
 BENEFIT_RISK = Rule(0.0, 1.0, hi_open=True)
@@ -181,107 +124,6 @@ def field_rule(path: str) -> Rule:
         shown = path if len(path) <= 80 else path[:77] + "..."  # never echo a huge argument
         raise ScenarioError(ScenarioIssue(shown, "names no numeric field"))
     return FIELD_RULES[name]
-
-
-# --------------------------------------------------------------------------------------------
-# Distributions
-# --------------------------------------------------------------------------------------------
-class Distribution(BaseModel):
-    """An uncertain value (docs/model.md §7).
-
-    ``triangular`` and ``pert`` take ``low <= mode <= high``; ``uniform`` takes ``low <= high``;
-    ``normal`` takes ``mean`` and ``sd > 0``. The base value used by deterministic evaluation is
-    the mode, the mode, the midpoint and the mean respectively.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    dist: Literal["triangular", "pert", "uniform", "normal"]
-    low: float | None = None
-    mode: float | None = None
-    high: float | None = None
-    mean: float | None = None
-    sd: float | None = None
-
-    @property
-    def base(self) -> float:
-        """Base (deterministic) value."""
-        if self.dist in ("triangular", "pert"):
-            return float(self.mode)
-        if self.dist == "uniform":
-            return 0.5 * (self.low + self.high)
-        return float(self.mean)
-
-    def to_mapping(self) -> dict[str, Any]:
-        """Plain mapping, as written in a scenario file."""
-        return self.model_dump(exclude_none=True)
-
-
-def base_value(value: Any) -> Any:
-    """The base value of a field: a distribution's base, or the value itself."""
-    return value.base if isinstance(value, Distribution) else value
-
-
-_DIST_KEYS = {
-    "triangular": ("low", "mode", "high"),
-    "pert": ("low", "mode", "high"),
-    "uniform": ("low", "high"),
-    "normal": ("mean", "sd"),
-}
-
-
-def _err(kind: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, message)
-
-
-def _as_real(value: Any, what: str = "must be a number") -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _err("type", what)
-    try:
-        x = float(value)
-    except OverflowError:  # an integer beyond float range, such as 10**400
-        raise _err(
-            "finite", "must be a finite number (this integer is beyond float range)"
-        ) from None
-    if not math.isfinite(x):
-        raise _err("finite", "must be a finite number")
-    if abs(x) > MAX_MAGNITUDE:
-        raise _err("magnitude", f"must be at most {MAX_MAGNITUDE:g} in magnitude")
-    return x
-
-
-def _parse_distribution(value: Mapping, rule: Rule) -> Distribution:
-    kind = value.get("dist")
-    if kind not in _DIST_KEYS:
-        raise _err(
-            "dist",
-            "distribution 'dist' must be one of triangular, pert, uniform, normal",
-        )
-    needed = _DIST_KEYS[kind]
-    allowed = set(needed) | {"dist"}
-    for key in value:
-        if key not in allowed:
-            hint = _did_you_mean(str(key), allowed)
-            raise _err("dist", f"unknown key {key!r} in a {kind} distribution{hint}")
-    for key in needed:
-        if key not in value:
-            raise _err("dist", f"a {kind} distribution needs {', '.join(needed)}; {key!r} missing")
-    nums = {k: _as_real(value[k], f"distribution {k!r} must be a number") for k in needed}
-    if kind in ("triangular", "pert"):
-        if not nums["low"] <= nums["mode"] <= nums["high"]:
-            raise _err("dist", f"{kind} distribution needs low <= mode <= high")
-    elif kind == "uniform":
-        if not nums["low"] <= nums["high"]:
-            raise _err("dist", "uniform distribution needs low <= high")
-    else:
-        if not nums["sd"] > 0:
-            raise _err("dist", "normal distribution needs sd > 0")
-    for key in needed:
-        if key == "sd":
-            continue
-        if not rule.holds(nums[key]):
-            raise _err("range", f"distribution {key} {rule} (the field's range)")
-    return Distribution(dist=kind, **nums)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1158,8 +1000,6 @@ MAX_YAML_ALIASES = 1000
 MAX_YAML_NODES = 100_000
 #: Deepest nesting of mappings and lists (in YAML or in a mapping passed directly).
 MAX_YAML_DEPTH = 32
-#: Largest magnitude of any number in a scenario (money amounts, counts, parameters).
-MAX_MAGNITUDE = 1e15
 #: Longest segment, initiative or scenario name, in characters.
 MAX_NAME_CHARS = 200
 #: Longest unquantified-benefit text, in characters.
@@ -1617,11 +1457,6 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
         else:
             return None
     return model
-
-
-def _did_you_mean(key: str, options) -> str:
-    matches = difflib.get_close_matches(key, list(options), n=1, cutoff=0.6)
-    return f"; did you mean {matches[0]!r}?" if matches else ""
 
 
 def _cross_checks(sc: Scenario) -> list[ScenarioIssue]:

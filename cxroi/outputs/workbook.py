@@ -25,6 +25,10 @@ numbers without a spreadsheet engine. The file is built in memory and written at
 XlsxWriter writes the file: it streams cells without building a document model (several times
 faster than openpyxl for the same cells), and it stores a cached value beside each formula,
 which openpyxl cannot.
+
+Size: this module is larger than the ~800 lines the package aims at on purpose: one writer lays out
+every sheet, and the sheets refer to each other's cells and workbook names, which must agree; split
+apart, those addresses would have to be passed between modules.
 """
 
 from __future__ import annotations

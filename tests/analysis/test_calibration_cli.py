@@ -210,7 +210,7 @@ def test_folder_is_refused(tmp_path, capsys):
 def test_file_above_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
     import cxroi.analysis.calibration as calibration
 
-    monkeypatch.setattr(calibration, "MAX_TABLE_BYTES", 1000)
+    monkeypatch.setattr(calibration.cohorts, "MAX_TABLE_BYTES", 1000)
     big = tmp_path / "big.csv"
     big.write_text("cohort,period,active\n" + "A,0,100\n" * 200)
     _refused(capsys, ["calibrate", str(big)], "larger than 1,000 bytes", "MAX_TABLE_BYTES")
@@ -222,7 +222,7 @@ def test_file_above_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
 def test_upload_bytes_above_the_size_limit_are_refused(monkeypatch):
     import cxroi.analysis.calibration as calibration
 
-    monkeypatch.setattr(calibration, "MAX_TABLE_BYTES", 100)
+    monkeypatch.setattr(calibration.cohorts, "MAX_TABLE_BYTES", 100)
     with pytest.raises(calibration.CohortDataError, match="MAX_TABLE_BYTES"):
         calibration.read_cohorts(b"cohort,period,active\n" + b"A,0,100\n" * 20)
 

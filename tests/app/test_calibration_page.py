@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import cxroi.analysis.calibration as calibration
+import cxroi.analysis.calibration.cohorts as calibration_cohorts
 import cxroi.app.calibration_page as calibration_app
 from cxroi.app.calibration_page import CalibrationApp
 from cxroi.engine import retention
@@ -48,7 +49,7 @@ def test_upload_of_a_good_table_fits(app):
 
 
 def test_upload_above_the_size_limit_is_refused_unread(app, monkeypatch):
-    monkeypatch.setattr(calibration, "MAX_TABLE_BYTES", 500)
+    monkeypatch.setattr(calibration_cohorts, "MAX_TABLE_BYTES", 500)
     _upload(app, "big.csv", REGULAR_CSV.read_bytes() * 10)
     assert "limit MAX_TABLE_BYTES" in app.status.value
     assert "uploaded: big.csv" not in app._uploads

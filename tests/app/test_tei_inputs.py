@@ -360,3 +360,28 @@ def test_goal_seek_finds_the_value_that_gives_roi_100_percent():
     app.goalseek.run("discount_rate", "roi", "100")  # a bare 100 is 100%, said so
     assert _goal(app) == goal_seek(app.scenario, "discount_rate", "roi", 1.0)["value"]
     assert "read 100 as 100%" in app.goalseek.result.value
+
+
+def test_a_refused_rename_is_said_next_to_the_name_typed(tei):
+    tei_inputs.add_line(tei, 0, "benefit_lines")
+    name = f"{INI}.benefit_lines[New benefit].name"
+    tei.set_text(name, "Total benefits (risk-adjusted)")
+    error = tei.field(name).error.value
+    assert "Benefit line name: names must be unique within benefit_lines" in error
+    assert tei.field(f"{BENEFIT}.name").error is None  # not on the other line
+    tei.set_text(name, "a.b")
+    assert "Benefit line name: must not contain &#x27;.&#x27;" in tei.field(name).error.value
+    assert tei.banner.value == ""
+    tei.set_text(name, "Handle time")  # a distribution on a line's amount keeps its range
+    tei.set_text(f"{INI}.benefit_lines[Handle time].amount", "triangular 100k; 200k; 300k")
+    field = tei.field(f"{INI}.benefit_lines[Handle time].amount")
+    assert field.dist_entry.value == "triangular 100,000; 200,000; 300,000"
+    assert list(tei.scenario.distributions()) == [f"{INI}.benefit_lines[Handle time].amount"]
+
+
+def test_goal_seek_offers_the_fields_of_the_case_with_one_picked():
+    app = Dashboard.from_path(TEI)
+    assert app.goalseek.field.value == "discount_rate"
+    assert list(app.goalseek.field.options) == list(app.scenario.fields())
+    tei_inputs.add_line(app, 0, "cost_lines")
+    assert f"{INI}.cost_lines[New cost].amount" in app.goalseek.field.options

@@ -61,3 +61,26 @@ def test_one_distributed_field_has_evppi_equal_to_evpi():
     assert evppi == evpi > 0
     money = format_money(evpi, "USD")
     assert f"Perfect knowledge of {path} would be worth up to {money} before deciding." in out
+
+
+def test_correlated_inputs_are_named_with_their_rank_and_the_run_keeps_them():
+    import cxroi
+
+    mapping = cxroi.load_scenario(UNCERTAIN).to_mapping()
+    a = "initiatives[Omnichannel service redesign].effects[*].churn_prevented"
+    b = "initiatives[Omnichannel service redesign].effects[*].share_of_wallet_lift"
+    mapping["correlations"] = [{"fields": [a, b], "rank": 0.6}]
+    app = Dashboard(mapping)
+    view = app.uncertainty
+    view.spread.value = False
+    view.seed.value = 5
+    view.run()
+    out = view.voi.value
+    assert f'data-correlation="{html.escape(a)}|{html.escape(b)}" data-value="0.6"' in out
+    assert "move together (rank correlation 0.6)" in out
+    assert "the tornado moves one input at a time" in out
+    summary = simulate(app.scenario, draws=10_000, seed=5).summary
+    evpi = float(re.search(r'data-voi="evpi" data-value="([^"]+)"', out).group(1))
+    assert evpi == summary["evpi"]
+    alone = simulate(cxroi.load_scenario(UNCERTAIN), draws=10_000, seed=5).summary
+    assert summary["prob_npv_positive"] != alone["prob_npv_positive"]  # the pair moves together

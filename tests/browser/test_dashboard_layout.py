@@ -19,6 +19,27 @@ from .cxroi_browser import SCENARIO, SHOT_DIR, _free_port, voila_process, wait_c
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTHS = (1280, 1440, 1920)
+#: A long scenario name: the header cuts it rather than pushing a control onto a second row.
+LONG_NAME = "Retail bank - service redesign with nine omnichannel initiatives over ten years"
+#: Every control of the header, each a CSS selector.
+HEADER_CONTROLS = (
+    ".cxroi-picker",
+    ".cxroi-upload",
+    "a.cxroi-download",
+    ".cxroi-export",
+    ".cxroi-undo",
+    ".cxroi-redo",
+    ".cxroi-reset",
+    ".cxroi-present-toggle",
+)
+HEADER = """(selectors) => selectors.map(sel => {
+    const el = document.querySelector('.cxroi-header ' + sel);
+    if (!el) return {sel, found: false};
+    const r = el.getBoundingClientRect();
+    const titled = el.title ? el : el.querySelector('[title]');
+    return {sel, found: true, top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+            label: el.textContent.trim(), title: titled ? titled.title : ''};
+})"""
 
 MEASURE = """() => [...document.querySelectorAll('.cxroi-card')].map(card => {
     const c = card.getBoundingClientRect();
@@ -42,6 +63,7 @@ def wide_page(browser, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("layout")
     mapping = copy.deepcopy(cxroi.load_scenario(SCENARIO).to_mapping())
     mapping["horizon_years"] = 10
+    mapping["name"] = LONG_NAME
     first = mapping["initiatives"][0]
     mapping["initiatives"] = [
         dict(copy.deepcopy(first), name=f"Omnichannel service initiative {i}") for i in range(9)
@@ -80,3 +102,26 @@ def test_charts_and_tables_fit_and_fill_their_cards(wide_page, width):
             assert c["scrolls"] or inner_right <= right + 1, (width, c)
     message = wide_page.locator('[data-chart="initiatives"] svg').text_content()
     assert "9 initiatives" in message
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_header_controls_sit_on_one_row(wide_page, width):
+    wide_page.set_viewport_size({"width": width, "height": 900})
+    wide_page.wait_for_timeout(800)
+    SHOT_DIR.mkdir(parents=True, exist_ok=True)
+    shot = SHOT_DIR / f"dashboard-header-{width}.png"
+    wide_page.screenshot(path=str(shot), clip={"x": 0, "y": 0, "width": width, "height": 140})
+    print(f"screenshot: {shot}")
+    controls = wide_page.evaluate(HEADER, list(HEADER_CONTROLS))
+    assert all(c["found"] for c in controls), controls
+    # one row: the same vertical offset (centres within 3 px; a wrap moves a control by 28+)
+    middles = [(c["top"] + c["bottom"]) / 2 for c in controls]
+    assert max(middles) - min(middles) <= 3, (width, controls)
+    for c in controls:  # on screen, labelled, and explained on hover
+        assert 0 <= c["left"] and c["right"] <= width, (width, c)
+        assert c["label"] and len(c["title"]) > len(c["label"]), (width, c)
+    # the title block stays on the row, beside the first control, with the whole name on hover
+    title = wide_page.locator(".cxroi-header .cxroi-title")
+    box = title.bounding_box()
+    assert box["y"] < controls[0]["bottom"] and box["x"] + box["width"] <= controls[0]["left"]
+    assert title.get_attribute("title") == LONG_NAME

@@ -105,3 +105,18 @@ def test_a_benefit_line_added_edited_and_removed(dashboard):
     back = wait_npv_change(dashboard, npv, timeout=60_000)
     assert back == pytest.approx(before, rel=1e-12)
     wait_charts(dashboard)
+
+
+def test_goal_seek_on_the_page(dashboard):
+    from cxroi.analysis.whatif import goal_seek
+
+    path = "initiatives[Omnichannel service redesign].opex"
+    dashboard.select_option(".cxroi-goalseek-field select", label=path)
+    dashboard.select_option(".cxroi-goalseek-kpi select", label="ROI")
+    enter(dashboard.locator(".cxroi-goalseek-target input"), "100%")
+    dashboard.locator("button.cxroi-goalseek").click()
+    result = dashboard.locator(".cxroi-goalseek-result")
+    result.wait_for(timeout=60_000)
+    expected = goal_seek(cxroi.load_scenario(SCENARIO), path, "roi", 1.0)["value"]
+    assert float(result.get_attribute("data-value")) == pytest.approx(expected, rel=1e-12)
+    assert "ROI = 100.0% when" in result.inner_text()

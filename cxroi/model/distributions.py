@@ -1,0 +1,132 @@
+"""Distributions of uncertain inputs and the base value of a field (docs/model.md §7).
+
+Any real-valued scalar field of a scenario may be a distribution instead of a number:
+``{dist: pert, low, mode, high}``, ``triangular``, ``uniform`` or ``{dist: normal, mean, sd}``.
+Deterministic evaluation uses its base value (:func:`base_value`): the mode, the mode, the
+midpoint and the mean respectively. This module parses and checks them; the scenario schema
+(:mod:`cxroi.model.scenario`) uses it for every numeric field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from cxroi.model.fields import Rule
+
+__all__ = ["MAX_MAGNITUDE", "Distribution", "base_value"]
+
+#: Largest magnitude of any number in a scenario (money amounts, counts, parameters).
+MAX_MAGNITUDE = 1e15
+
+
+def _did_you_mean(key: str, options) -> str:
+    matches = difflib.get_close_matches(key, list(options), n=1, cutoff=0.6)
+    return f"; did you mean {matches[0]!r}?" if matches else ""
+
+
+class Distribution(BaseModel):
+    """An uncertain value (docs/model.md §7).
+
+    ``triangular`` and ``pert`` take ``low <= mode <= high``; ``uniform`` takes ``low <= high``;
+    ``normal`` takes ``mean`` and ``sd > 0``. The base value used by deterministic evaluation is
+    the mode, the mode, the midpoint and the mean respectively.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dist: Literal["triangular", "pert", "uniform", "normal"]
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+
+    @property
+    def base(self) -> float:
+        """Base (deterministic) value."""
+        # the parameters a kind needs are set: _parse_distribution checks them
+        if self.dist in ("triangular", "pert"):
+            assert self.mode is not None
+            return float(self.mode)
+        if self.dist == "uniform":
+            assert self.low is not None and self.high is not None
+            return 0.5 * (self.low + self.high)
+        assert self.mean is not None
+        return float(self.mean)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Plain mapping, as written in a scenario file."""
+        return self.model_dump(exclude_none=True)
+
+
+def base_value(value: Any) -> Any:
+    """The base value of a field: a distribution's base, or the value itself."""
+    return value.base if isinstance(value, Distribution) else value
+
+
+_DIST_KEYS = {
+    "triangular": ("low", "mode", "high"),
+    "pert": ("low", "mode", "high"),
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+}
+
+
+def _err(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def _as_real(value: Any, what: str = "must be a number") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _err("type", what)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond float range, such as 10**400
+        raise _err(
+            "finite", "must be a finite number (this integer is beyond float range)"
+        ) from None
+    if not math.isfinite(x):
+        raise _err("finite", "must be a finite number")
+    if abs(x) > MAX_MAGNITUDE:
+        raise _err("magnitude", f"must be at most {MAX_MAGNITUDE:g} in magnitude")
+    return x
+
+
+def _parse_distribution(value: Mapping, rule: Rule) -> Distribution:
+    kind = value.get("dist")
+    if kind not in _DIST_KEYS:
+        raise _err(
+            "dist",
+            "distribution 'dist' must be one of triangular, pert, uniform, normal",
+        )
+    needed = _DIST_KEYS[kind]
+    allowed = set(needed) | {"dist"}
+    for key in value:
+        if key not in allowed:
+            hint = _did_you_mean(str(key), allowed)
+            raise _err("dist", f"unknown key {key!r} in a {kind} distribution{hint}")
+    for key in needed:
+        if key not in value:
+            raise _err("dist", f"a {kind} distribution needs {', '.join(needed)}; {key!r} missing")
+    nums = {k: _as_real(value[k], f"distribution {k!r} must be a number") for k in needed}
+    if kind in ("triangular", "pert"):
+        if not nums["low"] <= nums["mode"] <= nums["high"]:
+            raise _err("dist", f"{kind} distribution needs low <= mode <= high")
+    elif kind == "uniform":
+        if not nums["low"] <= nums["high"]:
+            raise _err("dist", "uniform distribution needs low <= high")
+    else:
+        if not nums["sd"] > 0:
+            raise _err("dist", "normal distribution needs sd > 0")
+    for key in needed:
+        if key == "sd":
+            continue
+        if not rule.holds(nums[key]):
+            raise _err("range", f"distribution {key} {rule} (the field's range)")
+    return Distribution(dist=kind, **nums)
