@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from cxroi.model.distributions import base_float
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPI_KEYS, kpi_label
 from cxroi.model.safety import atomic_write, neutralise
 from cxroi.model.scenario import EFFECT_FIELDS, Distribution, Scenario
@@ -128,8 +130,7 @@ def _cached(x: Any) -> Any:
     return x if math.isfinite(x) else ""
 
 
-def _base(value: Any) -> float:
-    return float(value.base) if isinstance(value, Distribution) else float(value)
+_base = base_float
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,7 +444,7 @@ def _segment_equity_value(sc: Scenario, p: Any, proj: Any, s: int) -> float | No
         v = (proj.end_base[arm, s] * rv_base).sum() + (proj.end_cohorts[arm, s] * rv_new).sum()
         arms.append(float(v))
     diff = arms[1] - arms[0]
-    return diff if math.isfinite(diff) else None
+    return finite_or_none(diff)
 
 
 def _line_amount_formula(amount: Any, stem: str, t: int) -> str | None:
