@@ -101,6 +101,8 @@ class GoalSeekBar:
             self.field.options = paths
             if keep in paths:
                 self.field.value = keep
+            elif paths:
+                self.field.value = paths[0]
         self.result.value = ""
 
     def run(self, path: Any, kpi: Any, text: Any) -> None:

@@ -96,6 +96,7 @@ def initiative_extras(app: Any, j: int, ini: dict) -> list[W.Widget]:
                     f"{where}.{spec.key}",
                     ["initiatives", j, kind, k, spec.key],
                     blank_default=spec.key == "risk",
+                    slider=False,  # the line's box is narrower than the sidebar
                 )
                 rows.append(field.box)
             hook = css_class("initiatives", j, kind, k, "remove")

@@ -377,3 +377,11 @@ def test_a_refused_rename_is_said_next_to_the_name_typed(tei):
     field = tei.field(f"{INI}.benefit_lines[Handle time].amount")
     assert field.dist_entry.value == "triangular 100,000; 200,000; 300,000"
     assert list(tei.scenario.distributions()) == [f"{INI}.benefit_lines[Handle time].amount"]
+
+
+def test_goal_seek_offers_the_fields_of_the_case_with_one_picked():
+    app = Dashboard.from_path(TEI)
+    assert app.goalseek.field.value == "discount_rate"
+    assert list(app.goalseek.field.options) == list(app.scenario.fields())
+    tei_inputs.add_line(app, 0, "cost_lines")
+    assert f"{INI}.cost_lines[New cost].amount" in app.goalseek.field.options
