@@ -245,6 +245,7 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
     from cxroi.analysis.uncertainty import switching_value, switching_values
+    from cxroi.model.finite import finite_or_none
 
     sc, warnings = _load_and_warn(args.scenario)
     if args.path:
@@ -259,10 +260,7 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
     table = switching_values(sc)
     if args.json:
         records = [
-            {
-                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in r.items()
-            }
+            {k: (finite_or_none(v) if isinstance(v, float) else v) for k, v in r.items()}
             for r in table.to_dict(orient="records")
         ]
         print(_dumps(records))

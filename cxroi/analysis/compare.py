@@ -36,6 +36,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from cxroi.engine.attribution import coalition_masks, shapley_values
+from cxroi.model.finite import finite_or_none
 from cxroi.model.scenario import (
     Distribution,
     Scenario,
@@ -533,11 +534,7 @@ class Comparison:
         }
 
 
-def _finite(x: Any) -> float | None:
-    if x is None:
-        return None
-    v = float(x)
-    return v if math.isfinite(v) else None
+_finite = finite_or_none
 
 
 def compare(a: Scenario | Any, b: Scenario | Any) -> Comparison:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxroi.model.finite import finite_or_none
 from cxroi.model.scenario import (
     Scenario,
     ScenarioError,
@@ -223,9 +224,7 @@ def sweep_json(table: pd.DataFrame, paths: Sequence[str]) -> dict[str, Any]:
     return {"paths": list(paths), "rows": rows}
 
 
-def _finite(x: Any) -> float | None:
-    v = float(x)
-    return v if math.isfinite(v) else None
+_finite = finite_or_none
 
 
 # --------------------------------------------------------------------------------------------

@@ -484,11 +484,9 @@ def _as_list(value: Any) -> list:
 
 def _distribution_base(value: dict) -> float:
     """Base value of a distribution mapping (docs/model.md §7: mode, mode, midpoint, mean)."""
-    if "mode" in value:
-        return float(value["mode"])
-    if "mean" in value:
-        return float(value["mean"])
-    return (float(value["low"]) + float(value["high"])) / 2.0
+    from cxroi.model.distributions import distribution_base
+
+    return distribution_base(value)
 
 
 # ------------------------------------------------------------------------------ distributions

@@ -23,8 +23,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from cxroi.model.kpis import kpi_label
-from cxroi.present.formatting import format_kpi, format_money, format_pct
+from cxroi.model.kpis import HEADLINE_KEYS, kpi_label
+from cxroi.present.formatting import data_value, format_kpi, format_money, format_pct
 
 __all__ = [
     "MAX_CHANGES",
@@ -48,15 +48,7 @@ MAX_VERSIONS = 12
 MAX_NAME = 40
 
 #: KPIs compared across versions, in table order.
-VERSION_KPIS = (
-    "npv",
-    "roi",
-    "irr",
-    "payback_years",
-    "discounted_payback_years",
-    "annual_switching_loss",
-    "extra_customers_end",
-)
+VERSION_KPIS = HEADLINE_KEYS
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -166,7 +158,7 @@ def versions_table(versions: Mapping[str, Mapping[str, Any]], currency: str, hor
         cells = []
         for i, name in enumerate(names):
             value = versions[name]["kpis"].get(key)
-            full = "null" if value is None or not math.isfinite(value) else repr(float(value))
+            full = data_value(value)
             text = html.escape(format_kpi(key, value, currency, horizon))
             delta = ""
             if i:

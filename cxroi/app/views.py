@@ -13,8 +13,8 @@ import json
 import math
 from typing import Any
 
-from cxroi.model.kpis import KPIS, kpi_label, kpi_meaning
-from cxroi.present.formatting import format_kpi, format_money, format_pct
+from cxroi.model.kpis import HEADLINE_KEYS, KPIS, kpi_label, kpi_meaning
+from cxroi.present.formatting import data_value, format_kpi, format_money, format_pct
 
 __all__ = [
     "KPI_CARDS",
@@ -35,25 +35,14 @@ __all__ = [
 ]
 
 #: Keys of the KPI cards, in display order (labels, kinds and meanings: :mod:`cxroi.model.kpis`).
-KPI_CARDS = (
-    "npv",
-    "roi",
-    "irr",
-    "payback_years",
-    "discounted_payback_years",
-    "annual_switching_loss",
-    "extra_customers_end",
-)
+KPI_CARDS = HEADLINE_KEYS
 
 
 def _fmt(value: Any, key: str, currency: str, horizon: int | None = None) -> str:
     return format_kpi(key, value, currency, horizon)
 
 
-def _data_value(value: Any) -> str:
-    if value is None or not math.isfinite(float(value)):
-        return "null"
-    return repr(float(value))
+_data_value = data_value
 
 
 def kpi_cards(

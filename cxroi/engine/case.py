@@ -24,6 +24,7 @@ import pandas as pd
 from cxroi.engine import finance
 from cxroi.engine import project as engine
 from cxroi.engine.attribution import MAX_EXACT_PLAYERS, coalition_masks, shapley_values
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import EQUITY_KEYS, KPI_KEYS
 from cxroi.model.scenario import LEVERS, Scenario, load_scenario
 
@@ -309,10 +310,7 @@ def _initiative_values(p: engine.Params, names: list[str], baseline_contribution
     return shapley, standalone, last_in
 
 
-def _py(x: Any) -> float | None:
-    """A finite Python float, or None."""
-    v = float(x)
-    return v if math.isfinite(v) else None
+_py = finite_or_none  # a finite Python float, or None
 
 
 def _overflow_warnings(kpis: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:

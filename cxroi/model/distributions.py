@@ -19,7 +19,13 @@ from pydantic_core import PydanticCustomError
 
 from cxroi.model.fields import Rule
 
-__all__ = ["MAX_MAGNITUDE", "Distribution", "base_value"]
+__all__ = [
+    "MAX_MAGNITUDE",
+    "Distribution",
+    "base_float",
+    "base_value",
+    "distribution_base",
+]
 
 #: Largest magnitude of any number in a scenario (money amounts, counts, parameters).
 MAX_MAGNITUDE = 1e15
@@ -49,16 +55,8 @@ class Distribution(BaseModel):
 
     @property
     def base(self) -> float:
-        """Base (deterministic) value."""
-        # the parameters a kind needs are set: _parse_distribution checks them
-        if self.dist in ("triangular", "pert"):
-            assert self.mode is not None
-            return float(self.mode)
-        if self.dist == "uniform":
-            assert self.low is not None and self.high is not None
-            return 0.5 * (self.low + self.high)
-        assert self.mean is not None
-        return float(self.mean)
+        """Base (deterministic) value: :func:`distribution_base` of this distribution."""
+        return distribution_base(self)
 
     def to_mapping(self) -> dict[str, Any]:
         """Plain mapping, as written in a scenario file."""
@@ -68,6 +66,38 @@ class Distribution(BaseModel):
 def base_value(value: Any) -> Any:
     """The base value of a field: a distribution's base, or the value itself."""
     return value.base if isinstance(value, Distribution) else value
+
+
+def base_float(value: Any) -> float:
+    """The base value of a numeric field as a float (a distribution's base, or the number)."""
+    return float(base_value(value))
+
+
+def distribution_base(spec: Distribution | Mapping) -> float:
+    """Base value of a distribution, given as a :class:`Distribution` or as its mapping.
+
+    The mode of a triangular or PERT distribution, the midpoint of a uniform one, the mean of a
+    normal one (docs/model.md §7).
+
+    Examples
+    --------
+    >>> distribution_base({"dist": "uniform", "low": 0.1, "high": 0.3})
+    0.2
+    >>> distribution_base({"dist": "pert", "low": 0.1, "mode": 0.25, "high": 0.3})
+    0.25
+    """
+
+    def get(key: str) -> Any:
+        return spec.get(key) if isinstance(spec, Mapping) else getattr(spec, key)
+
+    # each kind has exactly the parameters it needs (checked on loading), so the one present
+    # tells the kind: mode (triangular, PERT), mean (normal), else low and high (uniform)
+    mode, mean = get("mode"), get("mean")
+    if mode is not None:
+        return float(mode)
+    if mean is not None:
+        return float(mean)
+    return 0.5 * (float(get("low")) + float(get("high")))
 
 
 _DIST_KEYS = {

@@ -31,7 +31,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["EQUITY_KEYS", "KPIS", "KPI_KEYS", "Kpi", "kpi_label", "kpi_meaning"]
+__all__ = [
+    "EQUITY_KEYS",
+    "HEADLINE_KEYS",
+    "KPIS",
+    "KPI_KEYS",
+    "Kpi",
+    "kpi_label",
+    "kpi_meaning",
+]
 
 Kind = Literal["money", "ratio", "years", "count"]
 
@@ -169,6 +177,17 @@ KPIS: dict[str, Kpi] = {k.key: k for k in _TEI + _EQUITY}
 KPI_KEYS: tuple[str, ...] = tuple(k.key for k in _TEI)
 #: Customer equity figures (docs/model.md §13): beside the case, never inside it.
 EQUITY_KEYS: tuple[str, ...] = tuple(k.key for k in _EQUITY)
+#: The headline figures, in the order of the dashboard's cards, the board pack's first page and
+#: the versions table (the present values of benefits and costs are shown under the NPV).
+HEADLINE_KEYS: tuple[str, ...] = (
+    "npv",
+    "roi",
+    "irr",
+    "payback_years",
+    "discounted_payback_years",
+    "annual_switching_loss",
+    "extra_customers_end",
+)
 
 
 def _get(key: str) -> Kpi:

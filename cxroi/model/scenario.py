@@ -766,11 +766,16 @@ class InputSource:
 _BRACKET_PARENTS = ("effects", "capex", "amount", "tenure")
 
 
-def _walk_values(node: Any, path: str, parent: str | None, visit: Callable) -> Any:
-    """Rebuild ``node`` with ``visit(path, value)`` applied to every value below the root.
+def _walk_values(
+    node: Any, path: str, parent: str | None, visit: Callable, post: bool = False
+) -> Any:
+    """Rebuild ``node`` with ``visit(path, value, is_target)`` applied to every value below it.
 
-    ``visit`` returns the value to keep (it is applied before descending). List items are
-    addressed by their ``name`` (or position), as in field paths.
+    The one walk over field paths of a scenario mapping: list items are addressed by their
+    ``name`` (or position) and the keys of ``effects``, ``capex``, ``amount`` and ``tenure``
+    in brackets, as in field paths. ``visit`` returns the value to keep; it is applied before
+    descending, or after with ``post=True`` (then it sees the rebuilt children).
+    ``is_target`` is true for an ``effects`` mapping and its keys (segment names, not inputs).
     """
     if isinstance(node, Mapping):
         out = {}
@@ -779,8 +784,11 @@ def _walk_values(node: Any, path: str, parent: str | None, visit: Callable) -> A
                 child_path = f"{path}[{_short(key)}]"
             else:
                 child_path = _join(path, _short(key))
-            child = visit(child_path, child, parent == "effects" or key == "effects")
-            out[key] = _walk_values(child, child_path, str(key), visit)
+            is_target = parent == "effects" or key == "effects"
+            if not post:
+                child = visit(child_path, child, is_target)
+            child = _walk_values(child, child_path, str(key), visit, post)
+            out[key] = visit(child_path, child, is_target) if post else child
         return out
     if isinstance(node, list):
         out_list = []
@@ -788,8 +796,10 @@ def _walk_values(node: Any, path: str, parent: str | None, visit: Callable) -> A
             name = item.get("name") if isinstance(item, Mapping) else None
             label = name.strip() if isinstance(name, str) and name.strip() else str(i)
             child_path = f"{path}[{_short(label)}]"
-            item = visit(child_path, item, False)
-            out_list.append(_walk_values(item, child_path, parent, visit))
+            if not post:
+                item = visit(child_path, item, False)
+            item = _walk_values(item, child_path, parent, visit, post)
+            out_list.append(visit(child_path, item, False) if post else item)
         return out_list
     return node
 
@@ -857,25 +867,9 @@ def _rewrap_evidence(mapping: dict, evidence: Mapping[str, Evidence]) -> None:
         found = evidence.get(path)
         return value if found is None or is_target else found.to_mapping(value)
 
-    def walk(node: Any, path: str, parent: str | None) -> None:
-        if isinstance(node, dict):
-            for key in list(node):
-                if parent in _BRACKET_PARENTS and path:
-                    child_path = f"{path}[{_short(key)}]"
-                else:
-                    child_path = _join(path, _short(key))
-                child = node[key]
-                walk(child, child_path, str(key))
-                node[key] = visit(child_path, child, parent == "effects" or key == "effects")
-        elif isinstance(node, list):
-            for i, item in enumerate(node):
-                name = item.get("name") if isinstance(item, Mapping) else None
-                label = name.strip() if isinstance(name, str) and name.strip() else str(i)
-                child_path = f"{path}[{_short(label)}]"
-                walk(item, child_path, parent)
-                node[i] = visit(child_path, item, False)
-
-    walk(mapping, "", None)
+    rebuilt = _walk_values(mapping, "", None, visit, post=True)
+    mapping.clear()
+    mapping.update(rebuilt)
 
 
 def input_sources(scenario: Scenario) -> dict[str, InputSource]:

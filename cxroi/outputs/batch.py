@@ -77,6 +77,8 @@ from cxroi import bundle
 from cxroi.engine.case import KPI_KEYS
 from cxroi.errors import InputError
 from cxroi.model import scenario as _scenario_mod
+from cxroi.model.distributions import base_float
+from cxroi.model.finite import finite_or_none
 from cxroi.model.safety import (
     atomic_write,
     neutralise,
@@ -286,7 +288,7 @@ def _base_record(task: _Task) -> dict[str, Any]:
 def _json_safe(value: Any) -> Any:
     """Replace non-finite floats by None so that the JSON is standard."""
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return finite_or_none(value)
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -362,9 +364,7 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, left, previous_interval)
 
 
-def _base(value: Any) -> float:
-    base = getattr(value, "base", None)
-    return float(base if base is not None else value)
+_base = base_float
 
 
 def _finish(record: dict[str, Any], t0: float) -> dict[str, Any]:

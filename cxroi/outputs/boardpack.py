@@ -17,15 +17,14 @@ the file atomically (a temporary file in the same folder, then a rename).
 from __future__ import annotations
 
 import html
-import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import cxroi
-from cxroi.model.kpis import KPI_KEYS, kpi_label, kpi_meaning
-from cxroi.present.formatting import format_kpi, format_money, format_pct
+from cxroi.model.kpis import HEADLINE_KEYS, KPI_KEYS, kpi_label, kpi_meaning
+from cxroi.present.formatting import data_value, format_kpi, format_money, format_pct
 from cxroi.present.headline import headline, switching_recovery
 
 __all__ = [
@@ -39,15 +38,7 @@ __all__ = [
 ]
 
 #: KPI cards of the first page, in order.
-CARD_KEYS = (
-    "npv",
-    "roi",
-    "irr",
-    "payback_years",
-    "discounted_payback_years",
-    "annual_switching_loss",
-    "extra_customers_end",
-)
+CARD_KEYS = HEADLINE_KEYS
 
 #: Paper sizes accepted by ``--paper`` (always landscape).
 PAPER_SIZES = ("A4", "Letter")
@@ -88,10 +79,7 @@ def _esc(text: Any) -> str:
     return html.escape(str(text))
 
 
-def _data_value(value: Any) -> str:
-    if value is None or not math.isfinite(float(value)):
-        return "null"
-    return repr(float(value))
+_data_value = data_value
 
 
 def _card(key: str, label: str, text: str, value: Any, extra: str = "", meaning: str = "") -> str:

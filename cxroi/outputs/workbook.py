@@ -44,9 +44,11 @@ from typing import Any
 
 import numpy as np
 
+from cxroi.model.distributions import base_float
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPI_KEYS, kpi_label
 from cxroi.model.safety import atomic_write, neutralise
-from cxroi.model.scenario import EFFECT_FIELDS, Distribution, Scenario
+from cxroi.model.scenario import EFFECT_FIELDS, SEGMENT_NUMBERS, Distribution, Scenario
 
 __all__ = [
     "KPI_NAMES",
@@ -128,8 +130,7 @@ def _cached(x: Any) -> Any:
     return x if math.isfinite(x) else ""
 
 
-def _base(value: Any) -> float:
-    return float(value.base) if isinstance(value, Distribution) else float(value)
+_base = base_float
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,17 +244,7 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
     add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment, "share")
     for j, seg in enumerate(sc.segments, start=1):
         base = f"segments[{seg.name}]"
-        for key in (
-            "customers",
-            "wallet",
-            "share_of_wallet",
-            "gross_margin",
-            "acquisition_cost",
-            "cost_to_serve",
-            "poor_cx_churn_share",
-            "preventable_share",
-            "referral_share",
-        ):
+        for key in SEGMENT_NUMBERS:
             add(f"{base}.{key}", f"s{j}_{key}", getattr(seg, key), key)
         if seg.is_sbg:
             for key in ("alpha", "beta"):
@@ -443,7 +434,7 @@ def _segment_equity_value(sc: Scenario, p: Any, proj: Any, s: int) -> float | No
         v = (proj.end_base[arm, s] * rv_base).sum() + (proj.end_cohorts[arm, s] * rv_new).sum()
         arms.append(float(v))
     diff = arms[1] - arms[0]
-    return diff if math.isfinite(diff) else None
+    return finite_or_none(diff)
 
 
 def _line_amount_formula(amount: Any, stem: str, t: int) -> str | None:

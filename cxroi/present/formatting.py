@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPIS
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "format_payback",
     "format_pct",
     "format_years",
+    "data_value",
 ]
 
 #: Text shown for a figure that does not exist (``None`` or not finite).
@@ -239,3 +241,15 @@ def format_kpi(key: str, value, currency: str = "USD", horizon: int | None = Non
     if kind == "years":
         return format_payback(value, horizon)
     return format_count(value)
+
+
+def data_value(value) -> str:
+    """Full-precision text of a figure for a ``data-value`` attribute; ``"null"`` when missing.
+
+    Examples
+    --------
+    >>> data_value(0.1), data_value(None), data_value(float("inf"))
+    ('0.1', 'null', 'null')
+    """
+    v = finite_or_none(value)
+    return "null" if v is None else repr(v)

@@ -36,9 +36,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cxroi
+from cxroi.model.distributions import base_float
 from cxroi.model.kpis import KPI_KEYS, kpi_label, kpi_meaning
 from cxroi.model.scenario import Distribution, Scenario, ScenarioError, ScenarioIssue
-from cxroi.present.formatting import format_kpi, format_money, format_pct, format_years
+from cxroi.present.formatting import (
+    data_value,
+    format_kpi,
+    format_money,
+    format_pct,
+    format_years,
+)
 
 __all__ = [
     "SECTIONS",
@@ -519,8 +526,7 @@ def _sha256(path: str | None) -> str | None:
         return None
 
 
-def _base(value: Any) -> float:
-    return value.base if isinstance(value, Distribution) else float(value)
+_base = base_float
 
 
 def _benefit_risk_text(risk: Any) -> str:
@@ -531,11 +537,7 @@ def _benefit_risk_text(risk: Any) -> str:
     return format_pct(base, 1)
 
 
-def _data_value(value: Any) -> str:
-    """Full-precision text of a KPI for ``data-value`` (``null`` when it does not exist)."""
-    if value is None or not math.isfinite(float(value)):
-        return "null"
-    return repr(float(value))
+_data_value = data_value
 
 
 def _kpi_cell(key: str, value: Any, currency: str, horizon: int, attr: str = "data-kpi") -> str:
