@@ -41,6 +41,11 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # With pytest-xdist the browser tests form one group, so one worker runs them in order
+    # against its one dashboard server while the other workers take the rest of the suite.
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
     if chromium_available():
         return
     skip = pytest.mark.skip(

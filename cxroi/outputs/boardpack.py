@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +291,8 @@ def write_pdf(document: str, path: str | os.PathLike, paper: str = "A4") -> Path
     folder = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
-    try:
+
+    def render() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
@@ -309,6 +311,13 @@ def write_pdf(document: str, path: str | os.PathLike, paper: str = "A4") -> Path
                 )
             finally:
                 browser.close()
+
+    try:
+        # Playwright's sync API refuses to start in a thread whose asyncio loop is running (a
+        # Jupyter kernel, or a caller already driving a browser), so it always gets a thread
+        # of its own.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxroi-pdf") as pool:
+            pool.submit(render).result()
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

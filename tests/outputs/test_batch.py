@@ -389,12 +389,14 @@ def test_notebook_of_injection_name_shows_it_as_text(notebook_batch):
     assert 'href="http://x"' not in page
 
 
-def _three_scenario_batch(tmp_path: Path, label: str) -> tuple[Path, list[str]]:
-    """Three copies of the retail bank named ``label 0..2``; the ``cxroi batch`` command."""
+def _three_scenario_batch(
+    tmp_path: Path, label: str, count: int = 3
+) -> tuple[Path, list[str]]:
+    """``count`` copies of the retail bank named ``label 0..``; the ``cxroi batch`` command."""
     inputs = tmp_path / "in"
     inputs.mkdir()
     base = _retail()
-    for i in range(3):
+    for i in range(count):
         base["name"] = f"{label} {i}"
         (inputs / f"s{i}.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
     out = tmp_path / "out"
@@ -445,7 +447,9 @@ def test_killed_batch_leaves_nothing_half_written_and_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_writes_the_summary_and_marks_the_rest_interrupted(tmp_path):
-    out, cmd = _three_scenario_batch(tmp_path, "Interrupt test")
+    # Eight scenarios, so Ctrl-C surely lands before the last one ends, however fast the
+    # machine runs the rest once the first record is there.
+    out, cmd = _three_scenario_batch(tmp_path, "Interrupt test", count=8)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not list(out.glob("*/result.json")):
@@ -455,7 +459,7 @@ def test_ctrl_c_writes_the_summary_and_marks_the_rest_interrupted(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     rows = read_summary(out)
-    assert len(rows) == 3
+    assert len(rows) == 8
     assert any(r["status"] == "ok" for r in rows)
     assert any(r["error"] == "interrupted before it finished" for r in rows)
     assert json.loads((out / MANIFEST).read_text())["interrupted"] is True

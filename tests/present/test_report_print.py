@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,17 +48,22 @@ def _pdf_text(html: Path, paper: str, out: Path) -> str:
         if ON_CI:
             pytest.fail("pdftotext (poppler-utils) is required under CI")
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            page.route("http*://**/*", lambda route: route.abort())  # offline
-            page.goto(html.as_uri(), wait_until="load", timeout=120_000)
-            page.pdf(path=str(out), format=paper, landscape=True, print_background=True)
-        finally:
-            browser.close()
+    def render() -> None:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = browser.new_page()
+                page.route("http*://**/*", lambda route: route.abort())  # offline
+                page.goto(html.as_uri(), wait_until="load", timeout=120_000)
+                page.pdf(path=str(out), format=paper, landscape=True, print_background=True)
+            finally:
+                browser.close()
+
+    # A thread of its own: the browser tests' session keeps Playwright's loop in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(render).result()
     done = subprocess.run(
         ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
     )
