@@ -445,12 +445,27 @@ def test_killed_batch_leaves_nothing_half_written_and_resumes(tmp_path):
     assert no_temporaries(out)
 
 
+def _interruptible() -> None:
+    """In the child before exec: SIGINT at its default action and unblocked."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 @pytest.mark.slow
 def test_ctrl_c_writes_the_summary_and_marks_the_rest_interrupted(tmp_path):
     # Eight scenarios, so Ctrl-C surely lands before the last one ends, however fast the
     # machine runs the rest once the first record is there.
     out, cmd = _three_scenario_batch(tmp_path, "Interrupt test", count=8)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # As from a terminal: Ctrl-C's default action and not blocked, whatever this test process
+    # has come to (an ignored or blocked signal stays so across exec, and the suite's other
+    # tests run kernels, servers and browsers in this process).
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_interruptible,
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not list(out.glob("*/result.json")):
         time.sleep(0.05)
