@@ -329,15 +329,23 @@ class SBGRetention(_Model):
         return {float(base_value(self.tenure)): 1.0}
 
 
-def _retention(value: Any) -> float | Distribution | SBGRetention:
-    if isinstance(value, SBGRetention):
-        return value
-    if isinstance(value, Mapping) and "dist" not in value:
-        return SBGRetention.model_validate(dict(value))
-    return _real_validator("retention")(value)
+def _number_or(model: type[_Model], name: str):
+    """Validator of a field that is a number (or distribution) or, as a mapping, ``model``."""
+    real = _real_validator(name)
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, model):
+            return value
+        if isinstance(value, Mapping) and "dist" not in value:
+            return model.model_validate(dict(value))
+        return real(value)
+
+    return validate
 
 
-Retention = Annotated[Any, PlainValidator(_retention), WrapSerializer(_dump_value)]
+Retention = Annotated[
+    Any, PlainValidator(_number_or(SBGRetention, "retention")), WrapSerializer(_dump_value)
+]
 
 
 class Segment(_Model):
@@ -460,15 +468,9 @@ class LeverRisk(_Model):
         return self.default if self.default is not None else 0.0
 
 
-def _benefit_adjustment(value: Any) -> float | Distribution | LeverRisk:
-    if isinstance(value, LeverRisk):
-        return value
-    if isinstance(value, Mapping) and "dist" not in value:
-        return LeverRisk.model_validate(dict(value))
-    return _real_validator("benefit_adjustment")(value)
-
-
-BenefitAdjustment = Annotated[Any, PlainValidator(_benefit_adjustment), WrapSerializer(_dump_value)]
+BenefitAdjustment = Annotated[
+    Any, PlainValidator(_number_or(LeverRisk, "benefit_adjustment")), WrapSerializer(_dump_value)
+]
 
 
 class Risk(_Model):
