@@ -636,40 +636,25 @@ class Dashboard:
         self.download = W.HTML()
         # The header holds every control on one row from 1280 px: short labels, the full
         # meaning in each control's tooltip (its title attribute).
-        self.export_button = W.Button(
-            description="Export PDF",
-            icon="",
-            tooltip="Export the board pack (PDF) of the current state, edits included",
-            layout=W.Layout(width="92px"),
+        self.export_button = self._header_button(
+            "Export PDF",
+            "Export the board pack (PDF) of the current state, edits included",
+            "92px",
+            "cxroi-export",
+            self.export_board_pack,
         )
-        self.export_button.add_class("cxroi-export")
-        self.export_button.on_click(lambda _: self._guard(self.export_board_pack))
         self.export_link = W.HTML()
         self.export_link.add_class("cxroi-export-holder")
-        self.undo_button = W.Button(
-            description="Undo",
-            icon="",
-            tooltip="Undo the last change",
-            layout=W.Layout(width="56px"),
+        self.undo_button = self._header_button(
+            "Undo", "Undo the last change", "56px", "cxroi-undo", self.undo
         )
-        self.undo_button.add_class("cxroi-undo")
-        self.undo_button.on_click(lambda _: self._guard(self.undo))
-        self.redo_button = W.Button(
-            description="Redo",
-            icon="",
-            tooltip="Redo the change undone",
-            layout=W.Layout(width="56px"),
+        self.redo_button = self._header_button(
+            "Redo", "Redo the change undone", "56px", "cxroi-redo", self.redo
         )
-        self.redo_button.add_class("cxroi-redo")
-        self.redo_button.on_click(lambda _: self._guard(self.redo))
-        self.reset_button = W.Button(
-            description="Reset",
-            icon="",
-            tooltip="Reset every input to the scenario as opened",
-            layout=W.Layout(width="60px"),
-        )
-        self.reset_button.add_class("cxroi-reset")
-        self.reset_button.on_click(lambda _: self._guard(self._reset))
+        self.reset_button = self._header_button(
+            "Reset", "Reset every input to the scenario as opened", "60px", "cxroi-reset",
+            self._reset,
+        )  # fmt: skip
         self.present_toggle = W.ToggleButton(
             description="Present",
             icon="",
@@ -1082,6 +1067,15 @@ class Dashboard:
             field.set_provenance(provenance.get(field.path), sources.get(field.path))
 
     # ---------------------------------------------------------------------------- changes
+    def _header_button(
+        self, label: str, tooltip: str, width: str, css_class: str, action: Callable
+    ) -> W.Button:
+        """A header button: short label, its full meaning as tooltip, ``action`` when clicked."""
+        button = W.Button(description=label, icon="", tooltip=tooltip, layout=W.Layout(width=width))
+        button.add_class(css_class)
+        button.on_click(lambda _: self._guard(action))
+        return button
+
     def _guard(self, func: Callable, *args) -> None:
         """Run a callback; an unexpected failure shows a message instead of a traceback.
 
