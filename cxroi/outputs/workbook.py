@@ -690,31 +690,27 @@ class _Writer:
                 def g(i: int, t: int) -> str:
                     return _cell(ramp_rows[i - 1], col[t])
 
-                def prevented(t: int) -> str:
-                    terms = "*".join(
-                        f"(1-{effect(i, 'churn_prevented')}*{g(i, t)})" for i in range(1, I + 1)
+                def combined(effect_name: str, t: int, term: str, joiner: str) -> str:
+                    """The initiatives' effects in year t, each term ``term`` around e*g."""
+                    return joiner.join(
+                        term % f"{effect(i, effect_name)}*{g(i, t)}" for i in range(1, I + 1)
                     )
-                    return f"1-s{j}_poor_cx_churn_share*s{j}_preventable_share*(1-{terms})"
+
+                def prevented(t: int) -> str:
+                    kept = combined("churn_prevented", t, "(1-%s)", "*")
+                    return f"1-s{j}_poor_cx_churn_share*s{j}_preventable_share*(1-{kept})"
 
                 def sow_f(t: int) -> str:
-                    terms = "*".join(
-                        f"(1+{effect(i, 'share_of_wallet_lift')}*{g(i, t)})"
-                        for i in range(1, I + 1)
-                    )
-                    return f"MIN(1,s{j}_share_of_wallet*{terms})"
+                    lift = combined("share_of_wallet_lift", t, "(1+%s)", "*")
+                    return f"MIN(1,s{j}_share_of_wallet*{lift})"
 
                 def ref_f(t: int) -> str:
-                    terms = "+".join(
-                        f"{effect(i, 'referral_lift')}*{g(i, t)}" for i in range(1, I + 1)
-                    )
-                    return f"MIN(1,MAX(0,s{j}_referral_share+{terms}))"
+                    lift = combined("referral_lift", t, "%s", "+")
+                    return f"MIN(1,MAX(0,s{j}_referral_share+{lift}))"
 
                 def cts_f(t: int) -> str:
-                    terms = "*".join(
-                        f"(1+{effect(i, 'cost_to_serve_change')}*{g(i, t)})"
-                        for i in range(1, I + 1)
-                    )
-                    return f"MAX(0,s{j}_cost_to_serve*{terms})"
+                    change = combined("cost_to_serve_change", t, "(1+%s)", "*")
+                    return f"MAX(0,s{j}_cost_to_serve*{change})"
 
                 lever_text = {"m": prevented, "sow": sow_f, "ref": ref_f, "cts": cts_f}
             for key, text, values, fmt in (
