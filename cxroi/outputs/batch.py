@@ -74,7 +74,6 @@ from typing import Any
 
 import cxroi
 from cxroi import bundle
-from cxroi.engine.case import KPI_KEYS
 from cxroi.errors import InputError
 from cxroi.model import scenario as _scenario_mod
 from cxroi.model.distributions import base_float
@@ -85,8 +84,7 @@ from cxroi.model.safety import (
     remove_stale_temporaries,
     unique_names,
 )
-from cxroi.model.scenario import LEVERS
-from cxroi.outputs.records import KPI_COLUMNS, SUMMARY_COLUMNS
+from cxroi.outputs.records import KPI_COLUMNS, SUMMARY_COLUMNS, SUMMARY_KPIS, SUMMARY_LEVERS
 
 __all__ = [
     "BatchError",
@@ -129,8 +127,8 @@ DEFAULT_TIMEOUT = 300.0
 #: Seconds to wait for a Dask scheduler before giving up (bad address: exit status 2).
 DASK_CONNECT_TIMEOUT = 20
 
-_KPIS = KPI_KEYS
-_LEVERS = LEVERS
+_KPIS = SUMMARY_KPIS
+_LEVERS = SUMMARY_LEVERS
 
 
 #: Packages whose versions the manifest records.

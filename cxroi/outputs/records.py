@@ -11,16 +11,20 @@ without importing the batch (which itself writes workbooks): imports point one w
 
 from __future__ import annotations
 
-from cxroi.engine.case import KPI_KEYS
+from cxroi.engine.case import EQUITY_KEYS, KPI_KEYS
 from cxroi.model.scenario import LEVERS
 
-__all__ = ["KPI_COLUMNS", "SUMMARY_COLUMNS"]
+__all__ = ["KPI_COLUMNS", "SUMMARY_COLUMNS", "SUMMARY_KPIS", "SUMMARY_LEVERS"]
 
-#: Numeric summary columns: the KPIs of ``cxroi run --json``, unadjusted, and by lever.
+#: The figures of ``cxroi run --json`` that the summary carries, in column order.
+SUMMARY_KPIS = (*KPI_KEYS, *EQUITY_KEYS)
+#: The levers of ``by_lever``, TEI lines included.
+SUMMARY_LEVERS = (*LEVERS, "lines")
+#: Numeric summary columns: those figures, unadjusted too, and by lever.
 KPI_COLUMNS = (
-    *KPI_KEYS,
-    *(f"unadjusted.{k}" for k in KPI_KEYS),
-    *(f"by_lever.{k}" for k in LEVERS),
+    *SUMMARY_KPIS,
+    *(f"unadjusted.{k}" for k in SUMMARY_KPIS),
+    *(f"by_lever.{k}" for k in SUMMARY_LEVERS),
 )
 #: Every column of ``summary.csv`` (and of the workbook's Summary sheet), in order.
 SUMMARY_COLUMNS = (
