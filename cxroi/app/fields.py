@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cxroi.model.fields import FIELDS, FIELDS_BY_PATH, FieldDoc
+
 __all__ = [
     "CASE_FIELDS",
     "COST_LINE_FIELDS",
@@ -41,6 +43,7 @@ __all__ = [
     "parse_distribution",
     "parse_value",
     "pct_reading",
+    "spec_of",
 ]
 
 #: Longest text accepted in one input (anything longer is refused before parsing).
@@ -53,7 +56,10 @@ class FieldParseError(ValueError):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One editable scenario field.
+    """One editable scenario field, as the dashboard's widgets read it.
+
+    The specs of scenario fields are built from the field registry (:func:`spec_of`,
+    :mod:`cxroi.model.fields`), which declares each field's label, kind, slider and help once.
 
     Attributes
     ----------
@@ -86,168 +92,52 @@ class FieldSpec:
     help: str = ""
 
 
-CASE_FIELDS = (
-    FieldSpec("name", "Case name", "text"),
-    FieldSpec("currency", "Currency", "text", help="ISO 4217 code, e.g. USD, EUR"),
-    FieldSpec("horizon_years", "Horizon (years)", "int", slider=(1, 20, 1)),
-    FieldSpec(
-        "discount_rate",
-        "Discount rate",
-        "pct",
-        slider=(0.0, 0.30, 0.005),
-        help="Annual hurdle rate; type 0.12 or 12%",
-    ),
-    FieldSpec(
-        "benefit_adjustment",
-        "Benefit risk adjustment",
-        "pct",
-        slider=(0.0, 0.5, 0.01),
-        optional=True,
-        help="TEI risk: benefits x (1 - this)",
-    ),
-    FieldSpec(
-        "cost_adjustment",
-        "Cost risk adjustment",
-        "pct",
-        slider=(0.0, 0.5, 0.01),
-        optional=True,
-        help="TEI risk: costs x (1 + this)",
-    ),
-)
+def spec_of(doc: FieldDoc) -> FieldSpec:
+    """The dashboard input of a registry field (its label and :class:`~cxroi.model.fields.Entry`).
 
-SEGMENT_FIELDS = (
-    FieldSpec("name", "Segment name", "text"),
-    FieldSpec("customers", "Customers today", "count"),
-    FieldSpec(
-        "wallet",
-        "Wallet per customer / year",
-        "money",
-        help="Annual category spend per customer, all providers",
-    ),
-    FieldSpec("share_of_wallet", "Share of wallet", "pct", slider=(0.0, 1.0, 0.01)),
-    FieldSpec("gross_margin", "Gross margin", "pct", slider=(0.0, 1.0, 0.01)),
-    FieldSpec("retention", "Retention rate", "pct", slider=(0.5, 0.999, 0.001)),
-    FieldSpec("acquisition_cost", "Acquisition cost (CAC)", "money"),
-    FieldSpec("cost_to_serve", "Cost to serve / year", "money", optional=True),
-    FieldSpec(
-        "poor_cx_churn_share", "Churn due to poor CX", "pct", slider=(0.0, 1.0, 0.01), optional=True
-    ),
-    FieldSpec(
-        "preventable_share", "Of which preventable", "pct", slider=(0.0, 1.0, 0.01), optional=True
-    ),
-    FieldSpec("referral_share", "Won by referral", "pct", slider=(0.0, 1.0, 0.01), optional=True),
-    FieldSpec(
-        "acquisition",
-        "Acquisition",
-        "choice",
-        choices=("fixed", "replace"),
-        help="fixed: win new customers per year; replace: win what churned",
-    ),
-    FieldSpec(
-        "new_customers_per_year",
-        "New customers / year",
-        "count",
-        optional=True,
-        help="Blank: replaces this year's baseline churn",
-    ),
-)
+    Raises
+    ------
+    ValueError
+        If the field has no entry (the dashboard does not edit it on its own).
+    """
+    entry = doc.entry
+    if entry is None:
+        raise ValueError(f"{doc.path}: the field registry declares no dashboard entry for it")
+    return FieldSpec(doc.name, doc.title, entry.kind, entry.slider, entry.optional,
+                     entry.choices, entry.help)  # fmt: skip
 
+
+def _group(*heads: str) -> tuple[FieldSpec, ...]:
+    """Inputs of the registry's fields that sit directly under one of ``heads``, in registry
+    order (``""`` is the scenario's top level; ``"effects"`` any effect target)."""
+    out = []
+    for doc in FIELDS:
+        head = doc.path.rsplit(".", 1)[0] if "." in doc.path else ""
+        if head.startswith("effects."):
+            head = "effects"
+        if doc.entry is not None and head in heads and not doc.path.endswith("]"):
+            out.append(spec_of(doc))
+    return tuple(out)
+
+
+#: The case's own inputs: name, currency, horizon, discount rate and the two risk adjustments.
+CASE_FIELDS = _group("", "risk")
+#: A segment's inputs (an sBG retention's parameters are :data:`SBG_FIELDS`).
+SEGMENT_FIELDS = _group("segments[]")
 #: Fields of an sBG retention (replacing the scalar ``retention`` row).
-SBG_FIELDS = (
-    FieldSpec("alpha", "Retention sBG alpha", "number"),
-    FieldSpec("beta", "Retention sBG beta", "number"),
-    FieldSpec(
-        "tenure",
-        "Renewals made (tenure)",
-        "tenure",
-        optional=True,
-        help="Renewals today's customers have made: 4, or a mix renewals: share such as "
-        "0: 50%; 8: 50% (shares sum to 100%)",
-    ),
-)
-
-INITIATIVE_FIELDS = (
-    FieldSpec("name", "Initiative name", "text"),
-    FieldSpec(
-        "capex", "Capex", "capex", optional=True, help="Year 0 amount, or by year: 0: 500k, 1: 250k"
-    ),
-    FieldSpec(
-        "opex",
-        "Opex / year",
-        "money_list",
-        optional=True,
-        help="One amount for every year, or a list for years 1, 2, ... (last held)",
-    ),
-    FieldSpec(
-        "ramp",
-        "Ramp-up",
-        "pct_list",
-        optional=True,
-        help="Share of full effect in years 1, 2, ... (last held)",
-    ),
-)
-
+SBG_FIELDS = _group("segments[].retention")
+#: An initiative's own inputs (its effects, lines and unquantified benefits are separate).
+INITIATIVE_FIELDS = _group("initiatives[]")
 #: Fields of a TEI benefit line (docs/model.md §11); the risk is blank when it is inherited.
-BENEFIT_LINE_FIELDS = (
-    FieldSpec("name", "Benefit line name", "text"),
-    FieldSpec(
-        "amount",
-        "Benefit line amount",
-        "amount",
-        help="Every year: 250k; by year 1, 2, ...: 100k; 200k (last held); or 0: 50k; 1: 100k",
-    ),
-    FieldSpec(
-        "risk",
-        "Benefit line risk",
-        "pct",
-        slider=(0.0, 0.5, 0.01),
-        optional=True,
-        help="Amount x (1 - this); blank: the benefit risk adjustment for lines applies",
-    ),
-)
-
+BENEFIT_LINE_FIELDS = _group("initiatives[].benefit_lines[]")
 #: Fields of a TEI cost line (docs/model.md §11).
-COST_LINE_FIELDS = (
-    FieldSpec("name", "Cost line name", "text"),
-    FieldSpec(
-        "amount",
-        "Cost line amount",
-        "amount",
-        help="Every year: 250k; by year 1, 2, ...: 100k; 200k (last held); or 0: 50k; 1: 100k",
-    ),
-    FieldSpec(
-        "risk",
-        "Cost line risk",
-        "pct",
-        slider=(0.0, 0.5, 0.01),
-        optional=True,
-        help="Amount x (1 + this); blank: the cost risk adjustment applies",
-    ),
-)
-
+COST_LINE_FIELDS = _group("initiatives[].cost_lines[]")
 #: One benefit named but not valued (docs/model.md §11).
-UNQUANTIFIED_FIELD = FieldSpec(
-    "unquantified", "Unquantified benefit", "text", help="Named in every report, in no figure"
-)
-
+UNQUANTIFIED_FIELD = spec_of(FIELDS_BY_PATH["initiatives[].unquantified[]"])
 #: The by-lever form of the benefit risk adjustment (docs/model.md §12): blank = ``default``.
-LEVER_RISK_FIELDS = (
-    FieldSpec("retention", "Retention risk", "pct", optional=True),
-    FieldSpec("wallet", "Wallet-share risk", "pct", optional=True),
-    FieldSpec("referral", "Referral risk", "pct", optional=True),
-    FieldSpec("service", "Cost-to-serve risk", "pct", optional=True),
-    FieldSpec("lines", "Benefit-lines risk", "pct", optional=True),
-    FieldSpec(
-        "default", "Other levers' risk", "pct", optional=True, help="Blank is 0"
-    ),
-)
-
-EFFECT_FIELDS = (
-    FieldSpec("churn_prevented", "Churn prevented", "pct", slider=(0.0, 1.0, 0.01)),
-    FieldSpec("share_of_wallet_lift", "Wallet-share lift", "pct"),
-    FieldSpec("referral_lift", "Referral lift", "pct"),
-    FieldSpec("cost_to_serve_change", "Cost-to-serve change", "pct"),
-)
+LEVER_RISK_FIELDS = _group("risk.benefit_adjustment")
+#: An initiative's effect on a segment (or on every segment, ``*``).
+EFFECT_FIELDS = _group("effects")
 
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(k|m|bn|b|t|%)?$")
@@ -344,7 +234,7 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
             renewals_text, sep, share_text = part.partition(":")
             if not sep or not share_text.strip():
                 raise FieldParseError(f"write renewals: share pairs (got {part.strip()!r})")
-            renewals = _number(renewals_text, "int")
+            renewals = int(_number(renewals_text, "int"))
             if renewals in mix:
                 raise FieldParseError(f"{renewals} renewals is given twice")
             mix[renewals] = pct_reading(share_text.strip())[0]
@@ -369,7 +259,7 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
             year_text, sep, amount_text = part.partition(":")
             if not sep:
                 raise FieldParseError(f"write year: amount pairs (got {part.strip()!r})")
-            year = _number(year_text, "int")
+            year = int(_number(year_text, "int"))
             if year in out:
                 raise FieldParseError(f"year {year} is given twice")
             out[year] = _number(amount_text, "number")
@@ -579,7 +469,7 @@ def parse_distribution(text: Any, spec: FieldSpec) -> tuple[dict | None, str | N
         return None, None
     match = _DIST_TEXT.match(stripped)
     kind = match.group(1).lower() if match else ""
-    if kind not in DIST_KINDS:
+    if match is None or kind not in DIST_KINDS:
         raise FieldParseError(
             f"a range starts with triangular, pert, uniform or normal (got {stripped[:40]!r})"
         )

@@ -30,14 +30,15 @@ from __future__ import annotations
 import base64
 import html
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import cxroi
 from cxroi.model.distributions import base_float
+from cxroi.model.fields import FIELDS_BY_PATH, field_doc, unit_text
 from cxroi.model.kpis import KPI_KEYS, kpi_label, kpi_meaning
+from cxroi.model.paths import lookup
 from cxroi.model.scenario import Distribution, Scenario, ScenarioError, ScenarioIssue
 from cxroi.present.formatting import (
     data_value,
@@ -102,22 +103,6 @@ _NOTE = f"{_FONT}font-size:0.85em;color:#555;margin:0.3em 0;"
 # --------------------------------------------------------------------------------------------
 # Assumptions and provenance
 # --------------------------------------------------------------------------------------------
-_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
-
-
-def _lookup(scenario: Any, path: str) -> Any:
-    """Value of a field path (``segments[Affluent].retention.alpha``) in a scenario model."""
-    node: Any = scenario
-    for attr, key in _TOKEN.findall(path):
-        if attr:
-            node = node.get(attr) if isinstance(node, Mapping) else getattr(node, attr)
-        elif isinstance(node, Mapping):
-            node = node[key]
-        else:
-            node = next(item for item in node if getattr(item, "name", None) == key)
-    return node
-
-
 def _plain(value: Any) -> Any:
     """A JSON-able rendering of a field value: number, text or None."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -252,7 +237,8 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One row per field path, in scenario order, with keys ``path``, ``value`` (a number, or
+        One row per field path, in scenario order, with keys ``path``, ``label`` and ``unit``
+        (the field registry's, :mod:`cxroi.model.fields`), ``value`` (a number, or
         text for lists, mappings and distributions), ``source`` (``user``, ``default``,
         ``benchmark`` or ``derived``), ``benchmark`` (key of the cited statistic or None),
         ``note`` (the benchmark's source and caveat, or how a derived value is computed),
@@ -264,18 +250,23 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     """
     prov = scenario.provenance()
     fields = scenario.fields()
+    name = FIELDS_BY_PATH["name"]
     rows: list[dict[str, Any]] = [
-        {"path": "name", "value": scenario.name, "source": "user", "benchmark": None, "note": ""}
-    ]
+        {"path": "name", "label": name.title, "unit": name.unit, "value": scenario.name,
+         "source": "user", "benchmark": None, "note": ""}
+    ]  # fmt: skip
     seen = {"name"}
 
     def add(path: str, value: Any) -> None:
         p = prov.get(path)
         source = p.source if p else "user"
         own = user_evidence(scenario, path)
+        doc = field_doc(path)
         rows.append(
             {
                 "path": path,
+                "label": doc.title if doc is not None else path,
+                "unit": unit_text(path, scenario.currency),
                 "value": _by_year(path, value),
                 "source": source,
                 "benchmark": p.benchmark if p else None,
@@ -304,7 +295,7 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
                 add(f, fields[f])
             continue
         try:
-            value = _lookup(scenario, path)
+            value = lookup(scenario, path)
         except (AttributeError, KeyError, StopIteration):
             value = None
         if value is None and prov[path].source == "derived":
@@ -862,8 +853,9 @@ def _section_assumptions(r: Report) -> str:
         value = row["value"]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = _text(value)
+        field = _Raw(f"{_esc(row['label'])}<br><code>{_esc(row['path'])}</code>")
         rows.append(
-            [row["path"], "" if value is None else value, kind, evidence, row["note"],
+            [field, "" if value is None else value, row["unit"], kind, evidence, row["note"],
              row.get("as_of") or ""]
         )  # fmt: skip
     return (
@@ -875,7 +867,7 @@ def _section_assumptions(r: Report) -> str:
             "model's neutral defaults; 'derived' values are computed from other inputs. "
             f"{unsourced} given value(s) carry no source: they are marked 'not sourced'."
         )
-        + _table(["Field", "Value", "Kind", "Source", "Note", "As of"], rows)
+        + _table(["Field", "Value", "Unit", "Kind", "Source", "Note", "As of"], rows)
     )
 
 
