@@ -108,8 +108,10 @@ def spec_of(doc: FieldDoc) -> FieldSpec:
 
 
 def _group(*heads: str) -> tuple[FieldSpec, ...]:
-    """Inputs of the registry's fields that sit directly under one of ``heads``, in registry
-    order (``""`` is the scenario's top level; ``"effects"`` any effect target)."""
+    """Inputs of the registry's fields directly under one of ``heads``, in registry order.
+
+    ``""`` is the scenario's top level and ``"effects"`` any effect target.
+    """
     out = []
     for doc in FIELDS:
         head = doc.path.rsplit(".", 1)[0] if "." in doc.path else ""

@@ -229,20 +229,53 @@ def _line_fields(kind: str, risk_help: str) -> tuple[FieldDoc, ...]:
 #: Every scenario field, in the order of the glossary (rows with ``glossary=False``
 #: are fields the glossary covers in another row).
 FIELDS: tuple[FieldDoc, ...] = (
-    FieldDoc("name", "text", "scenario name", range="non-empty", label="Case name",
-             entry=Entry("text")),
-    FieldDoc("currency", "ISO code", "currency of every amount", range="text", default="USD",
-             label="Currency", entry=Entry("text", help="ISO 4217 code, e.g. USD, EUR")),
-    FieldDoc("horizon_years", "years", "H, years of benefits", range="1..50", default="3",
-             label="Horizon (years)", entry=Entry("int", slider=(1, 20, 1))),
-    FieldDoc("discount_rate", "1/year", "d", Rule(-1.0, lo_open=True), default="0.10",
-             label="Discount rate",
-             entry=Entry("pct", slider=(0.0, 0.30, 0.005),
-                         help="Annual hurdle rate; type 0.12 or 12%")),
-    FieldDoc(_SEG + "name", "text", "segment name", range="non-empty", glossary=False,
-             label="Segment name", entry=Entry("text")),
-    FieldDoc(_SEG + "customers", "customers", "N0, active customers today", POSITIVE,
-             label="Customers today", entry=Entry("count")),
+    FieldDoc(
+        "name", "text", "scenario name", range="non-empty", label="Case name", entry=Entry("text")
+    ),
+    FieldDoc(
+        "currency",
+        "ISO code",
+        "currency of every amount",
+        range="text",
+        default="USD",
+        label="Currency",
+        entry=Entry("text", help="ISO 4217 code, e.g. USD, EUR"),
+    ),
+    FieldDoc(
+        "horizon_years",
+        "years",
+        "H, years of benefits",
+        range="1..50",
+        default="3",
+        label="Horizon (years)",
+        entry=Entry("int", slider=(1, 20, 1)),
+    ),
+    FieldDoc(
+        "discount_rate",
+        "1/year",
+        "d",
+        Rule(-1.0, lo_open=True),
+        default="0.10",
+        label="Discount rate",
+        entry=Entry("pct", slider=(0.0, 0.30, 0.005), help="Annual hurdle rate; type 0.12 or 12%"),
+    ),
+    FieldDoc(
+        _SEG + "name",
+        "text",
+        "segment name",
+        range="non-empty",
+        glossary=False,
+        label="Segment name",
+        entry=Entry("text"),
+    ),
+    FieldDoc(
+        _SEG + "customers",
+        "customers",
+        "N0, active customers today",
+        POSITIVE,
+        label="Customers today",
+        entry=Entry("count"),
+    ),
     FieldDoc(
         _SEG + "wallet",
         "money/customer/year",
@@ -259,8 +292,14 @@ FIELDS: tuple[FieldDoc, ...] = (
         label="Share of wallet",
         entry=Entry("pct", slider=(0.0, 1.0, 0.01)),
     ),
-    FieldDoc(_SEG + "gross_margin", "share", "gross margin on revenue", UNIT,
-             label="Gross margin", entry=Entry("pct", slider=(0.0, 1.0, 0.01))),
+    FieldDoc(
+        _SEG + "gross_margin",
+        "share",
+        "gross margin on revenue",
+        UNIT,
+        label="Gross margin",
+        entry=Entry("pct", slider=(0.0, 1.0, 0.01)),
+    ),
     FieldDoc(
         _SEG + "retention",
         "share/year, or `{alpha, beta, tenure}`",
@@ -271,14 +310,39 @@ FIELDS: tuple[FieldDoc, ...] = (
         entry=Entry("pct", slider=(0.5, 0.999, 0.001)),
         value_unit="share/year",
     ),
-    FieldDoc(_SEG + "retention.alpha", "number", "sBG alpha (with beta)", POSITIVE,
-             label="Retention sBG alpha", entry=Entry("number")),
-    FieldDoc(_SEG + "retention.beta", "number", "sBG beta (with alpha)", POSITIVE,
-             label="Retention sBG beta", entry=Entry("number")),
-    FieldDoc(_SEG + "acquisition_cost", "money/customer", "CAC, cost to win one customer", NONNEG,
-             label="Acquisition cost (CAC)", entry=Entry("money")),
-    FieldDoc(_SEG + "cost_to_serve", "money/customer/year", "service cost", NONNEG, default="0",
-             label="Cost to serve / year", entry=Entry("money", optional=True)),
+    FieldDoc(
+        _SEG + "retention.alpha",
+        "number",
+        "sBG alpha (with beta)",
+        POSITIVE,
+        label="Retention sBG alpha",
+        entry=Entry("number"),
+    ),
+    FieldDoc(
+        _SEG + "retention.beta",
+        "number",
+        "sBG beta (with alpha)",
+        POSITIVE,
+        label="Retention sBG beta",
+        entry=Entry("number"),
+    ),
+    FieldDoc(
+        _SEG + "acquisition_cost",
+        "money/customer",
+        "CAC, cost to win one customer",
+        NONNEG,
+        label="Acquisition cost (CAC)",
+        entry=Entry("money"),
+    ),
+    FieldDoc(
+        _SEG + "cost_to_serve",
+        "money/customer/year",
+        "service cost",
+        NONNEG,
+        default="0",
+        label="Cost to serve / year",
+        entry=Entry("money", optional=True),
+    ),
     FieldDoc(
         _SEG + "poor_cx_churn_share",
         "share",
@@ -330,8 +394,15 @@ FIELDS: tuple[FieldDoc, ...] = (
         label="New customers / year",
         entry=Entry("count", optional=True, help="Blank: replaces this year's baseline churn"),
     ),
-    FieldDoc(_INI + "name", "text", "initiative name", range="non-empty", glossary=False,
-             label="Initiative name", entry=Entry("text")),
+    FieldDoc(
+        _INI + "name",
+        "text",
+        "initiative name",
+        range="non-empty",
+        glossary=False,
+        label="Initiative name",
+        entry=Entry("text"),
+    ),
     FieldDoc(
         _INI + "capex",
         "money",
@@ -366,9 +437,13 @@ FIELDS: tuple[FieldDoc, ...] = (
             "pct_list", optional=True, help="Share of full effect in years 1, 2, ... (last held)"
         ),
     ),
-    FieldDoc(_INI + "effects", "`{segment or *: {effect: value}}`",
-             "the initiative's effects on each segment, or on every segment (`*`)",
-             glossary=False, label="Effects"),
+    FieldDoc(
+        _INI + "effects",
+        "`{segment or *: {effect: value}}`",
+        "the initiative's effects on each segment, or on every segment (`*`)",
+        glossary=False,
+        label="Effects",
+    ),
     FieldDoc(
         "effects.<segment or *>.churn_prevented",
         "share",
@@ -388,8 +463,13 @@ FIELDS: tuple[FieldDoc, ...] = (
         entry=Entry("pct"),
     ),
     FieldDoc(
-        _EFF + "referral_lift", "absolute", "added to referral_share", Rule(-1.0, 1.0), default="0",
-        label="Referral lift", entry=Entry("pct"),
+        _EFF + "referral_lift",
+        "absolute",
+        "added to referral_share",
+        Rule(-1.0, 1.0),
+        default="0",
+        label="Referral lift",
+        entry=Entry("pct"),
     ),  # fmt: skip
     FieldDoc(
         _EFF + "cost_to_serve_change",
@@ -417,9 +497,13 @@ FIELDS: tuple[FieldDoc, ...] = (
         ),
         value_unit="renewals",
     ),
-    FieldDoc(_SEG + "retention.tenure[]", "share of today's customers",
-             "share of today's customers with that many renewals made (a tenure mix)",
-             glossary=False, label="Tenure mix share"),
+    FieldDoc(
+        _SEG + "retention.tenure[]",
+        "share of today's customers",
+        "share of today's customers with that many renewals made (a tenure mix)",
+        glossary=False,
+        label="Tenure mix share",
+    ),
     FieldDoc(
         _INI + "benefit_lines",
         "list of `{name, amount, risk}`",
@@ -429,8 +513,9 @@ FIELDS: tuple[FieldDoc, ...] = (
         range="amount >= 0; risk [0, 1)",
         default="[]",
     ),
-    *_line_fields("benefit", "Amount x (1 - this); blank: the benefit risk adjustment for "
-                  "lines applies"),
+    *_line_fields(
+        "benefit", "Amount x (1 - this); blank: the benefit risk adjustment for lines applies"
+    ),
     FieldDoc(
         _INI + "cost_lines",
         "list of `{name, amount, risk}`",
@@ -446,9 +531,14 @@ FIELDS: tuple[FieldDoc, ...] = (
         range="non-empty",
         default="[]",
     ),
-    FieldDoc(_INI + "unquantified[]", "text", "one benefit named but not valued",
-             glossary=False, label="Unquantified benefit",
-             entry=Entry("text", help="Named in every report, in no figure")),
+    FieldDoc(
+        _INI + "unquantified[]",
+        "text",
+        "one benefit named but not valued",
+        glossary=False,
+        label="Unquantified benefit",
+        entry=Entry("text", help="Named in every report, in no figure"),
+    ),
     FieldDoc(
         "risk.benefit_adjustment",
         "share, or `{retention, wallet, referral, service, lines, default}`",
@@ -458,14 +548,20 @@ FIELDS: tuple[FieldDoc, ...] = (
         range="[0, 1) each",
         default="0",
         label="Benefit risk adjustment",
-        entry=Entry("pct", slider=(0.0, 0.5, 0.01), optional=True,
-                    help="TEI risk: benefits x (1 - this)"),
+        entry=Entry(
+            "pct", slider=(0.0, 0.5, 0.01), optional=True, help="TEI risk: benefits x (1 - this)"
+        ),
         value_unit="share",
     ),
     *(
-        FieldDoc("risk.benefit_adjustment." + key, "share", f"benefit risk adjustment: {what}",
-                 glossary=False, label=label,
-                 entry=Entry("pct", optional=True, help="Blank is 0" if key == "default" else ""))
+        FieldDoc(
+            "risk.benefit_adjustment." + key,
+            "share",
+            f"benefit risk adjustment: {what}",
+            glossary=False,
+            label=label,
+            entry=Entry("pct", optional=True, help="Blank is 0" if key == "default" else ""),
+        )
         for key, label, what in (
             ("retention", "Retention risk", "the retention lever"),
             ("wallet", "Wallet-share risk", "the share-of-wallet lever"),
@@ -482,8 +578,9 @@ FIELDS: tuple[FieldDoc, ...] = (
         NONNEG,
         default="0",
         label="Cost risk adjustment",
-        entry=Entry("pct", slider=(0.0, 0.5, 0.01), optional=True,
-                    help="TEI risk: costs x (1 + this)"),
+        entry=Entry(
+            "pct", slider=(0.0, 0.5, 0.01), optional=True, help="TEI risk: costs x (1 + this)"
+        ),
     ),
     FieldDoc(
         "any number",
@@ -506,8 +603,10 @@ _EFFECTS = re.compile(r"^effects\.[^.]+\.")
 
 
 def _pattern(path: str) -> str:
-    """A registry path (or a concrete field path) with every bracket emptied and an effect
-    written under its initiative: ``initiatives[].effects[].referral_lift``."""
+    """A path with every bracket emptied and an effect under its initiative.
+
+    ``initiatives[].effects[].referral_lift`` for a registry path or a concrete field path.
+    """
     return _EFFECTS.sub("initiatives[].effects[].", _INDEX.sub("[]", path))
 
 
@@ -539,9 +638,9 @@ def field_doc(path: str) -> FieldDoc | None:
 
 
 def unit_text(path: str, currency: str | None = None) -> str:
-    """Unit of one number at a concrete field path as plain text, "money" written as the
-    currency (the glossary's Markdown code marks dropped).
+    """Unit of one number at a concrete field path, as plain text.
 
+    "money" is written as the currency and the glossary's Markdown code marks are dropped.
     Returns ``""`` for a path the registry does not hold.
     """
     doc = field_doc(path)
@@ -549,7 +648,6 @@ def unit_text(path: str, currency: str | None = None) -> str:
         return ""
     unit = doc.number_unit.replace("`", "")
     return re.sub(r"\bmoney\b", currency, unit) if currency else unit
-
 
 
 def glossary_markdown() -> str:

@@ -88,8 +88,10 @@ def leaves(node: Any, prefix: str = "") -> dict[str, Any]:
                 path = f"{prefix}.{key}" if prefix else str(key)
             out.update(leaves(value, path))
         return out
-    if isinstance(node, list) and node and all(
-        isinstance(x, Mapping) and "name" in x for x in node
+    if (
+        isinstance(node, list)
+        and node
+        and all(isinstance(x, Mapping) and "name" in x for x in node)
     ):
         for item in node:
             out.update(leaves(item, f"{prefix}[{item['name']}]"))

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from cxroi.model.distributions import base_float
+from cxroi.model.fields import unit_text
 from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPI_KEYS, kpi_label
 from cxroi.model.safety import atomic_write, neutralise
@@ -149,26 +150,6 @@ class _Input:
     formula: str | None = None  # a derived input: its formula over other inputs
 
 
-_UNITS = {
-    "customers": "customers",
-    "wallet": "{cur} per customer per year",
-    "share_of_wallet": "share",
-    "gross_margin": "share of revenue",
-    "retention": "share per year",
-    "alpha": "sBG shape",
-    "beta": "sBG shape",
-    "tenure": "renewals made",
-    "acquisition_cost": "{cur} per new customer",
-    "cost_to_serve": "{cur} per customer per year",
-    "poor_cx_churn_share": "share of churn",
-    "preventable_share": "share",
-    "referral_share": "share of new customers",
-    "new_customers_per_year": "customers per year",
-    "churn_prevented": "share",
-    "share_of_wallet_lift": "relative lift",
-    "referral_lift": "absolute change",
-    "cost_to_serve_change": "relative change",
-}
 _KINDS = {
     "user": "given",
     "default": "default",
@@ -210,81 +191,78 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
     prov = sc.provenance()
     rows: list[_Input] = []
 
-    def add(path: str, name: str, value: Any, unit_key: str, formula: str | None = None):
+    def add(path: str, name: str, value: Any, formula: str | None = None) -> None:
         kind, source, note, as_of = _provenance_text(sc, path, prov)
         if isinstance(value, Distribution):
             spec = value.to_mapping()
             dist = spec.pop("dist")
             args = ", ".join(f"{k}={v}" for k, v in spec.items())
             note = (note + "; " if note else "") + f"distribution {dist}({args}); base value used"
-        unit = _UNITS.get(unit_key, unit_key).format(cur=cur)
+        unit = unit_text(path, cur)
         rows.append(
             _Input(path, name, _base(value), unit, kind, source, note, as_of, formula=formula)
         )
 
-    add("discount_rate", "discount_rate", sc.discount_rate, "rate per year")
+    add("discount_rate", "discount_rate", sc.discount_rate)
     badj = sc.risk.benefit_adjustment
     if _by_lever(sc):  # one adjustment per lever and lines; "default" for those not given
         given = badj.default
-        add("risk.benefit_adjustment.default", "b_default", 0.0 if given is None else given,
-            "share")  # fmt: skip
+        add("risk.benefit_adjustment.default", "b_default", 0.0 if given is None else given)
         if given is None:
             rows[-1].kind, rows[-1].source = "default", "model default"
         for key in RISK_KEYS:
             own = getattr(badj, key)
             path = f"risk.benefit_adjustment.{key}"
             if own is not None:
-                add(path, f"b_{key}", own, "share")
+                add(path, f"b_{key}", own)
             else:
-                add(path, f"b_{key}", 0.0 if given is None else given, "share",
-                    formula="b_default")  # fmt: skip
+                add(path, f"b_{key}", 0.0 if given is None else given, formula="b_default")
                 rows[-1].kind, rows[-1].source = "default", "from risk.benefit_adjustment.default"
     else:
-        add("risk.benefit_adjustment", "benefit_adjustment", badj, "share")
-    add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment, "share")
+        add("risk.benefit_adjustment", "benefit_adjustment", badj)
+    add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment)
     for j, seg in enumerate(sc.segments, start=1):
         base = f"segments[{seg.name}]"
         for key in SEGMENT_NUMBERS:
-            add(f"{base}.{key}", f"s{j}_{key}", getattr(seg, key), key)
+            add(f"{base}.{key}", f"s{j}_{key}", getattr(seg, key))
         if seg.is_sbg:
             for key in ("alpha", "beta"):
-                add(f"{base}.retention.{key}", f"s{j}_{key}", getattr(seg.retention, key), key)
+                add(f"{base}.retention.{key}", f"s{j}_{key}", getattr(seg.retention, key))
             mix = _mix(seg)
             if mix is None:
-                add(f"{base}.retention.tenure", f"s{j}_tenure", seg.retention.tenure, "tenure")
+                add(f"{base}.retention.tenure", f"s{j}_tenure", seg.retention.tenure)
             else:  # a tenure mix: the share of today's customers with k renewals made
                 for k, share in mix:
-                    add(f"{base}.retention.tenure[{k}]", f"s{j}_mix_{k}", share,
-                        "share of today's customers")  # fmt: skip
+                    add(f"{base}.retention.tenure[{k}]", f"s{j}_mix_{k}", share)
         else:
-            add(f"{base}.retention", f"s{j}_retention", seg.retention, "retention")
+            add(f"{base}.retention", f"s{j}_retention", seg.retention)
         if seg.acquisition == "fixed":
             path = f"{base}.new_customers_per_year"
             if seg.new_customers_per_year is not None:
-                add(path, f"s{j}_new_customers_per_year", seg.new_customers_per_year, path)
+                add(path, f"s{j}_new_customers_per_year", seg.new_customers_per_year)
             else:
                 value = _base(seg.customers) * (1.0 - _base_retention(seg))
-                add(path, f"s{j}_new_customers_per_year", value, "new_customers_per_year",
+                add(path, f"s{j}_new_customers_per_year", value,
                     formula=f"s{j}_customers*{_churn_formula(j, seg)}")  # fmt: skip
     for i, ini in enumerate(sc.initiatives, start=1):
         base = f"initiatives[{ini.name}]"
         if isinstance(ini.capex, dict):
             for t, amount in sorted(ini.capex.items()):
-                add(f"{base}.capex[{t}]", f"i{i}_capex_{t}", amount, "{cur}")
+                add(f"{base}.capex[{t}]", f"i{i}_capex_{t}", amount)
         else:
-            add(f"{base}.capex", f"i{i}_capex", ini.capex, "{cur} in year 0")
+            add(f"{base}.capex", f"i{i}_capex", ini.capex)
         if isinstance(ini.opex, list):
             for k, amount in enumerate(ini.opex, start=1):
-                add(f"{base}.opex[{k}]", f"i{i}_opex_{k}", amount, "{cur} per year")
+                add(f"{base}.opex[{k}]", f"i{i}_opex_{k}", amount)
         else:
-            add(f"{base}.opex", f"i{i}_opex", ini.opex, "{cur} per year")
+            add(f"{base}.opex", f"i{i}_opex", ini.opex)
         for k, g in enumerate(ini.ramp, start=1):
-            add(f"{base}.ramp[{k}]", f"i{i}_ramp_{k}", g, "share of full effect")
+            add(f"{base}.ramp[{k}]", f"i{i}_ramp_{k}", g)
         star = ini.effects.get("*")
         for key in EFFECT_FIELDS:  # every "*" field, so that any effect can be changed
             given = star is not None and key in star.model_fields_set
             path = f"{base}.effects[*].{key}"
-            add(path, f"i{i}_all_{key}", getattr(star, key) if given else 0.0, key)
+            add(path, f"i{i}_all_{key}", getattr(star, key) if given else 0.0)
             if not given:
                 rows[-1].kind, rows[-1].source = "default", "model default"
         for j, seg in enumerate(sc.segments, start=1):
@@ -292,12 +270,12 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
             for key in EFFECT_FIELDS:
                 path = f"{base}.effects[{seg.name}].{key}"
                 if own is not None and key in own.model_fields_set:
-                    add(path, f"i{i}_s{j}_{key}", getattr(own, key), key)
+                    add(path, f"i{i}_s{j}_{key}", getattr(own, key))
                     continue
                 # not given for the segment: the "*" value, as a formula one may overwrite
                 value = getattr(star, key) if star is not None and key in star.model_fields_set \
                     else 0.0  # fmt: skip
-                add(path, f"i{i}_s{j}_{key}", value, key, formula=f"i{i}_all_{key}")
+                add(path, f"i{i}_s{j}_{key}", value, formula=f"i{i}_all_{key}")
                 rows[-1].kind, rows[-1].source = "default", "from effects[*]"
         for kind, short in (("benefit_lines", "bl"), ("cost_lines", "cl")):
             for n, line in enumerate(getattr(ini, kind, None) or [], start=1):
@@ -306,21 +284,21 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
                 amount = line.amount
                 if isinstance(amount, dict):
                     for t, v in sorted(amount.items()):
-                        add(f"{where}.amount[{t}]", f"{stem}_amount_{t}", v, "{cur}")
+                        add(f"{where}.amount[{t}]", f"{stem}_amount_{t}", v)
                 elif isinstance(amount, list):
                     for k, v in enumerate(amount, start=1):
-                        add(f"{where}.amount[{k}]", f"{stem}_amount_{k}", v, "{cur} per year")
+                        add(f"{where}.amount[{k}]", f"{stem}_amount_{k}", v)
                 else:
-                    add(f"{where}.amount", f"{stem}_amount", amount, "{cur} per year")
+                    add(f"{where}.amount", f"{stem}_amount", amount)
                 default = (
                     "cost_adjustment" if kind == "cost_lines"
                     else ("b_lines" if _by_lever(sc) else "benefit_adjustment")
                 )  # fmt: skip
                 if line.risk is not None:
-                    add(f"{where}.risk", f"{stem}_risk", line.risk, "share")
+                    add(f"{where}.risk", f"{stem}_risk", line.risk)
                 else:
                     value = _risk_value(sc, default)
-                    add(f"{where}.risk", f"{stem}_risk", value, "share", formula=default)
+                    add(f"{where}.risk", f"{stem}_risk", value, formula=default)
                     rows[-1].kind, rows[-1].source = "default", f"from {default}"
     return rows, {r.path: r.name for r in rows}
 
