@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,17 +230,7 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
     if kind == "tenure":
         if ":" not in stripped:
             return _number(stripped, "number")
-        mix: dict[int, float] = {}
-        for part in re.split(r";|,\s+", stripped):
-            if not part.strip():
-                continue
-            renewals_text, sep, share_text = part.partition(":")
-            if not sep or not share_text.strip():
-                raise FieldParseError(f"write renewals: share pairs (got {part.strip()!r})")
-            renewals = int(_number(renewals_text, "int"))
-            if renewals in mix:
-                raise FieldParseError(f"{renewals} renewals is given twice")
-            mix[renewals] = pct_reading(share_text.strip())[0]
+        mix = _pairs(stripped, "renewals: share", "{} renewals", lambda t: pct_reading(t)[0])
         total = math.fsum(mix.values())
         if abs(total - 1.0) > 1e-9:
             raise FieldParseError(
@@ -254,19 +245,31 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
     if kind == "capex":
         if ":" not in stripped:
             return _number(stripped, "number")
-        out: dict[int, float] = {}
-        for part in re.split(r";|,\s+", stripped):
-            if not part.strip():
-                continue
-            year_text, sep, amount_text = part.partition(":")
-            if not sep:
-                raise FieldParseError(f"write year: amount pairs (got {part.strip()!r})")
-            year = int(_number(year_text, "int"))
-            if year in out:
-                raise FieldParseError(f"year {year} is given twice")
-            out[year] = _number(amount_text, "number")
-        return out
+        return _pairs(stripped, "year: amount", "year {}", lambda t: _number(t, "number"))
     raise FieldParseError(f"unknown field kind {kind!r}")  # pragma: no cover - specs are fixed
+
+
+def _pairs(
+    text: str, form: str, key_name: str, read: Callable[[str], float]
+) -> dict[int, float]:
+    """Read ``key: value`` pairs split by ``;`` (or ``,`` and a space).
+
+    Keys are whole numbers (years, renewals); values are read by ``read``. ``form`` names
+    the pairs in a message (``"year: amount"``), ``key_name`` a key given twice
+    (``"year {}"``).
+    """
+    out: dict[int, float] = {}
+    for part in re.split(r";|,\s+", text):
+        if not part.strip():
+            continue
+        key_text, sep, value_text = part.partition(":")
+        if not sep or not value_text.strip():
+            raise FieldParseError(f"write {form} pairs (got {part.strip()!r})")
+        key = int(_number(key_text, "int"))
+        if key in out:
+            raise FieldParseError(f"{key_name.format(key)} is given twice")
+        out[key] = read(value_text.strip())
+    return out
 
 
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+\s*%?$")

@@ -37,7 +37,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,10 +125,8 @@ def _num(x: float) -> str:
 
 def _cached(x: Any) -> Any:
     """Cached value of a formula cell: a finite number, or an empty text for null."""
-    if x is None:
-        return ""
-    x = float(x)
-    return x if math.isfinite(x) else ""
+    value = finite_or_none(x)
+    return "" if value is None else value
 
 
 _base = base_float
@@ -431,7 +429,7 @@ def _base_retention(seg: Any) -> float:
     if seg.is_sbg:
         r = seg.retention
         a, b = _base(r.alpha), _base(r.beta)
-        mix = _mix(seg) or [(_base(r.tenure), 1.0)]
+        mix: Sequence[tuple[float, float]] = _mix(seg) or [(_base(r.tenure), 1.0)]
         return 1.0 - sum(share * (1.0 - (b + k) / (a + b + k)) for k, share in mix)
     return _base(seg.retention)
 
@@ -548,6 +546,21 @@ class _Writer:
     def formula(self, ws, row, col, text, value, fmt="money") -> None:
         ws.write_formula(row, col, "=" + text, self.fmt[fmt] if fmt else None, _cached(value))
 
+    def _year_row(self, ws: Any, row: int, title: str, text: Callable[[int], str], values: Any,
+                  fmt: str = "money", bold: bool = False) -> None:  # fmt: skip
+        """A row titled ``title`` with the formula ``text(t)`` in each year column 0..H."""
+        ws.write_string(row, 0, title, self.fmt["bold"] if bold else None)
+        for t in range(len(values)):
+            self.formula(ws, row, 1 + t, text(t), values[t], fmt)
+
+    def _total_row(self, ws: Any, row: int, title: str, rows: list[int], values: Any) -> None:
+        """A bold row summing ``rows`` in each year column 0..H (cached ``values``)."""
+        ws.write_string(row, 0, title, self.fmt["bold"])
+        for t in range(len(values)):
+            c = 1 + t
+            cells = f"{_col(c)}{rows[0] + 1}:{_col(c)}{rows[-1] + 1}"
+            self.formula(ws, row, c, f"SUM({cells})", values[t], "money_b")
+
     # -- sheets ---------------------------------------------------------------------------------
     def write(self) -> bytes:
         rows, names = _inputs(self.sc)
@@ -583,7 +596,7 @@ class _Writer:
         ws.set_column(4, 5, 48)
         ws.set_column(6, 7, 22)
 
-    def _segment_sheet(self, s: int) -> dict[str, Any]:
+    def _segment_sheet(self, s: int) -> dict[Any, Any]:
         sc, H, p = self.sc, self.H, self.p
         seg = sc.segments[s]
         j = s + 1
@@ -603,10 +616,10 @@ class _Writer:
         ramp_rows = []
         for i, ini in enumerate(sc.initiatives, start=1):
             ws.write_string(row, 0, f"ramp: {ini.name}")
-            n = len(ini.ramp)
+            n_ramp = len(ini.ramp)
             for t in range(1, H + 1):
-                g = ini.ramp[min(t, n) - 1]
-                self.formula(ws, row, col[t], f"i{i}_ramp_{min(t, n)}", g, "pct")
+                share = ini.ramp[min(t, n_ramp) - 1]
+                self.formula(ws, row, col[t], f"i{i}_ramp_{min(t, n_ramp)}", share, "pct")
             ramp_rows.append(row)
             row += 1
 
@@ -648,7 +661,7 @@ class _Writer:
             r_rows[x] = row
             row += 1
 
-        out: dict[str, Any] = {"title": title}
+        out: dict[Any, Any] = {"title": title}
         I = len(sc.initiatives)
         for arm, label in ((0, "Baseline"), (1, "With CX")):
             row += 1
@@ -733,16 +746,8 @@ class _Writer:
                     self.formula(ws, r, col[t], text, A[x, t - 1], "count")
             last_a = first_a + Q + H - 1
             # yearly lines
-            pr = {
-                "active": proj.customers[arm, s, :-1],
-                "new": proj.new_customers[arm, s],
-                "revenue": proj.revenue[arm, s],
-                "gross_margin": proj.gross_margin[arm, s],
-                "service_cost": proj.service[arm, s],
-                "acquisition_cost": proj.acquisition[arm, s],
-                "contribution": proj.contribution[arm, s],
-                "active_end": proj.customers[arm, s, 1:],
-            }
+            pr = proj.yearly(arm, s)
+            pr["active"], pr["new"] = pr["active_start"], pr["new_customers"]
             pr["churned"] = pr["active"] - (pr["active_end"] - pr["new"])
             labels = {
                 "active": "active customers (start of year)",
@@ -795,7 +800,7 @@ class _Writer:
         ws.set_column(1, H + 1, 15)
         return out
 
-    def _case_sheet(self, seg_refs: list[dict[str, Any]]) -> None:
+    def _case_sheet(self, seg_refs: list[dict[Any, Any]]) -> None:
         from cxroi.present.report import line_amounts
 
         case, sc, H = self.case, self.sc, self.H
@@ -836,7 +841,7 @@ class _Writer:
             ws.write_number(row, 1, 0.0, self.fmt["money"])
             vals = proj.contribution[1, s] - proj.contribution[0, s]
             for t in range(1, H + 1):
-                text = (
+                text: str | None = (
                     f"{_ref(ref['title'], ref[1]['contribution'], t)}"
                     f"-{_ref(ref['title'], ref[0]['contribution'], t)}"
                 )
@@ -844,12 +849,8 @@ class _Writer:
             seg_rows.append(row)
             row += 1
         r_cb = row
-        ws.write_string(row, 0, "customer benefit, all segments (unadjusted)", self.fmt["bold"])
         cb = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"]).to_numpy()
-        for t in range(H + 1):
-            c = 1 + t
-            cells = f"{_col(c)}{seg_rows[0] + 1}:{_col(c)}{seg_rows[-1] + 1}"
-            self.formula(ws, row, c, f"SUM({cells})", cb[t], "money_b")
+        self._total_row(ws, row, "customer benefit, all segments (unadjusted)", seg_rows, cb)
         row += 2
         ws.write_string(row, 0, "Costs by initiative, unadjusted", self.fmt["bold"])
         row += 1
@@ -882,15 +883,11 @@ class _Writer:
             cost_rows.append(row)
             row += 1
         r_cu = row
-        ws.write_string(row, 0, "costs, all initiatives (unadjusted)", self.fmt["bold"])
         cu = cf.get("capex_opex_unadjusted", cf["costs_unadjusted"]).to_numpy()
-        for t in range(H + 1):
-            c = 1 + t
-            cells = f"{_col(c)}{cost_rows[0] + 1}:{_col(c)}{cost_rows[-1] + 1}"
-            self.formula(ws, row, c, f"SUM({cells})", cu[t], "money_b")
+        self._total_row(ws, row, "costs, all initiatives (unadjusted)", cost_rows, cu)
         row += 2
         # TEI lines: each line's amount by year and its risk-adjusted amount (own risk)
-        lines = {"benefit": [], "cost": []}
+        lines: dict[str, list[tuple[int, int, str, Any, str]]] = {"benefit": [], "cost": []}
         for i, ini in enumerate(sc.initiatives, start=1):
             for kind, short in (("benefit", "bl"), ("cost", "cl")):
                 for n, line in enumerate(getattr(ini, f"{kind}_lines", None) or [], start=1):
@@ -974,58 +971,53 @@ class _Writer:
                 phi_rows[lever] = row
                 row += 1
             r_cadj = row
-            ws.write_string(
-                row, 0, "customer benefit, risk-adjusted: sum of f(lever share, b_lever)"
-            )
-            for t in range(H + 1):
-                text = "+".join(f(_cell(phi_rows[lv], 1 + t), f"b_{lv}") for lv in phi_rows)
-                self.formula(ws, row, 1 + t, text, cust_adj[t])
+            self._year_row(
+                ws, row, "customer benefit, risk-adjusted: sum of f(lever share, b_lever)",
+                lambda t: "+".join(f(_cell(phi_rows[lv], 1 + t), f"b_{lv}") for lv in phi_rows),
+                cust_adj,
+            )  # fmt: skip
             row += 1
         else:
             r_cadj = row
-            ws.write_string(
-                row, 0, "customer benefit: x(1-b) if x>=0, x(1+b) if x<0 (never in the case's "
-                "favour)"
+            self._year_row(
+                ws, row, "customer benefit: x(1-b) if x>=0, x(1+b) if x<0 (never in the case's "
+                "favour)", lambda t: f(_cell(r_cb, 1 + t), "benefit_adjustment"), cust_adj,
             )  # fmt: skip
-            for t in range(H + 1):
-                self.formula(ws, row, 1 + t, f(_cell(r_cb, 1 + t), "benefit_adjustment"),
-                             cust_adj[t])  # fmt: skip
             row += 1
         r_b = row
-        ws.write_string(row, 0, "benefits, risk-adjusted (customers + lines)", self.fmt["bold"])
-        for t in range(H + 1):
-            text = f"{_cell(r_cadj, 1 + t)}{plus(line_rows['benefit']['adj'], t)}"
-            self.formula(ws, row, 1 + t, text, cf["benefits"].iloc[t])
+        self._year_row(
+            ws, row, "benefits, risk-adjusted (customers + lines)",
+            lambda t: f"{_cell(r_cadj, 1 + t)}{plus(line_rows['benefit']['adj'], t)}",
+            cf["benefits"].to_numpy(), bold=True,
+        )  # fmt: skip
         row += 1
         r_c = row
-        ws.write_string(row, 0, "costs: capex and opex x (1 + cost adjustment) + cost lines")
-        for t in range(H + 1):
-            text = f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment){plus(line_rows['cost']['adj'], t)}"
-            self.formula(ws, row, 1 + t, text, cf["costs"].iloc[t])
+        self._year_row(
+            ws, row, "costs: capex and opex x (1 + cost adjustment) + cost lines",
+            lambda t: f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment)"
+            f"{plus(line_rows['cost']['adj'], t)}",
+            cf["costs"].to_numpy(),
+        )  # fmt: skip
         row += 1
         r_net = row
-        ws.write_string(row, 0, "net = benefits - costs", self.fmt["bold"])
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_b, 1 + t)}-{_cell(r_c, 1 + t)}",
-                         cf["net"].iloc[t], "money_b")  # fmt: skip
+        self._year_row(ws, row, "net = benefits - costs",
+                       lambda t: f"{_cell(r_b, 1 + t)}-{_cell(r_c, 1 + t)}",
+                       cf["net"].to_numpy(), "money_b", bold=True)  # fmt: skip
         row += 1
         r_cum = row
-        ws.write_string(row, 0, "cumulative net")
-        for t in range(H + 1):
-            text = f"SUM($B${r_net + 1}:{_cell(r_net, 1 + t)})"
-            self.formula(ws, row, 1 + t, text, cf["cumulative_net"].iloc[t])
+        self._year_row(ws, row, "cumulative net",
+                       lambda t: f"SUM($B${r_net + 1}:{_cell(r_net, 1 + t)})",
+                       cf["cumulative_net"].to_numpy())  # fmt: skip
         row += 1
         r_dn = row
-        ws.write_string(row, 0, "discounted net")
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_net, 1 + t)}*{_cell(r_df, 1 + t)}",
-                         cf["discounted_net"].iloc[t])  # fmt: skip
+        self._year_row(ws, row, "discounted net",
+                       lambda t: f"{_cell(r_net, 1 + t)}*{_cell(r_df, 1 + t)}",
+                       cf["discounted_net"].to_numpy())  # fmt: skip
         row += 1
         r_dcum = row
-        ws.write_string(row, 0, "cumulative discounted net")
-        for t in range(H + 1):
-            text = f"SUM($B${r_dn + 1}:{_cell(r_dn, 1 + t)})"
-            self.formula(ws, row, 1 + t, text, cf["cumulative_discounted_net"].iloc[t])
+        self._year_row(ws, row, "cumulative discounted net",
+                       lambda t: f"SUM($B${r_dn + 1}:{_cell(r_dn, 1 + t)})",
+                       cf["cumulative_discounted_net"].to_numpy())  # fmt: skip
         totals = {r_b: "benefits", r_c: "costs", r_net: "net", r_ub: "benefits_unadjusted",
                   r_uc: "costs_unadjusted"}  # fmt: skip
         for r, key in totals.items():
@@ -1226,7 +1218,8 @@ class _Writer:
                 k_text = f"{parts[x][2]}+{H}" if parts[x][2] else str(H)
                 k_value = part_values[x][1] + H
             else:
-                k_text = k_value = H - (x - Q + 1)
+                k_value = H - (x - Q + 1)
+                k_text = str(k_value)
             ws.write_string(row, 0, f"residual value per customer: {labels[x]}")
             if seg.is_sbg:
                 a, b = _base(seg.retention.alpha), _base(seg.retention.beta)
