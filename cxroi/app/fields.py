@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cxroi.model.distributions import DIST_PARAMETERS, distribution_base, move_base
 from cxroi.model.fields import FIELDS, FIELDS_BY_PATH, FieldDoc
 
 __all__ = [
@@ -342,7 +343,7 @@ def format_value(value: Any, spec: FieldSpec) -> str:
     if value is None:
         return ""
     if isinstance(value, dict) and "dist" in value:
-        value = _distribution_base(value)
+        value = distribution_base(value)
     kind = spec.kind
     if kind in ("text", "choice"):
         return str(value)
@@ -377,21 +378,9 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _distribution_base(value: dict) -> float:
-    """Base value of a distribution mapping (docs/model.md §7: mode, mode, midpoint, mean)."""
-    from cxroi.model.distributions import distribution_base
-
-    return distribution_base(value)
-
-
 # ------------------------------------------------------------------------------ distributions
 #: Distribution kinds and their parameters, in the order they are typed (docs/model.md §7).
-DIST_KINDS: dict[str, tuple[str, ...]] = {
-    "triangular": ("low", "mode", "high"),
-    "pert": ("low", "mode", "high"),
-    "uniform": ("low", "high"),
-    "normal": ("mean", "sd"),
-}
+DIST_KINDS = DIST_PARAMETERS
 
 #: Hover text of a range input: the forms it accepts.
 DIST_HELP = (
@@ -494,46 +483,3 @@ def parse_distribution(text: Any, spec: FieldSpec) -> tuple[dict | None, str | N
         else:
             out[key] = _number(item, "number")
     return out, ("read " + ", ".join(notes) if notes else None)
-
-
-def move_base(dist: dict, base: float, bounds: tuple[float, float] | None = None) -> dict:
-    """The distribution ``dist`` with its base value moved to ``base``, kind kept.
-
-    Triangular and PERT: the mode moves to ``base`` (``low``/``high`` widen to take it if it
-    lies outside them); uniform: the range shifts so its midpoint is ``base``, narrowed if
-    needed to stay within ``bounds``; normal: the mean moves, the sd stays. The base value
-    is then ``base`` by the definitions of docs/model.md §7 (mode, mode, midpoint, mean).
-
-    Parameters
-    ----------
-    dist : dict
-        A distribution mapping.
-    base : float
-        New base value.
-    bounds : tuple of float, optional
-        ``(lo, hi)`` allowed for the field (a uniform range is kept inside them).
-
-    Examples
-    --------
-    >>> move_base({"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.3}, 0.25)
-    {'dist': 'triangular', 'low': 0.1, 'mode': 0.25, 'high': 0.3}
-    >>> move_base({"dist": "uniform", "low": 0.0, "high": 0.2}, 0.05, bounds=(0.0, 1.0))
-    {'dist': 'uniform', 'low': 0.0, 'high': 0.1}
-    """
-    out = dict(dist)
-    base = float(base)
-    kind = out.get("dist")
-    if kind in ("triangular", "pert"):
-        out["mode"] = base
-        out["low"] = min(float(out["low"]), base)
-        out["high"] = max(float(out["high"]), base)
-    elif kind == "uniform":
-        half = (float(out["high"]) - float(out["low"])) / 2.0
-        if bounds is not None:
-            lo, hi = bounds
-            if lo <= base <= hi:
-                half = min(half, base - lo, hi - base)
-        out["low"], out["high"] = base - half, base + half
-    elif kind == "normal":
-        out["mean"] = base
-    return out

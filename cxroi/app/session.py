@@ -19,10 +19,10 @@ from __future__ import annotations
 import copy
 import html
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import HEADLINE_KEYS, kpi_label
 from cxroi.model.paths import leaves
 from cxroi.present.formatting import data_value, format_kpi, format_money, format_pct
@@ -95,7 +95,8 @@ def describe_changes(old: Mapping, new: Mapping, limit: int = 6) -> list[str]:
 
 
 def _delta(key: str, value: Any, base: Any, currency: str) -> str:
-    if value is None or base is None or not math.isfinite(value) or not math.isfinite(base):
+    value, base = finite_or_none(value), finite_or_none(base)
+    if value is None or base is None:
         return ""
     diff = value - base
     if diff == 0:

@@ -1075,12 +1075,13 @@ class _Writer:
         pvb_u = f"SUMPRODUCT({span(r_ub)},{span(r_df)})"
         pvc_u = f"SUMPRODUCT({span(r_uc)},{span(r_df)})"
         kpi_rows = {}
+        pvb, pvc = kpi_label("pv_benefits"), kpi_label("pv_costs")
         for key, how, adj_text, un_text, fmt in (
             ("pv_benefits", "", f"SUMPRODUCT({span(r_b)},{span(r_df)})", pvb_u,
              "money"),
             ("pv_costs", "", f"SUMPRODUCT({span(r_c)},{span(r_df)})", pvc_u, "money"),
-            ("npv", " = PV of benefits - PV of costs", None, None, "money_b"),
-            ("roi", " = NPV / PV of costs", None, None, "pct"),
+            ("npv", f" = {pvb} - {pvc}", None, None, "money_b"),
+            ("roi", f" = {kpi_label('npv', short=True)} / {pvc}", None, None, "pct"),
             ("irr", "", irr_text(span(r_net), irr_guess), None, "pct"),
             ("payback_years", " [years]", payback_text(r_cum, helper["payback"]), None,
              "years"),
@@ -1273,13 +1274,13 @@ class _Writer:
         cells = f"$B${first + 1}:$B${row}"
         b_ret = "b_retention" if _by_lever(sc) else "benefit_adjustment"
         k, u = case.kpis, case.unadjusted
-        ws.write_string(r_ce, 0, "customer equity (retention risk applied)")
+        ws.write_string(r_ce, 0, kpi_label("customer_equity") + " (retention risk applied)")
         self.formula(ws, r_ce, 2, f'IF(COUNTIF({cells},"")>0,"",SUM({cells}))',
                      u["customer_equity"])  # fmt: skip
         x = f"C{r_ce + 1}"
         self.formula(ws, r_ce, 1, f'IF({x}="","",IF({x}>=0,{x}*(1-{b_ret}),{x}*(1+{b_ret})))',
                      k["customer_equity"])  # fmt: skip
-        ws.write_string(r_npvce, 0, "NPV with customer equity")
+        ws.write_string(r_npvce, 0, kpi_label("npv_with_customer_equity"))
         for c, kp in ((1, k), (2, u)):
             ce = f"{_col(c)}{r_ce + 1}"
             npv = f"{_col(c)}{kpi_rows['npv'] + 1}"
@@ -1309,7 +1310,7 @@ class _Writer:
             self.fmt["note"],
         )  # fmt: skip
         ws.write_string(3, 0, "lever", self.fmt["head"])
-        ws.write_string(3, 1, "PV of benefits", self.fmt["head"])
+        ws.write_string(3, 1, kpi_label("pv_benefits"), self.fmt["head"])
         row = 4
         for lever, v in case.by_lever.items():
             ws.write_string(row, 0, lever)
@@ -1317,14 +1318,14 @@ class _Writer:
             row += 1
         row += 1
         ws.write_string(row, 0, "initiative", self.fmt["head"])
-        ws.write_string(row, 1, "NPV", self.fmt["head"])
+        ws.write_string(row, 1, kpi_label("npv", short=True), self.fmt["head"])
         row += 1
         if case.by_initiative is None:
             ws.write_string(row, 0, "not computed beyond 8 initiatives")
         else:
             for name, v in case.by_initiative.items():
                 ws.write_string(row, 0, name)
-                if v is not None and math.isfinite(v):
+                if finite_or_none(v) is not None:
                     ws.write_number(row, 1, v, self.fmt["money"])
                 row += 1
         self._setup(ws, 4, 1, 40)

@@ -37,6 +37,7 @@ from typing import Any
 import cxroi
 from cxroi.model.distributions import base_float
 from cxroi.model.fields import FIELDS_BY_PATH, field_doc, unit_text
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPI_KEYS, kpi_label, kpi_meaning
 from cxroi.model.paths import lookup
 from cxroi.model.scenario import Distribution, Scenario, ScenarioError, ScenarioIssue
@@ -386,9 +387,8 @@ def _table(header: list[str], rows: list[list[Any]], numeric: set[int] | None = 
 
 def _amount(value: Any) -> str:
     """Full amount with thousands separators, for tables an analyst checks."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    return f"{float(value):,.0f}"
+    amount = finite_or_none(value)
+    return "" if amount is None else f"{amount:,.0f}"
 
 
 def _h2(title: str) -> str:
@@ -780,7 +780,7 @@ def _section_attribution(r: Report) -> str:
             "Shapley values: each lever's (and each initiative's) average contribution over "
             "every order of switching them on; they add up to the total exactly."
         )
-        + _table([f"Lever [{cur}]", "PV of benefits", "Share"], lever_rows, numeric={1, 2})
+        + _table([f"Lever [{cur}]", kpi_label("pv_benefits"), "Share"], lever_rows, numeric={1, 2})
         + r.image("bridge", "PV of benefits by lever")
     )
     if case.by_initiative is None:
@@ -792,7 +792,9 @@ def _section_attribution(r: Report) -> str:
     ]
     return (
         out
-        + _table([f"Initiative [{cur}]", "NPV", "Share"], ini_rows, numeric={1, 2})
+        + _table(
+            [f"Initiative [{cur}]", kpi_label("npv", short=True), "Share"], ini_rows, {1, 2}
+        )
         + r.image("initiatives", "NPV by initiative")
     )
 
@@ -820,7 +822,7 @@ def _section_segments(r: Report) -> str:
         "Acquisition cost",
         "CLV/CAC baseline",
         "CLV/CAC with CX",
-        "Switching loss / year",
+        kpi_label("annual_switching_loss"),
     ]
     return (
         _h2("Customers and lifetime value by segment")
@@ -835,7 +837,8 @@ def _section_segments(r: Report) -> str:
 
 
 def _ratio(value: Any) -> str:
-    return f"{value:.2f}" if value is not None and math.isfinite(value) else ""
+    ratio = finite_or_none(value)
+    return "" if ratio is None else f"{ratio:.2f}"
 
 
 _NOT_SOURCED = '<span style="color:#b00020;font-weight:bold;">not sourced</span>'
@@ -894,10 +897,10 @@ def _section_uncertainty(r: Report) -> str:
         result = u.simulate(sc, draws=REPORT_DRAWS, seed=REPORT_SEED)
         summary = result.summary
         rows = []
-        for key, label in (("npv", "NPV"), ("roi", "ROI"), ("payback_years", "Payback")):
+        for key in ("npv", "roi", "payback_years"):
             stats = summary[key]
             rows.append(
-                [label]
+                [kpi_label(key, short=True)]
                 + [
                     format_kpi(key, stats[q], cur, sc.horizon_years)
                     for q in ("mean", "p5", "p50", "p95")
@@ -969,7 +972,7 @@ def _section_uncertainty(r: Report) -> str:
             row.path,
             _value(row.base),
             "none in range"
-            if row.switching_value is None or not math.isfinite(row.switching_value)
+            if finite_or_none(row.switching_value) is None
             else _value(row.switching_value),
             "" if not math.isfinite(row.change) else f"{row.change:+.0%}",
         ]
