@@ -22,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cxroi.model import fields as registry
 from cxroi.model.distributions import DIST_PARAMETERS, distribution_base, move_base
-from cxroi.model.fields import FIELDS, FIELDS_BY_PATH, FieldDoc
+from cxroi.model.fields import FieldDoc
 
 __all__ = [
     "CASE_FIELDS",
@@ -46,6 +47,7 @@ __all__ = [
     "parse_value",
     "pct_reading",
     "spec_of",
+    "specs_under",
 ]
 
 #: Longest text accepted in one input (anything longer is refused before parsing).
@@ -109,13 +111,13 @@ def spec_of(doc: FieldDoc) -> FieldSpec:
                      entry.choices, entry.help)  # fmt: skip
 
 
-def _group(*heads: str) -> tuple[FieldSpec, ...]:
+def specs_under(*heads: str) -> tuple[FieldSpec, ...]:
     """Inputs of the registry's fields directly under one of ``heads``, in registry order.
 
     ``""`` is the scenario's top level and ``"effects"`` any effect target.
     """
     out = []
-    for doc in FIELDS:
+    for doc in registry.FIELDS:
         head = doc.path.rsplit(".", 1)[0] if "." in doc.path else ""
         if head.startswith("effects."):
             head = "effects"
@@ -125,23 +127,23 @@ def _group(*heads: str) -> tuple[FieldSpec, ...]:
 
 
 #: The case's own inputs: name, currency, horizon, discount rate and the two risk adjustments.
-CASE_FIELDS = _group("", "risk")
+CASE_FIELDS = specs_under("", "risk")
 #: A segment's inputs (an sBG retention's parameters are :data:`SBG_FIELDS`).
-SEGMENT_FIELDS = _group("segments[]")
+SEGMENT_FIELDS = specs_under("segments[]")
 #: Fields of an sBG retention (replacing the scalar ``retention`` row).
-SBG_FIELDS = _group("segments[].retention")
+SBG_FIELDS = specs_under("segments[].retention")
 #: An initiative's own inputs (its effects, lines and unquantified benefits are separate).
-INITIATIVE_FIELDS = _group("initiatives[]")
+INITIATIVE_FIELDS = specs_under("initiatives[]")
 #: Fields of a TEI benefit line (docs/model.md §11); the risk is blank when it is inherited.
-BENEFIT_LINE_FIELDS = _group("initiatives[].benefit_lines[]")
+BENEFIT_LINE_FIELDS = specs_under("initiatives[].benefit_lines[]")
 #: Fields of a TEI cost line (docs/model.md §11).
-COST_LINE_FIELDS = _group("initiatives[].cost_lines[]")
+COST_LINE_FIELDS = specs_under("initiatives[].cost_lines[]")
 #: One benefit named but not valued (docs/model.md §11).
-UNQUANTIFIED_FIELD = spec_of(FIELDS_BY_PATH["initiatives[].unquantified[]"])
+UNQUANTIFIED_FIELD = spec_of(registry.FIELDS_BY_PATH["initiatives[].unquantified[]"])
 #: The by-lever form of the benefit risk adjustment (docs/model.md §12): blank = ``default``.
-LEVER_RISK_FIELDS = _group("risk.benefit_adjustment")
+LEVER_RISK_FIELDS = specs_under("risk.benefit_adjustment")
 #: An initiative's effect on a segment (or on every segment, ``*``).
-EFFECT_FIELDS = _group("effects")
+EFFECT_FIELDS = specs_under("effects")
 
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(k|m|bn|b|t|%)?$")
@@ -250,9 +252,7 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
     raise FieldParseError(f"unknown field kind {kind!r}")  # pragma: no cover - specs are fixed
 
 
-def _pairs(
-    text: str, form: str, key_name: str, read: Callable[[str], float]
-) -> dict[int, float]:
+def _pairs(text: str, form: str, key_name: str, read: Callable[[str], float]) -> dict[int, float]:
     """Read ``key: value`` pairs split by ``;`` (or ``,`` and a space).
 
     Keys are whole numbers (years, renewals); values are read by ``read``. ``form`` names

@@ -6,7 +6,8 @@ scenario would give (docs/model.md §3-§5):
 
 * ``Inputs``: one row per input, its field path (``segments[Mass market].retention``), its value
   (a workbook name such as ``s1_retention`` points at it), unit, kind (given, default,
-  benchmark default, derived), source, note and date;
+  benchmark default, derived), source, note, date and label (unit and label are the field
+  registry's, :mod:`cxroi.model.fields`);
 * one sheet per segment: the levers by year (section 3), the retention of every cohort in every
   year, the active customers of every cohort at the start of each year, and the yearly lines
   (active, churned, new, revenue, gross margin, service cost, acquisition cost, contribution),
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from cxroi.model.distributions import base_float
-from cxroi.model.fields import unit_text
+from cxroi.model.fields import field_doc, unit_text
 from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPI_KEYS, kpi_label
 from cxroi.model.safety import atomic_write, neutralise
@@ -146,6 +147,7 @@ class _Input:
     note: str = ""
     as_of: str = ""
     formula: str | None = None  # a derived input: its formula over other inputs
+    label: str = ""  # the field registry's label
 
 
 _KINDS = {
@@ -196,10 +198,11 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
             dist = spec.pop("dist")
             args = ", ".join(f"{k}={v}" for k, v in spec.items())
             note = (note + "; " if note else "") + f"distribution {dist}({args}); base value used"
-        unit = unit_text(path, cur)
+        doc = field_doc(path)
         rows.append(
-            _Input(path, name, _base(value), unit, kind, source, note, as_of, formula=formula)
-        )
+            _Input(path, name, _base(value), unit_text(path, cur), kind, source, note, as_of,
+                   formula=formula, label=doc.title if doc is not None else "")
+        )  # fmt: skip
 
     add("discount_rate", "discount_rate", sc.discount_rate)
     badj = sc.risk.benefit_adjustment
@@ -575,7 +578,7 @@ class _Writer:
 
     def _inputs_sheet(self, rows: list[_Input]) -> None:
         ws = self.wb.add_worksheet("Inputs")
-        header = ["path", "value", "unit", "kind", "source", "note", "as_of", "name"]
+        header = ["path", "value", "unit", "kind", "source", "note", "as_of", "name", "label"]
         for c, h in enumerate(header):
             ws.write_string(0, c, h, self.fmt["head"])
         for r, item in enumerate(rows, start=1):
@@ -585,7 +588,8 @@ class _Writer:
             else:
                 ws.write_number(r, 1, item.value, self.fmt["input"])
             for c, text in enumerate(
-                (item.unit, item.kind, item.source, item.note, item.as_of, item.name), start=2
+                (item.unit, item.kind, item.source, item.note, item.as_of, item.name, item.label),
+                start=2,
             ):
                 ws.write_string(r, c, text)
             self.wb.define_name(item.name, f"=Inputs!$B${r + 1}")
@@ -594,7 +598,7 @@ class _Writer:
         ws.set_column(1, 1, 16)
         ws.set_column(2, 3, 22)
         ws.set_column(4, 5, 48)
-        ws.set_column(6, 7, 22)
+        ws.set_column(6, 8, 22)
 
     def _segment_sheet(self, s: int) -> dict[Any, Any]:
         sc, H, p = self.sc, self.H, self.p
