@@ -180,6 +180,15 @@ def _number(text: str, kind: str) -> float:
     return value
 
 
+def _typed(text: Any) -> str:
+    """The typed text, stripped; refused if it is not text or longer than :data:`MAX_TEXT`."""
+    if not isinstance(text, str):
+        raise FieldParseError(f"must be text (got {type(text).__name__})")
+    if len(text) > MAX_TEXT:
+        raise FieldParseError(f"is too long ({len(text)} characters)")
+    return text.strip()
+
+
 def parse_value(text: Any, spec: FieldSpec) -> Any:
     """Parse what a user typed into a value of ``spec.kind``.
 
@@ -201,11 +210,7 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
     FieldParseError
         With a message that does not repeat the field name (the caller adds it).
     """
-    if not isinstance(text, str):
-        raise FieldParseError(f"must be text (got {type(text).__name__})")
-    if len(text) > MAX_TEXT:
-        raise FieldParseError(f"is too long ({len(text)} characters)")
-    stripped = text.strip()
+    stripped = _typed(text)
     if not stripped:
         if spec.optional:
             return None
@@ -454,11 +459,7 @@ def parse_distribution(text: Any, spec: FieldSpec) -> tuple[dict | None, str | N
         Unknown kind, wrong number of parameters or a parameter that is not a number. The
         order rules (``low <= mode <= high``, ``sd > 0``) are the scenario's to check.
     """
-    if not isinstance(text, str):
-        raise FieldParseError(f"must be text (got {type(text).__name__})")
-    if len(text) > MAX_TEXT:
-        raise FieldParseError(f"is too long ({len(text)} characters)")
-    stripped = text.strip()
+    stripped = _typed(text)
     if not stripped:
         return None, None
     match = _DIST_TEXT.match(stripped)

@@ -667,47 +667,32 @@ class _Writer:
 
         out: dict[Any, Any] = {"title": title}
         I = len(sc.initiatives)
+        plain = {"m": "1", "sow": f"s{j}_share_of_wallet", "ref": f"s{j}_referral_share",
+                 "cts": f"s{j}_cost_to_serve"}  # fmt: skip
+        # with CX, each lever: (effect, term around e*g, joiner, formula around the terms)
+        shapes = {
+            "m": ("churn_prevented", "(1-%s)", "*",
+                  f"1-s{j}_poor_cx_churn_share*s{j}_preventable_share*(1-{{}})"),
+            "sow": ("share_of_wallet_lift", "(1+%s)", "*", f"MIN(1,s{j}_share_of_wallet*{{}})"),
+            "ref": ("referral_lift", "%s", "+", f"MIN(1,MAX(0,s{j}_referral_share+{{}}))"),
+            "cts": ("cost_to_serve_change", "(1+%s)", "*", f"MAX(0,s{j}_cost_to_serve*{{}})"),
+        }  # fmt: skip
+
+        def lever_formula(key: str, t: int) -> str:
+            """A lever in year t with CX: the initiatives' effects e x ramp g combined."""
+            effect_name, term, joiner, outer = shapes[key]
+            terms = joiner.join(
+                term % f"{effect(i, effect_name)}*{_cell(ramp_rows[i - 1], col[t])}"
+                for i in range(1, I + 1)
+            )
+            return outer.format(terms)
+
         for arm, label in ((0, "Baseline"), (1, "With CX")):
             row += 1
             ws.write_string(row, 0, f"{label}", self.fmt["title"])
             row += 1
             levers = {}
             m, sow, ref, cts = (x[arm, s] for x in (m_all, sow_all, ref_all, cts_all))
-            if arm == 0:
-                lever_text = {
-                    "m": lambda t: "1",
-                    "sow": lambda t: f"s{j}_share_of_wallet",
-                    "ref": lambda t: f"s{j}_referral_share",
-                    "cts": lambda t: f"s{j}_cost_to_serve",
-                }
-            else:
-
-                def g(i: int, t: int) -> str:
-                    return _cell(ramp_rows[i - 1], col[t])
-
-                def combined(effect_name: str, t: int, term: str, joiner: str) -> str:
-                    """The initiatives' effects in year t, each term ``term`` around e*g."""
-                    return joiner.join(
-                        term % f"{effect(i, effect_name)}*{g(i, t)}" for i in range(1, I + 1)
-                    )
-
-                def prevented(t: int) -> str:
-                    kept = combined("churn_prevented", t, "(1-%s)", "*")
-                    return f"1-s{j}_poor_cx_churn_share*s{j}_preventable_share*(1-{kept})"
-
-                def sow_f(t: int) -> str:
-                    lift = combined("share_of_wallet_lift", t, "(1+%s)", "*")
-                    return f"MIN(1,s{j}_share_of_wallet*{lift})"
-
-                def ref_f(t: int) -> str:
-                    lift = combined("referral_lift", t, "%s", "+")
-                    return f"MIN(1,MAX(0,s{j}_referral_share+{lift}))"
-
-                def cts_f(t: int) -> str:
-                    change = combined("cost_to_serve_change", t, "(1+%s)", "*")
-                    return f"MAX(0,s{j}_cost_to_serve*{change})"
-
-                lever_text = {"m": prevented, "sow": sow_f, "ref": ref_f, "cts": cts_f}
             for key, text, values, fmt in (
                 ("m", "churn multiplier m", m, "rate"),
                 ("sow", "share of wallet", sow, "rate"),
@@ -716,7 +701,8 @@ class _Writer:
             ):
                 ws.write_string(row, 0, f"{text} ({label.lower()})")
                 for t in range(1, H + 1):
-                    self.formula(ws, row, col[t], lever_text[key](t), values[t - 1], fmt)
+                    text = plain[key] if arm == 0 else lever_formula(key, t)
+                    self.formula(ws, row, col[t], text, values[t - 1], fmt)
                 levers[key] = row
                 row += 1
             # active customers by cohort at the start of each year
