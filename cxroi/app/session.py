@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cxroi.model.finite import finite_or_none
-from cxroi.model.kpis import HEADLINE_KEYS, kpi_label
+from cxroi.model.kpis import HEADLINE_KEYS, KPIS, kpi_label
 from cxroi.model.paths import leaves
 from cxroi.present.formatting import data_value, format_kpi, format_money, format_pct
 
@@ -102,14 +102,14 @@ def _delta(key: str, value: Any, base: Any, currency: str) -> str:
     if diff == 0:
         return "±0"
     sign = "+" if diff > 0 else "-"
-    kind = {"roi": "pct", "irr": "pct"}.get(key)
-    if key in ("npv", "annual_switching_loss"):
+    kind = KPIS[key].kind  # the KPI registry says how the figure reads
+    if kind == "money":
         return sign + format_money(abs(diff), currency)
-    if kind == "pct":
+    if kind == "ratio":
         return f"{sign}{format_pct(abs(diff), 1)[:-1]} pts"
-    if key.endswith("payback_years"):
+    if kind == "years":
         return f"{sign}{abs(diff):.1f} y"
-    return sign + format_kpi("extra_customers_end", abs(diff))
+    return sign + format_kpi(key, abs(diff))
 
 
 def versions_table(versions: Mapping[str, Mapping[str, Any]], currency: str, horizon: int) -> str:

@@ -427,6 +427,11 @@ def _line_amount_formula(amount: Any, stem: str, t: int) -> str | None:
     return f"{stem}_amount"
 
 
+def _plus_lines(first: int, rows: list[int]) -> Callable[[int], str]:
+    """Year t's formula of row ``first`` plus the rows ``rows`` (year t in column 1 + t)."""
+    return lambda t: _cell(first, 1 + t) + "".join(f"+{_cell(r, 1 + t)}" for r in rows)
+
+
 def _base_retention(seg: Any) -> float:
     """Retention of today's customers at their tenure (a tenure mix: 1 - its churn)."""
     if seg.is_sbg:
@@ -920,20 +925,15 @@ class _Writer:
 
         r_ub, r_uc = r_cb, r_cu
         if lines["benefit"] or lines["cost"]:
-            r_ub = row
-            ws.write_string(row, 0, "benefits, unadjusted (customers + lines)", self.fmt["bold"])
-            for t in range(H + 1):
-                self.formula(ws, row, 1 + t, f"{_cell(r_cb, 1 + t)}"
-                             f"{plus(line_rows['benefit']['raw'], t)}",
-                             cf["benefits_unadjusted"].iloc[t], "money_b")  # fmt: skip
-            row += 1
-            r_uc = row
-            ws.write_string(row, 0, "costs, unadjusted (capex, opex + lines)", self.fmt["bold"])
-            for t in range(H + 1):
-                self.formula(ws, row, 1 + t, f"{_cell(r_cu, 1 + t)}"
-                             f"{plus(line_rows['cost']['raw'], t)}",
-                             cf["costs_unadjusted"].iloc[t], "money_b")  # fmt: skip
-            row += 2
+            r_ub, r_uc = row, row + 1
+            for r, title, first, kind in (
+                (r_ub, "benefits, unadjusted (customers + lines)", r_cb, "benefit"),
+                (r_uc, "costs, unadjusted (capex, opex + lines)", r_cu, "cost"),
+            ):
+                values = cf[f"{kind}s_unadjusted"].to_numpy()
+                formula_of = _plus_lines(first, line_rows[kind]["raw"])
+                self._year_row(ws, r, title, formula_of, values, "money_b", bold=True)
+            row += 3
         ws.write_string(row, 0, "Risk-adjusted (TEI)", self.fmt["bold"])
         row += 1
         cust_adj = cf.get("customer_benefits", cf["benefits"]).to_numpy()
@@ -977,7 +977,7 @@ class _Writer:
         r_b = row
         self._year_row(
             ws, row, "benefits, risk-adjusted (customers + lines)",
-            lambda t: f"{_cell(r_cadj, 1 + t)}{plus(line_rows['benefit']['adj'], t)}",
+            _plus_lines(r_cadj, line_rows["benefit"]["adj"]),
             cf["benefits"].to_numpy(), bold=True,
         )  # fmt: skip
         row += 1
@@ -1095,31 +1095,20 @@ class _Writer:
         r_extra, r_loss, r_ce, r_npvce, r_note = row, row + 1, row + 2, row + 3, row + 5
         row += 7
         # unadjusted IRR and paybacks from a helper block of unadjusted net flows
-        r_nu = row
-        ws.write_string(row, 0, "net, unadjusted")
         net_unadj = cf["benefits_unadjusted"].to_numpy() - cf["costs_unadjusted"].to_numpy()
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_ub, 1 + t)}-{_cell(r_uc, 1 + t)}",
-                         net_unadj[t])  # fmt: skip
-        row += 1
-        r_nuc = row
-        ws.write_string(row, 0, "cumulative net, unadjusted")
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"SUM($B${r_nu + 1}:{_cell(r_nu, 1 + t)})",
-                         net_unadj[: t + 1].sum())  # fmt: skip
-        row += 1
-        r_nud = row
-        ws.write_string(row, 0, "discounted net, unadjusted")
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_nu, 1 + t)}*{_cell(r_df, 1 + t)}",
-                         net_unadj[t] * df[t])  # fmt: skip
-        row += 1
-        r_nudc = row
-        ws.write_string(row, 0, "cumulative discounted net, unadjusted")
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"SUM($B${r_nud + 1}:{_cell(r_nud, 1 + t)})",
-                         (net_unadj * df)[: t + 1].sum())  # fmt: skip
-        row += 1
+        r_nu, r_nuc, r_nud, r_nudc = range(row, row + 4)
+        for r, title, formula_of, values in (
+            (r_nu, "net, unadjusted", lambda t: f"{_cell(r_ub, 1 + t)}-{_cell(r_uc, 1 + t)}",
+             net_unadj),
+            (r_nuc, "cumulative net, unadjusted",
+             lambda t: f"SUM($B${r_nu + 1}:{_cell(r_nu, 1 + t)})", np.cumsum(net_unadj)),
+            (r_nud, "discounted net, unadjusted",
+             lambda t: f"{_cell(r_nu, 1 + t)}*{_cell(r_df, 1 + t)}", net_unadj * df),
+            (r_nudc, "cumulative discounted net, unadjusted",
+             lambda t: f"SUM($B${r_nud + 1}:{_cell(r_nud, 1 + t)})", np.cumsum(net_unadj * df)),
+        ):  # fmt: skip
+            self._year_row(ws, r, title, formula_of, values)
+        row += 4
         helper_u = {}
         for key, cum, net, vals in (
             ("payback", r_nuc, r_nu, net_unadj),
