@@ -150,24 +150,16 @@ class _Input:
     label: str = ""  # the field registry's label
 
 
-_KINDS = {
-    "user": "given",
-    "default": "default",
-    "benchmark": "benchmark default",
-    "derived": "derived",
-}
-
-
 def _provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, str, str, str]:
     """(kind, source, note, as of) of a field path."""
+    from cxroi.present.report import SOURCE_LABELS, user_evidence
+
     p = prov.get(path)
     if p is None:  # an effect or retention parameter: given where listed
         head = path.rsplit(".", 1)[0]
         p = prov.get(head)
-    kind = _KINDS.get(getattr(p, "source", "user"), "given")
+    kind = SOURCE_LABELS.get(getattr(p, "source", "user"), "given")
     note = getattr(p, "note", "") or ""
-    from cxroi.present.report import user_evidence
-
     own = user_evidence(scenario, path)
     source = (getattr(own, "source", None) or "") if own is not None else ""
     as_of = str(getattr(own, "as_of", None) or "") if own is not None else ""

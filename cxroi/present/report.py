@@ -51,6 +51,7 @@ from cxroi.present.formatting import (
 
 __all__ = [
     "SECTIONS",
+    "SOURCE_LABELS",
     "user_evidence",
     "Report",
     "assumption_rows",
@@ -84,7 +85,8 @@ PRINT_CSS = """<style>
 }
 </style>"""
 
-_SOURCE_LABELS = {
+#: How each kind of provenance reads in a table (the report's and the workbook's).
+SOURCE_LABELS = {
     "user": "given",
     "default": "default",
     "benchmark": "benchmark default",
@@ -848,7 +850,7 @@ def _section_assumptions(r: Report) -> str:
     rows = []
     unsourced = 0
     for row in assumption_rows(r.scenario):
-        kind = _SOURCE_LABELS.get(row["source"], row["source"])
+        kind = SOURCE_LABELS.get(row["source"], row["source"])
         evidence = row.get("evidence") or ""
         if evidence == "not sourced":
             evidence = _Raw(_NOT_SOURCED)
