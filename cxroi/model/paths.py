@@ -14,6 +14,8 @@ Examples
 2.0
 >>> leaves(data)
 {'segments[A].name': 'A', 'segments[A].retention.alpha': 2.0, 'segments[A].retention.beta': 5.0}
+>>> field_name("initiatives[CRM].capex[1]"), parent("segments[A].retention.alpha")
+('capex', 'segments[A].retention')
 >>> parts("initiatives[CRM].effects[*].churn_prevented")
 [('initiatives', None), (None, 'CRM'), ('effects', None), (None, '*'), ('churn_prevented', None)]
 """
@@ -24,7 +26,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["leaves", "lookup", "parts"]
+__all__ = ["field_name", "leaves", "lookup", "parent", "parts"]
 
 _TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
 
@@ -32,6 +34,17 @@ _TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
 def parts(path: str) -> list[tuple[str | None, str | None]]:
     """The steps of a path: ``(attribute, None)`` for a name, ``(None, key)`` for a bracket."""
     return [(attr or None, None if attr else key) for attr, key in _TOKEN.findall(path)]
+
+
+def field_name(path: str) -> str:
+    """The name of the field a path ends in, without a trailing bracket (``"capex"``)."""
+    last = path.rsplit(".", 1)[-1]
+    return last.split("[", 1)[0]
+
+
+def parent(path: str) -> str:
+    """The path without its last field name (``""`` for a top-level field)."""
+    return path.rsplit(".", 1)[0] if "." in path else ""
 
 
 def _item(node: Any, key: str) -> Any:

@@ -49,6 +49,7 @@ from cxroi.model.distributions import base_float
 from cxroi.model.fields import field_doc, unit_text
 from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPI_KEYS, kpi_label
+from cxroi.model.paths import parent
 from cxroi.model.safety import atomic_write, neutralise
 from cxroi.model.scenario import EFFECT_FIELDS, SEGMENT_NUMBERS, Distribution, Scenario
 
@@ -156,8 +157,7 @@ def _provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, st
 
     p = prov.get(path)
     if p is None:  # an effect or retention parameter: given where listed
-        head = path.rsplit(".", 1)[0]
-        p = prov.get(head)
+        p = prov.get(parent(path))
     kind = SOURCE_LABELS.get(getattr(p, "source", "user"), "given")
     note = getattr(p, "note", "") or ""
     own = user_evidence(scenario, path)

@@ -39,7 +39,7 @@ from cxroi.model.distributions import base_float
 from cxroi.model.fields import FIELDS_BY_PATH, field_doc, unit_text
 from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPI_KEYS, kpi_label, kpi_meaning
-from cxroi.model.paths import lookup
+from cxroi.model.paths import field_name, lookup, parent, parts
 from cxroi.model.scenario import Distribution, Scenario, ScenarioError, ScenarioIssue
 from cxroi.present.formatting import (
     data_value,
@@ -147,11 +147,10 @@ def _in_field_order(paths: list[str]) -> list[str]:
     from cxroi.model.scenario import EFFECT_FIELDS
 
     order = {name: i for i, name in enumerate((*EFFECT_FIELDS, "alpha", "beta", "tenure"))}
-    heads = list(dict.fromkeys(p.rsplit(".", 1)[0] for p in paths))
+    heads = list(dict.fromkeys(parent(p) for p in paths))
 
     def key(p: str) -> tuple[int, int]:
-        head, last = p.rsplit(".", 1)
-        return heads.index(head), order.get(last, len(order))
+        return heads.index(parent(p)), order.get(field_name(p), len(order))
 
     return sorted(paths, key=key)
 
@@ -173,7 +172,7 @@ def user_evidence(scenario: Any, path: str) -> Any:
 
 def _by_year(path: str, value: Any) -> Any:
     """Capex by year, opex and ramp lists as "year 0: 500,000; year 1: 250,000"."""
-    last = path.rsplit(".", 1)[-1]
+    last = field_name(path)
     if last == "capex" and isinstance(value, Mapping):
         return "; ".join(f"year {k}: {_text(float(_base(v)))}" for k, v in sorted(value.items()))
     if last in ("opex", "ramp") and isinstance(value, (list, tuple)):
@@ -194,7 +193,7 @@ def _evidence(path: str, own: Any, source: str) -> str:
     if given:
         return str(given)
     if source == "benchmark":
-        bm = BENCHMARK_DEFAULTS.get(path.rsplit(".", 1)[-1])
+        bm = BENCHMARK_DEFAULTS.get(field_name(path))
         return f"{bm.source} ({bm.year})" if bm is not None else "cited benchmark"
     if source == "default":
         return "model default"
@@ -216,7 +215,7 @@ def _derived_value(scenario: Any, path: str) -> Any:
     """
     if not path.endswith(".new_customers_per_year"):
         return "computed in each evaluation"
-    name = path[len("segments[") : path.index("]")]
+    name = parts(path)[1][1]  # segments[<name>].new_customers_per_year
     seg = next(s for s in scenario.segments if s.name == name)
     if seg.acquisition == "replace":
         return "not used (acquisition: replace wins back what churned)"
