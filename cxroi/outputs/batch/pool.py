@@ -241,9 +241,10 @@ class LocalPool(Pool):
         whose worker died without being told to is lost (the worker's death is its record);
         the others, stopped only because the pool broke, run again.
         """
+        processes = _processes(self.executor)
         self.executor.shutdown(wait=True)  # the executor has stopped every worker by now
         self._read()
-        codes = _exit_codes(self.executor)
+        codes = {pid: getattr(p, "exitcode", None) for pid, p in processes.items()}
         by_watchdog = {index: pid for pid, (index, _) in self._killed.items()}
         records: list[tuple[Task, Record]] = []
         again: list[Task] = []
@@ -295,10 +296,9 @@ class LocalPool(Pool):
                 end.close()
 
 
-def _exit_codes(executor: Executor) -> dict[int, int | None]:
-    """Exit status of each worker process of a shut-down pool, where the executor tells."""
-    processes = getattr(executor, "_processes", None) or {}
-    return {pid: getattr(p, "exitcode", None) for pid, p in dict(processes).items()}
+def _processes(executor: Executor) -> dict[int, Any]:
+    """The worker processes of a process pool by pid, where the executor tells (for exit codes)."""
+    return dict(getattr(executor, "_processes", None) or {})
 
 
 class DaskPool(Pool):
