@@ -291,3 +291,31 @@ def test_real_scheduler_with_worker_processes_gives_the_figures_of_cxroi_run(tmp
             files, out, notebooks=False, scheduler=cluster.scheduler_address, progress=False
         )
     assert again.counts() == {"total": 3, "ok": 3, "failed": 0, "reused": 3}
+
+
+@needs_fork
+def test_workers_that_die_as_they_start_fail_the_batch_instead_of_looping(
+    tmp_path, monkeypatch, forked_workers
+):
+    def broken_start(*args):
+        os._exit(3)  # before any scenario: no worker can say which one is at fault
+
+    monkeypatch.setattr(pool_mod, "init_worker", broken_start)
+    inputs = _scenarios(tmp_path / "in", [f"S{i}" for i in range(5)])
+    result = run_batch([inputs], tmp_path / "out", jobs=2, notebooks=False, progress=False)
+    assert result.exit_code == 1
+    assert {r["error"] for r in result.records} == {
+        "not run: the worker processes died before they could run it"
+    }
+    assert (tmp_path / "out" / "summary.csv").is_file()
+
+
+@pytest.mark.slow
+def test_spawned_workers_give_the_figures_of_cxroi_run(tmp_path, monkeypatch, capsys):
+    # Where forking is not safe (another thread runs), the workers start afresh.
+    monkeypatch.setattr(pool_mod, "mp_context", lambda: mp.get_context("spawn"))
+    monkeypatch.setattr(pool_mod, "IN_PROCESS_MAX", 0)
+    inputs = _scenarios(tmp_path / "in", ["P0", "P1", "P2"])
+    result = run_batch([inputs], tmp_path / "out", jobs=2, notebooks=False, progress=False)
+    assert result.counts() == {"total": 3, "ok": 3, "failed": 0, "reused": 0}
+    assert _check_npv(_summary(tmp_path / "out"), capsys) == 3

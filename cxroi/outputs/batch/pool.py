@@ -264,7 +264,8 @@ class LocalPool(Pool):
         if not records:
             self._idle_breaks += 1
             if self._idle_breaks >= MAX_IDLE_BREAKS:
-                records = [(t, lost_record(t)) for t in again]
+                error = "not run: the worker processes died before they could run it"
+                records = [(t, failure_record(t, error)) for t in again]
                 again = []
         self._close_pipe()
         self.executor = self._new_executor()
