@@ -43,7 +43,13 @@ from typing import Any
 
 from cxroi.outputs.batch.kernel import close_all_kernels
 from cxroi.outputs.batch.layout import BatchError, Task
-from cxroi.outputs.batch.record import ScenarioTimeout, error_text, failure_record, lost_record
+from cxroi.outputs.batch.record import (
+    Record,
+    ScenarioTimeout,
+    error_text,
+    failure_record,
+    lost_record,
+)
 from cxroi.outputs.batch.worker import init_worker, run_task
 
 __all__ = [
@@ -59,7 +65,6 @@ __all__ = [
     "watchdog_limit",
 ]
 
-Record = dict[str, Any]
 
 #: Without notebooks, batches up to this size run in the calling process (no start-up cost).
 IN_PROCESS_MAX = 24

@@ -27,6 +27,7 @@ from cxroi.model.scenario import ScenarioError
 from cxroi.outputs.batch.layout import RECORD_NAME, RECORD_SCHEMA, Task
 
 __all__ = [
+    "Record",
     "ScenarioTimeout",
     "base_record",
     "dumps",
@@ -39,6 +40,7 @@ __all__ = [
     "write_record",
 ]
 
+#: A scenario's record, as ``result.json`` holds it.
 Record = dict[str, Any]
 
 

@@ -22,12 +22,11 @@ from cxroi.outputs.batch.folder import FolderLock, check_not_a_file, stderr_line
 from cxroi.outputs.batch.layout import REPORT_NOTEBOOK, BatchError, Task
 from cxroi.outputs.batch.plan import discover, prepare, reusable
 from cxroi.outputs.batch.pool import make_pool, run_tasks
-from cxroi.outputs.batch.record import base_record, now
+from cxroi.outputs.batch.record import Record, base_record, now
 from cxroi.outputs.batch.summary import BatchResult, warning_texts, write_outputs
 
 __all__ = ["DEFAULT_TIMEOUT", "run_batch"]
 
-Record = dict[str, Any]
 
 #: Default time limit of one scenario [s] (``--timeout``): a report takes a few seconds.
 DEFAULT_TIMEOUT = 300.0

@@ -33,6 +33,7 @@ from cxroi.outputs.batch.layout import (
     Task,
 )
 from cxroi.outputs.batch.record import (
+    Record,
     ScenarioTimeout,
     base_record,
     error_text,
@@ -42,8 +43,6 @@ from cxroi.outputs.batch.record import (
 )
 
 __all__ = ["Runner", "evaluate_into", "time_limit"]
-
-Record = dict[str, Any]
 
 
 def evaluate_into(record: Record, data: Any) -> Any:

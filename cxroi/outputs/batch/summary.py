@@ -26,7 +26,7 @@ from typing import Any
 import cxroi
 from cxroi.model.safety import atomic_write, neutralise
 from cxroi.outputs.batch.layout import MANIFEST, SUMMARY_CSV, SUMMARY_XLSX
-from cxroi.outputs.batch.record import dumps, json_safe
+from cxroi.outputs.batch.record import Record, dumps, json_safe
 from cxroi.outputs.records import SUMMARY_COLUMNS, SUMMARY_KPIS, SUMMARY_LEVERS
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "write_outputs",
 ]
 
-Record = dict[str, Any]
 
 #: Between two warnings in the ``warnings`` column of the summary.
 WARNING_SEPARATOR = " | "
