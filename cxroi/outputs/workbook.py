@@ -553,9 +553,17 @@ class _Writer:
         for t in range(len(values)):
             self.formula(ws, row, 1 + t, text(t), values[t], fmt)
 
+    def _formula_or_zero(self, ws: Any, row: int, col: int, text: str | None, value: Any) -> None:
+        """The formula ``text`` (cached ``value``), or a plain 0 where there is none."""
+        if text:
+            self.formula(ws, row, col, text, value)
+        else:
+            ws.write_number(row, col, 0.0, self.fmt["money"])
+
     def _total_row(self, ws: Any, row: int, title: str, rows: list[int], values: Any) -> None:
         """A bold row summing ``rows`` in each year column 0..H (cached ``values``)."""
         ws.write_string(row, 0, title, self.fmt["bold"])
+        values = np.asarray(values)
         for t in range(len(values)):
             c = 1 + t
             cells = f"{_col(c)}{rows[0] + 1}:{_col(c)}{rows[-1] + 1}"
@@ -818,27 +826,23 @@ class _Writer:
         r_df = row
         row += 2
         proj = case.projection
-        seg_rows = []
         ws.write_string(row, 0, "Customer benefits (with CX - baseline), unadjusted",
                         self.fmt["bold"])  # fmt: skip
-        row += 1
-        for s, seg in enumerate(sc.segments):
-            ref = seg_refs[s]
-            ws.write_string(row, 0, f"customer benefit: {seg.name}")
-            ws.write_number(row, 1, 0.0, self.fmt["money"])
+        seg_rows = [row + 1 + s for s in range(len(sc.segments))]
+        for s, (seg, ref) in enumerate(zip(sc.segments, seg_refs, strict=True)):
+            ws.write_string(seg_rows[s], 0, f"customer benefit: {seg.name}")
+            ws.write_number(seg_rows[s], 1, 0.0, self.fmt["money"])
             vals = proj.contribution[1, s] - proj.contribution[0, s]
             for t in range(1, H + 1):
                 text: str | None = (
                     f"{_ref(ref['title'], ref[1]['contribution'], t)}"
                     f"-{_ref(ref['title'], ref[0]['contribution'], t)}"
                 )
-                self.formula(ws, row, 1 + t, text, vals[t - 1])
-            seg_rows.append(row)
-            row += 1
-        r_cb = row
-        cb = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"]).to_numpy()
-        self._total_row(ws, row, "customer benefit, all segments (unadjusted)", seg_rows, cb)
-        row += 2
+                self.formula(ws, seg_rows[s], 1 + t, text, vals[t - 1])
+        r_cb = row + 1 + len(seg_rows)
+        benefits = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"])
+        self._total_row(ws, r_cb, "customer benefit, all segments (unadjusted)", seg_rows, benefits)
+        row = r_cb + 2
         ws.write_string(row, 0, "Costs by initiative, unadjusted", self.fmt["bold"])
         row += 1
         cost_rows = []
@@ -852,10 +856,7 @@ class _Writer:
                 else:
                     text = f"i{i}_capex" if t == 0 else None
                     amount = _base(ini.capex) if t == 0 else 0.0
-                if text:
-                    self.formula(ws, row, 1 + t, text, amount)
-                else:
-                    ws.write_number(row, 1 + t, 0.0, self.fmt["money"])
+                self._formula_or_zero(ws, row, 1 + t, text, amount)
             cost_rows.append(row)
             row += 1
             ws.write_string(row, 0, f"opex: {ini.name} (last value held)")
@@ -870,8 +871,8 @@ class _Writer:
             cost_rows.append(row)
             row += 1
         r_cu = row
-        cu = cf.get("capex_opex_unadjusted", cf["costs_unadjusted"]).to_numpy()
-        self._total_row(ws, row, "costs, all initiatives (unadjusted)", cost_rows, cu)
+        self._total_row(ws, r_cu, "costs, all initiatives (unadjusted)", cost_rows,
+                        cf.get("capex_opex_unadjusted", cf["costs_unadjusted"]))  # fmt: skip
         row += 2
         # TEI lines: each line's amount by year and its risk-adjusted amount (own risk)
         lines: dict[str, list[tuple[int, int, str, Any, str]]] = {"benefit": [], "cost": []}
@@ -894,10 +895,7 @@ class _Writer:
                 ws.write_string(row, 0, f"{kind} line: {owner} / {line.name}")
                 for t in range(H + 1):
                     text = _line_amount_formula(line.amount, stem, t)
-                    if text is None:
-                        ws.write_number(row, 1 + t, 0.0, self.fmt["money"])
-                    else:
-                        self.formula(ws, row, 1 + t, text, amounts[t])
+                    self._formula_or_zero(ws, row, 1 + t, text, amounts[t])
                 line_rows[kind]["raw"].append(row)
                 row += 1
                 risk = _base(line.risk) if line.risk is not None else _risk_value(
