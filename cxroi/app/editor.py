@@ -6,7 +6,7 @@ scenario as opened, and the session's undo/redo and versions (:class:`cxroi.app.
 Every edit the page offers is a method here that returns a *candidate* mapping (a typed value,
 a typed range, a segment or initiative added or removed, the retention model switched, a TEI line
 added...); the candidate goes through :func:`cxroi.load_scenario` (the rules and the field
-paths of docs/model.md §3) and :func:`cxroi.evaluate` before it becomes the state. So the
+paths of docs/model.md §2) and :func:`cxroi.evaluate` before it becomes the state. So the
 economics of an edit are the engine's on the edited scenario, and every rule here is tested
 without ipywidgets or a browser.
 
@@ -356,8 +356,9 @@ class ScenarioEditor:
 
         A constant rate ``r`` becomes the sBG curve ``alpha = 1, beta = r / (1 - r)`` (the
         constant churn ``1 - r`` at tenure 0), or the fitted curve it was read from; an sBG
-        curve becomes its tenure mix's retention, ``sum_k share_k r(k + 1)`` (docs/model.md
-        §14). None when the segment already has that model.
+        curve becomes the share-weighted retention of its tenure mix, ``sum_k share_k r(k)``
+        with ``r(k) = (beta + k) / (alpha + beta + k)`` after ``k`` renewals (docs/model.md
+        §14), to 4 decimals. None when the segment already has that model.
         """
         candidate = copy.deepcopy(self.mapping)
         seg = candidate["segments"][i]

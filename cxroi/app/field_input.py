@@ -27,7 +27,31 @@ from cxroi.app.fields import (
     format_value,
 )
 
-__all__ = ["FieldInput", "Kit", "Rejected", "SafeText"]
+__all__ = ["FieldInput", "Kit", "Rejected", "SafeText", "form_switch"]
+
+
+def form_switch(
+    options: list[tuple[str, str]],
+    value: str,
+    description: str,
+    label_width: str,
+    css_class: str,
+    on_change: Callable[[Any], Any],
+) -> W.Dropdown:
+    """A dropdown that switches the form of a field; ``on_change(form)`` gets the form chosen.
+
+    For example constant rate or sBG curve, one number or one value per lever.
+    """
+    switch = W.Dropdown(
+        options=options,
+        value=value,
+        description=description,
+        style={"description_width": label_width},
+        layout=W.Layout(width="290px"),
+    )
+    switch.add_class(css_class)
+    switch.observe(lambda change: on_change(change["new"]), "value")
+    return switch
 
 
 class SafeText(W.Text):
@@ -203,13 +227,7 @@ class FieldInput:
         """Show distribution ``dist`` in the range input and as hover text, quietly."""
         if self.dist_entry is None:
             return
-        text = format_distribution(dist, self.spec)
-        self._quiet = True
-        try:
-            if self.dist_entry.value != text:
-                self.dist_entry.value = text
-        finally:
-            self._quiet = False
+        self._set_quietly(self.dist_entry, format_distribution(dist, self.spec))
         self._dist_hint = f"{describe_distribution(dist, self.spec)}; base value shown"
         self._hover(self.entry.value if isinstance(self.entry.value, str) else "")
 
@@ -250,26 +268,15 @@ class FieldInput:
         if self._quiet:
             return
         text = format_value(change["new"], self.spec)
-        self._quiet = True
-        try:
-            self.entry.value = text
-        finally:
-            self._quiet = False
+        self._set_quietly(self.entry, text)
         self._on_change(self, text)
 
     # -- kernel -> browser
     def show(self, value: Any) -> None:
         """Display ``value`` (``None`` shows a blank entry) without triggering callbacks."""
         text = format_value(value, self.spec)
-        self._quiet = True
-        try:
-            if self.spec.kind == "choice":
-                if text in self.spec.choices and self.entry.value != text:
-                    self.entry.value = text
-            elif self.entry.value != text:
-                self.entry.value = text
-        finally:
-            self._quiet = False
+        if self.spec.kind != "choice" or text in self.spec.choices:
+            self._set_quietly(self.entry, text)
         if self.spec.kind != "choice":
             self._hover(text)
         self.show_slider(value)
@@ -281,11 +288,14 @@ class FieldInput:
         """
         if self.slider is None or isinstance(value, bool) or not isinstance(value, (int, float)):
             return
-        shown = min(max(value, self.slider.min), self.slider.max)
+        self._set_quietly(self.slider, min(max(value, self.slider.min), self.slider.max))
+
+    def _set_quietly(self, widget: Any, value: Any) -> None:
+        """Set ``widget.value`` (when it differs) without calling the page back."""
         self._quiet = True
         try:
-            if self.slider.value != shown:
-                self.slider.value = shown
+            if widget.value != value:
+                widget.value = value
         finally:
             self._quiet = False
 

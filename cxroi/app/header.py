@@ -48,16 +48,16 @@ class HeaderMixin(Page):
         )
         self.picker.add_class("cxroi-picker")
         self.picker.observe(self._picked, "value")
-        self.upload = W.FileUpload(
+        self.upload = self._header_control(
+            W.FileUpload,
+            "Upload",
+            "Upload a scenario file (YAML)",
+            "92px",
+            "cxroi-upload",
+            self._uploaded,
             accept=".yaml,.yml",
             multiple=False,
-            description="Upload",
-            icon="",
-            tooltip="Upload a scenario file (YAML)",
-            layout=W.Layout(width="92px"),
         )
-        self.upload.add_class("cxroi-upload")
-        self.upload.observe(self._uploaded, "value")
         self.download = W.HTML()
         # The header holds every control on one row from 1280 px: short labels, the full
         # meaning in each control's tooltip (its title attribute).
@@ -80,14 +80,14 @@ class HeaderMixin(Page):
             "Reset", "Reset every input to the scenario as opened", "60px", "cxroi-reset",
             self._reset,
         )  # fmt: skip
-        self.present_toggle = W.ToggleButton(
-            description="Present",
-            icon="",
-            tooltip="Present mode: hide the operator controls, larger figures for a projector",
-            layout=W.Layout(width="76px"),
+        self.present_toggle = self._header_control(
+            W.ToggleButton,
+            "Present",
+            "Present mode: hide the operator controls, larger figures for a projector",
+            "76px",
+            "cxroi-present-toggle",
+            self._toggled,
         )
-        self.present_toggle.add_class("cxroi-present-toggle")
-        self.present_toggle.observe(self._toggled, "value")
         self.status = W.HTML()
         spacer = W.HTML(layout=W.Layout(flex="1 1 auto"))
         # the title block: scenario name, subtitle and the recalculation status under them
@@ -118,6 +118,24 @@ class HeaderMixin(Page):
         button.add_class(css_class)
         button.on_click(lambda _: self._guard(action))
         return button
+
+    def _header_control(
+        self,
+        kind: Callable[..., Any],
+        label: str,
+        tooltip: str,
+        width: str,
+        css_class: str,
+        on_value: Callable[[dict], Any],
+        **options: Any,
+    ) -> Any:
+        """A header control of widget class ``kind`` whose value changes call ``on_value``."""
+        control = kind(
+            description=label, icon="", tooltip=tooltip, layout=W.Layout(width=width), **options
+        )
+        control.add_class(css_class)
+        control.observe(on_value, "value")
+        return control
 
     def _picker_options(self) -> list[tuple[str, str]]:
         options = [("Open scenario...", "")]

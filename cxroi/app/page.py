@@ -24,38 +24,29 @@ if TYPE_CHECKING:
 __all__ = ["Page"]
 
 
+class _FromEditor:
+    """A page attribute that is the attribute ``name`` of the page's :class:`ScenarioEditor`."""
+
+    def __init__(self, name: str, doc: str):
+        self.name = name
+        self.__doc__ = doc
+
+    def __get__(self, page: Any, owner: type | None = None) -> Any:
+        return self if page is None else getattr(page.editor, self.name)
+
+    def __set__(self, page: Any, value: Any) -> None:
+        setattr(page.editor, self.name, value)
+
+
 class Page:
     """The state every part of the dashboard reads: :attr:`editor` and the case it holds."""
 
     editor: ScenarioEditor
 
-    @property
-    def scenario(self) -> Any:
-        """The validated scenario on screen (:attr:`ScenarioEditor.scenario`)."""
-        return self.editor.scenario
-
-    @scenario.setter
-    def scenario(self, value: Any) -> None:
-        self.editor.scenario = value
-
-    @property
-    def case(self) -> Any:
-        """The evaluated case on screen (:attr:`ScenarioEditor.case`)."""
-        return self.editor.case
-
-    @case.setter
-    def case(self, value: Any) -> None:
-        self.editor.case = value
-
-    @property
-    def _mapping(self) -> dict:
-        """The user's values on screen (:attr:`ScenarioEditor.mapping`)."""
-        return self.editor.mapping
-
-    @property
-    def session(self) -> Any:
-        """Undo/redo, changes and versions (:attr:`ScenarioEditor.session`)."""
-        return self.editor.session
+    scenario = _FromEditor("scenario", "The validated scenario on screen.")
+    case = _FromEditor("case", "The evaluated case on screen.")
+    session = _FromEditor("session", "Undo/redo, changes and versions of the page.")
+    _mapping = _FromEditor("mapping", "The user's values on screen.")
 
     if TYPE_CHECKING:  # made by the parts; named here for the type checker only
         time_limit: float

@@ -14,13 +14,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import ipywidgets as W
 
 from cxroi.app import tei_inputs, views
 from cxroi.app.editor import MISSING, issue_text, unwrap_evidence
-from cxroi.app.field_input import FieldInput, Rejected
+from cxroi.app.field_input import FieldInput, Rejected, form_switch
 from cxroi.app.fields import (
     CASE_FIELDS,
     EFFECT_FIELDS,
@@ -177,16 +178,13 @@ class SidebarMixin(Page):
         sbg = isinstance(retention, dict) and "dist" not in retention
         for spec in SEGMENT_FIELDS:
             if spec.key == "retention":
-                model = W.Dropdown(
-                    options=[("Constant rate", "constant"), ("sBG curve", "sbg")],
-                    value="sbg" if sbg else "constant",
-                    description="Retention model",
-                    style={"description_width": "146px"},
-                    layout=W.Layout(width="290px"),
-                )
-                model.add_class(css_class("segments", i, "retention_model"))
-                model.observe(
-                    lambda ch, i=i: self._guard(self._switch_retention, i, ch["new"]), "value"
+                model = form_switch(
+                    [("Constant rate", "constant"), ("sBG curve", "sbg")],
+                    "sbg" if sbg else "constant",
+                    "Retention model",
+                    "146px",
+                    css_class("segments", i, "retention_model"),
+                    partial(self._guard, self._switch_retention, i),
                 )
                 rows.append(model)
                 if sbg:
@@ -208,13 +206,7 @@ class SidebarMixin(Page):
                 blank_default=blank,
             )
             rows.append(f.box)
-        remove = W.Button(
-            description="Remove segment",
-            layout=W.Layout(width="140px"),
-            disabled=len(self.editor.mapping["segments"]) <= 1,
-        )
-        remove.add_class(css_class("segments", i, "remove"))
-        remove.on_click(lambda _, i=i: self._guard(self._remove_segment, i))
+        remove = self._remove_button("segment", i, self._remove_segment)
         return W.VBox(rows + [remove])
 
     def _initiative_panel(self, j: int, ini: dict) -> W.VBox:
@@ -273,17 +265,22 @@ class SidebarMixin(Page):
             '<div class="cxroi-hint">Effects per segment; blank inherits '
             '"All segments", then 0. Rates as 0.25 or 25%.</div>'
         )
-        remove = W.Button(
-            description="Remove initiative",
-            layout=W.Layout(width="140px"),
-            disabled=len(self.editor.mapping["initiatives"]) <= 1,
-        )
-        remove.add_class(css_class("initiatives", j, "remove"))
-        remove.on_click(lambda _, j=j: self._guard(self._remove_initiative, j))
+        remove = self._remove_button("initiative", j, self._remove_initiative)
         ranges = list(self._compact_ranges)
         self._compact_ranges = []
         extras = tei_inputs.initiative_extras(self, j, ini)
         return W.VBox(rows + [grid] + ranges + [errors, hint] + extras + [remove])
+
+    def _remove_button(self, item: str, index: int, remove: Callable[[int], Any]) -> W.Button:
+        """*Remove segment* (``item``) ``index``; disabled for the last one of its list."""
+        button = W.Button(
+            description=f"Remove {item}",
+            layout=W.Layout(width="140px"),
+            disabled=len(self.editor.mapping[f"{item}s"]) <= 1,
+        )
+        button.add_class(css_class(f"{item}s", index, "remove"))
+        button.on_click(lambda _: self._guard(remove, index))
+        return button
 
     def _layout(self) -> None:
         """Place inputs for the current mode (each input is on screen at most once)."""

@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as W
 
 from cxroi.app.editor import LINE_STEMS, by_lever, unwrap_evidence
+from cxroi.app.field_input import form_switch
 from cxroi.app.fields import (
     BENEFIT_LINE_FIELDS,
     CASE_FIELDS,
@@ -174,15 +175,14 @@ def benefit_risk_rows(app: Any) -> tuple[list[W.Widget], Any]:
     """
     current = unwrap_evidence((app.editor.mapping.get("risk") or {}).get("benefit_adjustment"))
     lever = by_lever(current)
-    form = W.Dropdown(
-        options=[("One number", "number"), ("Per lever", "lever")],
-        value="lever" if lever else "number",
-        description="Benefit risk",
-        style={"description_width": "136px"},
-        layout=W.Layout(width="290px"),
+    form = form_switch(
+        [("One number", "number"), ("Per lever", "lever")],
+        "lever" if lever else "number",
+        "Benefit risk",
+        "136px",
+        "cxroi-field-risk-benefit_adjustment-form",
+        lambda new: app.guard(switch_benefit_risk, app, new),
     )
-    form.add_class("cxroi-field-risk-benefit_adjustment-form")
-    form.observe(lambda ch: app.guard(switch_benefit_risk, app, ch["new"]), "value")
     app._risk_form = form
     if not lever:
         spec = next(s for s in CASE_FIELDS if s.key == "benefit_adjustment")

@@ -175,7 +175,7 @@ def test_the_last_segment_or_initiative_is_never_removed():
 def test_sbg_to_constant_is_the_retention_at_the_tenure_and_back_keeps_the_fit(editor):
     fitted = copy.deepcopy(editor.mapping["segments"][1]["retention"])
     editor.apply(editor.with_retention_model(1, "constant"))
-    # sBG retention after tenure 4: (beta + 4) / (alpha + beta + 4) (Fader & Hardie 2007, eq. 6)
+    # sBG retention after tenure 4: (beta + 4) / (alpha + beta + 4) (Fader & Hardie 2007)
     a, b = fitted["alpha"], fitted["beta"]
     assert editor.mapping["segments"][1]["retention"] == round((b + 4) / (a + b + 4), 4)
     assert editor.with_retention_model(1, "constant") is None  # already constant
