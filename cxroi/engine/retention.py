@@ -41,9 +41,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# scipy.special is imported inside the functions that call it (``from scipy import special``):
-# it costs about as much as numpy itself to import, and the lifetimes of a business case
-# (DEL, CLV by the direct series of hyp2f1_unit_a) do not need it.
+
+class _SciPySpecial:
+    """:mod:`scipy.special`, imported on first use of one of its functions.
+
+    Importing it costs about as much as numpy itself, and the lifetimes of a business case
+    (DEL and CLV by the direct series of :func:`hyp2f1_unit_a`) do not need it, so
+    ``cxroi run`` does not pay for it.
+    """
+
+    def __getattr__(self, name: str):
+        from scipy import special
+
+        return getattr(special, name)
+
+
+special = _SciPySpecial()
 
 __all__ = [
     "FADER_HARDIE_2007_HIGH_END",
@@ -219,8 +232,6 @@ def _connection(b, c, d):
 
 def _connection_plain(b, c, d):
     """The connection formula of ``_connection`` for c - b not an integer."""
-    from scipy import special
-
     s = c - b
     e = d / (1.0 + d)
     with np.errstate(all="ignore"):
@@ -340,8 +351,6 @@ def sbg_survival(alpha, beta, t):
     a, b, tt = _as_float_arrays(alpha, beta, t)
     _check_shapes(a, b)
     _require("t", tt, np.isfinite(tt) & (tt >= 0), "a finite number of periods >= 0")
-    from scipy import special
-
     return _wrap(np.exp(special.betaln(a, b + tt) - special.betaln(a, b)), alpha, beta, t)
 
 
@@ -379,8 +388,6 @@ def sbg_churn_probability(alpha, beta, t):
     a, b, tt = _as_float_arrays(alpha, beta, t)
     _check_shapes(a, b)
     _require("t", tt, np.isfinite(tt) & (tt >= 1), "a finite number of periods >= 1")
-    from scipy import special
-
     out = np.exp(special.betaln(a + 1, b + tt - 1) - special.betaln(a, b))
     return _wrap(out, alpha, beta, t)
 
@@ -647,8 +654,6 @@ def _terms(cohorts):
 
 
 def _loglik(a, b, u, v, w, total):
-    from scipy import special
-
     a = np.asarray(a, dtype=float)[..., None]
     b = np.asarray(b, dtype=float)[..., None]
     ll = np.sum(w * special.betaln(a + u, b + v), axis=-1)
@@ -657,8 +662,6 @@ def _loglik(a, b, u, v, w, total):
 
 def _grad_hess(a, b, u, v, w, total):
     """Gradient and Hessian of the log-likelihood in (alpha, beta)."""
-    from scipy import special
-
     psi, psi1 = special.digamma, lambda x: special.polygamma(1, x)
     s = a + b + u + v
     ga = np.sum(w * (psi(a + u) - psi(s))) - total * (psi(a) - psi(a + b))
