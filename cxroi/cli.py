@@ -646,7 +646,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the dashboard notebook with Voila on SCENARIO (default "
         "scenarios/default.yaml), offline, bound to 127.0.0.1 unless --host says otherwise.",
     )
-    assert isinstance(p, _Parser)
     p.defer(_serve_arguments)  # its options live with the server: imported only for serve
     p.set_defaults(func=_cmd_serve)
 

@@ -137,7 +137,7 @@ def _irr_one(c: np.ndarray) -> float:
     """
     if not _has_both_signs(c):
         return np.nan
-    if sign_changes(c) == 1:  # the unique root: no need for scipy (docs/model.md §5)
+    if sign_changes(c) == 1:  # the unique root (docs/model.md, Projection and KPIs)
         return float(_irr_vectorised(c[None, :], iterations=_EXACT_HALVINGS)[0])
     from scipy.optimize import brentq  # several sign changes: Brent's method proper
 
