@@ -25,6 +25,7 @@ from typing import Any
 from cxroi.model import fields as registry
 from cxroi.model.distributions import DIST_PARAMETERS, distribution_base, move_base
 from cxroi.model.fields import FieldDoc
+from cxroi.model.paths import parent
 
 __all__ = [
     "CASE_FIELDS",
@@ -118,7 +119,7 @@ def specs_under(*heads: str) -> tuple[FieldSpec, ...]:
     """
     out = []
     for doc in registry.FIELDS:
-        head = doc.path.rsplit(".", 1)[0] if "." in doc.path else ""
+        head = parent(doc.path)
         if head.startswith("effects."):
             head = "effects"
         if doc.entry is not None and head in heads and not doc.path.endswith("]"):

@@ -48,7 +48,7 @@ import numpy as np
 from cxroi.model.distributions import base_float
 from cxroi.model.fields import field_doc, unit_text
 from cxroi.model.finite import finite_or_none
-from cxroi.model.kpis import KPI_KEYS, kpi_label
+from cxroi.model.kpis import KPI_KEYS, KPIS, kpi_label
 from cxroi.model.paths import parent
 from cxroi.model.safety import atomic_write, neutralise
 from cxroi.model.scenario import EFFECT_FIELDS, SEGMENT_NUMBERS, Distribution, Scenario
@@ -1393,15 +1393,17 @@ def write_workbook(
 # --------------------------------------------------------------------------------------------
 # The batch summary workbook
 # --------------------------------------------------------------------------------------------
-_SUMMARY_FORMATS = {
-    "discount_rate": _PCT,
-    "roi": _PCT,
-    "irr": _PCT,
-    "payback_years": _YEARS,
-    "discounted_payback_years": _YEARS,
-    "extra_customers_end": _COUNT,
-    "horizon_years": "0",
-}
+#: Number format of a summary column by the KPI registry's kind (inputs: their own).
+_KIND_FORMATS = {"money": _MONEY, "ratio": _PCT, "years": _YEARS, "count": _COUNT}
+_INPUT_FORMATS = {"discount_rate": _PCT, "horizon_years": "0"}
+
+
+def _summary_format(column: str) -> str:
+    """Number format of a summary column (``npv``, ``unadjusted.roi``, ``by_lever.wallet``)."""
+    key = column.split(".")[-1]
+    if key in KPIS and not column.startswith("by_lever."):
+        return _KIND_FORMATS[KPIS[key].kind]
+    return _INPUT_FORMATS.get(key, _MONEY)
 
 
 def write_summary_workbook(
@@ -1443,8 +1445,7 @@ def write_summary_workbook(
     formats: dict[str, Any] = {}
     for name in columns:
         if name in numeric:
-            key = name.split(".")[-1]
-            formats[name] = wb.add_format({"num_format": _SUMMARY_FORMATS.get(key, _MONEY)})
+            formats[name] = wb.add_format({"num_format": _summary_format(name)})
     ws = wb.add_worksheet("Summary")
     all_columns = [*columns, "workbook"]
     for c, name in enumerate(all_columns):
