@@ -1,5 +1,9 @@
 """The dashboard's inputs: one :class:`FieldSpec` per scenario field, and typed-text parsing.
 
+The specs are read from the field registry (:mod:`cxroi.model.fields`), which declares each
+field's label, input kind, slider and help once; :func:`specs_under` groups them as the
+dashboard lays them out (case, segment, sBG retention, initiative, TEI line, effect).
+
 Everything here is pure (no widgets), so it is tested without a browser. A typed value is
 parsed into a number, a list or a capex mapping; it is *not* range-checked here: the candidate
 scenario goes through :func:`cxroi.load_scenario`, which owns the rules and names the field.
