@@ -27,12 +27,13 @@ import datetime as _dt
 import math
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
+from annotated_types import GroupedMetadata
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -162,10 +163,21 @@ def _dump_value(value: Any, handler) -> Any:
     return value
 
 
-def _real_field(name: str | Rule, optional: bool = False):
-    return Annotated[
-        Any, PlainValidator(_real_validator(name, optional=optional)), WrapSerializer(_dump_value)
-    ]
+@dataclass(frozen=True)
+class _Real(GroupedMetadata):
+    """Field metadata of one real-valued field: ``Annotated[Any, _Real("alpha")]``.
+
+    Pydantic unpacks grouped metadata, so this stands for the validator of the field's range
+    (:func:`_real_validator`) and the serializer that writes a distribution back as its mapping.
+    ``name`` is a key of :data:`FIELD_RULES` or the :class:`Rule` itself.
+    """
+
+    name: str | Rule
+    optional: bool = False
+
+    def __iter__(self) -> Iterator[object]:
+        yield PlainValidator(_real_validator(self.name, optional=self.optional))
+        yield WrapSerializer(_dump_value)
 
 
 def _name(value: Any) -> str:
@@ -317,8 +329,8 @@ class SBGRetention(_Model):
     ``tenure`` is the number of renewals today's customers have already made.
     """
 
-    alpha: _real_field("alpha")
-    beta: _real_field("beta")
+    alpha: Annotated[Any, _Real("alpha")]
+    beta: Annotated[Any, _Real("beta")]
     tenure: Tenure = 0.0
 
     @property
@@ -352,18 +364,22 @@ class Segment(_Model):
     """One customer segment (docs/model.md §2)."""
 
     name: Name
-    customers: _real_field("customers")
-    wallet: _real_field("wallet")
-    share_of_wallet: _real_field("share_of_wallet")
-    gross_margin: _real_field("gross_margin")
+    customers: Annotated[Any, _Real("customers")]
+    wallet: Annotated[Any, _Real("wallet")]
+    share_of_wallet: Annotated[Any, _Real("share_of_wallet")]
+    gross_margin: Annotated[Any, _Real("gross_margin")]
     retention: Retention
-    acquisition_cost: _real_field("acquisition_cost")
-    cost_to_serve: _real_field("cost_to_serve") = 0.0
-    poor_cx_churn_share: _real_field("poor_cx_churn_share") = benchmarks.POOR_CX_CHURN_SHARE.value
-    preventable_share: _real_field("preventable_share") = benchmarks.PREVENTABLE_SHARE.value
-    referral_share: _real_field("referral_share") = 0.0
+    acquisition_cost: Annotated[Any, _Real("acquisition_cost")]
+    cost_to_serve: Annotated[Any, _Real("cost_to_serve")] = 0.0
+    poor_cx_churn_share: Annotated[Any, _Real("poor_cx_churn_share")] = (
+        benchmarks.POOR_CX_CHURN_SHARE.value
+    )
+    preventable_share: Annotated[Any, _Real("preventable_share")] = (
+        benchmarks.PREVENTABLE_SHARE.value
+    )
+    referral_share: Annotated[Any, _Real("referral_share")] = 0.0
     acquisition: Literal["fixed", "replace"] = "fixed"
-    new_customers_per_year: _real_field("new_customers_per_year", optional=True) = None
+    new_customers_per_year: Annotated[Any, _Real("new_customers_per_year", optional=True)] = None
 
     @property
     def is_sbg(self) -> bool:
@@ -374,10 +390,10 @@ class Segment(_Model):
 class Effect(_Model):
     """Effect of one initiative on one segment (or on all, under ``"*"``)."""
 
-    churn_prevented: _real_field("churn_prevented") = 0.0
-    share_of_wallet_lift: _real_field("share_of_wallet_lift") = 0.0
-    referral_lift: _real_field("referral_lift") = 0.0
-    cost_to_serve_change: _real_field("cost_to_serve_change") = 0.0
+    churn_prevented: Annotated[Any, _Real("churn_prevented")] = 0.0
+    share_of_wallet_lift: Annotated[Any, _Real("share_of_wallet_lift")] = 0.0
+    referral_lift: Annotated[Any, _Real("referral_lift")] = 0.0
+    cost_to_serve_change: Annotated[Any, _Real("cost_to_serve_change")] = 0.0
 
 
 EFFECT_FIELDS = tuple(Effect.model_fields)
@@ -405,7 +421,7 @@ class BenefitLine(_Model):
 
     name: Name
     amount: Amount
-    risk: _real_field(BENEFIT_RISK, optional=True) = None
+    risk: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
 
 
 class CostLine(_Model):
@@ -416,7 +432,7 @@ class CostLine(_Model):
 
     name: Name
     amount: Amount
-    risk: _real_field(COST_RISK, optional=True) = None
+    risk: Annotated[Any, _Real(COST_RISK, optional=True)] = None
 
 
 def _unquantified(value: Any) -> list[str]:
@@ -453,12 +469,12 @@ class LeverRisk(_Model):
     Each entry is in [0, 1); ``default`` (0 when absent) applies to the keys not given.
     """
 
-    retention: _real_field(BENEFIT_RISK, optional=True) = None
-    wallet: _real_field(BENEFIT_RISK, optional=True) = None
-    referral: _real_field(BENEFIT_RISK, optional=True) = None
-    service: _real_field(BENEFIT_RISK, optional=True) = None
-    lines: _real_field(BENEFIT_RISK, optional=True) = None
-    default: _real_field(BENEFIT_RISK, optional=True) = None
+    retention: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    wallet: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    referral: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    service: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    lines: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    default: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
 
     def value(self, key: str) -> Any:
         """The entry for ``key`` (a lever or ``lines``), falling back to ``default``, then 0."""
@@ -480,7 +496,7 @@ class Risk(_Model):
     """
 
     benefit_adjustment: BenefitAdjustment = 0.0
-    cost_adjustment: _real_field("cost_adjustment") = 0.0
+    cost_adjustment: Annotated[Any, _Real("cost_adjustment")] = 0.0
 
     @property
     def by_lever(self) -> bool:
@@ -555,7 +571,7 @@ class Scenario(_Model):
     name: Text
     currency: Currency = "USD"
     horizon_years: Horizon = 3
-    discount_rate: _real_field("discount_rate") = 0.10
+    discount_rate: Annotated[Any, _Real("discount_rate")] = 0.10
     segments: list[Segment] = Field(min_length=1)
     initiatives: list[Initiative] = Field(min_length=1)
     risk: Risk = Field(default_factory=Risk)
@@ -675,16 +691,16 @@ class Scenario(_Model):
         for key in ("currency", "horizon_years", "discount_rate"):
             out[key] = Provenance("user" if key in top else "default")
         for key in ("benefit_adjustment", "cost_adjustment"):
-            given = "risk" in top and key in self.risk.model_fields_set
-            out[f"risk.{key}"] = Provenance("user" if given else "default")
+            risk_given = "risk" in top and key in self.risk.model_fields_set
+            out[f"risk.{key}"] = Provenance("user" if risk_given else "default")
         for seg in self.segments:
             base = f"segments[{seg.name}]"
-            given = seg.model_fields_set
+            seg_given = seg.model_fields_set
             for key in Segment.model_fields:
                 if key == "name":
                     continue
                 path = f"{base}.{key}"
-                if key in given:
+                if key in seg_given:
                     out[path] = Provenance("user")
                 elif key in BENCHMARK_DEFAULTS:
                     bm = BENCHMARK_DEFAULTS[key]
@@ -928,8 +944,7 @@ def input_sources(scenario: Scenario) -> dict[str, InputSource]:
     badj = scenario.risk.benefit_adjustment
     if isinstance(badj, LeverRisk):
         for key in RISK_KEYS:
-            given = getattr(badj, key) is not None
-            add(f"risk.benefit_adjustment.{key}", badj.value(key), given)
+            add(f"risk.benefit_adjustment.{key}", badj.value(key), getattr(badj, key) is not None)
     else:
         add("risk.benefit_adjustment", badj, "benefit_adjustment" in risk_given)
     add("risk.cost_adjustment", scenario.risk.cost_adjustment, "cost_adjustment" in risk_given)
@@ -1011,7 +1026,13 @@ def _excerpt(text: Any) -> str:
     return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+if TYPE_CHECKING:  # libyaml's loader when built with it; the stubs type both alike
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """Safe YAML loader (libyaml's when available) that refuses a key given twice.
 
     Merge keys (``<<: *base``) work as YAML defines them: the merged mapping's keys come first
@@ -1068,9 +1089,11 @@ def _check_events(text: str, source: str | None) -> None:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_YAML_DEPTH:
+                    mark = event.start_mark
+                    where = f", line {mark.line + 1}" if mark is not None else ""
                     raise _limit_error(
                         f"nesting deeper than {MAX_YAML_DEPTH} levels "
-                        f"(limit MAX_YAML_DEPTH, line {event.start_mark.line + 1})",
+                        f"(limit MAX_YAML_DEPTH{where})",
                         source,
                     )
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -1396,7 +1419,7 @@ def _path_of(loc: tuple, data: Any) -> str:
             item = node[key] if key < len(node) else None
             name = item.get("name") if isinstance(item, Mapping) else None
             named = isinstance(name, str) and 0 < len(name.strip()) <= MAX_NAME_CHARS
-            label = name.strip() if named else str(key)  # an overlong name: its position
+            label = str(name).strip() if named else str(key)  # an overlong name: its position
             if parts:
                 parts[-1] += f"[{label}]"
             else:
