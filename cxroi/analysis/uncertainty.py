@@ -71,17 +71,18 @@ def _scipy_dist(d: Distribution):
     from scipy import stats  # imported on first use: keeps `import cxroi` quick
 
     if d.dist == "normal":
-        return stats.norm(loc=d.mean, scale=d.sd)
-    width = d.high - d.low
+        mean, sd = d.mean_sd()
+        return stats.norm(loc=mean, scale=sd)
+    low, mode, high = d.limits()
+    width = high - low
     if width <= 0:
         return None
     if d.dist == "uniform":
-        return stats.uniform(loc=d.low, scale=width)
+        return stats.uniform(loc=low, scale=width)
     if d.dist == "triangular":
-        return stats.triang(c=(d.mode - d.low) / width, loc=d.low, scale=width)
-    a = 1.0 + 4.0 * (d.mode - d.low) / width
-    b = 1.0 + 4.0 * (d.high - d.mode) / width
-    return stats.beta(a, b, loc=d.low, scale=width)
+        return stats.triang(c=(mode - low) / width, loc=low, scale=width)
+    a, b = d.pert_shapes()
+    return stats.beta(a, b, loc=low, scale=width)
 
 
 def _clip(x: np.ndarray, rule: Rule) -> np.ndarray:
@@ -106,18 +107,17 @@ def sample(
     True
     """
     if d.dist == "normal":
-        x = rng.normal(d.mean, d.sd, size)
-    elif d.high == d.low:
-        x = np.full(size, float(d.low))
-    elif d.dist == "uniform":
-        x = rng.uniform(d.low, d.high, size)
-    elif d.dist == "triangular":
-        x = rng.triangular(d.low, d.mode, d.high, size)
+        x = rng.normal(*d.mean_sd(), size)
     else:
-        width = d.high - d.low
-        a = 1.0 + 4.0 * (d.mode - d.low) / width
-        b = 1.0 + 4.0 * (d.high - d.mode) / width
-        x = d.low + width * rng.beta(a, b, size)
+        low, mode, high = d.limits()
+        if high == low:
+            x = np.full(size, float(low))
+        elif d.dist == "uniform":
+            x = rng.uniform(low, high, size)
+        elif d.dist == "triangular":
+            x = rng.triangular(low, mode, high, size)
+        else:
+            x = low + (high - low) * rng.beta(*d.pert_shapes(), size)
     return _clip(x, rule or Rule())
 
 
@@ -447,7 +447,7 @@ def tornado(
         values[2 * k], values[2 * k + 1] = lo, hi
         overrides[path] = values
     npv = _npv_with(sc, overrides)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "path": path,
             "low": points[path][0],

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 import altair as alt
 import numpy as np
@@ -84,7 +84,14 @@ _LEVER_LABELS = {
 }
 
 
-def _config(chart: alt.TopLevelMixin, width: int, height: int) -> alt.TopLevelMixin:
+#: A top-level Altair chart (single, layered...); configuring it keeps its kind.
+_Top = TypeVar("_Top", bound=alt.TopLevelMixin)
+#: What ``alt.layer`` returns: a layered chart, or a faceted one when every layer shares a
+#: facet encoding (ours never do, but Altair types the result as either).
+LayeredChart = alt.LayerChart | alt.FacetChart
+
+
+def _config(chart: _Top, width: int, height: int) -> _Top:
     return (
         chart.properties(width=width, height=height)
         .configure(font=_FONT, background="transparent")
@@ -188,13 +195,15 @@ def cashflow_data(case: Any, currency: str | None = None) -> pd.DataFrame:
     """
     cf = case.cashflow
     currency = currency or _currency(case)
-    rows = []
-    for year, row in cf.iterrows():
-        year = int(year)
-        rows.append(("bar", "Benefits", year, year - 0.38, year - 0.02, float(row["benefits"])))
-        rows.append(("bar", "Costs", year, year + 0.02, year + 0.38, -float(row["costs"])))
-        rows.append(("line", "Cumulative net", year, year, year, float(row["cumulative_net"])))
-    rows = [row + (format_money(row[-1], currency),) for row in rows]
+    rows: list[tuple[str, str, float, float, float, float, str]] = []
+    for index, values in cf.iterrows():
+        year = int(index)
+        for kind, series, x0, x1, value in (
+            ("bar", "Benefits", year - 0.38, year - 0.02, float(values["benefits"])),
+            ("bar", "Costs", year + 0.02, year + 0.38, -float(values["costs"])),
+            ("line", "Cumulative net", year, year, float(values["cumulative_net"])),
+        ):
+            rows.append((kind, series, year, x0, x1, value, format_money(value, currency)))
     payback = case.kpis.get("payback_years")
     if payback is not None and math.isfinite(payback):
         label = f"Payback {format_years(payback)}"
@@ -205,7 +214,7 @@ def cashflow_data(case: Any, currency: str | None = None) -> pd.DataFrame:
 
 def cashflow_chart(
     data: pd.DataFrame, currency: str = "USD", width: int = 460, height: int = 260
-) -> alt.LayerChart:
+) -> LayeredChart:
     """Bars of yearly benefits (up) and costs (down), the cumulative net line, payback marked.
 
     Parameters
@@ -304,7 +313,7 @@ def bridge_data(case: Any, currency: str | None = None) -> pd.DataFrame:
 
 def bridge_chart(
     data: pd.DataFrame, currency: str = "USD", width: int = 460, height: int = 260
-) -> alt.LayerChart:
+) -> LayeredChart:
     """Value bridge (waterfall) from levers to PV benefits, then to NPV.
 
     Parameters
@@ -393,7 +402,7 @@ def initiative_data(case: Any, currency: str | None = None) -> pd.DataFrame:
 
 def initiative_chart(
     data: pd.DataFrame, currency: str = "USD", width: int = 460, height: int = 260
-) -> alt.LayerChart:
+) -> LayeredChart:
     """Horizontal bars of NPV by initiative; value destroyers in red.
 
     Parameters
