@@ -30,6 +30,7 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -80,10 +81,10 @@ def _base(x: Any) -> Any:
     if isinstance(x, Distribution):
         return float(x.base)
     if isinstance(x, BaseModel):
-        names = set(type(x).model_fields)
-        if "value" in names and names <= _EVIDENCE_KEYS:  # an input with its evidence
-            return _base(x.value)
-        return {k: _base(getattr(x, k)) for k in type(x).model_fields}
+        fields = {k: getattr(x, k) for k in type(x).model_fields}
+        if "value" in fields and set(fields) <= _EVIDENCE_KEYS:  # an input with its evidence
+            return _base(fields["value"])
+        return {k: _base(v) for k, v in fields.items()}
     if isinstance(x, dict):
         if "dist" in x:
             try:
@@ -160,12 +161,62 @@ def _find(m: dict, kind: str, name: str) -> dict | None:
     return None
 
 
+def _item(m: dict, kind: str, name: str) -> dict:
+    """The segment or initiative ``name`` of a scenario mapping (present in both scenarios)."""
+    found = _find(m, kind, name)
+    if found is None:
+        raise KeyError(f"{kind}[{name}] is not in the scenario")
+    return found
+
+
 def _set_key(target: dict, key: str, source: dict) -> None:
     """``target[key] = source[key]`` when given in the source, else the key is removed."""
     if key in source:
         target[key] = copy.deepcopy(source[key])
     else:
         target.pop(key, None)
+
+
+def _set_risk_key(m: dict, key: str, source: dict) -> None:
+    """B's ``risk.<key>`` (``source`` is B's risk mapping) written into the mapping ``m``."""
+    _set_key(m.setdefault("risk", {}), key, source)
+
+
+def _set_item_key(m: dict, kind: str, name: str, key: str, source: dict) -> None:
+    """B's field ``key`` of the segment or initiative ``name`` (``source``) written into ``m``."""
+    _set_key(_item(m, kind, name), key, source)
+
+
+def _set_effect_key(m: dict, name: str, target: str, key: str, source: dict) -> None:
+    """B's effect field ``key`` of entry ``target`` (``source``, B's initiative) written in."""
+    effects = _item(m, "initiatives", name).setdefault("effects", {})
+    entry = effects.setdefault(target, {})
+    _set_key(entry, key, source.get("effects", {}).get(target, {}))
+
+
+def _add_or_drop(m: dict, kind: str, name: str, added: dict | None, mb: dict) -> None:
+    """Add B's segment or initiative ``added`` to the mapping ``m``, or drop ``name`` (None).
+
+    An added segment brings the effects entries that B's initiatives give it.
+    """
+    if added is None:
+        m[kind] = [item for item in m[kind] if item["name"] != name]
+        return
+    m[kind].append(copy.deepcopy(added))
+    if kind == "segments":
+        for ini in m["initiatives"]:
+            source = _find(mb, "initiatives", ini["name"])
+            entry = (source or {}).get("effects", {}).get(name)
+            if entry is not None:
+                ini.setdefault("effects", {})[name] = copy.deepcopy(entry)
+
+
+def _presence_change(kind: str, name: str, items_b: dict[str, dict], mb: dict) -> Change:
+    """The change of a segment or initiative present in only one scenario (one player)."""
+    path = f"{kind}[{name}]"
+    present = name in items_b
+    apply = partial(_add_or_drop, kind=kind, name=name, added=items_b.get(name), mb=mb)
+    return Change(path, path, None if present else "present", "present" if present else None, apply)
 
 
 def _effect_state(ini: Any, target: str, name: str) -> Any:
@@ -200,11 +251,8 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
             continue
         va, vb = _base(getattr(a, key)), _base(getattr(b, key))
         if va != vb:
-
-            def apply(m: dict, key=key) -> None:
-                _set_key(m, key, mb)
-
-            nums = {}
+            apply = partial(_set_key, key=key, source=mb)
+            nums: dict[str, tuple[float, float]] = {}
             if key == "discount_rate" and _number(va) is not None and _number(vb) is not None:
                 nums = {key: (va, vb)}
             out.append(Change(key, key, va, vb, apply, nums))
@@ -213,10 +261,7 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
     for key in type(a.risk).model_fields:
         va, vb = _base(getattr(a.risk, key)), _base(getattr(b.risk, key))
         if va != vb:
-
-            def apply(m: dict, key=key) -> None:
-                _set_key(m.setdefault("risk", {}), key, mb.get("risk", {}))
-
+            apply = partial(_set_risk_key, key=key, source=mb.get("risk", {}))
             path = f"risk.{key}"
             both = _number(va) is not None and _number(vb) is not None
             out.append(Change(path, "risk", va, vb, apply, {path: (va, vb)} if both else {}))
@@ -230,23 +275,7 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
     for name in list(seg_a) + [n for n in seg_b if n not in seg_a]:
         path = f"segments[{name}]"
         if name not in seg_b or name not in seg_a:
-            present = name in seg_b
-
-            def apply(m: dict, name=name, present=present) -> None:
-                if present:
-                    m["segments"].append(copy.deepcopy(seg_b[name]))
-                    for ini in m["initiatives"]:
-                        source = _find(mb, "initiatives", ini["name"])
-                        entry = (source or {}).get("effects", {}).get(name)
-                        if entry is not None:
-                            ini.setdefault("effects", {})[name] = copy.deepcopy(entry)
-                else:
-                    m["segments"] = [s for s in m["segments"] if s["name"] != name]
-
-            out.append(
-                Change(path, path, "present" if not present else None,
-                       "present" if present else None, apply)
-            )  # fmt: skip
+            out.append(_presence_change("segments", name, seg_b, mb))
             continue
         sa, sb = objs_a[name], objs_b[name]
         for key in type(sa).model_fields:
@@ -255,12 +284,9 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
             va, vb = _base(getattr(sa, key)), _base(getattr(sb, key))
             if va == vb:
                 continue
-
-            def apply(m: dict, name=name, key=key) -> None:
-                _set_key(_find(m, "segments", name), key, seg_b[name])
-
+            apply = partial(_set_item_key, kind="segments", name=name, key=key, source=seg_b[name])
             fpath = f"{path}.{key}"
-            nums: dict[str, tuple[float, float]] = {}
+            nums = {}
             if key in SEGMENT_NUMBERS and _number(va) is not None and _number(vb) is not None:
                 nums = {fpath: (va, vb)}
             elif key == "new_customers_per_year" and all(
@@ -282,18 +308,7 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
     for name in list(ini_a) + [n for n in ini_b if n not in ini_a]:
         path = f"initiatives[{name}]"
         if name not in ini_b or name not in ini_a:
-            present = name in ini_b
-
-            def apply(m: dict, name=name, present=present) -> None:
-                if present:
-                    m["initiatives"].append(copy.deepcopy(ini_b[name]))
-                else:
-                    m["initiatives"] = [i for i in m["initiatives"] if i["name"] != name]
-
-            out.append(
-                Change(path, path, "present" if not present else None,
-                       "present" if present else None, apply)
-            )  # fmt: skip
+            out.append(_presence_change("initiatives", name, ini_b, mb))
             continue
         ia, ib = iobj_a[name], iobj_b[name]
         for key in type(ia).model_fields:
@@ -302,10 +317,9 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
             va, vb = _base(getattr(ia, key)), _base(getattr(ib, key))
             if va == vb:
                 continue
-
-            def apply(m: dict, name=name, key=key) -> None:
-                _set_key(_find(m, "initiatives", name), key, ini_b[name])
-
+            apply = partial(
+                _set_item_key, kind="initiatives", name=name, key=key, source=ini_b[name]
+            )
             fpath = f"{path}.{key}"
             nums = {}
             if key in ("capex", "opex") and _number(va) is not None and _number(vb) is not None:
@@ -318,13 +332,9 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
                 va, vb = _effect_state(ia, target, key), _effect_state(ib, target, key)
                 if va is vb or va == vb:
                     continue
-
-                def apply(m: dict, name=name, target=target, key=key) -> None:
-                    effects = _find(m, "initiatives", name).setdefault("effects", {})
-                    entry = effects.setdefault(target, {})
-                    source = ini_b[name].get("effects", {}).get(target, {})
-                    _set_key(entry, key, source)
-
+                apply = partial(
+                    _set_effect_key, name=name, target=target, key=key, source=ini_b[name]
+                )
                 fpath = f"{path}.effects[{target}].{key}"
                 out.append(Change(fpath, path, va, vb, apply, effect=(name, target, key)))
     return out
@@ -537,6 +547,11 @@ class Comparison:
 _finite = finite_or_none
 
 
+def _difference(a: float | None, b: float | None) -> float | None:
+    """``b - a``, or None when either is missing."""
+    return None if a is None or b is None else b - a
+
+
 def compare(a: Scenario | Any, b: Scenario | Any) -> Comparison:
     r"""Compare scenario A with scenario B and split the NPV change over the changes.
 
@@ -592,10 +607,7 @@ def compare(a: Scenario | Any, b: Scenario | Any) -> Comparison:
     case_a, case_b = evaluate(sa), evaluate(sb)
     kpis_a = {k: _finite(v) for k, v in case_a.kpis.items()}
     kpis_b = {k: _finite(v) for k, v in case_b.kpis.items()}
-    delta = {
-        k: (None if kpis_a.get(k) is None or kpis_b.get(k) is None else kpis_b[k] - kpis_a[k])
-        for k in kpis_a
-    }
+    delta = {k: _difference(kpis_a[k], kpis_b.get(k)) for k in kpis_a}
     changes = changes_between(sa, sb)
     grouped = len(changes) > MAX_COMPARE_PLAYERS
     if grouped:
