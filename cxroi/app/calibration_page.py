@@ -31,6 +31,7 @@ from cxroi.analysis.calibration import (
     POOLED,
     Calibration,
     CalibrationError,
+    CohortTable,
     Interval,
     RetentionFit,
     calibrate,
@@ -327,7 +328,7 @@ def retention_chart(
     """
     horizon = int(horizon_periods or fit.observed["period"].max() + 5)
     k = np.arange(horizon)
-    est, low, high, _, _ = fit.interval(lambda a, b: sbg_retention(a[:, None], b[:, None], k + 1))
+    est, low, high, _, _ = fit.band(lambda a, b: sbg_retention(a[:, None], b[:, None], k + 1))
     band = pd.DataFrame({"tenure": k, "low": low, "high": high})
     curves = pd.concat(
         [
@@ -809,14 +810,14 @@ class CalibrationApp:
                 if self.fit_periods.value > table.n_periods:
                     self.fit_periods.value = 0
             fit_periods = self.fit_periods.value or None
-            self.calibration = calibrate(
+            calibration = self.calibration = calibrate(
                 table,
                 fit_periods=fit_periods,
                 discount_rate=float(self.discount.value),
                 tenure=int(self.tenure.value),
                 level=self.level,
             )
-            fit = self.calibration.fit(self.cohort.value)
+            fit = calibration.fit(self.cohort.value)
         except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
             self.calibration = None
             if isinstance(exc, (CalibrationError, ScenarioError)):
@@ -836,11 +837,11 @@ class CalibrationApp:
         self.survival.value = chart_svg(survival_chart(fit, width=CHART_WIDTH))
         self.retention.value = chart_svg(retention_chart(fit, width=CHART_WIDTH))
         self.summary.value = summary_html(fit, margin, currency)
-        self.comparison.value = comparison_html(self.calibration, fit)
+        self.comparison.value = comparison_html(calibration, fit)
         self.table.value = observed_html(fit)
-        self.download.value = self._download(fit)
+        self.download.value = self._download(fit, calibration.table)
 
-    def _download(self, fit: RetentionFit) -> str:
+    def _download(self, fit: RetentionFit, table: CohortTable) -> str:
         from cxroi.model.scenario import ScenarioError
 
         if not self.scenario.value or not self.segment.value:
@@ -851,7 +852,7 @@ class CalibrationApp:
                 fit,
                 segment=self.segment.value,
                 tenure=int(self.tenure.value),
-                table=self.calibration.table,
+                table=table,
                 scenario_label=Path(self.scenario.value).name,
             )
         except (CalibrationError, ScenarioError) as exc:

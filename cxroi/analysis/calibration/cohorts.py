@@ -753,7 +753,8 @@ def simulate_cohorts(
     """
     rng = np.random.default_rng(seed)
     sizes = [int(s) for s in cohort_sizes]
-    periods = [int(n_periods)] * len(sizes) if np.ndim(n_periods) == 0 else list(n_periods)
+    counts = np.asarray(n_periods)
+    periods = [int(counts)] * len(sizes) if counts.ndim == 0 else [int(n) for n in counts]
     if len(periods) != len(sizes):
         raise ValueError("n_periods must be one number or one per cohort")
     labels = [str(i + 1) for i in range(len(sizes))] if names is None else list(names)

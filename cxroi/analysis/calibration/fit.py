@@ -6,6 +6,7 @@ Part of :mod:`cxroi.analysis.calibration` (its docstring describes the method).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ from cxroi.engine.retention import (
     sbg_retention,
     sbg_survival,
 )
+
+#: A curve's interval: ``(estimate, low, high, open_low, open_high)``, arrays of one length.
+Band = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -282,7 +286,7 @@ class RetentionFit:
         """MAPE of the constant-retention fitted survivors on the fitted periods (decimal)."""
         return _mape(self.observed, "constant", fitted=True)
 
-    def interval(self, func: Callable) -> Interval | tuple:
+    def interval(self, func: Callable) -> Interval | Band:
         """Profile-likelihood interval of any quantity ``func(alpha, beta)``.
 
         ``func`` receives 1-D arrays of n alpha and beta values and returns an array of shape
@@ -302,6 +306,19 @@ class RetentionFit:
             func, (self.sbg.alpha, self.sbg.beta), self.region, self.region_reached, self.level
         )
 
+    def band(self, func: Callable) -> Band:
+        """:meth:`interval` of a curve: ``func`` returns an ``(n, m)`` array.
+
+        Returns
+        -------
+        tuple
+            ``(estimate, low, high, open_low, open_high)``, arrays of length m.
+        """
+        out = self.interval(func)
+        if isinstance(out, Interval):
+            raise ValueError("func gives one value per (alpha, beta): use interval() instead")
+        return out
+
     def survival_band(self, horizon_periods: int) -> pd.DataFrame:
         """Fitted survival curves with the sBG interval band, periods 0..horizon [share].
 
@@ -311,7 +328,7 @@ class RetentionFit:
             Columns ``period, sbg, sbg_low, sbg_high, constant``.
         """
         t = np.arange(int(horizon_periods) + 1)
-        est, low, high, _, _ = self.interval(lambda a, b: sbg_survival(a[:, None], b[:, None], t))
+        est, low, high, _, _ = self.band(lambda a, b: sbg_survival(a[:, None], b[:, None], t))
         return pd.DataFrame(
             {
                 "period": t,
@@ -698,8 +715,15 @@ def calibrate(
     (7, 0.704, 1.182)
     """
     table = read_cohorts(source)
-    kwargs = dict(discount_rate=discount_rate, tenure=tenure, level=level)
-    pooled = fit_retention(table, name=POOLED, fit_periods=fit_periods, **kwargs)
+    fit = functools.partial(
+        fit_retention,
+        table,
+        fit_periods=fit_periods,
+        discount_rate=discount_rate,
+        tenure=tenure,
+        level=level,
+    )
+    pooled = fit(name=POOLED)
     by_cohort, skipped = {}, {}
     fitted_alone = 0
     names = table.names  # once: the loop below is O(1) per cohort
@@ -720,7 +744,7 @@ def calibrate(
             skipped[n] = beyond_cap
             continue
         fitted_alone += 1
-        by_cohort[n] = fit_retention(table, cohorts=[n], name=n, fit_periods=fit_periods, **kwargs)
+        by_cohort[n] = fit(cohorts=[n], name=n)
     longest = table.n_periods
     if backtest_periods is None:
         if fit_periods is not None and fit_periods < longest:

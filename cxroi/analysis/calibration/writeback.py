@@ -87,6 +87,7 @@ def retention_mapping(fit: RetentionFit, tenure: int | Mapping[int, float] = 0) 
     dict
         ``{"alpha": ..., "beta": ..., "tenure": ...}``, alpha and beta to 6 significant digits.
     """
+    mix: int | dict[int, float]
     if isinstance(tenure, Mapping):  # a tenure mix (docs/model.md §14)
         mix = {int(k): float(v) for k, v in tenure.items()}
     elif tenure < 0 or int(tenure) != tenure:
