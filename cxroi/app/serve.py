@@ -145,7 +145,8 @@ def prepare_template(cache_dir: str | Path | None = None) -> Path:
     stamp = target / "static" / "vega-bundle.version"
     if not bundle.exists() or not stamp.exists() or stamp.read_text() != version:
         tmp = bundle.with_suffix(".tmp")
-        tmp.write_text(vl_convert.javascript_bundle(), encoding="utf-8")
+        # the stubs mark ``snippet`` as required; it has a default (Vega, Vega-Lite, Embed)
+        tmp.write_text(vl_convert.javascript_bundle(), encoding="utf-8")  # type: ignore[call-arg]
         tmp.replace(bundle)
         stamp.write_text(version)
     return data_dir
@@ -283,17 +284,11 @@ def _pool_fixes_in_voila() -> None:
     """Put :class:`cxroi.app.kernels.CxroiPoolMixin` in front of Voila's pool manager."""
     import voila.app
 
-    from cxroi.app.kernels import with_pool_fixes
+    from cxroi.app.kernels import PoolFixedFactory
 
     factory = voila.app.voila_kernel_manager_factory
-    if getattr(factory, "_cxroi", False):
-        return
-
-    def fixed_factory(*args, **kwargs):
-        return with_pool_fixes(factory(*args, **kwargs))
-
-    fixed_factory._cxroi = True
-    voila.app.voila_kernel_manager_factory = fixed_factory
+    if not isinstance(factory, PoolFixedFactory):
+        voila.app.voila_kernel_manager_factory = PoolFixedFactory(factory)
 
 
 def serve_environment(scenario: str | Path, data_dir: Path) -> dict[str, str]:
