@@ -261,15 +261,19 @@ def _capex(value: Any) -> float | Distribution | dict[int, float]:
     return _real_validator("capex")(value)
 
 
+def _whole_key(key: Any, rule: str) -> int:
+    """A mapping key that must be a whole number >= 0 (a digit string counts as one)."""
+    number = int(key.strip()) if isinstance(key, str) and key.strip().isdigit() else key
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise _err("type", rule)
+    return number
+
+
 def _year_mapping(value: Mapping) -> dict[int, float]:
     """A mapping year -> amount >= 0 (years are whole numbers >= 0; digit strings allowed)."""
     out: dict[int, float] = {}
     for key, amount in value.items():
-        year = key
-        if isinstance(key, str) and key.strip().isdigit():
-            year = int(key.strip())
-        if isinstance(year, bool) or not isinstance(year, int) or year < 0:
-            raise _err("type", f"year key {key!r} must be a whole year 0..horizon_years")
+        year = _whole_key(key, f"year key {key!r} must be a whole year 0..horizon_years")
         x = _as_real(amount, f"amount for year {year} must be a number")
         if x < 0:
             raise _err("range", f"amount for year {year} must be >= 0")
@@ -295,11 +299,7 @@ def _tenure(value: Any) -> float | Distribution | dict[int, float]:
             raise _err("type", "a tenure mix needs at least one renewals -> share entry")
         out: dict[int, float] = {}
         for key, share in value.items():
-            k = key
-            if isinstance(key, str) and key.strip().isdigit():
-                k = int(key.strip())
-            if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-                raise _err("type", f"renewals key {key!r} must be a whole number >= 0")
+            k = _whole_key(key, f"renewals key {key!r} must be a whole number >= 0")
             x = _as_real(share, f"share for {k} renewals must be a number")
             if not TENURE_SHARE.holds(x):
                 raise _err("range", f"share for {k} renewals {TENURE_SHARE}")
@@ -1437,8 +1437,7 @@ def _path_of(loc: tuple, data: Any) -> str:
 
 def _short(key: Any) -> str:
     """A key as shown in a path: at most MAX_EXCERPT_CHARS characters of it."""
-    text = str(key)
-    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
+    return _excerpt(key)
 
 
 def _value_at(loc: tuple, data: Any) -> Any:
@@ -1451,30 +1450,30 @@ def _value_at(loc: tuple, data: Any) -> Any:
     return node
 
 
+#: Where a pydantic location steps from a schema model into another: (model, key) -> (model,
+#: location items the step takes: 2 for a list item or mapping entry, whose index or key follows).
+_CHILD_MODELS: dict[tuple[type[BaseModel], str], tuple[type[BaseModel], int]] = {
+    (Scenario, "segments"): (Segment, 2),
+    (Scenario, "initiatives"): (Initiative, 2),
+    (Scenario, "risk"): (Risk, 1),
+    (Initiative, "effects"): (Effect, 2),
+    (Initiative, "benefit_lines"): (BenefitLine, 2),
+    (Initiative, "cost_lines"): (CostLine, 2),
+    (Risk, "benefit_adjustment"): (LeverRisk, 1),
+    (Segment, "retention"): (SBGRetention, 1),
+}
+
+
 def _model_at(loc: tuple) -> type[BaseModel] | None:
     """The schema model that applies at a pydantic location (for 'did you mean')."""
-    model: type[BaseModel] | None = Scenario
+    model: type[BaseModel] = Scenario
     i = 0
-    while i < len(loc) and model is not None:
-        key = loc[i]
-        if model is Scenario and key == "segments":
-            model, i = Segment, i + 2
-        elif model is Scenario and key == "initiatives":
-            model, i = Initiative, i + 2
-        elif model is Scenario and key == "risk":
-            model, i = Risk, i + 1
-        elif model is Initiative and key == "effects":
-            model, i = Effect, i + 2
-        elif model is Initiative and key == "benefit_lines":
-            model, i = BenefitLine, i + 2
-        elif model is Initiative and key == "cost_lines":
-            model, i = CostLine, i + 2
-        elif model is Risk and key == "benefit_adjustment":
-            model, i = LeverRisk, i + 1
-        elif model is Segment and key == "retention":
-            model, i = SBGRetention, i + 1
-        else:
+    while i < len(loc):
+        step = _CHILD_MODELS.get((model, loc[i]))
+        if step is None:
             return None
+        model, taken = step
+        i += taken
     return model
 
 
