@@ -39,6 +39,7 @@ from cxroi.analysis.calibration import (
     read_cohorts,
     scenario_with_retention,
 )
+from cxroi.analysis.calibration.text import share_text
 from cxroi.engine.retention import sbg_retention
 
 __all__ = [
@@ -465,23 +466,19 @@ def comparison_html(cal: Calibration, fit: RetentionFit) -> str:
         f"<td>r = {fit.constant.retention:.4f}</td></tr>",
         f"<tr><td>{term('loglik')}</td><td>{fit.sbg.log_likelihood:,.2f}</td>"
         f"<td>{fit.constant.log_likelihood:,.2f}</td></tr>",
-        f"<tr><td>{term('mape')}</td><td>{_pct(fit.mape_sbg)}</td>"
-        f"<td>{_pct(fit.mape_constant)}</td></tr>",
+        f"<tr><td>{term('mape')}</td><td>{share_text(fit.mape_sbg)}</td>"
+        f"<td>{share_text(fit.mape_constant)}</td></tr>",
     ]
     bt = cal.backtest
     if bt is not None:
         rows += [
             f"<tr><td>{term('backtest', fit=bt.fit_periods)}</td>"
-            f"<td>{_pct(bt.mape_sbg)}</td><td>{_pct(bt.mape_constant)}</td></tr>",
+            f"<td>{share_text(bt.mape_sbg)}</td><td>{share_text(bt.mape_constant)}</td></tr>",
             f"<tr><td>{term('last')}</td>"
             f"<td>{bt.last_period_error_sbg:+.1%}</td>"
             f"<td>{bt.last_period_error_constant:+.1%}</td></tr>",
         ]
     return f"<div class='cxcal'><table>{''.join(rows)}</table></div>"
-
-
-def _pct(x: float) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.1%}"
 
 
 def observed_html(fit: RetentionFit) -> str:

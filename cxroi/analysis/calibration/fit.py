@@ -33,6 +33,7 @@ from cxroi.engine.retention import (
     sbg_retention,
     sbg_survival,
 )
+from cxroi.model.finite import finite_or_none
 
 #: A curve's interval: ``(estimate, low, high, open_low, open_high)``, arrays of one length.
 Band = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -599,13 +600,14 @@ class Calibration:
         """
         fit = self.fit(cohort)
 
-        def num(x):
-            return float(x) if x is not None and math.isfinite(x) else None
-
         def iv(i: Interval, se=None):
-            out = {"estimate": num(i.estimate), "low": num(i.low), "high": num(i.high)}
+            out = {
+                "estimate": finite_or_none(i.estimate),
+                "low": finite_or_none(i.low),
+                "high": finite_or_none(i.high),
+            }
             if se is not None:
-                out["se"] = num(se)
+                out["se"] = finite_or_none(se)
             return out
 
         bt = self.backtest
@@ -620,25 +622,25 @@ class Calibration:
                 "level": fit.level,
                 "alpha": iv(fit.alpha, fit.sbg.se_alpha),
                 "beta": iv(fit.beta, fit.sbg.se_beta),
-                "log_likelihood": num(fit.sbg.log_likelihood),
+                "log_likelihood": finite_or_none(fit.sbg.log_likelihood),
                 "converged": fit.sbg.converged,
-                "mape": num(fit.mape_sbg),
+                "mape": finite_or_none(fit.mape_sbg),
                 "tenure": fit.tenure,
                 "discount_rate": fit.discount_rate,
                 "retention_at_tenure": iv(fit.retention_at_tenure),
                 "discounted_expected_lifetime": iv(fit.lifetime),
                 "discounted_expected_residual_lifetime": iv(fit.residual_lifetime),
                 "constant": {
-                    "retention": num(fit.constant.retention),
-                    "se": num(fit.constant.se),
-                    "log_likelihood": num(fit.constant.log_likelihood),
-                    "mape": num(fit.mape_constant),
+                    "retention": finite_or_none(fit.constant.retention),
+                    "se": finite_or_none(fit.constant.se),
+                    "log_likelihood": finite_or_none(fit.constant.log_likelihood),
+                    "mape": finite_or_none(fit.mape_constant),
                 },
             },
             "by_cohort": {
                 n: {
-                    "alpha": num(f.sbg.alpha),
-                    "beta": num(f.sbg.beta),
+                    "alpha": finite_or_none(f.sbg.alpha),
+                    "beta": finite_or_none(f.sbg.beta),
                     "converged": f.sbg.converged,
                 }
                 for n, f in self.by_cohort.items()
@@ -647,11 +649,11 @@ class Calibration:
             if bt is None
             else {
                 "fit_periods": bt.fit_periods,
-                "alpha": num(bt.alpha),
-                "beta": num(bt.beta),
-                "retention": num(bt.retention),
-                "mape_sbg": num(bt.mape_sbg),
-                "mape_constant": num(bt.mape_constant),
+                "alpha": finite_or_none(bt.alpha),
+                "beta": finite_or_none(bt.beta),
+                "retention": finite_or_none(bt.retention),
+                "mape_sbg": finite_or_none(bt.mape_sbg),
+                "mape_constant": finite_or_none(bt.mape_constant),
             },
         }
 

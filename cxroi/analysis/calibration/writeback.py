@@ -23,7 +23,7 @@ from cxroi.analysis.calibration.fit import (
 )
 from cxroi.analysis.calibration.text import (
     _ends,
-    _pct,
+    share_text,
 )
 
 
@@ -221,7 +221,7 @@ def scenario_with_retention(
         f"{lvl} profile interval {_ends(fit.alpha)}),",
         f"#   beta = {fit.sbg.beta:.6g} (std err {fit.sbg.se_beta:.3g}, {lvl} interval "
         f"{_ends(fit.beta)}), log-likelihood {fit.sbg.log_likelihood:.3f}, "
-        f"MAPE {_pct(fit.mape_sbg)}.",
+        f"MAPE {share_text(fit.mape_sbg)}.",
         _tenure_comment(fit, tenure),
         "# Comments of the original scenario file are not carried over.",
         "",
