@@ -32,7 +32,6 @@ from cxroi.model.scenario import (
     Scenario,
     ScenarioError,
     ScenarioIssue,
-    base_value,
     field_rule,
     load_scenario,
 )
@@ -464,11 +463,6 @@ def tornado(
 # --------------------------------------------------------------------------------------------
 # Switching values
 # --------------------------------------------------------------------------------------------
-def _field_base(sc: Scenario, path: str) -> float | None:
-    value = sc.fields().get(path)
-    return None if value is None else float(base_value(value))
-
-
 def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dict[str, Any]:
     """Value of one field at which the risk-adjusted NPV is zero, the others at base.
 
@@ -512,7 +506,7 @@ def switching_values(scenario: Scenario | Any, paths: Iterable[str] | None = Non
     paths = list(sc.fields()) if paths is None else list(paths)
     rows = []
     for path in paths:
-        base = _field_base(sc, path)
+        base = sc.field_base(path)
         value = switching_value(sc, path)["value"]
         change = (
             (value - base) / abs(base) if value is not None and base not in (None, 0.0) else np.nan

@@ -23,7 +23,6 @@ from cxroi.model.scenario import (
     Scenario,
     ScenarioError,
     ScenarioIssue,
-    base_value,
     field_rule,
     load_scenario,
 )
@@ -277,8 +276,7 @@ def goal_seek(
     if not math.isfinite(target):
         raise ScenarioError(ScenarioIssue("target", "must be a finite number", target))
     rule = field_rule(path)
-    current = sc.fields().get(path)
-    base = None if current is None else float(base_value(current))
+    base = sc.field_base(path)
     lo, hi = rule.clip_bounds()
     if not math.isfinite(lo):
         lo = -1e15

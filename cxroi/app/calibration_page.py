@@ -751,7 +751,8 @@ class CalibrationApp:
         self.refresh()
 
     def _load_segments(self, segment: str | None) -> None:
-        from cxroi.model.scenario import ScenarioError, base_value, load_scenario
+        from cxroi.model.distributions import base_float
+        from cxroi.model.scenario import ScenarioError, load_scenario
 
         self._scenario = None
         names: list[str] = []
@@ -760,7 +761,7 @@ class CalibrationApp:
                 self._scenario = load_scenario(self.scenario.value)
                 names = self._scenario.segment_names
                 if not self._discount_given:
-                    self.discount.value = float(base_value(self._scenario.discount_rate))
+                    self.discount.value = base_float(self._scenario.discount_rate)
             except ScenarioError as exc:
                 self.status.value = _error_html(str(exc))
         self.segment.options = names
@@ -776,15 +777,14 @@ class CalibrationApp:
         return read_cohorts(key)
 
     def _margin(self) -> tuple[float | None, str]:
-        from cxroi.model.scenario import base_value
+        from cxroi.model.distributions import base_float
 
         if self._scenario is None or not self.segment.value:
             return None, ""
         seg = {s.name: s for s in self._scenario.segments}[self.segment.value]
-        margin = base_value(seg.wallet) * base_value(seg.share_of_wallet) * base_value(
-            seg.gross_margin
-        ) - base_value(seg.cost_to_serve)
-        return float(margin), self._scenario.currency
+        revenue = base_float(seg.wallet) * base_float(seg.share_of_wallet)
+        margin = revenue * base_float(seg.gross_margin) - base_float(seg.cost_to_serve)
+        return margin, self._scenario.currency
 
     def refresh(self, new_table: bool = False) -> None:
         """Recompute the fit from the widgets and redraw everything."""

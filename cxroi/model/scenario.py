@@ -52,6 +52,7 @@ from cxroi.model.distributions import (
     _did_you_mean,
     _err,
     _parse_distribution,
+    base_float,
     base_value,
 )
 from cxroi.model.fields import FIELD_RULES, NONNEG, UNIT, Rule
@@ -79,6 +80,8 @@ __all__ = [
     "CostLine",
     "LeverRisk",
     "FIELD_RULES",
+    "base_float",
+    "base_value",
 ]
 
 LEVERS = ("retention", "wallet", "referral", "service")
@@ -338,7 +341,7 @@ class SBGRetention(_Model):
         """Today's customers by renewals made: ``{renewals: share}`` (a number is ``{k: 1}``)."""
         if isinstance(self.tenure, dict):
             return {float(k): v for k, v in self.tenure.items()}
-        return {float(base_value(self.tenure)): 1.0}
+        return {base_float(self.tenure): 1.0}
 
 
 def _number_or(model: type[_Model], name: str):
@@ -506,8 +509,8 @@ class Risk(_Model):
     def benefit_adjustment_base(self) -> float | dict[str, float]:
         """Base value of the benefit adjustment: a number, or ``{lever or lines: value}``."""
         if isinstance(self.benefit_adjustment, LeverRisk):
-            return {k: float(base_value(self.benefit_risk(k))) for k in LEVERS + ("lines",)}
-        return float(base_value(self.benefit_adjustment))
+            return {k: base_float(self.benefit_risk(k)) for k in LEVERS + ("lines",)}
+        return base_float(self.benefit_adjustment)
 
     def benefit_adjustment_text(self) -> str:
         """The benefit adjustment in words: ``10%`` or ``retention 25%, wallet 10%, ...``."""
@@ -673,6 +676,14 @@ class Scenario(_Model):
         See :func:`input_sources`.
         """
         return input_sources(self)
+
+    def field_base(self, path: str) -> float | None:
+        """Base value of the scalar numeric field at ``path`` (see :meth:`fields`), or None.
+
+        A distribution gives its base value; a path :meth:`fields` does not list gives None.
+        """
+        value = self.fields().get(path)
+        return None if value is None else base_float(value)
 
     def distributions(self) -> dict[str, Distribution]:
         """Fields given as distributions, by path."""
