@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -39,6 +39,7 @@ from pydantic import BaseModel
 from cxroi.engine.attribution import coalition_masks, shapley_values
 from cxroi.model.finite import finite_or_none
 from cxroi.model.scenario import (
+    SEGMENT_NUMBERS,
     Distribution,
     Scenario,
     ScenarioError,
@@ -266,65 +267,13 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
             both = _number(va) is not None and _number(vb) is not None
             out.append(Change(path, "risk", va, vb, apply, {path: (va, vb)} if both else {}))
 
-    # segments
-    seg_a, seg_b = _named(ma["segments"]), _named(mb["segments"])
-    objs_a = {s.name: s for s in a.segments}
-    objs_b = {s.name: s for s in b.segments}
-    from cxroi.model.scenario import SEGMENT_NUMBERS
+    # segments, then initiatives (with their effects entries)
+    both_segments = {s.name for s in a.segments} & {s.name for s in b.segments}
+    ini_b = _named(mb["initiatives"])
 
-    for name in list(seg_a) + [n for n in seg_b if n not in seg_a]:
-        path = f"segments[{name}]"
-        if name not in seg_b or name not in seg_a:
-            out.append(_presence_change("segments", name, seg_b, mb))
-            continue
-        sa, sb = objs_a[name], objs_b[name]
-        for key in type(sa).model_fields:
-            if key == "name":
-                continue
-            va, vb = _base(getattr(sa, key)), _base(getattr(sb, key))
-            if va == vb:
-                continue
-            apply = partial(_set_item_key, kind="segments", name=name, key=key, source=seg_b[name])
-            fpath = f"{path}.{key}"
-            nums = {}
-            if key in SEGMENT_NUMBERS and _number(va) is not None and _number(vb) is not None:
-                nums = {fpath: (va, vb)}
-            elif key == "new_customers_per_year" and all(
-                v is None or _number(v) is not None for v in (va, vb)
-            ):
-                nums = {fpath: (math.nan if va is None else va, math.nan if vb is None else vb)}
-            elif key == "retention":
-                if _number(va) is not None and _number(vb) is not None:
-                    nums = {fpath: (va, vb)}
-                elif _sbg_numbers(va) and _sbg_numbers(vb):
-                    nums = {f"{fpath}.{k}": (va[k], vb[k]) for k in ("alpha", "beta", "tenure")}
-            out.append(Change(fpath, path, va, vb, apply, nums))
-
-    # initiatives
-    ini_a, ini_b = _named(ma["initiatives"]), _named(mb["initiatives"])
-    iobj_a = {i.name: i for i in a.initiatives}
-    iobj_b = {i.name: i for i in b.initiatives}
-    both_segments = set(seg_a) & set(seg_b)
-    for name in list(ini_a) + [n for n in ini_b if n not in ini_a]:
+    def effect_changes(name: str, ia: Any, ib: Any) -> list[Change]:
         path = f"initiatives[{name}]"
-        if name not in ini_b or name not in ini_a:
-            out.append(_presence_change("initiatives", name, ini_b, mb))
-            continue
-        ia, ib = iobj_a[name], iobj_b[name]
-        for key in type(ia).model_fields:
-            if key in _INITIATIVE_SKIP:
-                continue
-            va, vb = _base(getattr(ia, key)), _base(getattr(ib, key))
-            if va == vb:
-                continue
-            apply = partial(
-                _set_item_key, kind="initiatives", name=name, key=key, source=ini_b[name]
-            )
-            fpath = f"{path}.{key}"
-            nums = {}
-            if key in ("capex", "opex") and _number(va) is not None and _number(vb) is not None:
-                nums = {fpath: (va, vb)}
-            out.append(Change(fpath, path, va, vb, apply, nums))
+        changes = []
         targets = [t for t in ia.effects if t == "*" or t in both_segments]
         targets += [t for t in ib.effects if t not in targets and (t == "*" or t in both_segments)]
         for target in targets:
@@ -336,7 +285,81 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
                     _set_effect_key, name=name, target=target, key=key, source=ini_b[name]
                 )
                 fpath = f"{path}.effects[{target}].{key}"
-                out.append(Change(fpath, path, va, vb, apply, effect=(name, target, key)))
+                changes.append(Change(fpath, path, va, vb, apply, effect=(name, target, key)))
+        return changes
+
+    out += _item_changes("segments", a.segments, b.segments, ma, mb, {"name"}, _segment_numbers)
+    out += _item_changes(
+        "initiatives", a.initiatives, b.initiatives, ma, mb, _INITIATIVE_SKIP,
+        _initiative_numbers, effect_changes,
+    )  # fmt: skip
+    return out
+
+
+#: What the engine can stack of a change: engine path -> (number in A, number in B).
+_Numbers = dict[str, tuple[float, float]]
+
+
+def _segment_numbers(fpath: str, key: str, va: Any, vb: Any) -> _Numbers:
+    """The stackable numbers of a change of segment field ``key`` (empty: structural)."""
+    if key in SEGMENT_NUMBERS and _number(va) is not None and _number(vb) is not None:
+        return {fpath: (va, vb)}
+    if key == "new_customers_per_year" and all(
+        v is None or _number(v) is not None for v in (va, vb)
+    ):
+        return {fpath: (math.nan if va is None else va, math.nan if vb is None else vb)}
+    if key == "retention":
+        if _number(va) is not None and _number(vb) is not None:
+            return {fpath: (va, vb)}
+        if _sbg_numbers(va) and _sbg_numbers(vb):
+            return {f"{fpath}.{k}": (va[k], vb[k]) for k in ("alpha", "beta", "tenure")}
+    return {}
+
+
+def _initiative_numbers(fpath: str, key: str, va: Any, vb: Any) -> _Numbers:
+    """The stackable numbers of a change of initiative field ``key`` (capex, opex)."""
+    if key in ("capex", "opex") and _number(va) is not None and _number(vb) is not None:
+        return {fpath: (va, vb)}
+    return {}
+
+
+def _item_changes(
+    kind: str,
+    items_a: Sequence[Any],
+    items_b: Sequence[Any],
+    ma: dict,
+    mb: dict,
+    skip: set[str],
+    numbers: Callable[[str, str, Any, Any], _Numbers],
+    more: Callable[[str, Any, Any], list[Change]] | None = None,
+) -> list[Change]:
+    """The changes of the segments or of the initiatives (``kind``), in A's order then B's.
+
+    An item present in only one scenario is one player; an item present in both gives one
+    per field (but those in ``skip``) whose base value differs, with ``numbers(path, key,
+    a, b)`` saying what the engine can stack of it, followed by ``more(name, a_item, b_item)``.
+    """
+    named_a, named_b = _named(ma[kind]), _named(mb[kind])
+    objs_a = {x.name: x for x in items_a}
+    objs_b = {x.name: x for x in items_b}
+    out: list[Change] = []
+    for name in list(named_a) + [n for n in named_b if n not in named_a]:
+        path = f"{kind}[{name}]"
+        if name not in named_b or name not in named_a:
+            out.append(_presence_change(kind, name, named_b, mb))
+            continue
+        xa, xb = objs_a[name], objs_b[name]
+        for key in type(xa).model_fields:
+            if key in skip:
+                continue
+            va, vb = _base(getattr(xa, key)), _base(getattr(xb, key))
+            if va == vb:
+                continue
+            apply = partial(_set_item_key, kind=kind, name=name, key=key, source=named_b[name])
+            fpath = f"{path}.{key}"
+            out.append(Change(fpath, path, va, vb, apply, numbers(fpath, key, va, vb)))
+        if more is not None:
+            out.extend(more(name, xa, xb))
     return out
 
 
