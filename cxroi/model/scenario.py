@@ -1517,16 +1517,7 @@ def _cross_checks(sc: Scenario) -> list[ScenarioIssue]:
                         target,
                     )
                 )
-        if isinstance(ini.capex, dict):
-            for year in ini.capex:
-                if year > H:
-                    issues.append(
-                        ScenarioIssue(
-                            f"{base}.capex[{year}]",
-                            f"year must be in 0..horizon_years ({H})",
-                            year,
-                        )
-                    )
+        issues += _years_beyond(f"{base}.capex", ini.capex, H)
         for kind in ("benefit_lines", "cost_lines"):
             seen_lines: set[str] = set()
             for line in getattr(ini, kind):
@@ -1538,14 +1529,13 @@ def _cross_checks(sc: Scenario) -> list[ScenarioIssue]:
                         )
                     )
                 seen_lines.add(line.name)
-                if isinstance(line.amount, dict):
-                    for year in line.amount:
-                        if year > H:
-                            issues.append(
-                                ScenarioIssue(
-                                    f"{where}.amount[{year}]",
-                                    f"year must be in 0..horizon_years ({H})",
-                                    year,
-                                )
-                            )
+                issues += _years_beyond(f"{where}.amount", line.amount, H)
     return issues
+
+
+def _years_beyond(path: str, amounts: Any, horizon: int) -> list[ScenarioIssue]:
+    """An issue for each year of a mapping year -> amount beyond the horizon (other forms: none)."""
+    if not isinstance(amounts, dict):
+        return []
+    rule = f"year must be in 0..horizon_years ({horizon})"
+    return [ScenarioIssue(f"{path}[{year}]", rule, year) for year in amounts if year > horizon]
