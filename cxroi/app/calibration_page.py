@@ -531,6 +531,16 @@ def _card(title: str, *children):
     return card
 
 
+def _side_by_side(*cards):
+    """Cards in one row of equal columns (the page's chart and table rows)."""
+    import ipywidgets as W
+
+    columns = f"repeat({len(cards)}, minmax(0, 1fr))"
+    row = W.GridBox(list(cards), layout=W.Layout(grid_template_columns=columns, grid_gap="12px"))
+    row.add_class("cxroi-charts")
+    return row
+
+
 class CalibrationApp:
     """Widgets to calibrate sBG retention from a cohort table and download the scenario.
 
@@ -664,22 +674,14 @@ class CalibrationApp:
         )
         self.survival.add_class("cxroi-chart")
         self.retention.add_class("cxroi-chart")
-        charts = W.GridBox(
-            [
-                _card("Share of a cohort still active", self.survival),
-                _card("Retention rate by renewals made", self.retention),
-            ],
-            layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
+        charts = _side_by_side(
+            _card("Share of a cohort still active", self.survival),
+            _card("Retention rate by renewals made", self.retention),
         )
-        charts.add_class("cxroi-charts")
-        tables = W.GridBox(
-            [
-                _card("Estimates", self.summary),
-                _card("Customers differ against the same retention for all", self.comparison),
-            ],
-            layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
+        tables = _side_by_side(
+            _card("Estimates", self.summary),
+            _card("Customers differ against the same retention for all", self.comparison),
         )
-        tables.add_class("cxroi-charts")
         body = W.VBox(
             [
                 intro,
