@@ -272,18 +272,30 @@ def _whole_key(key: Any, rule: str) -> int:
     return number
 
 
+def _whole_mapping(
+    value: Mapping, key_rule: str, what: str, entry: Callable[[int], str], rule: Rule
+) -> dict[int, float]:
+    """A mapping whole number >= 0 -> number in ``rule``, each key given once.
+
+    ``key_rule`` is the message for a bad key (``{key}`` stands for it); messages about a
+    value name it as "``what`` for ``entry(key)``" (``amount for year 2``).
+    """
+    out: dict[int, float] = {}
+    for key, item in value.items():
+        k = _whole_key(key, key_rule.format(key=repr(key)))
+        x = _as_real(item, f"{what} for {entry(k)} must be a number")
+        if not rule.holds(x):
+            raise _err("range", f"{what} for {entry(k)} {rule}")
+        if k in out:
+            raise _err("duplicate", f"{entry(k)} is given twice")
+        out[k] = x
+    return out
+
+
 def _year_mapping(value: Mapping) -> dict[int, float]:
     """A mapping year -> amount >= 0 (years are whole numbers >= 0; digit strings allowed)."""
-    out: dict[int, float] = {}
-    for key, amount in value.items():
-        year = _whole_key(key, f"year key {key!r} must be a whole year 0..horizon_years")
-        x = _as_real(amount, f"amount for year {year} must be a number")
-        if x < 0:
-            raise _err("range", f"amount for year {year} must be >= 0")
-        if year in out:
-            raise _err("duplicate", f"year {year} is given twice")
-        out[year] = x
-    return out
+    key_rule = "year key {key} must be a whole year 0..horizon_years"
+    return _whole_mapping(value, key_rule, "amount", lambda k: f"year {k}", NONNEG)
 
 
 def _amount(value: Any) -> float | Distribution | list[float] | dict[int, float]:
@@ -300,15 +312,8 @@ def _tenure(value: Any) -> float | Distribution | dict[int, float]:
     if isinstance(value, Mapping) and "dist" not in value:
         if not value:
             raise _err("type", "a tenure mix needs at least one renewals -> share entry")
-        out: dict[int, float] = {}
-        for key, share in value.items():
-            k = _whole_key(key, f"renewals key {key!r} must be a whole number >= 0")
-            x = _as_real(share, f"share for {k} renewals must be a number")
-            if not TENURE_SHARE.holds(x):
-                raise _err("range", f"share for {k} renewals {TENURE_SHARE}")
-            if k in out:
-                raise _err("duplicate", f"{k} renewals is given twice")
-            out[k] = x
+        key_rule = "renewals key {key} must be a whole number >= 0"
+        out = _whole_mapping(value, key_rule, "share", lambda k: f"{k} renewals", TENURE_SHARE)
         total = math.fsum(out.values())
         if abs(total - 1.0) > 1e-9:
             raise _err("sum", f"shares must sum to 1 within 1e-9 (they sum to {total:.12g})")
