@@ -13,27 +13,24 @@ Field paths follow docs/model.md §7: list items are addressed by name,
 Any real-valued scalar field may be given as a distribution (``{dist: pert, low, mode, high}``,
 ``triangular``, ``uniform`` or ``normal``); deterministic evaluation uses its base value.
 
-Size: this module is larger than the ~800 lines the package aims at because the schema classes,
-their validators and the evidence (provenance) handling call each other both ways (the evidence code
-needs the schema's lever and effect names; loading and serialising the schema unwrap and re-wrap the
-evidence), so splitting them would make an import cycle. The parts with a clean seam live apart:
-ranges and the field registry in cxroi.model.fields, distributions in cxroi.model.distributions,
-issues in cxroi.model.issues.
+Size: this module is a little over the ~800 lines the package aims at because the schema
+classes, the provenance and input sources that read them, and the mapping of pydantic's errors
+onto field paths (which walks the same classes) belong together. The parts with a clean seam
+live apart and are re-exported here: the field types and their validators in
+cxroi.model.field_types, the evidence written beside inputs in cxroi.model.evidence, safe YAML
+reading and its limits in cxroi.model.yaml_io, ranges and the field registry in
+cxroi.model.fields, distributions in cxroi.model.distributions, issues in cxroi.model.issues.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
-import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from annotated_types import GroupedMetadata
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -45,18 +42,51 @@ from pydantic import (
 )
 
 from cxroi.model import benchmarks
-from cxroi.model.currencies import currency_problem, normalise_currency
-from cxroi.model.distributions import (
-    Distribution,
-    _as_real,
-    _did_you_mean,
-    _err,
-    _parse_distribution,
-    base_float,
-    base_value,
+from cxroi.model.distributions import Distribution, _did_you_mean, base_float, base_value
+from cxroi.model.evidence import (
+    EVIDENCE_KEYS,
+    NOT_SOURCED,
+    Evidence,
+    InputSource,
+    _join,
+    _rewrap_evidence,
+    _short,
+    _unwrap_evidence,
 )
-from cxroi.model.fields import FIELD_RULES, NONNEG, UNIT, Rule
+from cxroi.model.field_types import (
+    FORBIDDEN_NAME_CHARS,
+    MAX_HORIZON_YEARS,
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
+    TENURE_SHARE,
+    Amount,
+    Capex,
+    Currency,
+    Horizon,
+    Name,
+    Opex,
+    Tenure,
+    Text,
+    _dump_value,
+    _field_pair,
+    _list_validator,
+    _number_or,
+    _rank,
+    _Real,
+    _unquantified,
+)
+from cxroi.model.fields import FIELD_RULES, NONNEG, Rule
 from cxroi.model.issues import _MISSING, ScenarioError, ScenarioIssue
+from cxroi.model.yaml_io import (
+    MAX_EXCERPT_CHARS,
+    MAX_YAML_ALIASES,
+    MAX_YAML_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+    _check_mapping_size,
+    parse_yaml,
+    read_yaml,
+)
 
 __all__ = [
     "Correlation",
@@ -82,11 +112,24 @@ __all__ = [
     "FIELD_RULES",
     "base_float",
     "base_value",
+    # declared in the modules the schema is built from, kept here under their old names
+    "EVIDENCE_KEYS",
+    "NOT_SOURCED",
+    "FORBIDDEN_NAME_CHARS",
+    "MAX_HORIZON_YEARS",
+    "MAX_NAME_CHARS",
+    "MAX_TEXT_CHARS",
+    "TENURE_SHARE",
+    "MAX_EXCERPT_CHARS",
+    "MAX_YAML_ALIASES",
+    "MAX_YAML_BYTES",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_NODES",
+    "parse_yaml",
+    "read_yaml",
 ]
 
 LEVERS = ("retention", "wallet", "referral", "service")
-FORBIDDEN_NAME_CHARS = ".[]"
-MAX_HORIZON_YEARS = 50
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,8 +143,6 @@ MAX_HORIZON_YEARS = 50
 BENEFIT_RISK = Rule(0.0, 1.0, hi_open=True)
 #: Range of a cost line's risk.
 COST_RISK = NONNEG
-#: Range of a share of today's customers in a tenure mix.
-TENURE_SHARE = UNIT
 #: Keys of the by-lever form of ``risk.benefit_adjustment`` (docs/model.md §12).
 RISK_KEYS = LEVERS + ("lines", "default")
 
@@ -130,203 +171,6 @@ def field_rule(path: str) -> Rule:
     return FIELD_RULES[name]
 
 
-# --------------------------------------------------------------------------------------------
-# Field types
-# --------------------------------------------------------------------------------------------
-def _real_validator(name: str | Rule, allow_dist: bool = True, optional: bool = False):
-    """Validator of one real-valued field: a number in the field's range, or a distribution.
-
-    ``name`` is a key of :data:`FIELD_RULES` or the :class:`Rule` itself.
-    """
-    rule = name if isinstance(name, Rule) else FIELD_RULES[name]
-
-    def validate(value: Any) -> float | Distribution | None:
-        if value is None and optional:
-            return None
-        if isinstance(value, Distribution):
-            return value
-        if allow_dist and isinstance(value, Mapping) and "dist" in value:
-            return _parse_distribution(value, rule)
-        what = "must be a number" + (" or a distribution {dist: ...}" if allow_dist else "")
-        x = _as_real(value, what)
-        if not rule.holds(x):
-            raise _err("range", str(rule))
-        return x
-
-    return validate
-
-
-def _dump_value(value: Any, handler) -> Any:
-    if isinstance(value, Distribution):
-        return value.to_mapping()
-    if isinstance(value, (SBGRetention, LeverRisk)):
-        return value.model_dump(exclude_unset=True)
-    if isinstance(value, dict):
-        return {int(k): v for k, v in value.items()}
-    return value
-
-
-@dataclass(frozen=True)
-class _Real(GroupedMetadata):
-    """Field metadata of one real-valued field: ``Annotated[Any, _Real("alpha")]``.
-
-    Pydantic unpacks grouped metadata, so this stands for the validator of the field's range
-    (:func:`_real_validator`) and the serializer that writes a distribution back as its mapping.
-    ``name`` is a key of :data:`FIELD_RULES` or the :class:`Rule` itself.
-    """
-
-    name: str | Rule
-    optional: bool = False
-
-    def __iter__(self) -> Iterator[object]:
-        yield PlainValidator(_real_validator(self.name, optional=self.optional))
-        yield WrapSerializer(_dump_value)
-
-
-def _name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _err("type", "must be a string")
-    text = value.strip()
-    if not text:
-        raise _err("empty", "must be a non-empty name")
-    if len(text) > MAX_NAME_CHARS:
-        raise _err("name", f"must be at most {MAX_NAME_CHARS} characters (got {len(text)})")
-    bad = [c for c in FORBIDDEN_NAME_CHARS if c in text]
-    if bad:
-        raise _err("name", "must not contain '.', '[' or ']' (names appear in field paths)")
-    if text == "*":
-        raise _err("name", "'*' is reserved for 'all segments' in effects")
-    return text
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _err("type", "must be a non-empty string")
-    if len(value.strip()) > MAX_NAME_CHARS:
-        raise _err("name", f"must be at most {MAX_NAME_CHARS} characters (got {len(value)})")
-    return value.strip()
-
-
-def _currency(value: Any) -> str:
-    """An ISO 4217 code; lower case is read as upper case (see :mod:`cxroi.model.currencies`)."""
-    text = _string(value)
-    code = normalise_currency(text)
-    if code is None:
-        raise _err("currency", currency_problem(text))
-    return code
-
-
-def _horizon(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _err("type", "must be a whole number of years")
-    if isinstance(value, float) and not value.is_integer():
-        raise _err("type", "must be a whole number of years")
-    years = int(value)
-    if not 1 <= years <= MAX_HORIZON_YEARS:
-        raise _err("range", f"must be in [1, {MAX_HORIZON_YEARS}]")
-    return years
-
-
-def _list_validator(name: str):
-    rule = FIELD_RULES[name]
-
-    def validate(value: Any) -> list[float]:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = [value]
-        if not isinstance(value, (list, tuple)) or len(value) == 0:
-            raise _err("type", "must be a non-empty list of numbers (years 1.., last value held)")
-        out = []
-        for i, item in enumerate(value):
-            x = _as_real(item, f"item {i} must be a number")
-            if not rule.holds(x):
-                raise _err("range", f"item {i} {rule}")
-            out.append(x)
-        return out
-
-    return validate
-
-
-Name = Annotated[str, PlainValidator(_name)]
-Text = Annotated[str, PlainValidator(_string)]
-Currency = Annotated[str, PlainValidator(_currency)]
-Horizon = Annotated[int, PlainValidator(_horizon)]
-
-
-def _opex(value: Any) -> float | Distribution | list[float]:
-    if isinstance(value, (list, tuple)):
-        return _list_validator("opex")(value)
-    return _real_validator("opex")(value)
-
-
-def _capex(value: Any) -> float | Distribution | dict[int, float]:
-    if isinstance(value, Mapping) and "dist" not in value:
-        return _year_mapping(value)
-    return _real_validator("capex")(value)
-
-
-def _whole_key(key: Any, rule: str) -> int:
-    """A mapping key that must be a whole number >= 0 (a digit string counts as one)."""
-    number = int(key.strip()) if isinstance(key, str) and key.strip().isdigit() else key
-    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-        raise _err("type", rule)
-    return number
-
-
-def _whole_mapping(
-    value: Mapping, key_rule: str, what: str, entry: Callable[[int], str], rule: Rule
-) -> dict[int, float]:
-    """A mapping whole number >= 0 -> number in ``rule``, each key given once.
-
-    ``key_rule`` is the message for a bad key (``{key}`` stands for it); messages about a
-    value name it as "``what`` for ``entry(key)``" (``amount for year 2``).
-    """
-    out: dict[int, float] = {}
-    for key, item in value.items():
-        k = _whole_key(key, key_rule.format(key=repr(key)))
-        x = _as_real(item, f"{what} for {entry(k)} must be a number")
-        if not rule.holds(x):
-            raise _err("range", f"{what} for {entry(k)} {rule}")
-        if k in out:
-            raise _err("duplicate", f"{entry(k)} is given twice")
-        out[k] = x
-    return out
-
-
-def _year_mapping(value: Mapping) -> dict[int, float]:
-    """A mapping year -> amount >= 0 (years are whole numbers >= 0; digit strings allowed)."""
-    key_rule = "year key {key} must be a whole year 0..horizon_years"
-    return _whole_mapping(value, key_rule, "amount", lambda k: f"year {k}", NONNEG)
-
-
-def _amount(value: Any) -> float | Distribution | list[float] | dict[int, float]:
-    """A line's amount: a number, a list or a mapping year -> amount (docs/model.md §11)."""
-    if isinstance(value, (list, tuple)):
-        return _list_validator("amount")(value)
-    if isinstance(value, Mapping) and "dist" not in value:
-        return _year_mapping(value)
-    return _real_validator("amount")(value)
-
-
-def _tenure(value: Any) -> float | Distribution | dict[int, float]:
-    """A tenure: renewals made (a number) or a mix renewals -> share summing to 1."""
-    if isinstance(value, Mapping) and "dist" not in value:
-        if not value:
-            raise _err("type", "a tenure mix needs at least one renewals -> share entry")
-        key_rule = "renewals key {key} must be a whole number >= 0"
-        out = _whole_mapping(value, key_rule, "share", lambda k: f"{k} renewals", TENURE_SHARE)
-        total = math.fsum(out.values())
-        if abs(total - 1.0) > 1e-9:
-            raise _err("sum", f"shares must sum to 1 within 1e-9 (they sum to {total:.12g})")
-        return out
-    return _real_validator("tenure")(value)
-
-
-Opex = Annotated[Any, PlainValidator(_opex), WrapSerializer(_dump_value)]
-Amount = Annotated[Any, PlainValidator(_amount), WrapSerializer(_dump_value)]
-Tenure = Annotated[Any, PlainValidator(_tenure), WrapSerializer(_dump_value)]
-Capex = Annotated[Any, PlainValidator(_capex), WrapSerializer(_dump_value)]
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
@@ -347,20 +191,6 @@ class SBGRetention(_Model):
         if isinstance(self.tenure, dict):
             return {float(k): v for k, v in self.tenure.items()}
         return {base_float(self.tenure): 1.0}
-
-
-def _number_or(model: type[_Model], name: str):
-    """Validator of a field that is a number (or distribution) or, as a mapping, ``model``."""
-    real = _real_validator(name)
-
-    def validate(value: Any) -> Any:
-        if isinstance(value, model):
-            return value
-        if isinstance(value, Mapping) and "dist" not in value:
-            return model.model_validate(dict(value))
-        return real(value)
-
-    return validate
 
 
 Retention = Annotated[
@@ -443,19 +273,6 @@ class CostLine(_Model):
     risk: Annotated[Any, _Real(COST_RISK, optional=True)] = None
 
 
-def _unquantified(value: Any) -> list[str]:
-    if not isinstance(value, (list, tuple)):
-        raise _err("type", "must be a list of non-empty strings")
-    out = []
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise _err("type", f"item {i} must be a non-empty string")
-        if len(item.strip()) > MAX_TEXT_CHARS:
-            raise _err("name", f"item {i} must be at most {MAX_TEXT_CHARS} characters")
-        out.append(item.strip())
-    return out
-
-
 class Initiative(_Model):
     """One CX initiative: its costs, its ramp-up, its effects by segment and its TEI lines."""
 
@@ -529,21 +346,6 @@ class Risk(_Model):
         if isinstance(self.benefit_adjustment, LeverRisk):
             return self.benefit_adjustment.value(key)
         return self.benefit_adjustment
-
-
-def _field_pair(value: Any) -> list[str]:
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise _err("type", "must be a list of two field paths [PATH_A, PATH_B]")
-    return [_string(v) for v in value]
-
-
-def _rank(value: Any) -> float:
-    if isinstance(value, Mapping) and "value" in value and "dist" not in value:
-        value = value["value"]  # written with its evidence (docs/model.md §18)
-    x = _as_real(value)
-    if not -1.0 < x < 1.0:
-        raise _err("range", "must be in (-1, 1)")
-    return x
 
 
 class Correlation(_Model):
@@ -744,168 +546,6 @@ class Scenario(_Model):
         return out
 
 
-# --------------------------------------------------------------------------------------------
-# Evidence of inputs (docs/model.md §18)
-# --------------------------------------------------------------------------------------------
-#: Keys of an input written with its evidence: ``{value, source, note, as_of}``.
-EVIDENCE_KEYS = ("value", "source", "note", "as_of")
-#: What :func:`input_sources` shows for an input that has no evidence.
-NOT_SOURCED = "not sourced"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """The evidence written beside one input value: where it comes from, a note, a date."""
-
-    source: str | None = None
-    note: str | None = None
-    as_of: _dt.date | None = None
-
-    def to_mapping(self, value: Any) -> dict[str, Any]:
-        """``{value, source, note, as_of}`` as written in a scenario (the date as ISO text)."""
-        out: dict[str, Any] = {"value": value}
-        if self.source is not None:
-            out["source"] = self.source
-        if self.note is not None:
-            out["note"] = self.note
-        if self.as_of is not None:
-            out["as_of"] = self.as_of.isoformat()
-        return out
-
-
-@dataclass(frozen=True)
-class InputSource:
-    """One input of a scenario: its value and where it comes from (see :func:`input_sources`).
-
-    ``kind`` is ``given`` (written in the scenario), ``default`` (a plain default, such as no
-    cost to serve, or a value derived from others) or ``benchmark default`` (a default taken
-    from a cited benchmark). ``shown`` is what reports print as the source: the user's own,
-    the benchmark's citation, or "not sourced".
-    """
-
-    path: str
-    value: Any
-    kind: Literal["given", "default", "benchmark default"]
-    source: str | None = None
-    note: str | None = None
-    as_of: _dt.date | None = None
-
-    @property
-    def shown(self) -> str:
-        """The source as a report shows it."""
-        return self.source if self.source else NOT_SOURCED
-
-
-# mapping fields whose keys are shown in brackets in a path (segment names, years, renewals)
-_BRACKET_PARENTS = ("effects", "capex", "amount", "tenure")
-
-
-def _walk_values(
-    node: Any, path: str, parent: str | None, visit: Callable, post: bool = False
-) -> Any:
-    """Rebuild ``node`` with ``visit(path, value, is_target)`` applied to every value below it.
-
-    The one walk over field paths of a scenario mapping: list items are addressed by their
-    ``name`` (or position) and the keys of ``effects``, ``capex``, ``amount`` and ``tenure``
-    in brackets, as in field paths. ``visit`` returns the value to keep; it is applied before
-    descending, or after with ``post=True`` (then it sees the rebuilt children).
-    ``is_target`` is true for an ``effects`` mapping and its keys (segment names, not inputs).
-    """
-    if isinstance(node, Mapping):
-        out = {}
-        for key, child in node.items():
-            if parent in _BRACKET_PARENTS and path:
-                child_path = f"{path}[{_short(key)}]"
-            else:
-                child_path = _join(path, _short(key))
-            is_target = parent == "effects" or key == "effects"
-            if not post:
-                child = visit(child_path, child, is_target)
-            child = _walk_values(child, child_path, str(key), visit, post)
-            out[key] = visit(child_path, child, is_target) if post else child
-        return out
-    if isinstance(node, list):
-        out_list = []
-        for i, item in enumerate(node):
-            name = item.get("name") if isinstance(item, Mapping) else None
-            label = name.strip() if isinstance(name, str) and name.strip() else str(i)
-            child_path = f"{path}[{_short(label)}]"
-            if not post:
-                item = visit(child_path, item, False)
-            item = _walk_values(item, child_path, parent, visit, post)
-            out_list.append(visit(child_path, item, False) if post else item)
-        return out_list
-    return node
-
-
-def _is_evidence(value: Any) -> bool:
-    return isinstance(value, Mapping) and "value" in value and "dist" not in value
-
-
-def _unwrap_evidence(data: dict) -> tuple[dict, dict[str, Evidence], list[ScenarioIssue]]:
-    """Replace every ``{value, source, note, as_of}`` by its value; collect the evidence."""
-    evidence: dict[str, Evidence] = {}
-    issues: list[ScenarioIssue] = []
-
-    def visit(path: str, value: Any, is_target: bool) -> Any:
-        # the effects mapping (keyed by segment names, one may be "value") is not evidence
-        if is_target or not _is_evidence(value) or "name" in value:
-            return value
-        bad = [k for k in value if k not in EVIDENCE_KEYS]
-        for key in bad:
-            hint = _did_you_mean(str(key), EVIDENCE_KEYS)
-            issues.append(ScenarioIssue(_join(path, _short(key)), f"unknown key{hint}", value[key]))
-        parts: dict[str, Any] = {}
-        for key in ("source", "note"):
-            text = value.get(key)
-            if text is None:
-                continue
-            if not isinstance(text, str):
-                issues.append(ScenarioIssue(f"{path}.{key}", "must be a string", text))
-            elif len(text) > MAX_TEXT_CHARS:
-                issues.append(
-                    ScenarioIssue(f"{path}.{key}", f"must be at most {MAX_TEXT_CHARS} characters")
-                )
-            else:
-                parts[key] = text.strip() or None
-        as_of = value.get("as_of")
-        if as_of is not None:
-            date = _as_date(as_of)
-            if date is None:
-                issues.append(ScenarioIssue(f"{path}.as_of", "must be a date (YYYY-MM-DD)", as_of))
-            parts["as_of"] = date
-        evidence[path] = Evidence(**parts)
-        return value["value"]
-
-    out = _walk_values(data, "", None, visit)
-    return out, evidence, issues
-
-
-def _as_date(value: Any) -> _dt.date | None:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return _dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _rewrap_evidence(mapping: dict, evidence: Mapping[str, Evidence]) -> None:
-    """Write each input that has evidence back as ``{value, source, note, as_of}`` (in place)."""
-
-    def visit(path: str, value: Any, is_target: bool) -> Any:
-        found = evidence.get(path)
-        return value if found is None or is_target else found.to_mapping(value)
-
-    rebuilt = _walk_values(mapping, "", None, visit, post=True)
-    mapping.clear()
-    mapping.update(rebuilt)
-
-
 def input_sources(scenario: Scenario) -> dict[str, InputSource]:
     """Every input of a scenario with its value and source, by field path (docs/model.md §18).
 
@@ -1014,283 +654,6 @@ BENCHMARK_DEFAULTS = {
 
 def _benchmark_note(bm: Any) -> str:
     return f"{bm.source} ({bm.year}). Caveat: {bm.caveat}"
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
-#: Largest scenario file or text accepted, in bytes (UTF-8).
-MAX_YAML_BYTES = 2 * 1024 * 1024
-#: Most YAML aliases (``*name``) one document may use.
-MAX_YAML_ALIASES = 1000
-#: Most nodes a document may hold once every alias is expanded (mappings, lists, scalars, keys).
-MAX_YAML_NODES = 100_000
-#: Deepest nesting of mappings and lists (in YAML or in a mapping passed directly).
-MAX_YAML_DEPTH = 32
-#: Longest segment, initiative or scenario name, in characters.
-MAX_NAME_CHARS = 200
-#: Longest unquantified-benefit text, in characters.
-MAX_TEXT_CHARS = 2000
-#: Longest excerpt of the input shown in an error message.
-MAX_EXCERPT_CHARS = 80
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _excerpt(text: Any) -> str:
-    text = str(text)
-    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
-
-
-if TYPE_CHECKING:  # libyaml's loader when built with it; the stubs type both alike
-    _SafeLoader = yaml.SafeLoader
-else:
-    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_SafeLoader):
-    """Safe YAML loader (libyaml's when available) that refuses a key given twice.
-
-    Merge keys (``<<: *base``) work as YAML defines them: the merged mapping's keys come first
-    and keys written in the mapping itself override them.
-    """
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == _MERGE_TAG:  # merged keys may be overridden: not duplicates
-            continue
-        if isinstance(key_node, yaml.ScalarNode):  # the usual case: compare without building
-            key = (
-                loader.construct_object(key_node, deep=deep)
-                if key_node.tag != ("tag:yaml.org,2002:str")
-                else key_node.value
-            )
-        else:
-            key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:
-            continue
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"key {_excerpt(repr(key))} appears twice in one mapping "
-                f"(first at line {seen[key] + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark.line
-    loader.flatten_mapping(node)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _limit_error(rule: str, source: str | None) -> ScenarioError:
-    return ScenarioError(ScenarioIssue("", rule), source)
-
-
-def _check_events(text: str, source: str | None) -> None:
-    """Refuse too many aliases or too deep nesting, from the event stream (nothing is built)."""
-    loader = _UniqueKeyLoader(text)
-    depth = aliases = 0
-    try:
-        while True:
-            event = loader.get_event()
-            if event is None:
-                break
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    mark = event.start_mark
-                    where = f", line {mark.line + 1}" if mark is not None else ""
-                    raise _limit_error(
-                        f"nesting deeper than {MAX_YAML_DEPTH} levels "
-                        f"(limit MAX_YAML_DEPTH{where})",
-                        source,
-                    )
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-            elif isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_YAML_ALIASES:
-                    raise _limit_error(
-                        f"more than {MAX_YAML_ALIASES} aliases (limit MAX_YAML_ALIASES)", source
-                    )
-            elif isinstance(event, yaml.StreamEndEvent):
-                break
-    finally:
-        loader.dispose()
-
-
-def _check_expanded(root: yaml.Node, source: str | None) -> None:
-    """Refuse a document whose alias-expanded node count is too large.
-
-    The count is taken on the composed node graph, where an alias is the same node object
-    reached again, memoising each node's expanded size: the work is linear in the text, never
-    in the expansion. A node reached again while its own size is being counted is a recursive
-    alias, refused as well.
-    """
-    sizes: dict[int, int] = {}
-    busy: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in busy:
-            raise _limit_error("a recursive alias (a node that contains itself)", source)
-        total = 1
-        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
-            busy.add(key)
-            children = (
-                node.value
-                if isinstance(node, yaml.SequenceNode)
-                else [n for pair in node.value for n in pair]
-            )
-            for child in children:
-                total += size(child)
-                if total > MAX_YAML_NODES:
-                    break
-            busy.discard(key)
-        sizes[key] = total
-        if total > MAX_YAML_NODES:
-            raise _limit_error(
-                f"more than {MAX_YAML_NODES} nodes once aliases are expanded "
-                "(limit MAX_YAML_NODES)",
-                source,
-            )
-        return total
-
-    size(root)
-
-
-def read_yaml(path: str | os.PathLike) -> Any:
-    """Read a YAML scenario file safely, with limits and line numbers in syntax errors.
-
-    Only regular files are read (not FIFOs, devices or folders), and at most
-    ``MAX_YAML_BYTES + 1`` bytes of them; a UTF-8 byte-order mark is allowed.
-
-    Raises
-    ------
-    ScenarioError
-        If the file cannot be read, is not a regular file, is too large, is empty, is not
-        UTF-8 or is not valid YAML within the limits of :func:`parse_yaml`.
-    """
-    source = str(path)
-    if "\x00" in source:  # os.stat would raise ValueError: no file name holds a NUL
-        raise ScenarioError(ScenarioIssue("", "file not found (the name holds a NUL byte)"))
-    if len(source) > 4096:
-        raise ScenarioError(ScenarioIssue("", "file not found (the name is over 4096 characters)"))
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(
-                ScenarioIssue(
-                    "", "cannot read the file (not a regular file: a folder, FIFO or device)"
-                ),
-                source,
-            )
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_YAML_BYTES + 1)
-    except FileNotFoundError:
-        raise ScenarioError(ScenarioIssue("", "file not found", source), source) from None
-    except OSError as exc:
-        reason = _excerpt(exc.strerror or type(exc).__name__)
-        raise ScenarioError(ScenarioIssue("", f"cannot read the file ({reason})"), source) from None
-    if len(raw) > MAX_YAML_BYTES:
-        raise _limit_error(
-            f"file larger than {MAX_YAML_BYTES} bytes (limit MAX_YAML_BYTES)", source
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            ScenarioIssue("", f"is not UTF-8 text (bad byte at offset {exc.start})"), source
-        ) from None
-    return parse_yaml(text, source)
-
-
-def parse_yaml(text: str, source: str | None = None) -> Any:
-    """Parse scenario YAML text safely, within limits checked before anything is expanded.
-
-    No arbitrary objects (safe tags only), no duplicate keys, merge keys as YAML defines them.
-    Before any value is built the text must be at most ``MAX_YAML_BYTES`` bytes, use at most
-    ``MAX_YAML_ALIASES`` aliases, nest at most ``MAX_YAML_DEPTH`` levels and hold at most
-    ``MAX_YAML_NODES`` nodes with every alias expanded, so a "billion laughs" file is refused
-    in milliseconds.
-
-    Parameters
-    ----------
-    text : str
-        The YAML text (a leading byte-order mark is ignored).
-    source : str, optional
-        Name of the text in error messages (a file name).
-
-    Raises
-    ------
-    ScenarioError
-        Naming the source and the limit or syntax problem; never the expanded content.
-    """
-    if not isinstance(text, str):
-        raise ScenarioError(ScenarioIssue("", "YAML text must be a string"), source)
-    if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
-        raise _limit_error(
-            f"text larger than {MAX_YAML_BYTES} bytes (limit MAX_YAML_BYTES)", source
-        )
-    text = text.removeprefix("\ufeff")
-    try:
-        _check_events(text, source)
-        loader = _UniqueKeyLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                data = None
-            else:
-                _check_expanded(node, source)
-                data = loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        issue = ScenarioIssue("", f"YAML syntax error{where}: {_excerpt(problem)}")
-        raise ScenarioError(issue, source) from None
-    except RecursionError:
-        raise _limit_error("nesting too deep to read", source) from None
-    if data is None:
-        raise ScenarioError(ScenarioIssue("", "the scenario is empty"), source)
-    return data
-
-
-def _check_mapping_size(data: Any, source: str | None) -> None:
-    """Apply the nesting and node-count limits to a mapping passed directly."""
-    count = 0
-    busy: set[int] = set()
-
-    def walk(node: Any, depth: int) -> None:
-        nonlocal count
-        count += 1
-        if count > MAX_YAML_NODES:
-            raise _limit_error(f"more than {MAX_YAML_NODES} values (limit MAX_YAML_NODES)", source)
-        if isinstance(node, (Mapping, list, tuple)):
-            if depth > MAX_YAML_DEPTH:
-                raise _limit_error(
-                    f"nesting deeper than {MAX_YAML_DEPTH} levels (limit MAX_YAML_DEPTH)", source
-                )
-            if id(node) in busy:
-                raise _limit_error("a mapping or list that contains itself", source)
-            busy.add(id(node))
-            items = [x for kv in node.items() for x in kv] if isinstance(node, Mapping) else node
-            for item in items:
-                walk(item, depth + 1)
-            busy.discard(id(node))
-
-    walk(data, 1)
 
 
 def load_scenario_text(text: str, source_name: str = "<text>") -> Scenario:
@@ -1422,10 +785,6 @@ def _issues_from_pydantic(exc: ValidationError, data: Any) -> list[ScenarioIssue
     return issues
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def _path_of(loc: tuple, data: Any) -> str:
     """Turn a pydantic location into a field path, naming list items by their name."""
     parts: list[str] = []
@@ -1449,11 +808,6 @@ def _path_of(loc: tuple, data: Any) -> str:
             parts.append(_short(key))
         node = node.get(key) if isinstance(node, Mapping) else None
     return ".".join(parts)
-
-
-def _short(key: Any) -> str:
-    """A key as shown in a path: at most MAX_EXCERPT_CHARS characters of it."""
-    return _excerpt(key)
 
 
 def _value_at(loc: tuple, data: Any) -> Any:
