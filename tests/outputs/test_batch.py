@@ -25,7 +25,6 @@ import yaml
 import cxroi
 from cxroi.cli import main as cli_main
 from cxroi.model.safety import TMP_SUFFIX
-from cxroi.outputs import batch as batch_mod
 from cxroi.outputs.batch import (
     KPI_COLUMNS,
     MANIFEST,
@@ -34,6 +33,8 @@ from cxroi.outputs.batch import (
     discover,
     run_batch,
 )
+from cxroi.outputs.batch import pool as pool_mod
+from cxroi.outputs.batch import runner as runner_mod
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -246,15 +247,15 @@ def test_a_dying_worker_fails_its_scenario_only(tmp_path, monkeypatch):
     for i in range(30):
         base["name"] = "Doomed" if i == 7 else f"Variant {i:02d}"
         (folder / f"v{i:02d}.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
-    real_run = batch_mod._Runner.run
+    real_run = runner_mod.Runner.run
 
     def run(self, task):
         if task.name == "Doomed":
             os._exit(9)
         return real_run(self, task)
 
-    monkeypatch.setattr(batch_mod._Runner, "run", run)  # inherited by forked workers
-    monkeypatch.setattr(batch_mod, "_mp_context", lambda: mp.get_context("fork"))
+    monkeypatch.setattr(runner_mod.Runner, "run", run)  # inherited by forked workers
+    monkeypatch.setattr(pool_mod, "mp_context", lambda: mp.get_context("fork"))
     result = run_batch([folder], tmp_path / "out", jobs=2, notebooks=False, progress=False)
     failed = result.failed
     assert [r["scenario"] for r in failed] == ["Doomed"]
@@ -287,7 +288,7 @@ def test_dask_local_cluster_gives_the_same_summary(fast_batch, tmp_path):
 
 
 def test_unreachable_scheduler_is_a_usage_error(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(batch_mod, "DASK_CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(pool_mod, "DASK_CONNECT_TIMEOUT", 1)
     scenario = str(ROOT / "scenarios" / "retail_bank.yaml")
     code = cli_main(
         [

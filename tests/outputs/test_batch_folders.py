@@ -18,8 +18,9 @@ import pytest
 
 from cxroi.cli import main as cli_main
 from cxroi.model.safety import TMP_SUFFIX
-from cxroi.outputs import batch as batch_mod
 from cxroi.outputs.batch import LOCK_NAME, BatchError, run_batch
+from cxroi.outputs.batch import runner as runner_mod
+from cxroi.outputs.batch.folder import FolderLock
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = ROOT / "scenarios" / "b2b_saas.yaml"
@@ -29,10 +30,10 @@ GOOD = ROOT / "scenarios" / "b2b_saas.yaml"
 HOLDER = """
 import os, sys
 from pathlib import Path
-from cxroi.outputs.batch import _FolderLock
+from cxroi.outputs.batch.folder import FolderLock
 out = Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
-lock = _FolderLock(out)
+lock = FolderLock(out)
 lock.acquire()
 tmp = out / f".summary.csv.{os.getpid()}-0.cxroi-tmp"
 tmp.write_text("being written")
@@ -62,7 +63,7 @@ def _temporaries(out: Path) -> list[Path]:
 
 def test_out_under_a_file_is_refused_before_any_scenario(tmp_path, capsys, monkeypatch):
     ran = []
-    monkeypatch.setattr(batch_mod, "_evaluate_into", lambda *a: ran.append(a))
+    monkeypatch.setattr(runner_mod, "evaluate_into", lambda *a: ran.append(a))
     (tmp_path / "file").write_text("x")
     with pytest.raises(BatchError, match=r"--out: cannot create the output folder .*file/sub"):
         run_batch([GOOD], tmp_path / "file" / "sub", notebooks=False, progress=False)
@@ -83,7 +84,7 @@ def test_unwritable_out_is_refused_before_any_scenario(tmp_path, capsys, monkeyp
     out = tmp_path / "out"
     out.mkdir()
     ran = []
-    monkeypatch.setattr(batch_mod, "_evaluate_into", lambda *a: ran.append(a))
+    monkeypatch.setattr(runner_mod, "evaluate_into", lambda *a: ran.append(a))
     real_access = os.access
     monkeypatch.setattr(
         os, "access", lambda p, mode, **kw: Path(p) != out and real_access(p, mode, **kw)
@@ -165,14 +166,14 @@ def test_released_lock_is_free_though_another_process_holds_a_copy_of_its_descri
     # release must not depend on that (deterministic form of the fork race).
     out = tmp_path / "out"
     out.mkdir()
-    lock = batch_mod._FolderLock(out)
+    lock = FolderLock(out)
     lock.acquire()
     holder = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(60)"], pass_fds=(lock.fd,)
     )
     try:
         lock.release()
-        other = batch_mod._FolderLock(out)
+        other = FolderLock(out)
         other.acquire()  # BatchError "another batch ... is writing" if the copy kept it
         other.release()
     finally:
@@ -186,7 +187,7 @@ def test_a_forked_worker_does_not_keep_the_lock(tmp_path):
 
     out = tmp_path / "out"
     out.mkdir()
-    lock = batch_mod._FolderLock(out)
+    lock = FolderLock(out)
     lock.acquire()
     child = mp.get_context("fork").Process(target=signal.pause)
     child.start()

@@ -17,8 +17,10 @@ import pytest
 import yaml
 
 import cxroi
-from cxroi.outputs import batch as batch_mod
-from cxroi.outputs.batch import REPORT_NOTEBOOK, run_batch
+from cxroi.outputs.batch import REPORT_NOTEBOOK, output_folders, run_batch
+from cxroi.outputs.batch.layout import Task
+from cxroi.outputs.batch.plan import reusable
+from cxroi.outputs.batch.record import base_record
 
 ROOT = Path(__file__).resolve().parents[2]
 RETAIL = ROOT / "scenarios" / "retail_bank.yaml"
@@ -28,10 +30,10 @@ def _reused(result) -> dict[str, bool]:
     return {Path(r["file"]).name: bool(r["reused"]) for r in result.records}
 
 
-def _fake_done(folder: Path, task: batch_mod._Task, **changes) -> None:
+def _fake_done(folder: Path, task: Task, **changes) -> None:
     """A finished record with notebooks for ``task``, as an earlier run leaves it."""
     folder.mkdir(parents=True)
-    rec = batch_mod._base_record(task)
+    rec = base_record(task)
     rec.update(status="ok", error=None, **changes)
     (folder / "result.json").write_text(json.dumps(rec))
     (folder / "report.ipynb").write_text("{}")
@@ -43,13 +45,13 @@ def test_missing_workbook_is_made_again(tmp_path):
     task = _task(tmp_path, "t1")
     _fake_done(tmp_path / "x", task)
     (tmp_path / "x" / "workbook.xlsx").unlink()
-    assert batch_mod._reusable(task) is None
+    assert reusable(task) is None
     task.workbook = False  # --no-workbooks: the record stands
-    assert batch_mod._reusable(task) is not None
+    assert reusable(task) is not None
 
 
-def _task(tmp_path: Path, template_sha256: str | None) -> batch_mod._Task:
-    return batch_mod._Task(
+def _task(tmp_path: Path, template_sha256: str | None) -> Task:
+    return Task(
         index=0,
         file=str(RETAIL),
         name="x",
@@ -66,17 +68,17 @@ def _task(tmp_path: Path, template_sha256: str | None) -> batch_mod._Task:
 def test_template_hash_decides_reuse(tmp_path):
     task = _task(tmp_path, "t1")
     _fake_done(tmp_path / "x", task)
-    assert batch_mod._reusable(task) is not None
-    assert batch_mod._reusable(_task(tmp_path, "t2")) is None  # another template
+    assert reusable(task) is not None
+    assert reusable(_task(tmp_path, "t2")) is None  # another template
     other_input = _task(tmp_path, "t1")
     other_input.sha256 = "abd"
-    assert batch_mod._reusable(other_input) is None
+    assert reusable(other_input) is None
 
 
 def test_record_without_template_hash_is_not_reused_for_reports(tmp_path):
     task = _task(tmp_path, "t1")
     _fake_done(tmp_path / "x", task, template_sha256=None)  # written by an older cxroi
-    assert batch_mod._reusable(task) is None
+    assert reusable(task) is None
 
 
 def test_version_change_reruns_and_unchanged_reuses(tmp_path, monkeypatch):
@@ -182,7 +184,7 @@ def test_same_names_run_by_folder_reuse_by_path_after_an_edit(tmp_path):
 def test_output_folders_depend_on_paths_only():
     a = [Path("/x/east/base.yaml"), Path("/x/west/base.yaml"), Path("/x/base.yml")]
     b = list(reversed(a))
-    fa, fb = batch_mod.output_folders(a), batch_mod.output_folders(b)
+    fa, fb = output_folders(a), output_folders(b)
     assert dict(zip(a, fa, strict=True)) == dict(zip(b, fb, strict=True))
     assert len({f.lower() for f in fa}) == 3
-    assert batch_mod.output_folders([Path("/x/summary.csv.yaml")]) == ["summary.csv-2"]
+    assert output_folders([Path("/x/summary.csv.yaml")]) == ["summary.csv-2"]

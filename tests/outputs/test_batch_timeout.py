@@ -19,8 +19,9 @@ import nbformat
 import pytest
 import yaml
 
-from cxroi.outputs import batch as batch_mod
 from cxroi.outputs.batch import REPORT_NOTEBOOK, run_batch
+from cxroi.outputs.batch import pool as pool_mod
+from cxroi.outputs.batch import runner as runner_mod
 
 ROOT = Path(__file__).resolve().parents[2]
 RETAIL = ROOT / "scenarios" / "retail_bank.yaml"
@@ -66,14 +67,14 @@ def _check_completed(
 
 
 def test_slow_evaluation_in_process_is_stopped_and_the_batch_completes(tmp_path, monkeypatch):
-    real = batch_mod._evaluate_into
+    real = runner_mod.evaluate_into
 
     def evaluate(record, data):
         if data["name"] == "Slow":
             time.sleep(120)
         return real(record, data)
 
-    monkeypatch.setattr(batch_mod, "_evaluate_into", evaluate)
+    monkeypatch.setattr(runner_mod, "evaluate_into", evaluate)
     inputs = _scenarios(tmp_path / "in", ["A", "Slow", "B"])
     out = tmp_path / "out"
     handler, (delay, _) = signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)
@@ -89,8 +90,8 @@ def test_slow_evaluation_in_process_is_stopped_and_the_batch_completes(tmp_path,
 
 @pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork")
 def test_stuck_worker_is_replaced_and_the_batch_completes(tmp_path, monkeypatch):
-    real_run = batch_mod._Runner.run
-    stuck_pids = []
+    real_run = runner_mod.Runner.run
+    stopped = []
 
     def run(self, task):
         if task.name == "Stuck":  # ignores its own alarm: only the watchdog can stop it
@@ -98,17 +99,16 @@ def test_stuck_worker_is_replaced_and_the_batch_completes(tmp_path, monkeypatch)
             time.sleep(120)
         return real_run(self, task)
 
-    monkeypatch.setattr(batch_mod._Runner, "run", run)
-    monkeypatch.setattr(batch_mod, "_mp_context", lambda: mp.get_context("fork"))
-    monkeypatch.setattr(batch_mod, "_IN_PROCESS_MAX", 0)
-    real_stop = batch_mod._stop_workers
+    monkeypatch.setattr(runner_mod.Runner, "run", run)
+    monkeypatch.setattr(pool_mod, "mp_context", lambda: mp.get_context("fork"))
+    monkeypatch.setattr(pool_mod, "IN_PROCESS_MAX", 0)
+    real_stop = pool_mod.stop_worker
 
-    def stop(workers, now=False):
-        if now:
-            stuck_pids.extend(w.proc.pid for w in workers)
-        return real_stop(workers, now=now)
+    def stop(pid, sig=signal.SIGTERM):
+        stopped.append(pid)
+        return real_stop(pid, sig)
 
-    monkeypatch.setattr(batch_mod, "_stop_workers", stop)
+    monkeypatch.setattr(pool_mod, "stop_worker", stop)
     names = [f"V{i}" for i in range(8)]
     names[2] = "Stuck"
     inputs = _scenarios(tmp_path / "in", names)
@@ -116,12 +116,12 @@ def test_stuck_worker_is_replaced_and_the_batch_completes(tmp_path, monkeypatch)
     result = run_batch([inputs], out, jobs=2, notebooks=False, progress=False, timeout=LIMIT)
     assert result.counts()["ok"] == 7
     _check_completed(out, "Stuck", 8, replaced=True)
-    assert len(stuck_pids) == 1
+    assert len(set(stopped)) == 1  # the stuck worker only
 
 
 def test_watchdog_allows_a_margin_beyond_the_limit():
     for t in (1, 60, 300, 3600):
-        assert t < batch_mod._watchdog_limit(t) <= t + 30
+        assert t < pool_mod.watchdog_limit(t) <= t + 30
 
 
 @pytest.mark.slow
