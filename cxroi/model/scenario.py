@@ -43,9 +43,11 @@ from pydantic import (
 
 from cxroi.model import benchmarks
 from cxroi.model.distributions import Distribution, _did_you_mean, base_float, base_value
+
+# The `import *` lines keep the public names of the modules split from this one at their old
+# address as well (cxroi.model.scenario.MAX_YAML_BYTES, .EVIDENCE_KEYS, .Amount ...).
+from cxroi.model.evidence import *  # noqa: F403
 from cxroi.model.evidence import (
-    EVIDENCE_KEYS,
-    NOT_SOURCED,
     Evidence,
     InputSource,
     _join,
@@ -53,12 +55,9 @@ from cxroi.model.evidence import (
     _short,
     _unwrap_evidence,
 )
+from cxroi.model.field_types import *  # noqa: F403
 from cxroi.model.field_types import (
-    FORBIDDEN_NAME_CHARS,
-    MAX_HORIZON_YEARS,
     MAX_NAME_CHARS,
-    MAX_TEXT_CHARS,
-    TENURE_SHARE,
     Amount,
     Capex,
     Currency,
@@ -77,16 +76,8 @@ from cxroi.model.field_types import (
 )
 from cxroi.model.fields import FIELD_RULES, NONNEG, Rule
 from cxroi.model.issues import _MISSING, ScenarioError, ScenarioIssue
-from cxroi.model.yaml_io import (
-    MAX_EXCERPT_CHARS,
-    MAX_YAML_ALIASES,
-    MAX_YAML_BYTES,
-    MAX_YAML_DEPTH,
-    MAX_YAML_NODES,
-    _check_mapping_size,
-    parse_yaml,
-    read_yaml,
-)
+from cxroi.model.yaml_io import *  # noqa: F403
+from cxroi.model.yaml_io import _check_mapping_size, parse_yaml, read_yaml
 
 __all__ = [
     "Correlation",
@@ -112,19 +103,6 @@ __all__ = [
     "FIELD_RULES",
     "base_float",
     "base_value",
-    # declared in the modules the schema is built from, kept here under their old names
-    "EVIDENCE_KEYS",
-    "NOT_SOURCED",
-    "FORBIDDEN_NAME_CHARS",
-    "MAX_HORIZON_YEARS",
-    "MAX_NAME_CHARS",
-    "MAX_TEXT_CHARS",
-    "TENURE_SHARE",
-    "MAX_EXCERPT_CHARS",
-    "MAX_YAML_ALIASES",
-    "MAX_YAML_BYTES",
-    "MAX_YAML_DEPTH",
-    "MAX_YAML_NODES",
     "parse_yaml",
     "read_yaml",
 ]
