@@ -12,7 +12,7 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cxroi.cli_support import UsageError, _dumps, _load_and_warn
 from cxroi.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CxroiError
@@ -535,9 +535,46 @@ def _cmd_workbook(args: argparse.Namespace) -> int:
 # the parser
 # --------------------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
+    """The parser of ``cxroi`` and of each subcommand.
+
+    A subcommand whose options are declared in a module that is costly to import (``serve``,
+    whose options live with the server) gets them through :meth:`defer`: they are added the
+    first time that subcommand's parser parses or shows its help, so ``cxroi run`` never
+    imports that module.
+    """
+
+    _deferred: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def defer(self, add_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
+        """Call ``add_arguments(self)`` when this parser is first used, not now."""
+        self._deferred = add_arguments
+
+    def _add_deferred(self) -> None:
+        if self._deferred is not None:
+            add_arguments, self._deferred = self._deferred, None
+            add_arguments(self)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._add_deferred()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_deferred()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_deferred()
+        return super().format_help()
+
     def error(self, message: str):  # argparse's own usage errors: exit status 2
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from cxroi.app.serve import add_arguments
+
+    add_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -609,9 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the dashboard notebook with Voila on SCENARIO (default "
         "scenarios/default.yaml), offline, bound to 127.0.0.1 unless --host says otherwise.",
     )
-    from cxroi.app.serve import add_arguments as _serve_arguments
-
-    _serve_arguments(p)
+    p.defer(_serve_arguments)  # its options live with the server: imported only for serve
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser(

@@ -11,7 +11,7 @@ import argparse
 import math
 from pathlib import Path
 
-from cxroi.model.scenario import ScenarioError, ScenarioIssue
+from cxroi.model.issues import ScenarioError, ScenarioIssue  # light: not the pydantic model
 
 
 def _finite_float(text: str) -> float:

@@ -39,10 +39,16 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
 """
 
 
-def loaded_after(code: str) -> set[str]:
-    """Top-level packages loaded after running ``code`` in a fresh interpreter."""
+_PROBE_MODULES = """
+import json, sys
+{code}
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _probe(template: str, code: str) -> set[str]:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(code=code)],
+        [sys.executable, "-c", template.format(code=code)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -50,6 +56,27 @@ def loaded_after(code: str) -> set[str]:
     )
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def loaded_after(code: str) -> set[str]:
+    """Top-level packages loaded after running ``code`` in a fresh interpreter."""
+    return _probe(_PROBE, code)
+
+
+def modules_after(code: str) -> set[str]:
+    """Every module (dotted names) loaded after running ``code`` in a fresh interpreter."""
+    return _probe(_PROBE_MODULES, code)
+
+
+def _main_quietly(argv: list[str]) -> str:
+    """Code that runs ``cxroi ARGV`` in-process (stdout swallowed) and checks it succeeded."""
+    return (
+        "from cxroi.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    status = main({argv!r})\n"
+        "assert status == 0, status"
+    )
 
 
 def test_import_cxroi_loads_neither_pandas_nor_scipy_nor_the_ui():
@@ -80,20 +107,50 @@ def test_building_the_parser_and_parsing_loads_no_ui(argv):
     "argv",
     [
         ["run", "scenarios/retail_bank.yaml", "--json"],
+        ["run", "scenarios/retail_bank.yaml"],
+        ["simulate", "scenarios/uncertain/retail_bank_uncertain.yaml", "--draws", "200"],
         ["tornado", "scenarios/uncertain/retail_bank_uncertain.yaml", "--json"],
         ["breakeven", "scenarios/retail_bank.yaml", "discount_rate", "--json"],
+        ["calibrate", "scenarios/data/fader_hardie_2007_regular.csv", "--json"],
     ],
 )
 def test_light_commands_run_without_the_ui_stack(argv):
-    code = (
-        "from cxroi.cli import main\n"
-        "import contextlib, io\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    status = main({argv!r})\n"
-        "assert status == 0, status"
+    loaded = modules_after(_main_quietly(argv))
+    tops = {m.split(".")[0] for m in loaded}
+    assert tops.isdisjoint(UI_STACK), sorted(tops & set(UI_STACK))
+    # nor any part of the dashboard, the Voila server or the report (cxroi.app, cxroi.outputs)
+    app = sorted(m for m in loaded if m.startswith(("cxroi.app", "cxroi.outputs")))
+    assert not app, app
+    assert not any(m.startswith("jupyter") for m in tops), sorted(tops)
+
+
+def test_run_json_of_the_default_scenario_imports_neither_pandas_nor_scipy():
+    # the start-up goal of `cxroi run --json` (benchmarks/startup.py): pandas, scipy.optimize
+    # (the IRR of one sign change needs no Brent) and scipy.special (the default scenario's
+    # sBG lifetimes are summed directly) each cost about as much as numpy to import
+    loaded = modules_after(_main_quietly(["run", "--json", "scenarios/default.yaml"]))
+    tops = {m.split(".")[0] for m in loaded}
+    heavy = {"pandas", "scipy", "altair", "ipywidgets", "IPython", "voila"}
+    assert tops.isdisjoint(heavy), sorted(tops & heavy)
+    assert not any(m.startswith(("jupyter", "cxroi.app", "cxroi.present")) for m in loaded)
+    # the text report may build its tables with pandas, but needs no root finder either
+    loaded = modules_after(_main_quietly(["run", "scenarios/default.yaml"]))
+    assert "scipy.optimize" not in loaded
+
+
+def test_parsing_a_light_command_leaves_the_serve_options_unloaded():
+    # `serve` declares its options in cxroi.app.serve; the parser adds them only when the
+    # serve subcommand itself parses or shows help
+    loaded = modules_after(
+        "from cxroi.cli import build_parser; build_parser().parse_args(['run', 's.yaml'])"
     )
-    loaded = loaded_after(code)
-    assert loaded.isdisjoint(UI_STACK), sorted(loaded & set(UI_STACK))
+    assert "cxroi.app.serve" not in loaded and "cxroi.model.scenario" not in loaded
+    code = (
+        "from cxroi.cli import build_parser\n"
+        "a = build_parser().parse_args(['serve', 's.yaml', '--port', '9000', '--no-browser'])\n"
+        "assert (a.port, a.no_browser, a.scenario) == (9000, True, 's.yaml'), a"
+    )
+    assert "cxroi.app.serve" in modules_after(code)
 
 
 def test_public_names_resolve_lazily_to_their_modules():

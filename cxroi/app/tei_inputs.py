@@ -1,21 +1,23 @@
 """Inputs of the TEI extensions: benefit and cost lines, unquantified benefits, risk by lever.
 
-Widgets only: each input is a :class:`cxroi.app.dashboard.FieldInput` made by the dashboard
+Widgets only: each input is a :class:`cxroi.app.field_input.FieldInput` made by the dashboard
 (parsing, validation through :func:`cxroi.load_scenario`, messages naming the field by its
 label), and each structure change (a line or an unquantified benefit added or removed, the
 benefit risk switched between one number and one value per lever) is a candidate scenario
-mapping handed to the dashboard, which validates and evaluates it like any other change.
+mapping made by the page's :class:`cxroi.app.editor.ScenarioEditor` and handed to the
+dashboard, which validates and evaluates it like any other change.
 The rules are docs/model.md §11 (lines) and §12 (risk by lever).
 """
 
 from __future__ import annotations
 
-import copy
 import html
 from typing import Any
 
 import ipywidgets as W
 
+from cxroi.app.editor import LINE_STEMS, by_lever, unwrap_evidence
+from cxroi.app.field_input import form_switch
 from cxroi.app.fields import (
     BENEFIT_LINE_FIELDS,
     CASE_FIELDS,
@@ -24,7 +26,6 @@ from cxroi.app.fields import (
     UNQUANTIFIED_FIELD,
     css_class,
 )
-from cxroi.model.scenario import EVIDENCE_KEYS
 
 __all__ = [
     "LINE_KINDS",
@@ -39,18 +40,16 @@ __all__ = [
 
 #: (key, section title, name of a new line, button label) of the two kinds of TEI lines.
 LINE_KINDS = (
-    ("benefit_lines", "Benefit lines (not driven by customers)", "New benefit", "Add benefit line"),
-    ("cost_lines", "Cost lines (beside capex and opex)", "New cost", "Add cost line"),
+    (
+        "benefit_lines",
+        "Benefit lines (not driven by customers)",
+        LINE_STEMS["benefit_lines"],
+        "Add benefit line",
+    ),
+    ("cost_lines", "Cost lines (beside capex and opex)", LINE_STEMS["cost_lines"], "Add cost line"),
 )
 
 _SPECS = {"benefit_lines": BENEFIT_LINE_FIELDS, "cost_lines": COST_LINE_FIELDS}
-
-
-def _plain(value: Any) -> Any:
-    """The value of an input written with its evidence (``{value, source, ...}``)."""
-    if isinstance(value, dict) and "value" in value and set(value) <= set(EVIDENCE_KEYS):
-        return value["value"]
-    return value
 
 
 def _title(text: str) -> W.HTML:
@@ -62,15 +61,6 @@ def _button(app: Any, label: str, hook: str, action, *args) -> W.Button:
     button.add_class(hook)
     button.on_click(lambda _: app.guard(action, app, *args))
     return button
-
-
-def _unique(name: str, taken: list[str]) -> str:
-    if name not in taken:
-        return name
-    n = 2
-    while f"{name} {n}" in taken:
-        n += 1
-    return f"{name} {n}"
 
 
 # ------------------------------------------------------------------------ per initiative
@@ -87,7 +77,7 @@ def initiative_extras(app: Any, j: int, ini: dict) -> list[W.Widget]:
     for kind, title, _, add_label in LINE_KINDS:
         parts: list[W.Widget] = [_title(title)]
         for k, line in enumerate(ini.get(kind) or []):
-            where = f"{base}.{kind}[{_plain(line.get('name', ''))}]"
+            where = f"{base}.{kind}[{unwrap_evidence(line.get('name', ''))}]"
             rows = []
             for spec in _SPECS[kind]:
                 field = app._field(
@@ -137,10 +127,8 @@ def initiative_extras(app: Any, j: int, ini: dict) -> list[W.Widget]:
     return out
 
 
-def _change(app: Any, j: int, edit) -> bool:
-    """Apply ``edit`` to a copy of initiative ``j``'s mapping; keep the tabs as they are."""
-    candidate = copy.deepcopy(app._mapping)
-    edit(candidate["initiatives"][j])
+def _change(app: Any, j: int, candidate: dict) -> bool:
+    """Apply a candidate that edits initiative ``j``; keep the tabs as they are."""
     app._segment_selected = app.segment_tabs.selected_index or 0
     app._initiative_selected = j
     return app._apply_structure(candidate)
@@ -148,27 +136,12 @@ def _change(app: Any, j: int, edit) -> bool:
 
 def add_line(app: Any, j: int, kind: str) -> None:
     """Add a line of ``kind`` (``benefit_lines`` or ``cost_lines``) with amount 0 to ``j``."""
-    stem = dict((k, s) for k, _, s, _ in LINE_KINDS)[kind]
-
-    def edit(ini: dict) -> None:
-        lines = ini.setdefault(kind, [])
-        name = _unique(stem, [str(_plain(x.get("name", ""))) for x in lines])
-        lines.append({"name": name, "amount": 0.0})
-
-    _change(app, j, edit)
+    _change(app, j, app.editor.with_line_added(j, kind))
 
 
 def remove_line(app: Any, j: int, kind: str, k: int) -> None:
     """Remove line ``k`` of ``kind`` from initiative ``j``."""
-
-    def edit(ini: dict) -> None:
-        lines = ini.get(kind) or []
-        if 0 <= k < len(lines):
-            lines.pop(k)
-        if not lines:
-            ini.pop(kind, None)
-
-    _change(app, j, edit)
+    _change(app, j, app.editor.with_item_removed(j, kind, k))
 
 
 def add_unquantified(app: Any, j: int, text: Any) -> None:
@@ -179,27 +152,17 @@ def add_unquantified(app: Any, j: int, text: Any) -> None:
             "its name first.</div>"
         )
         return
-    _change(app, j, lambda ini: ini.setdefault("unquantified", []).append(text.strip()))
+    name = text.strip()
+    edit = app.editor.with_initiative_edit
+    _change(app, j, edit(j, lambda ini: ini.setdefault("unquantified", []).append(name)))
 
 
 def remove_unquantified(app: Any, j: int, k: int) -> None:
     """Remove item ``k`` of initiative ``j``'s unquantified benefits."""
-
-    def edit(ini: dict) -> None:
-        items = ini.get("unquantified") or []
-        if 0 <= k < len(items):
-            items.pop(k)
-        if not items:
-            ini.pop("unquantified", None)
-
-    _change(app, j, edit)
+    _change(app, j, app.editor.with_item_removed(j, "unquantified", k))
 
 
 # ------------------------------------------------------------------------ risk by lever
-def _by_lever(value: Any) -> bool:
-    return isinstance(value, dict) and "dist" not in value and "value" not in value
-
-
 def benefit_risk_rows(app: Any) -> tuple[list[W.Widget], Any]:
     """Rows of the benefit risk adjustment: a form switch, then one number or six levers.
 
@@ -210,17 +173,16 @@ def benefit_risk_rows(app: Any) -> tuple[list[W.Widget], Any]:
     field : FieldInput or None
         The one-number input (a key input of present mode), None in the per-lever form.
     """
-    current = _plain((app._mapping.get("risk") or {}).get("benefit_adjustment"))
-    lever = _by_lever(current)
-    form = W.Dropdown(
-        options=[("One number", "number"), ("Per lever", "lever")],
-        value="lever" if lever else "number",
-        description="Benefit risk",
-        style={"description_width": "136px"},
-        layout=W.Layout(width="290px"),
+    current = unwrap_evidence((app.editor.mapping.get("risk") or {}).get("benefit_adjustment"))
+    lever = by_lever(current)
+    form = form_switch(
+        [("One number", "number"), ("Per lever", "lever")],
+        "lever" if lever else "number",
+        "Benefit risk",
+        "136px",
+        "cxroi-field-risk-benefit_adjustment-form",
+        lambda new: app.guard(switch_benefit_risk, app, new),
     )
-    form.add_class("cxroi-field-risk-benefit_adjustment-form")
-    form.observe(lambda ch: app.guard(switch_benefit_risk, app, ch["new"]), "value")
     app._risk_form = form
     if not lever:
         spec = next(s for s in CASE_FIELDS if s.key == "benefit_adjustment")
@@ -243,15 +205,8 @@ def switch_benefit_risk(app: Any, form: str) -> None:
     becomes one number, the largest value in force (the switch never favours the case,
     docs/model.md §12).
     """
-    candidate = copy.deepcopy(app._mapping)
-    risk = candidate.setdefault("risk", {})
-    current = _plain(risk.get("benefit_adjustment", 0.0))
-    if form == "lever" and not _by_lever(current):
-        risk["benefit_adjustment"] = {"default": current}
-    elif form == "number" and _by_lever(current):
-        base = app.scenario.risk.benefit_adjustment_base()
-        risk["benefit_adjustment"] = max(base.values()) if isinstance(base, dict) else base
-    else:
+    candidate = app.editor.with_benefit_risk_form(form)
+    if candidate is None:
         return
     app._segment_selected = app.segment_tabs.selected_index or 0
     app._initiative_selected = app.initiative_tabs.selected_index or 0

@@ -16,10 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from cxroi.engine import finance
 from cxroi.engine import project as engine
@@ -27,6 +26,9 @@ from cxroi.engine.attribution import MAX_EXACT_PLAYERS, coalition_masks, shapley
 from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import EQUITY_KEYS, KPI_KEYS
 from cxroi.model.scenario import LEVERS, Scenario, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["BusinessCase", "evaluate", "case_kpis", "KPI_KEYS", "EQUITY_KEYS"]
 
@@ -341,6 +343,8 @@ class BusinessCase:
     kpis, unadjusted : dict
         KPIs with and without the TEI risk adjustment (``None`` where undefined).
     cashflow : DataFrame
+        Built on first use from ``cashflow_columns`` (pandas is imported then, so a caller that
+        only needs numbers, such as ``cxroi run --json``, never imports it); index ``year``.
         Years 0..H: ``benefits``, ``costs``, ``net``, ``cumulative_net``, ``discount_factor``,
         ``discounted_net``, ``cumulative_discounted_net`` (risk-adjusted) and
         ``benefits_unadjusted``, ``costs_unadjusted`` [money].
@@ -356,10 +360,14 @@ class BusinessCase:
     by_initiative_standalone, by_initiative_last_in : dict
         NPV of each initiative alone, and NPV lost if it alone is cut [money].
     by_segment : DataFrame
-        Per segment: ``clv_baseline``, ``clv_with_cx`` [money per customer],
+        Built on first use from ``segment_columns``; index ``segment`` (the scenario's
+        segment names). Per segment: ``clv_baseline``, ``clv_with_cx`` [money per customer],
         ``acquisition_cost``, ``clv_to_cac_baseline``, ``clv_to_cac_with_cx``,
         ``annual_switching_loss`` [money/year], ``pv_benefits`` [money],
         ``extra_customers_end`` [customers].
+    cashflow_columns, segment_columns : dict of ndarray
+        The same columns as ``cashflow`` (years 0..H) and ``by_segment`` (one value a
+        segment), as numpy arrays.
     customers : DataFrame
         Long table of active customers at the end of each year (0 = today): ``year``,
         ``segment``, ``baseline``, ``with_cx``.
@@ -371,14 +379,30 @@ class BusinessCase:
     scenario: Scenario
     kpis: dict[str, float | None]
     unadjusted: dict[str, float | None]
-    cashflow: pd.DataFrame
+    cashflow_columns: dict[str, np.ndarray]
     by_lever: dict[str, float]
     by_initiative: dict[str, float] | None
-    by_segment: pd.DataFrame
+    segment_columns: dict[str, np.ndarray]
     projection: engine.Projection = field(repr=False)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     by_initiative_standalone: dict[str, float] = field(default_factory=dict)
     by_initiative_last_in: dict[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def cashflow(self) -> pd.DataFrame:
+        """Cash flows of years 0..H, one column per entry of ``cashflow_columns``."""
+        import pandas as pd
+
+        years = pd.RangeIndex(0, self.scenario.horizon_years + 1, name="year")
+        return pd.DataFrame(self.cashflow_columns, index=years)
+
+    @cached_property
+    def by_segment(self) -> pd.DataFrame:
+        """Per-segment figures, one column per entry of ``segment_columns``."""
+        import pandas as pd
+
+        names = pd.Index(self.scenario.segment_names, name="segment")
+        return pd.DataFrame(self.segment_columns, index=names)
 
     def line_table(self, adjusted: bool = True) -> pd.DataFrame:
         """Every benefit and cost line of the case per year (docs/model.md §11).
@@ -430,6 +454,8 @@ class BusinessCase:
                         | dict(zip(years, amounts.tolist(), strict=True))
                     )
                     k += 1
+        import pandas as pd
+
         return pd.DataFrame(rows)
 
     @property
@@ -443,6 +469,8 @@ class BusinessCase:
 
         Long table: ``year``, ``segment``, ``baseline``, ``with_cx`` [customers].
         """
+        import pandas as pd
+
         names = self.scenario.segment_names
         H = self.scenario.horizon_years
         return pd.DataFrame(
@@ -484,6 +512,8 @@ class BusinessCase:
             "Net": cf["net"].to_numpy(),
         }
         df = cf["discount_factor"].to_numpy()
+        import pandas as pd
+
         table = pd.DataFrame(rows, index=cols).T
         table["Total"] = [v.sum() for v in rows.values()]
         table["Present value"] = [(v * df).sum() for v in rows.values()]
@@ -496,9 +526,9 @@ class BusinessCase:
         """The case as the JSON object of ``cxroi run --json`` (docs/model.md §8)."""
         out: dict[str, Any] = {k: self.kpis[k] for k in KPI_KEYS + EQUITY_KEYS}
         out["unadjusted"] = {k: self.unadjusted[k] for k in KPI_KEYS + EQUITY_KEYS}
-        cf = self.cashflow
+        cf = self.cashflow_columns  # numpy, not the DataFrame: no pandas import for JSON
         out["cashflow"] = {
-            "year": [int(y) for y in cf.index],
+            "year": list(range(self.scenario.horizon_years + 1)),
             **{
                 key: [_py(x) for x in cf[key]]
                 for key in (
@@ -521,9 +551,12 @@ class BusinessCase:
             k: _py(v) for k, v in self.by_initiative_standalone.items()
         }
         out["by_initiative_last_in"] = {k: _py(v) for k, v in self.by_initiative_last_in.items()}
+        seg = self.segment_columns
         out["segments"] = {
-            name: {"clv_baseline": _py(row.clv_baseline), "clv_with_cx": _py(row.clv_with_cx)}
-            for name, row in self.by_segment.iterrows()
+            name: {"clv_baseline": _py(base), "clv_with_cx": _py(cx)}
+            for name, base, cx in zip(
+                self.scenario.segment_names, seg["clv_baseline"], seg["clv_with_cx"], strict=True
+            )
         }
         out["warnings"] = [dict(w) for w in self.warnings]
         return out
@@ -564,33 +597,27 @@ def _evaluate(sc: Scenario) -> BusinessCase:
     adjusted, unadjusted = result["adjusted"], result["unadjusted"]
     parts = adjusted["parts"]
     contribution = every.contribution.sum(axis=-2)  # (16, H)
-    H = sc.horizon_years
-    years = pd.RangeIndex(0, H + 1, name="year")
     net = adjusted["net"]
     df = adjusted["discount_factors"]
-    cashflow = pd.DataFrame(
-        {
-            "benefits": adjusted["benefits"],
-            "costs": adjusted["costs"],
-            "net": net,
-            "cumulative_net": np.cumsum(net),
-            "discount_factor": df,
-            "discounted_net": net * df,
-            "cumulative_discounted_net": np.cumsum(net * df),
-            "benefits_unadjusted": unadjusted["benefits"],
-            "costs_unadjusted": unadjusted["costs"],
-            "customer_benefits": parts["customer_benefits"],
-            "line_benefits": parts["line_benefits"],
-            "capex_opex": parts["costs"],
-            "line_costs": parts["line_costs"],
-            "customer_benefits_unadjusted": parts["customer_benefits_unadjusted"],
-            "line_benefits_unadjusted": parts["line_benefits_unadjusted"],
-            "capex_opex_unadjusted": parts["costs_unadjusted"],
-            "line_costs_unadjusted": parts["line_costs_unadjusted"],
-        },
-        index=years,
-    )
-    names = sc.segment_names
+    cashflow = {
+        "benefits": adjusted["benefits"],
+        "costs": adjusted["costs"],
+        "net": net,
+        "cumulative_net": np.cumsum(net),
+        "discount_factor": df,
+        "discounted_net": net * df,
+        "cumulative_discounted_net": np.cumsum(net * df),
+        "benefits_unadjusted": unadjusted["benefits"],
+        "costs_unadjusted": unadjusted["costs"],
+        "customer_benefits": parts["customer_benefits"],
+        "line_benefits": parts["line_benefits"],
+        "capex_opex": parts["costs"],
+        "line_costs": parts["line_costs"],
+        "customer_benefits_unadjusted": parts["customer_benefits_unadjusted"],
+        "line_benefits_unadjusted": parts["line_benefits_unadjusted"],
+        "capex_opex_unadjusted": parts["costs_unadjusted"],
+        "line_costs_unadjusted": parts["line_costs_unadjusted"],
+    }
     clv_base = engine.customer_lifetime_value(p, np.zeros(4), np.zeros(I))
     clv_cx = engine.customer_lifetime_value(p, np.ones(4), np.ones(I))
     cac = np.asarray(p.acquisition_cost, dtype=float)
@@ -600,19 +627,16 @@ def _evaluate(sc: Scenario) -> BusinessCase:
     seg_pv = (seg_cust["adjusted"] * df[1:]).sum(axis=-1)
     safe_cac = np.where(cac > 0, cac, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        by_segment = pd.DataFrame(
-            {
-                "clv_baseline": clv_base,
-                "clv_with_cx": clv_cx,
-                "acquisition_cost": cac,
-                "clv_to_cac_baseline": np.where(cac > 0, clv_base / safe_cac, np.nan),
-                "clv_to_cac_with_cx": np.where(cac > 0, clv_cx / safe_cac, np.nan),
-                "annual_switching_loss": engine.annual_switching_loss(p),
-                "pv_benefits": seg_pv,
-                "extra_customers_end": proj.customers[1, :, -1] - proj.customers[0, :, -1],
-            },
-            index=pd.Index(names, name="segment"),
-        )
+        by_segment = {
+            "clv_baseline": clv_base,
+            "clv_with_cx": clv_cx,
+            "acquisition_cost": cac,
+            "clv_to_cac_baseline": np.where(cac > 0, clv_base / safe_cac, np.nan),
+            "clv_to_cac_with_cx": np.where(cac > 0, clv_cx / safe_cac, np.nan),
+            "annual_switching_loss": engine.annual_switching_loss(p),
+            "pv_benefits": seg_pv,
+            "extra_customers_end": proj.customers[1, :, -1] - proj.customers[0, :, -1],
+        }
     by_lever = _lever_attribution(p, contribution, adjusted)
     masks = initiative_coalitions(I)
     init_levers = lever_masks if p.risk_by_lever else np.ones((1, 4))
@@ -636,10 +660,10 @@ def _evaluate(sc: Scenario) -> BusinessCase:
         scenario=sc,
         kpis=kpis,
         unadjusted=unadj,
-        cashflow=cashflow,
+        cashflow_columns=cashflow,
         by_lever=by_lever,
         by_initiative=by_initiative,
-        by_segment=by_segment,
+        segment_columns=by_segment,
         projection=proj,
         warnings=_overflow_warnings(adjusted)
         + _overflow_warnings(unadjusted, prefix="unadjusted."),
@@ -671,6 +695,8 @@ def _lever_attribution(p: engine.Params, contribution: np.ndarray, adjusted) -> 
 
 def _lines(sc: Scenario, proj: engine.Projection) -> pd.DataFrame:
     """Yearly P&L lines per segment for baseline and with CX (for audit and reports)."""
+    import pandas as pd
+
     H = sc.horizon_years
     frames = []
     for k, projection in enumerate(("baseline", "with_cx")):

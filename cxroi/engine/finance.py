@@ -16,6 +16,7 @@ __all__ = [
     "npv",
     "irr",
     "payback_years",
+    "sign_changes",
     "IRR_BRACKET",
     "SIGN_TOLERANCE",
 ]
@@ -90,11 +91,56 @@ def _has_both_signs(c: np.ndarray) -> np.ndarray:
     return pos & neg
 
 
-def _irr_one(c: np.ndarray) -> float:
-    from scipy.optimize import brentq  # imported on first use: keeps `import cxroi` quick
+def sign_changes(cashflows) -> int:
+    """Sign changes between consecutive non-zero cash flows (zeros skipped, none ignored).
 
+    Every non-zero value counts, however small: this is the count of Descartes' rule of signs
+    for the NPV polynomial actually evaluated, not the ``SIGN_TOLERANCE`` test of :func:`irr`.
+
+    Examples
+    --------
+    >>> sign_changes([-100, 0, 60, 60])
+    1
+    >>> sign_changes([-100, 230, -132])
+    2
+    """
+    c = np.asarray(cashflows, dtype=float)
+    signs = np.signbit(c[c != 0.0])
+    return int(np.count_nonzero(signs[1:] != signs[:-1]))
+
+
+#: Halvings of the bracket in log(1 + rate) by the one-sign-change IRR: 23 / 2^64 < 2e-18, below
+#: the spacing of doubles there, so the bisection ends on the root to the last bit it can resolve.
+_EXACT_HALVINGS = 64
+
+
+def _irr_one(c: np.ndarray) -> float:
+    r"""IRR of one row of cash flows, the root :func:`irr` documents.
+
+    With exactly one sign change among the non-zero flows, the root is found by bisection
+    (:func:`_irr_vectorised`, run to the last bit) and SciPy is not imported; with more, by
+    :func:`scipy.optimize.brentq`. Both give Brent's root on the bracket:
+
+    In :math:`x = 1/(1 + r)` the NPV is the polynomial :math:`P(x) = \sum_t c_t x^t`, and
+    :math:`r > -1` maps one-to-one, decreasingly, onto :math:`x > 0`. By Descartes' rule of
+    signs, the number of positive roots of :math:`P` (with multiplicity) is the number of sign
+    changes of its non-zero coefficients minus an even number; one sign change leaves exactly
+    one positive root, and it is simple, so the NPV changes sign there and nowhere else for
+    :math:`r > -1`. If it lies in the bracket the NPV has opposite signs at the two ends, Brent's
+    method converges to it because there is no other root to converge to, and bisection does
+    too; if not, the NPV has one sign at both ends and both give no IRR.
+
+    References
+    ----------
+    .. [1] Curtiss, D. R. (1918). "Recent extensions of Descartes' rule of signs." Annals of
+       Mathematics, 19(4), 251-278.
+    """
     if not _has_both_signs(c):
         return np.nan
+    if sign_changes(c) == 1:  # the unique root (docs/model.md, Projection and KPIs)
+        return float(_irr_vectorised(c[None, :], iterations=_EXACT_HALVINGS)[0])
+    from scipy.optimize import brentq  # several sign changes: Brent's method proper
+
     flows = [float(x) for x in c[::-1]]  # Horner's rule in v = 1 / (1 + rate), plain floats
 
     def npv_at_v(v: float) -> float:
@@ -137,6 +183,11 @@ def irr(cashflows):
     Several sign changes can give several roots; Brent's method returns one of them.
 
     .. math:: \sum_{t=0}^{H} \frac{c_t}{(1+\mathrm{IRR})^t} = 0
+
+    With a single sign change among the non-zero flows the root in ``rate > -1`` is unique
+    (Descartes' rule of signs), so it is found without SciPy, by bisection to the last bit;
+    SciPy's ``brentq`` is imported only for flows with several sign changes (see
+    ``_irr_one``). Rows of a 2-D input share one vectorised bisection.
 
     Parameters
     ----------

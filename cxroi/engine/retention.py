@@ -40,7 +40,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
+
+
+class _SciPySpecial:
+    """:mod:`scipy.special`, imported on first use of one of its functions.
+
+    Importing it costs about as much as numpy itself, and the lifetimes of a business case
+    (DEL and CLV by the direct series of :func:`hyp2f1_unit_a`) do not need it, so
+    ``cxroi run`` does not pay for it.
+    """
+
+    def __getattr__(self, name: str):
+        from scipy import special
+
+        return getattr(special, name)
+
+
+special = _SciPySpecial()
 
 __all__ = [
     "FADER_HARDIE_2007_HIGH_END",

@@ -3,6 +3,9 @@ properties)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from unittest import mock
+
 import numpy as np
 import numpy_financial as npf
 import pytest
@@ -201,3 +204,118 @@ def test_discounted_payback_not_before_payback(flows, rate):
     discounted = payback_years(np.asarray(flows) * discount_factors(rate, len(flows) - 1))
     if discounted is not None:
         assert simple is not None and simple <= discounted + 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# IRR without scipy for one sign change (Descartes' rule), Brent's method for several
+# --------------------------------------------------------------------------------------------
+WORKED = Path(__file__).parents[1] / "data" / "worked_example.yaml"
+
+
+def brent_reference(flows):
+    """The IRR as docs/model.md §5 states it: SciPy's brentq on NPV(rate) over the bracket.
+
+    Searched in the rate itself (not in log(1 + rate) as the engine does), to a tight
+    tolerance; None where the flows have one sign or the NPV one sign at both ends.
+    """
+    from scipy.optimize import brentq
+
+    c = [float(x) for x in flows]
+    if not (any(x > 1e-9 for x in c) and any(x < -1e-9 for x in c)):
+        return None
+
+    def f(rate):
+        return sum(x / (1.0 + rate) ** t for t, x in enumerate(c))
+
+    lo, hi = finance.IRR_BRACKET
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo == 0.0 or f_hi == 0.0:
+        return lo if f_lo == 0.0 else hi
+    if (f_lo > 0) == (f_hi > 0):
+        return None
+    return brentq(f, lo, hi, xtol=1e-15, rtol=1e-15, maxiter=2000)
+
+
+def agrees(got, ref, tol=1e-9):
+    if ref is None:
+        return got is None
+    return got is not None and abs(got - ref) <= tol * max(1.0, abs(ref))
+
+
+@st.composite
+def one_sign_change(draw):
+    """Cash flows of one sign, then the other (zeros anywhere): an outlay and its returns,
+    or a loan and its repayments."""
+    first = draw(st.lists(amounts(0.01, 1e6), min_size=1, max_size=6))
+    second = draw(st.lists(amounts(0.01, 1e6), min_size=1, max_size=6))
+    sign = draw(st.sampled_from([-1.0, 1.0]))
+    flows = [sign * x for x in first] + [-sign * x for x in second]
+    zeros = draw(st.lists(st.integers(0, len(flows)), max_size=3))
+    for k in sorted(zeros, reverse=True):
+        flows.insert(k, 0.0)
+    return flows
+
+
+def test_sign_changes_counts_every_nonzero_value():
+    assert finance.sign_changes([-100, 0, 0, 60]) == 1
+    assert finance.sign_changes([0, -100, 60, 0, 60]) == 1
+    assert finance.sign_changes([100, -50, 0, 20, -1]) == 3
+    assert finance.sign_changes([-1e-12, 5]) == 1  # tiny values count: they are in the NPV
+    assert finance.sign_changes([0, 0]) == 0
+    assert finance.sign_changes([-5, -3]) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(one_sign_change())
+def test_irr_of_one_sign_change_is_brents_root_without_scipy(flows):
+    assert finance.sign_changes(flows) == 1
+    with mock.patch("scipy.optimize.brentq", side_effect=AssertionError("brentq called")):
+        got = irr(flows)
+        row = irr(np.array([flows, flows]))  # the vectorised bisection of Monte Carlo draws
+    ref = brent_reference(flows)
+    assert agrees(got, ref), (got, ref)
+    for value in row:
+        assert agrees(None if np.isnan(value) else float(value), ref), (value, ref)
+
+
+@pytest.mark.parametrize(
+    ("flows", "roots"),
+    [
+        # 100 (1 - 1.1 x)(1 - 1.2 x)(1 - 1.3 x), x = 1 / (1 + rate): three roots, Brent
+        # returns one of them
+        ([100, -360, 431, -171.6], (0.10, 0.20, 0.30)),
+        ([-100, 230, -132], "none"),  # roots 10% and 20%: one sign at both ends, no IRR
+        ([-100, 1e-10, -1e-10, 300], None),  # tiny values ignored for "both signs", not here
+        ([-100, 50, -10, 100], None),  # three sign changes, one root
+        ([50, -100, 80], "none"),  # NPV > 0 everywhere: no IRR
+    ],
+)
+def test_irr_of_several_sign_changes_goes_through_brentq(flows, roots):
+    from scipy import optimize
+
+    assert finance.sign_changes(flows) > 1
+    with mock.patch.object(optimize, "brentq", wraps=optimize.brentq) as spy:
+        got = irr(flows)
+    if roots == "none":
+        assert got is None and spy.call_count == 0  # same sign at both ends: no search
+        return
+    assert spy.call_count == 1
+    if roots is None:
+        assert agrees(got, brent_reference(flows)), (got, brent_reference(flows))
+    else:
+        assert any(got == pytest.approx(r, rel=1e-12) for r in roots), got
+
+
+def test_irr_of_the_worked_example_is_brents_root():
+    # docs/model.md §9 publishes irr 0.243752; its net cash flow has one sign change
+    from cxroi.engine.case import evaluate
+
+    case = evaluate(WORKED)
+    net = case.cashflow_columns["net"]
+    assert finance.sign_changes(net) == 1
+    assert case.kpis["irr"] == pytest.approx(0.243752, abs=1e-6)
+    assert agrees(case.kpis["irr"], brent_reference(net))
+    unadjusted = (
+        case.cashflow_columns["benefits_unadjusted"] - case.cashflow_columns["costs_unadjusted"]
+    )
+    assert agrees(case.unadjusted["irr"], brent_reference(unadjusted))
