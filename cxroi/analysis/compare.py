@@ -37,15 +37,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from cxroi.engine.attribution import coalition_masks, shapley_values
+from cxroi.model.distributions import Distribution
 from cxroi.model.finite import finite_or_none
-from cxroi.model.scenario import (
-    SEGMENT_NUMBERS,
-    Distribution,
-    Scenario,
-    ScenarioError,
-    ScenarioIssue,
-    load_scenario,
-)
+from cxroi.model.issues import ScenarioError, ScenarioIssue
+from cxroi.model.scenario import EFFECT_FIELDS, SEGMENT_NUMBERS, Scenario, load_scenario
 
 __all__ = ["Change", "Comparison", "MAX_COMPARE_PLAYERS", "compare", "changes_between"]
 
@@ -241,8 +236,6 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
         In the order: top-level fields, risk, segments, initiatives (A's order, then B's
         additions).
     """
-    from cxroi.model.scenario import EFFECT_FIELDS
-
     ma, mb = a.to_mapping(), b.to_mapping()
     out: list[Change] = []
 
@@ -459,8 +452,6 @@ def _effect_overrides(
     For each segment of the coalition's scenario, the effective value is the segment entry's
     own value where given (in this coalition), else the ``"*"`` entry's (in this coalition).
     """
-    from cxroi.model.scenario import EFFECT_FIELDS  # noqa: F401 - the schema's effect names
-
     player: dict[tuple[str, str, str], tuple[Any, Any, np.ndarray]] = {}
     for j, unit in enumerate(units):
         for c in unit:

@@ -25,16 +25,10 @@ import pandas as pd
 
 from cxroi.engine.case import KPI_KEYS, case_kpis
 from cxroi.engine.project import compile_scenario
-from cxroi.model.scenario import (
-    FIELD_RULES,
-    Distribution,
-    Rule,
-    Scenario,
-    ScenarioError,
-    ScenarioIssue,
-    field_rule,
-    load_scenario,
-)
+from cxroi.model.distributions import Distribution
+from cxroi.model.fields import FIELD_RULES, Rule
+from cxroi.model.issues import ScenarioError, ScenarioIssue
+from cxroi.model.scenario import Scenario, field_rule, load_scenario
 
 __all__ = [
     "SimulationResult",

@@ -19,13 +19,8 @@ import numpy as np
 import pandas as pd
 
 from cxroi.model.finite import finite_or_none
-from cxroi.model.scenario import (
-    Scenario,
-    ScenarioError,
-    ScenarioIssue,
-    field_rule,
-    load_scenario,
-)
+from cxroi.model.issues import ScenarioError, ScenarioIssue
+from cxroi.model.scenario import Scenario, field_rule, load_scenario
 
 __all__ = ["MAX_SWEEP_POINTS", "goal_seek", "kpi_names", "parse_values", "sweep"]
 
