@@ -371,7 +371,7 @@ def retention_chart(
     return _style(alt.layer(area, lines, dots), width, height)
 
 
-def chart_svg(chart) -> str:
+def chart_svg(chart: alt.TopLevelMixin) -> str:
     """Render an Altair chart to an SVG string offline (vl_convert bundles Vega)."""
     import vl_convert as vlc
 

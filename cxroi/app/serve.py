@@ -31,8 +31,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cxroi import bundle
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = [
     "NOTEBOOK",
@@ -370,14 +374,14 @@ _NUMBER_OPTIONS = {
 }
 
 
-def _number_option(parser, name: str) -> None:
+def _number_option(parser: argparse.ArgumentParser, name: str) -> None:
     """Add the whole-number option of :class:`ServeOptions` field ``name`` to ``parser``."""
     flag = "--" + name.replace("_", "-")
     default = getattr(ServeOptions(), name)
     parser.add_argument(flag, type=int, default=default, help=_NUMBER_OPTIONS[name])
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``serve`` options to an argparse parser (shared with ``cxroi serve``)."""
     defaults = ServeOptions()
     parser.add_argument(
@@ -409,7 +413,7 @@ def add_arguments(parser) -> None:
     _number_option(parser, "unclaimed_timeout")
 
 
-def options_from_args(args) -> ServeOptions:
+def options_from_args(args: argparse.Namespace) -> ServeOptions:
     """:class:`ServeOptions` from parsed :func:`add_arguments` options."""
     defaults = ServeOptions()
     numbers = {name: getattr(args, name, getattr(defaults, name)) for name in _NUMBER_OPTIONS}

@@ -16,6 +16,7 @@ import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -149,6 +150,11 @@ class CohortTable:
         )
 
 
+#: What :func:`read_cohorts` reads: a CSV file's path, its bytes, a DataFrame or a table.
+CohortSource: TypeAlias = (
+    str | os.PathLike | bytes | bytearray | memoryview | pd.DataFrame | CohortTable
+)
+
 _ACTIVE_NAMES = ("active", "alive", "survivors", "customers", "active_customers")
 _PERIOD_NAMES = ("period", "year", "t", "month")
 _WIDE_HEADER = re.compile(r"^\s*([A-Za-z_ ]*?)[\s_-]*(\d+)\s*$")
@@ -226,7 +232,7 @@ def _read_file_bytes(path: Path, label: str) -> bytes:
     return b"".join(chunks)
 
 
-def read_cohorts(source, *, name: str | None = None) -> CohortTable:
+def read_cohorts(source: CohortSource, *, name: str | None = None) -> CohortTable:
     """Read and validate a cohort table from a CSV file or a pandas DataFrame.
 
     Parameters

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from cxroi.analysis.calibration.cohorts import (
@@ -20,6 +21,7 @@ from cxroi.analysis.calibration.cohorts import (
     MAX_COHORT_FITS,
     POOLED,
     CalibrationError,
+    CohortSource,
     CohortTable,
     read_cohorts,
 )
@@ -91,7 +93,7 @@ class ConstantRetentionFit:
     log_likelihood: float
     n_periods: int
 
-    def survival(self, t):
+    def survival(self, t: ArrayLike) -> np.ndarray:
         """Share of a cohort active at period t: r ** t [share]."""
         return np.asarray(self.retention ** np.asarray(t, dtype=float))
 
@@ -366,7 +368,7 @@ def _mape(table: pd.DataFrame, column: str, *, fitted: bool) -> float:
 
 
 def fit_retention(
-    table,
+    table: CohortSource,
     *,
     cohorts: Sequence[str] | None = None,
     name: str = POOLED,
@@ -670,7 +672,7 @@ class Calibration:
 
 
 def calibrate(
-    source,
+    source: CohortSource,
     *,
     fit_periods: int | None = None,
     backtest_periods: int | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def _pick_segment(data: Mapping, segment: str | None, label: str) -> int:
 
 
 def scenario_with_retention(
-    scenario,
+    scenario: str | os.PathLike | Mapping,
     fit: RetentionFit,
     *,
     segment: str | None = None,
@@ -231,9 +232,9 @@ def scenario_with_retention(
 
 
 def write_scenario_with_retention(
-    scenario,
+    scenario: str | os.PathLike | Mapping,
     fit: RetentionFit,
-    out_path,
+    out_path: str | os.PathLike,
     *,
     segment: str | None = None,
     tenure: int | Mapping[int, float] = 0,
