@@ -28,22 +28,19 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
 from cxroi.engine.attribution import coalition_masks, shapley_values
+from cxroi.model.distributions import Distribution
 from cxroi.model.finite import finite_or_none
-from cxroi.model.scenario import (
-    Distribution,
-    Scenario,
-    ScenarioError,
-    ScenarioIssue,
-    load_scenario,
-)
+from cxroi.model.issues import ScenarioError, ScenarioIssue
+from cxroi.model.scenario import EFFECT_FIELDS, SEGMENT_NUMBERS, Scenario, load_scenario
 
 __all__ = ["Change", "Comparison", "MAX_COMPARE_PLAYERS", "compare", "changes_between"]
 
@@ -80,10 +77,10 @@ def _base(x: Any) -> Any:
     if isinstance(x, Distribution):
         return float(x.base)
     if isinstance(x, BaseModel):
-        names = set(type(x).model_fields)
-        if "value" in names and names <= _EVIDENCE_KEYS:  # an input with its evidence
-            return _base(x.value)
-        return {k: _base(getattr(x, k)) for k in type(x).model_fields}
+        fields = {k: getattr(x, k) for k in type(x).model_fields}
+        if "value" in fields and set(fields) <= _EVIDENCE_KEYS:  # an input with its evidence
+            return _base(fields["value"])
+        return {k: _base(v) for k, v in fields.items()}
     if isinstance(x, dict):
         if "dist" in x:
             try:
@@ -160,12 +157,62 @@ def _find(m: dict, kind: str, name: str) -> dict | None:
     return None
 
 
+def _item(m: dict, kind: str, name: str) -> dict:
+    """The segment or initiative ``name`` of a scenario mapping (present in both scenarios)."""
+    found = _find(m, kind, name)
+    if found is None:
+        raise KeyError(f"{kind}[{name}] is not in the scenario")
+    return found
+
+
 def _set_key(target: dict, key: str, source: dict) -> None:
     """``target[key] = source[key]`` when given in the source, else the key is removed."""
     if key in source:
         target[key] = copy.deepcopy(source[key])
     else:
         target.pop(key, None)
+
+
+def _set_risk_key(m: dict, key: str, source: dict) -> None:
+    """B's ``risk.<key>`` (``source`` is B's risk mapping) written into the mapping ``m``."""
+    _set_key(m.setdefault("risk", {}), key, source)
+
+
+def _set_item_key(m: dict, kind: str, name: str, key: str, source: dict) -> None:
+    """B's field ``key`` of the segment or initiative ``name`` (``source``) written into ``m``."""
+    _set_key(_item(m, kind, name), key, source)
+
+
+def _set_effect_key(m: dict, name: str, target: str, key: str, source: dict) -> None:
+    """B's effect field ``key`` of entry ``target`` (``source``, B's initiative) written in."""
+    effects = _item(m, "initiatives", name).setdefault("effects", {})
+    entry = effects.setdefault(target, {})
+    _set_key(entry, key, source.get("effects", {}).get(target, {}))
+
+
+def _add_or_drop(m: dict, kind: str, name: str, added: dict | None, mb: dict) -> None:
+    """Add B's segment or initiative ``added`` to the mapping ``m``, or drop ``name`` (None).
+
+    An added segment brings the effects entries that B's initiatives give it.
+    """
+    if added is None:
+        m[kind] = [item for item in m[kind] if item["name"] != name]
+        return
+    m[kind].append(copy.deepcopy(added))
+    if kind == "segments":
+        for ini in m["initiatives"]:
+            source = _find(mb, "initiatives", ini["name"])
+            entry = (source or {}).get("effects", {}).get(name)
+            if entry is not None:
+                ini.setdefault("effects", {})[name] = copy.deepcopy(entry)
+
+
+def _presence_change(kind: str, name: str, items_b: dict[str, dict], mb: dict) -> Change:
+    """The change of a segment or initiative present in only one scenario (one player)."""
+    path = f"{kind}[{name}]"
+    present = name in items_b
+    apply = partial(_add_or_drop, kind=kind, name=name, added=items_b.get(name), mb=mb)
+    return Change(path, path, None if present else "present", "present" if present else None, apply)
 
 
 def _effect_state(ini: Any, target: str, name: str) -> Any:
@@ -189,8 +236,6 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
         In the order: top-level fields, risk, segments, initiatives (A's order, then B's
         additions).
     """
-    from cxroi.model.scenario import EFFECT_FIELDS
-
     ma, mb = a.to_mapping(), b.to_mapping()
     out: list[Change] = []
 
@@ -200,11 +245,8 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
             continue
         va, vb = _base(getattr(a, key)), _base(getattr(b, key))
         if va != vb:
-
-            def apply(m: dict, key=key) -> None:
-                _set_key(m, key, mb)
-
-            nums = {}
+            apply = partial(_set_key, key=key, source=mb)
+            nums: dict[str, tuple[float, float]] = {}
             if key == "discount_rate" and _number(va) is not None and _number(vb) is not None:
                 nums = {key: (va, vb)}
             out.append(Change(key, key, va, vb, apply, nums))
@@ -213,104 +255,18 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
     for key in type(a.risk).model_fields:
         va, vb = _base(getattr(a.risk, key)), _base(getattr(b.risk, key))
         if va != vb:
-
-            def apply(m: dict, key=key) -> None:
-                _set_key(m.setdefault("risk", {}), key, mb.get("risk", {}))
-
+            apply = partial(_set_risk_key, key=key, source=mb.get("risk", {}))
             path = f"risk.{key}"
             both = _number(va) is not None and _number(vb) is not None
             out.append(Change(path, "risk", va, vb, apply, {path: (va, vb)} if both else {}))
 
-    # segments
-    seg_a, seg_b = _named(ma["segments"]), _named(mb["segments"])
-    objs_a = {s.name: s for s in a.segments}
-    objs_b = {s.name: s for s in b.segments}
-    from cxroi.model.scenario import SEGMENT_NUMBERS
+    # segments, then initiatives (with their effects entries)
+    both_segments = {s.name for s in a.segments} & {s.name for s in b.segments}
+    ini_b = _named(mb["initiatives"])
 
-    for name in list(seg_a) + [n for n in seg_b if n not in seg_a]:
-        path = f"segments[{name}]"
-        if name not in seg_b or name not in seg_a:
-            present = name in seg_b
-
-            def apply(m: dict, name=name, present=present) -> None:
-                if present:
-                    m["segments"].append(copy.deepcopy(seg_b[name]))
-                    for ini in m["initiatives"]:
-                        source = _find(mb, "initiatives", ini["name"])
-                        entry = (source or {}).get("effects", {}).get(name)
-                        if entry is not None:
-                            ini.setdefault("effects", {})[name] = copy.deepcopy(entry)
-                else:
-                    m["segments"] = [s for s in m["segments"] if s["name"] != name]
-
-            out.append(
-                Change(path, path, "present" if not present else None,
-                       "present" if present else None, apply)
-            )  # fmt: skip
-            continue
-        sa, sb = objs_a[name], objs_b[name]
-        for key in type(sa).model_fields:
-            if key == "name":
-                continue
-            va, vb = _base(getattr(sa, key)), _base(getattr(sb, key))
-            if va == vb:
-                continue
-
-            def apply(m: dict, name=name, key=key) -> None:
-                _set_key(_find(m, "segments", name), key, seg_b[name])
-
-            fpath = f"{path}.{key}"
-            nums: dict[str, tuple[float, float]] = {}
-            if key in SEGMENT_NUMBERS and _number(va) is not None and _number(vb) is not None:
-                nums = {fpath: (va, vb)}
-            elif key == "new_customers_per_year" and all(
-                v is None or _number(v) is not None for v in (va, vb)
-            ):
-                nums = {fpath: (math.nan if va is None else va, math.nan if vb is None else vb)}
-            elif key == "retention":
-                if _number(va) is not None and _number(vb) is not None:
-                    nums = {fpath: (va, vb)}
-                elif _sbg_numbers(va) and _sbg_numbers(vb):
-                    nums = {f"{fpath}.{k}": (va[k], vb[k]) for k in ("alpha", "beta", "tenure")}
-            out.append(Change(fpath, path, va, vb, apply, nums))
-
-    # initiatives
-    ini_a, ini_b = _named(ma["initiatives"]), _named(mb["initiatives"])
-    iobj_a = {i.name: i for i in a.initiatives}
-    iobj_b = {i.name: i for i in b.initiatives}
-    both_segments = set(seg_a) & set(seg_b)
-    for name in list(ini_a) + [n for n in ini_b if n not in ini_a]:
+    def effect_changes(name: str, ia: Any, ib: Any) -> list[Change]:
         path = f"initiatives[{name}]"
-        if name not in ini_b or name not in ini_a:
-            present = name in ini_b
-
-            def apply(m: dict, name=name, present=present) -> None:
-                if present:
-                    m["initiatives"].append(copy.deepcopy(ini_b[name]))
-                else:
-                    m["initiatives"] = [i for i in m["initiatives"] if i["name"] != name]
-
-            out.append(
-                Change(path, path, "present" if not present else None,
-                       "present" if present else None, apply)
-            )  # fmt: skip
-            continue
-        ia, ib = iobj_a[name], iobj_b[name]
-        for key in type(ia).model_fields:
-            if key in _INITIATIVE_SKIP:
-                continue
-            va, vb = _base(getattr(ia, key)), _base(getattr(ib, key))
-            if va == vb:
-                continue
-
-            def apply(m: dict, name=name, key=key) -> None:
-                _set_key(_find(m, "initiatives", name), key, ini_b[name])
-
-            fpath = f"{path}.{key}"
-            nums = {}
-            if key in ("capex", "opex") and _number(va) is not None and _number(vb) is not None:
-                nums = {fpath: (va, vb)}
-            out.append(Change(fpath, path, va, vb, apply, nums))
+        changes = []
         targets = [t for t in ia.effects if t == "*" or t in both_segments]
         targets += [t for t in ib.effects if t not in targets and (t == "*" or t in both_segments)]
         for target in targets:
@@ -318,15 +274,85 @@ def changes_between(a: Scenario, b: Scenario) -> list[Change]:
                 va, vb = _effect_state(ia, target, key), _effect_state(ib, target, key)
                 if va is vb or va == vb:
                     continue
-
-                def apply(m: dict, name=name, target=target, key=key) -> None:
-                    effects = _find(m, "initiatives", name).setdefault("effects", {})
-                    entry = effects.setdefault(target, {})
-                    source = ini_b[name].get("effects", {}).get(target, {})
-                    _set_key(entry, key, source)
-
+                apply = partial(
+                    _set_effect_key, name=name, target=target, key=key, source=ini_b[name]
+                )
                 fpath = f"{path}.effects[{target}].{key}"
-                out.append(Change(fpath, path, va, vb, apply, effect=(name, target, key)))
+                changes.append(Change(fpath, path, va, vb, apply, effect=(name, target, key)))
+        return changes
+
+    out += _item_changes("segments", a.segments, b.segments, ma, mb, {"name"}, _segment_numbers)
+    out += _item_changes(
+        "initiatives", a.initiatives, b.initiatives, ma, mb, _INITIATIVE_SKIP,
+        _initiative_numbers, effect_changes,
+    )  # fmt: skip
+    return out
+
+
+#: What the engine can stack of a change: engine path -> (number in A, number in B).
+_Numbers = dict[str, tuple[float, float]]
+
+
+def _segment_numbers(fpath: str, key: str, va: Any, vb: Any) -> _Numbers:
+    """The stackable numbers of a change of segment field ``key`` (empty: structural)."""
+    if key in SEGMENT_NUMBERS and _number(va) is not None and _number(vb) is not None:
+        return {fpath: (va, vb)}
+    if key == "new_customers_per_year" and all(
+        v is None or _number(v) is not None for v in (va, vb)
+    ):
+        return {fpath: (math.nan if va is None else va, math.nan if vb is None else vb)}
+    if key == "retention":
+        if _number(va) is not None and _number(vb) is not None:
+            return {fpath: (va, vb)}
+        if _sbg_numbers(va) and _sbg_numbers(vb):
+            return {f"{fpath}.{k}": (va[k], vb[k]) for k in ("alpha", "beta", "tenure")}
+    return {}
+
+
+def _initiative_numbers(fpath: str, key: str, va: Any, vb: Any) -> _Numbers:
+    """The stackable numbers of a change of initiative field ``key`` (capex, opex)."""
+    if key in ("capex", "opex") and _number(va) is not None and _number(vb) is not None:
+        return {fpath: (va, vb)}
+    return {}
+
+
+def _item_changes(
+    kind: str,
+    items_a: Sequence[Any],
+    items_b: Sequence[Any],
+    ma: dict,
+    mb: dict,
+    skip: set[str],
+    numbers: Callable[[str, str, Any, Any], _Numbers],
+    more: Callable[[str, Any, Any], list[Change]] | None = None,
+) -> list[Change]:
+    """The changes of the segments or of the initiatives (``kind``), in A's order then B's.
+
+    An item present in only one scenario is one player; an item present in both gives one
+    per field (but those in ``skip``) whose base value differs, with ``numbers(path, key,
+    a, b)`` saying what the engine can stack of it, followed by ``more(name, a_item, b_item)``.
+    """
+    named_a, named_b = _named(ma[kind]), _named(mb[kind])
+    objs_a = {x.name: x for x in items_a}
+    objs_b = {x.name: x for x in items_b}
+    out: list[Change] = []
+    for name in list(named_a) + [n for n in named_b if n not in named_a]:
+        path = f"{kind}[{name}]"
+        if name not in named_b or name not in named_a:
+            out.append(_presence_change(kind, name, named_b, mb))
+            continue
+        xa, xb = objs_a[name], objs_b[name]
+        for key in type(xa).model_fields:
+            if key in skip:
+                continue
+            va, vb = _base(getattr(xa, key)), _base(getattr(xb, key))
+            if va == vb:
+                continue
+            apply = partial(_set_item_key, kind=kind, name=name, key=key, source=named_b[name])
+            fpath = f"{path}.{key}"
+            out.append(Change(fpath, path, va, vb, apply, numbers(fpath, key, va, vb)))
+        if more is not None:
+            out.extend(more(name, xa, xb))
     return out
 
 
@@ -426,8 +452,6 @@ def _effect_overrides(
     For each segment of the coalition's scenario, the effective value is the segment entry's
     own value where given (in this coalition), else the ``"*"`` entry's (in this coalition).
     """
-    from cxroi.model.scenario import EFFECT_FIELDS  # noqa: F401 - the schema's effect names
-
     player: dict[tuple[str, str, str], tuple[Any, Any, np.ndarray]] = {}
     for j, unit in enumerate(units):
         for c in unit:
@@ -537,6 +561,11 @@ class Comparison:
 _finite = finite_or_none
 
 
+def _difference(a: float | None, b: float | None) -> float | None:
+    """``b - a``, or None when either is missing."""
+    return None if a is None or b is None else b - a
+
+
 def compare(a: Scenario | Any, b: Scenario | Any) -> Comparison:
     r"""Compare scenario A with scenario B and split the NPV change over the changes.
 
@@ -592,10 +621,7 @@ def compare(a: Scenario | Any, b: Scenario | Any) -> Comparison:
     case_a, case_b = evaluate(sa), evaluate(sb)
     kpis_a = {k: _finite(v) for k, v in case_a.kpis.items()}
     kpis_b = {k: _finite(v) for k, v in case_b.kpis.items()}
-    delta = {
-        k: (None if kpis_a.get(k) is None or kpis_b.get(k) is None else kpis_b[k] - kpis_a[k])
-        for k in kpis_a
-    }
+    delta = {k: _difference(kpis_a[k], kpis_b.get(k)) for k in kpis_a}
     changes = changes_between(sa, sb)
     grouped = len(changes) > MAX_COMPARE_PLAYERS
     if grouped:

@@ -20,22 +20,23 @@ __all__ = ["CopulaSampler", "sample_spearman"]
 def _quantile(d: Distribution, u: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The distribution's quantile function at U = Phi(Z) (Z given for the normal)."""
     if d.dist == "normal":
-        return d.mean + d.sd * z
-    if d.high == d.low:
-        return np.full(u.shape, float(d.low))
-    width = d.high - d.low
+        mean, sd = d.mean_sd()
+        return mean + sd * z
+    low, mode, high = d.limits()
+    if high == low:
+        return np.full(u.shape, float(low))
+    width = high - low
     if d.dist == "uniform":
-        return d.low + width * u
+        return low + width * u
     if d.dist == "triangular":
-        c = (d.mode - d.low) / width
-        left = d.low + np.sqrt(u * c) * width
-        right = d.high - np.sqrt((1.0 - u) * (1.0 - c)) * width
+        c = (mode - low) / width
+        left = low + np.sqrt(u * c) * width
+        right = high - np.sqrt((1.0 - u) * (1.0 - c)) * width
         return np.where(u < c, left, right)
     from scipy.special import betaincinv
 
-    a = 1.0 + 4.0 * (d.mode - d.low) / width
-    b = 1.0 + 4.0 * (d.high - d.mode) / width
-    return d.low + width * betaincinv(a, b, u)
+    a, b = d.pert_shapes()
+    return low + width * betaincinv(a, b, u)
 
 
 class CopulaSampler:

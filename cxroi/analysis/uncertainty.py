@@ -25,17 +25,10 @@ import pandas as pd
 
 from cxroi.engine.case import KPI_KEYS, case_kpis
 from cxroi.engine.project import compile_scenario
-from cxroi.model.scenario import (
-    FIELD_RULES,
-    Distribution,
-    Rule,
-    Scenario,
-    ScenarioError,
-    ScenarioIssue,
-    base_value,
-    field_rule,
-    load_scenario,
-)
+from cxroi.model.distributions import Distribution
+from cxroi.model.fields import FIELD_RULES, Rule
+from cxroi.model.issues import ScenarioError, ScenarioIssue
+from cxroi.model.scenario import Scenario, field_rule, load_scenario
 
 __all__ = [
     "SimulationResult",
@@ -71,17 +64,18 @@ def _scipy_dist(d: Distribution):
     from scipy import stats  # imported on first use: keeps `import cxroi` quick
 
     if d.dist == "normal":
-        return stats.norm(loc=d.mean, scale=d.sd)
-    width = d.high - d.low
+        mean, sd = d.mean_sd()
+        return stats.norm(loc=mean, scale=sd)
+    low, mode, high = d.limits()
+    width = high - low
     if width <= 0:
         return None
     if d.dist == "uniform":
-        return stats.uniform(loc=d.low, scale=width)
+        return stats.uniform(loc=low, scale=width)
     if d.dist == "triangular":
-        return stats.triang(c=(d.mode - d.low) / width, loc=d.low, scale=width)
-    a = 1.0 + 4.0 * (d.mode - d.low) / width
-    b = 1.0 + 4.0 * (d.high - d.mode) / width
-    return stats.beta(a, b, loc=d.low, scale=width)
+        return stats.triang(c=(mode - low) / width, loc=low, scale=width)
+    a, b = d.pert_shapes()
+    return stats.beta(a, b, loc=low, scale=width)
 
 
 def _clip(x: np.ndarray, rule: Rule) -> np.ndarray:
@@ -106,18 +100,17 @@ def sample(
     True
     """
     if d.dist == "normal":
-        x = rng.normal(d.mean, d.sd, size)
-    elif d.high == d.low:
-        x = np.full(size, float(d.low))
-    elif d.dist == "uniform":
-        x = rng.uniform(d.low, d.high, size)
-    elif d.dist == "triangular":
-        x = rng.triangular(d.low, d.mode, d.high, size)
+        x = rng.normal(*d.mean_sd(), size)
     else:
-        width = d.high - d.low
-        a = 1.0 + 4.0 * (d.mode - d.low) / width
-        b = 1.0 + 4.0 * (d.high - d.mode) / width
-        x = d.low + width * rng.beta(a, b, size)
+        low, mode, high = d.limits()
+        if high == low:
+            x = np.full(size, float(low))
+        elif d.dist == "uniform":
+            x = rng.uniform(low, high, size)
+        elif d.dist == "triangular":
+            x = rng.triangular(low, mode, high, size)
+        else:
+            x = low + (high - low) * rng.beta(*d.pert_shapes(), size)
     return _clip(x, rule or Rule())
 
 
@@ -447,7 +440,7 @@ def tornado(
         values[2 * k], values[2 * k + 1] = lo, hi
         overrides[path] = values
     npv = _npv_with(sc, overrides)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "path": path,
             "low": points[path][0],
@@ -464,11 +457,6 @@ def tornado(
 # --------------------------------------------------------------------------------------------
 # Switching values
 # --------------------------------------------------------------------------------------------
-def _field_base(sc: Scenario, path: str) -> float | None:
-    value = sc.fields().get(path)
-    return None if value is None else float(base_value(value))
-
-
 def switching_value(scenario: Scenario | Any, path: str, grid: int = 257) -> dict[str, Any]:
     """Value of one field at which the risk-adjusted NPV is zero, the others at base.
 
@@ -512,7 +500,7 @@ def switching_values(scenario: Scenario | Any, paths: Iterable[str] | None = Non
     paths = list(sc.fields()) if paths is None else list(paths)
     rows = []
     for path in paths:
-        base = _field_base(sc, path)
+        base = sc.field_base(path)
         value = switching_value(sc, path)["value"]
         change = (
             (value - base) / abs(base) if value is not None and base not in (None, 0.0) else np.nan

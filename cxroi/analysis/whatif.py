@@ -19,14 +19,8 @@ import numpy as np
 import pandas as pd
 
 from cxroi.model.finite import finite_or_none
-from cxroi.model.scenario import (
-    Scenario,
-    ScenarioError,
-    ScenarioIssue,
-    base_value,
-    field_rule,
-    load_scenario,
-)
+from cxroi.model.issues import ScenarioError, ScenarioIssue
+from cxroi.model.scenario import Scenario, field_rule, load_scenario
 
 __all__ = ["MAX_SWEEP_POINTS", "goal_seek", "kpi_names", "parse_values", "sweep"]
 
@@ -277,8 +271,7 @@ def goal_seek(
     if not math.isfinite(target):
         raise ScenarioError(ScenarioIssue("target", "must be a finite number", target))
     rule = field_rule(path)
-    current = sc.fields().get(path)
-    base = None if current is None else float(base_value(current))
+    base = sc.field_base(path)
     lo, hi = rule.clip_bounds()
     if not math.isfinite(lo):
         lo = -1e15

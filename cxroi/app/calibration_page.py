@@ -31,6 +31,7 @@ from cxroi.analysis.calibration import (
     POOLED,
     Calibration,
     CalibrationError,
+    CohortTable,
     Interval,
     RetentionFit,
     calibrate,
@@ -38,6 +39,7 @@ from cxroi.analysis.calibration import (
     read_cohorts,
     scenario_with_retention,
 )
+from cxroi.analysis.calibration.text import share_text
 from cxroi.engine.retention import sbg_retention
 
 __all__ = [
@@ -327,7 +329,7 @@ def retention_chart(
     """
     horizon = int(horizon_periods or fit.observed["period"].max() + 5)
     k = np.arange(horizon)
-    est, low, high, _, _ = fit.interval(lambda a, b: sbg_retention(a[:, None], b[:, None], k + 1))
+    est, low, high, _, _ = fit.band(lambda a, b: sbg_retention(a[:, None], b[:, None], k + 1))
     band = pd.DataFrame({"tenure": k, "low": low, "high": high})
     curves = pd.concat(
         [
@@ -369,7 +371,7 @@ def retention_chart(
     return _style(alt.layer(area, lines, dots), width, height)
 
 
-def chart_svg(chart) -> str:
+def chart_svg(chart: alt.TopLevelMixin) -> str:
     """Render an Altair chart to an SVG string offline (vl_convert bundles Vega)."""
     import vl_convert as vlc
 
@@ -464,23 +466,19 @@ def comparison_html(cal: Calibration, fit: RetentionFit) -> str:
         f"<td>r = {fit.constant.retention:.4f}</td></tr>",
         f"<tr><td>{term('loglik')}</td><td>{fit.sbg.log_likelihood:,.2f}</td>"
         f"<td>{fit.constant.log_likelihood:,.2f}</td></tr>",
-        f"<tr><td>{term('mape')}</td><td>{_pct(fit.mape_sbg)}</td>"
-        f"<td>{_pct(fit.mape_constant)}</td></tr>",
+        f"<tr><td>{term('mape')}</td><td>{share_text(fit.mape_sbg)}</td>"
+        f"<td>{share_text(fit.mape_constant)}</td></tr>",
     ]
     bt = cal.backtest
     if bt is not None:
         rows += [
             f"<tr><td>{term('backtest', fit=bt.fit_periods)}</td>"
-            f"<td>{_pct(bt.mape_sbg)}</td><td>{_pct(bt.mape_constant)}</td></tr>",
+            f"<td>{share_text(bt.mape_sbg)}</td><td>{share_text(bt.mape_constant)}</td></tr>",
             f"<tr><td>{term('last')}</td>"
             f"<td>{bt.last_period_error_sbg:+.1%}</td>"
             f"<td>{bt.last_period_error_constant:+.1%}</td></tr>",
         ]
     return f"<div class='cxcal'><table>{''.join(rows)}</table></div>"
-
-
-def _pct(x: float) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.1%}"
 
 
 def observed_html(fit: RetentionFit) -> str:
@@ -531,6 +529,16 @@ def _card(title: str, *children):
     card = W.VBox([W.HTML(f'<div class="cxroi-card-title">{html.escape(title)}</div>'), *children])
     card.add_class("cxroi-card")
     return card
+
+
+def _side_by_side(*cards):
+    """Cards in one row of equal columns (the page's chart and table rows)."""
+    import ipywidgets as W
+
+    columns = f"repeat({len(cards)}, minmax(0, 1fr))"
+    row = W.GridBox(list(cards), layout=W.Layout(grid_template_columns=columns, grid_gap="12px"))
+    row.add_class("cxroi-charts")
+    return row
 
 
 class CalibrationApp:
@@ -666,22 +674,14 @@ class CalibrationApp:
         )
         self.survival.add_class("cxroi-chart")
         self.retention.add_class("cxroi-chart")
-        charts = W.GridBox(
-            [
-                _card("Share of a cohort still active", self.survival),
-                _card("Retention rate by renewals made", self.retention),
-            ],
-            layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
+        charts = _side_by_side(
+            _card("Share of a cohort still active", self.survival),
+            _card("Retention rate by renewals made", self.retention),
         )
-        charts.add_class("cxroi-charts")
-        tables = W.GridBox(
-            [
-                _card("Estimates", self.summary),
-                _card("Customers differ against the same retention for all", self.comparison),
-            ],
-            layout=W.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="12px"),
+        tables = _side_by_side(
+            _card("Estimates", self.summary),
+            _card("Customers differ against the same retention for all", self.comparison),
         )
-        tables.add_class("cxroi-charts")
         body = W.VBox(
             [
                 intro,
@@ -753,7 +753,8 @@ class CalibrationApp:
         self.refresh()
 
     def _load_segments(self, segment: str | None) -> None:
-        from cxroi.model.scenario import ScenarioError, base_value, load_scenario
+        from cxroi.model.distributions import base_float
+        from cxroi.model.scenario import ScenarioError, load_scenario
 
         self._scenario = None
         names: list[str] = []
@@ -762,7 +763,7 @@ class CalibrationApp:
                 self._scenario = load_scenario(self.scenario.value)
                 names = self._scenario.segment_names
                 if not self._discount_given:
-                    self.discount.value = float(base_value(self._scenario.discount_rate))
+                    self.discount.value = base_float(self._scenario.discount_rate)
             except ScenarioError as exc:
                 self.status.value = _error_html(str(exc))
         self.segment.options = names
@@ -778,15 +779,14 @@ class CalibrationApp:
         return read_cohorts(key)
 
     def _margin(self) -> tuple[float | None, str]:
-        from cxroi.model.scenario import base_value
+        from cxroi.model.distributions import base_float
 
         if self._scenario is None or not self.segment.value:
             return None, ""
         seg = {s.name: s for s in self._scenario.segments}[self.segment.value]
-        margin = base_value(seg.wallet) * base_value(seg.share_of_wallet) * base_value(
-            seg.gross_margin
-        ) - base_value(seg.cost_to_serve)
-        return float(margin), self._scenario.currency
+        revenue = base_float(seg.wallet) * base_float(seg.share_of_wallet)
+        margin = revenue * base_float(seg.gross_margin) - base_float(seg.cost_to_serve)
+        return margin, self._scenario.currency
 
     def refresh(self, new_table: bool = False) -> None:
         """Recompute the fit from the widgets and redraw everything."""
@@ -809,14 +809,14 @@ class CalibrationApp:
                 if self.fit_periods.value > table.n_periods:
                     self.fit_periods.value = 0
             fit_periods = self.fit_periods.value or None
-            self.calibration = calibrate(
+            calibration = self.calibration = calibrate(
                 table,
                 fit_periods=fit_periods,
                 discount_rate=float(self.discount.value),
                 tenure=int(self.tenure.value),
                 level=self.level,
             )
-            fit = self.calibration.fit(self.cohort.value)
+            fit = calibration.fit(self.cohort.value)
         except Exception as exc:  # noqa: BLE001 - the page never shows a traceback
             self.calibration = None
             if isinstance(exc, (CalibrationError, ScenarioError)):
@@ -836,11 +836,11 @@ class CalibrationApp:
         self.survival.value = chart_svg(survival_chart(fit, width=CHART_WIDTH))
         self.retention.value = chart_svg(retention_chart(fit, width=CHART_WIDTH))
         self.summary.value = summary_html(fit, margin, currency)
-        self.comparison.value = comparison_html(self.calibration, fit)
+        self.comparison.value = comparison_html(calibration, fit)
         self.table.value = observed_html(fit)
-        self.download.value = self._download(fit)
+        self.download.value = self._download(fit, calibration.table)
 
-    def _download(self, fit: RetentionFit) -> str:
+    def _download(self, fit: RetentionFit, table: CohortTable) -> str:
         from cxroi.model.scenario import ScenarioError
 
         if not self.scenario.value or not self.segment.value:
@@ -851,7 +851,7 @@ class CalibrationApp:
                 fit,
                 segment=self.segment.value,
                 tenure=int(self.tenure.value),
-                table=self.calibration.table,
+                table=table,
                 scenario_label=Path(self.scenario.value).name,
             )
         except (CalibrationError, ScenarioError) as exc:

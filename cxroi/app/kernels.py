@@ -27,7 +27,10 @@ Voila starts one kernel (about 225 MB) per page load and keeps it after the tab 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -35,7 +38,7 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 from traitlets import Int
 
-__all__ = ["CxroiKernelManager", "CxroiPoolMixin", "with_pool_fixes"]
+__all__ = ["CxroiKernelManager", "CxroiPoolMixin", "PoolFixedFactory", "with_pool_fixes"]
 
 #: Execution states in which a kernel is still at work (not waiting for a page).
 _WORKING = frozenset({"starting", "busy"})
@@ -140,7 +143,7 @@ class CxroiKernelManager(AsyncMappingKernelManager):
     async def _wait_for_slot(self) -> None:
         """Wait (marked as a waiting fill) until the cap leaves room for one more kernel."""
         task = asyncio.current_task()
-        if not self.at_cap():
+        if task is None or not self.at_cap():  # None only outside a running task
             return
         self.log.info("cxroi: pool fill waits for a free slot (%d kernels)", self.max_kernels)
         self._waiting_fills.add(task)
@@ -187,7 +190,30 @@ def _failed(task: asyncio.Future) -> bool:
     return task.done() and (task.cancelled() or task.exception() is not None)
 
 
-class CxroiPoolMixin:
+if TYPE_CHECKING:
+
+    class _VoilaPool:
+        """What :class:`CxroiPoolMixin` uses of the class it is mixed in front of.
+
+        That is Voila's pre-heating manager over :class:`CxroiKernelManager`; Voila ships no
+        type information, so the attributes are stated here for the type checker only.
+        """
+
+        _pools: dict[str, list[asyncio.Task]]
+        _waiting_fills: set[asyncio.Task]
+        log: logging.Logger
+
+        def fill_if_needed(self, delay: float | None = None, **kwargs: Any) -> None: ...
+
+        async def get_rendered_notebook(
+            self, notebook_name: str, *args: Any, **kwargs: Any
+        ) -> Any: ...
+
+else:
+    _VoilaPool = object
+
+
+class CxroiPoolMixin(_VoilaPool):
     """Corrections to Voila's pre-heating manager (``VoilaKernelManager``); see the module notes.
 
     Mixed in front of that class by :func:`with_pool_fixes`, so ``super()`` is Voila's pool
@@ -218,6 +244,21 @@ class CxroiPoolMixin:
         pool = self._live_pool(notebook_name)
         pool.sort(key=lambda task: (task in self._waiting_fills, not task.done()))
         return await super().get_rendered_notebook(notebook_name, *args, **kwargs)
+
+
+class PoolFixedFactory:
+    """Voila's kernel-manager factory with :func:`with_pool_fixes` applied to what it builds.
+
+    :func:`cxroi.app.serve.serve` puts one in place of ``voila.app.voila_kernel_manager_factory``
+    (once: an instance of this class is not wrapped again).
+    """
+
+    def __init__(self, factory: Callable[..., type]) -> None:
+        self.factory = factory
+
+    def __call__(self, *args: Any, **kwargs: Any) -> type:
+        """The manager class Voila's factory builds, with the pool fixes in front."""
+        return with_pool_fixes(self.factory(*args, **kwargs))
 
 
 def with_pool_fixes(manager_class: type) -> type:

@@ -31,8 +31,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cxroi import bundle
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = [
     "NOTEBOOK",
@@ -145,7 +149,8 @@ def prepare_template(cache_dir: str | Path | None = None) -> Path:
     stamp = target / "static" / "vega-bundle.version"
     if not bundle.exists() or not stamp.exists() or stamp.read_text() != version:
         tmp = bundle.with_suffix(".tmp")
-        tmp.write_text(vl_convert.javascript_bundle(), encoding="utf-8")
+        # the stubs mark ``snippet`` as required; it has a default (Vega, Vega-Lite, Embed)
+        tmp.write_text(vl_convert.javascript_bundle(), encoding="utf-8")  # type: ignore[call-arg]
         tmp.replace(bundle)
         stamp.write_text(version)
     return data_dir
@@ -283,17 +288,11 @@ def _pool_fixes_in_voila() -> None:
     """Put :class:`cxroi.app.kernels.CxroiPoolMixin` in front of Voila's pool manager."""
     import voila.app
 
-    from cxroi.app.kernels import with_pool_fixes
+    from cxroi.app.kernels import PoolFixedFactory
 
     factory = voila.app.voila_kernel_manager_factory
-    if getattr(factory, "_cxroi", False):
-        return
-
-    def fixed_factory(*args, **kwargs):
-        return with_pool_fixes(factory(*args, **kwargs))
-
-    fixed_factory._cxroi = True
-    voila.app.voila_kernel_manager_factory = fixed_factory
+    if not isinstance(factory, PoolFixedFactory):
+        voila.app.voila_kernel_manager_factory = PoolFixedFactory(factory)
 
 
 def serve_environment(scenario: str | Path, data_dir: Path) -> dict[str, str]:
@@ -363,7 +362,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return serve(args.scenario, options_from_args(args), extra)
 
 
-def add_arguments(parser) -> None:
+#: The whole-number options of ``cxroi serve``, each named after its :class:`ServeOptions` field
+#: (``--pool-size`` sets ``pool_size``), with its help.
+_NUMBER_OPTIONS = {
+    "port": "TCP port (8866)",
+    "pool_size": "pre-heated kernels kept ready (0: off)",
+    "cull_idle_timeout": "seconds before an idle, unconnected kernel is shut down",
+    "cull_interval": "seconds between cull sweeps",
+    "max_kernels": "most live kernels, pre-heated ones included",
+    "unclaimed_timeout": "seconds a page's kernel waits for its websocket before it is shut down",
+}
+
+
+def _number_option(parser: argparse.ArgumentParser, name: str) -> None:
+    """Add the whole-number option of :class:`ServeOptions` field ``name`` to ``parser``."""
+    flag = "--" + name.replace("_", "-")
+    default = getattr(ServeOptions(), name)
+    parser.add_argument(flag, type=int, default=default, help=_NUMBER_OPTIONS[name])
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``serve`` options to an argparse parser (shared with ``cxroi serve``)."""
     defaults = ServeOptions()
     parser.add_argument(
@@ -372,7 +390,7 @@ def add_arguments(parser) -> None:
         default=None,
         help="scenario YAML file (default scenarios/default.yaml)",
     )
-    parser.add_argument("--port", type=int, default=defaults.port, help="TCP port (8866)")
+    _number_option(parser, "port")
     parser.add_argument(
         "--host", default=defaults.host, help="interface to bind (127.0.0.1: this machine only)"
     )
@@ -383,30 +401,8 @@ def add_arguments(parser) -> None:
         default=defaults.notebook,
         help="which page to serve: the business case (default) or retention calibration",
     )
-    parser.add_argument(
-        "--pool-size",
-        type=int,
-        default=defaults.pool_size,
-        help="pre-heated kernels kept ready (0: off)",
-    )
-    parser.add_argument(
-        "--cull-idle-timeout",
-        type=int,
-        default=defaults.cull_idle_timeout,
-        help="seconds before an idle, unconnected kernel is shut down",
-    )
-    parser.add_argument(
-        "--cull-interval",
-        type=int,
-        default=defaults.cull_interval,
-        help="seconds between cull sweeps",
-    )
-    parser.add_argument(
-        "--max-kernels",
-        type=int,
-        default=defaults.max_kernels,
-        help="most live kernels, pre-heated ones included",
-    )
+    for name in ("pool_size", "cull_idle_timeout", "cull_interval", "max_kernels"):
+        _number_option(parser, name)
     parser.add_argument(
         "--allow-host",
         action="append",
@@ -414,27 +410,19 @@ def add_arguments(parser) -> None:
         metavar="NAME",
         help="a Host: name to accept besides localhost (repeatable); others are refused",
     )
-    parser.add_argument(
-        "--unclaimed-timeout",
-        type=int,
-        default=defaults.unclaimed_timeout,
-        help="seconds a page's kernel waits for its websocket before it is shut down",
-    )
+    _number_option(parser, "unclaimed_timeout")
 
 
-def options_from_args(args) -> ServeOptions:
+def options_from_args(args: argparse.Namespace) -> ServeOptions:
     """:class:`ServeOptions` from parsed :func:`add_arguments` options."""
+    defaults = ServeOptions()
+    numbers = {name: getattr(args, name, getattr(defaults, name)) for name in _NUMBER_OPTIONS}
     return ServeOptions(
-        port=args.port,
         host=args.host,
         open_browser=not args.no_browser,
-        pool_size=args.pool_size,
-        cull_idle_timeout=args.cull_idle_timeout,
-        cull_interval=args.cull_interval,
-        max_kernels=args.max_kernels,
         notebook=args.notebook,
         allow_hosts=tuple(getattr(args, "allow_host", ()) or ()),
-        unclaimed_timeout=getattr(args, "unclaimed_timeout", defaults_unclaimed()),
+        **numbers,
     )
 
 

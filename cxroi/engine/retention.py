@@ -139,6 +139,17 @@ def _check_shapes(alpha, beta):
     _require("beta", beta, np.isfinite(beta) & (beta > 0), "a finite number > 0")
 
 
+def _shapes_and_periods(alpha, beta, t, first):
+    """``alpha``, ``beta`` and ``t`` as broadcast float arrays, checked.
+
+    The shapes must be finite and > 0, ``t`` a finite number of periods >= ``first``.
+    """
+    a, b, tt = _as_float_arrays(alpha, beta, t)
+    _check_shapes(a, b)
+    _require("t", tt, np.isfinite(tt) & (tt >= first), f"a finite number of periods >= {first}")
+    return a, b, tt
+
+
 def _check_discount(discount_rate):
     _require(
         "discount_rate",
@@ -348,9 +359,7 @@ def sbg_survival(alpha, beta, t):
     >>> sbg_survival(1.0, 1.0, [0, 1, 3])
     array([1.  , 0.5 , 0.25])
     """
-    a, b, tt = _as_float_arrays(alpha, beta, t)
-    _check_shapes(a, b)
-    _require("t", tt, np.isfinite(tt) & (tt >= 0), "a finite number of periods >= 0")
+    a, b, tt = _shapes_and_periods(alpha, beta, t, first=0)
     return _wrap(np.exp(special.betaln(a, b + tt) - special.betaln(a, b)), alpha, beta, t)
 
 
@@ -385,9 +394,7 @@ def sbg_churn_probability(alpha, beta, t):
     >>> sbg_churn_probability(1.0, 1.0, [1, 2])
     array([0.5       , 0.16666667])
     """
-    a, b, tt = _as_float_arrays(alpha, beta, t)
-    _check_shapes(a, b)
-    _require("t", tt, np.isfinite(tt) & (tt >= 1), "a finite number of periods >= 1")
+    a, b, tt = _shapes_and_periods(alpha, beta, t, first=1)
     out = np.exp(special.betaln(a + 1, b + tt - 1) - special.betaln(a, b))
     return _wrap(out, alpha, beta, t)
 
@@ -427,9 +434,7 @@ def sbg_retention(alpha, beta, t):
     >>> sbg_retention(1.0, 3.0, [1, 2, 3]).round(4)
     array([0.75  , 0.8   , 0.8333])
     """
-    a, b, tt = _as_float_arrays(alpha, beta, t)
-    _check_shapes(a, b)
-    _require("t", tt, np.isfinite(tt) & (tt >= 1), "a finite number of periods >= 1")
+    a, b, tt = _shapes_and_periods(alpha, beta, t, first=1)
     return _wrap((b + tt - 1) / (a + b + tt - 1), alpha, beta, t)
 
 

@@ -67,6 +67,10 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is imported by as_frame only: the model stays light to import
+    import pandas as pd
 
 __all__ = [
     "Benchmark",
@@ -683,7 +687,7 @@ def get(key: str) -> Benchmark:
         ) from None
 
 
-def as_frame(*, include_untraced: bool = True):
+def as_frame(*, include_untraced: bool = True) -> pd.DataFrame:
     """Return the benchmarks as a table, one row per benchmark.
 
     Parameters

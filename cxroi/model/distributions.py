@@ -72,6 +72,43 @@ class Distribution(BaseModel):
         """Plain mapping, as written in a scenario file."""
         return self.model_dump(exclude_none=True)
 
+    def limits(self) -> tuple[float, float, float]:
+        """``(low, mode, high)`` of a triangular, PERT or uniform distribution.
+
+        A uniform distribution has no mode: its midpoint stands in. Loading guarantees the
+        parameters of each kind, so a normal distribution here is a programming error.
+
+        Examples
+        --------
+        >>> Distribution(dist="uniform", low=0.1, high=0.3).limits()
+        (0.1, 0.2, 0.3)
+        """
+        if self.low is None or self.high is None:
+            raise ValueError(f"a {self.dist} distribution has no low and high")
+        mode = 0.5 * (self.low + self.high) if self.mode is None else self.mode
+        return self.low, mode, self.high
+
+    def mean_sd(self) -> tuple[float, float]:
+        """``(mean, sd)`` of a normal distribution."""
+        if self.mean is None or self.sd is None:
+            raise ValueError(f"a {self.dist} distribution has no mean and sd")
+        return self.mean, self.sd
+
+    def pert_shapes(self) -> tuple[float, float]:
+        r"""Beta shapes of a PERT distribution on [low, high] (Vose 2008, s.10.3).
+
+        .. math:: a = 1 + 4\,\frac{\text{mode} - \text{low}}{\text{high} - \text{low}},
+                  \quad b = 1 + 4\,\frac{\text{high} - \text{mode}}{\text{high} - \text{low}}
+
+        Examples
+        --------
+        >>> Distribution(dist="pert", low=0.0, mode=0.25, high=1.0).pert_shapes()
+        (2.0, 4.0)
+        """
+        low, mode, high = self.limits()
+        width = high - low
+        return 1.0 + 4.0 * (mode - low) / width, 1.0 + 4.0 * (high - mode) / width
+
 
 def base_value(value: Any) -> Any:
     """The base value of a field: a distribution's base, or the value itself."""

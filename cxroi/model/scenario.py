@@ -13,26 +13,24 @@ Field paths follow docs/model.md §7: list items are addressed by name,
 Any real-valued scalar field may be given as a distribution (``{dist: pert, low, mode, high}``,
 ``triangular``, ``uniform`` or ``normal``); deterministic evaluation uses its base value.
 
-Size: this module is larger than the ~800 lines the package aims at because the schema classes,
-their validators and the evidence (provenance) handling call each other both ways (the evidence code
-needs the schema's lever and effect names; loading and serialising the schema unwrap and re-wrap the
-evidence), so splitting them would make an import cycle. The parts with a clean seam live apart:
-ranges and the field registry in cxroi.model.fields, distributions in cxroi.model.distributions,
-issues in cxroi.model.issues.
+Size: this module is a little over the ~800 lines the package aims at because the schema
+classes, the provenance and input sources that read them, and the mapping of pydantic's errors
+onto field paths (which walks the same classes) belong together. The parts with a clean seam
+live apart and are re-exported here: the field types and their validators in
+cxroi.model.field_types, the evidence written beside inputs in cxroi.model.evidence, safe YAML
+reading and its limits in cxroi.model.yaml_io, ranges and the field registry in
+cxroi.model.fields, distributions in cxroi.model.distributions, issues in cxroi.model.issues.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
-import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -44,17 +42,42 @@ from pydantic import (
 )
 
 from cxroi.model import benchmarks
-from cxroi.model.currencies import currency_problem, normalise_currency
-from cxroi.model.distributions import (
-    Distribution,
-    _as_real,
-    _did_you_mean,
-    _err,
-    _parse_distribution,
-    base_value,
+from cxroi.model.distributions import Distribution, _did_you_mean, base_float, base_value
+
+# The `import *` lines keep the public names of the modules split from this one at their old
+# address as well (cxroi.model.scenario.MAX_YAML_BYTES, .EVIDENCE_KEYS, .Amount ...).
+from cxroi.model.evidence import *  # noqa: F403
+from cxroi.model.evidence import (
+    Evidence,
+    InputSource,
+    _join,
+    _rewrap_evidence,
+    _short,
+    _unwrap_evidence,
 )
-from cxroi.model.fields import FIELD_RULES, NONNEG, UNIT, Rule
+from cxroi.model.field_types import *  # noqa: F403
+from cxroi.model.field_types import (
+    MAX_NAME_CHARS,
+    Amount,
+    Capex,
+    Currency,
+    Horizon,
+    Name,
+    Opex,
+    Tenure,
+    Text,
+    _dump_value,
+    _field_pair,
+    _list_validator,
+    _number_or,
+    _rank,
+    _Real,
+    _unquantified,
+)
+from cxroi.model.fields import FIELD_RULES, NONNEG, Rule
 from cxroi.model.issues import _MISSING, ScenarioError, ScenarioIssue
+from cxroi.model.yaml_io import *  # noqa: F403
+from cxroi.model.yaml_io import _check_mapping_size, parse_yaml, read_yaml
 
 __all__ = [
     "Correlation",
@@ -78,11 +101,13 @@ __all__ = [
     "CostLine",
     "LeverRisk",
     "FIELD_RULES",
+    "base_float",
+    "base_value",
+    "parse_yaml",
+    "read_yaml",
 ]
 
 LEVERS = ("retention", "wallet", "referral", "service")
-FORBIDDEN_NAME_CHARS = ".[]"
-MAX_HORIZON_YEARS = 50
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,8 +121,6 @@ MAX_HORIZON_YEARS = 50
 BENEFIT_RISK = Rule(0.0, 1.0, hi_open=True)
 #: Range of a cost line's risk.
 COST_RISK = NONNEG
-#: Range of a share of today's customers in a tenure mix.
-TENURE_SHARE = UNIT
 #: Keys of the by-lever form of ``risk.benefit_adjustment`` (docs/model.md §12).
 RISK_KEYS = LEVERS + ("lines", "default")
 
@@ -126,187 +149,6 @@ def field_rule(path: str) -> Rule:
     return FIELD_RULES[name]
 
 
-# --------------------------------------------------------------------------------------------
-# Field types
-# --------------------------------------------------------------------------------------------
-def _real_validator(name: str | Rule, allow_dist: bool = True, optional: bool = False):
-    """Validator of one real-valued field: a number in the field's range, or a distribution.
-
-    ``name`` is a key of :data:`FIELD_RULES` or the :class:`Rule` itself.
-    """
-    rule = name if isinstance(name, Rule) else FIELD_RULES[name]
-
-    def validate(value: Any) -> float | Distribution | None:
-        if value is None and optional:
-            return None
-        if isinstance(value, Distribution):
-            return value
-        if allow_dist and isinstance(value, Mapping) and "dist" in value:
-            return _parse_distribution(value, rule)
-        what = "must be a number" + (" or a distribution {dist: ...}" if allow_dist else "")
-        x = _as_real(value, what)
-        if not rule.holds(x):
-            raise _err("range", str(rule))
-        return x
-
-    return validate
-
-
-def _dump_value(value: Any, handler) -> Any:
-    if isinstance(value, Distribution):
-        return value.to_mapping()
-    if isinstance(value, (SBGRetention, LeverRisk)):
-        return value.model_dump(exclude_unset=True)
-    if isinstance(value, dict):
-        return {int(k): v for k, v in value.items()}
-    return value
-
-
-def _real_field(name: str | Rule, optional: bool = False):
-    return Annotated[
-        Any, PlainValidator(_real_validator(name, optional=optional)), WrapSerializer(_dump_value)
-    ]
-
-
-def _name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _err("type", "must be a string")
-    text = value.strip()
-    if not text:
-        raise _err("empty", "must be a non-empty name")
-    if len(text) > MAX_NAME_CHARS:
-        raise _err("name", f"must be at most {MAX_NAME_CHARS} characters (got {len(text)})")
-    bad = [c for c in FORBIDDEN_NAME_CHARS if c in text]
-    if bad:
-        raise _err("name", "must not contain '.', '[' or ']' (names appear in field paths)")
-    if text == "*":
-        raise _err("name", "'*' is reserved for 'all segments' in effects")
-    return text
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _err("type", "must be a non-empty string")
-    if len(value.strip()) > MAX_NAME_CHARS:
-        raise _err("name", f"must be at most {MAX_NAME_CHARS} characters (got {len(value)})")
-    return value.strip()
-
-
-def _currency(value: Any) -> str:
-    """An ISO 4217 code; lower case is read as upper case (see :mod:`cxroi.model.currencies`)."""
-    text = _string(value)
-    code = normalise_currency(text)
-    if code is None:
-        raise _err("currency", currency_problem(text))
-    return code
-
-
-def _horizon(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _err("type", "must be a whole number of years")
-    if isinstance(value, float) and not value.is_integer():
-        raise _err("type", "must be a whole number of years")
-    years = int(value)
-    if not 1 <= years <= MAX_HORIZON_YEARS:
-        raise _err("range", f"must be in [1, {MAX_HORIZON_YEARS}]")
-    return years
-
-
-def _list_validator(name: str):
-    rule = FIELD_RULES[name]
-
-    def validate(value: Any) -> list[float]:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = [value]
-        if not isinstance(value, (list, tuple)) or len(value) == 0:
-            raise _err("type", "must be a non-empty list of numbers (years 1.., last value held)")
-        out = []
-        for i, item in enumerate(value):
-            x = _as_real(item, f"item {i} must be a number")
-            if not rule.holds(x):
-                raise _err("range", f"item {i} {rule}")
-            out.append(x)
-        return out
-
-    return validate
-
-
-Name = Annotated[str, PlainValidator(_name)]
-Text = Annotated[str, PlainValidator(_string)]
-Currency = Annotated[str, PlainValidator(_currency)]
-Horizon = Annotated[int, PlainValidator(_horizon)]
-
-
-def _opex(value: Any) -> float | Distribution | list[float]:
-    if isinstance(value, (list, tuple)):
-        return _list_validator("opex")(value)
-    return _real_validator("opex")(value)
-
-
-def _capex(value: Any) -> float | Distribution | dict[int, float]:
-    if isinstance(value, Mapping) and "dist" not in value:
-        return _year_mapping(value)
-    return _real_validator("capex")(value)
-
-
-def _year_mapping(value: Mapping) -> dict[int, float]:
-    """A mapping year -> amount >= 0 (years are whole numbers >= 0; digit strings allowed)."""
-    out: dict[int, float] = {}
-    for key, amount in value.items():
-        year = key
-        if isinstance(key, str) and key.strip().isdigit():
-            year = int(key.strip())
-        if isinstance(year, bool) or not isinstance(year, int) or year < 0:
-            raise _err("type", f"year key {key!r} must be a whole year 0..horizon_years")
-        x = _as_real(amount, f"amount for year {year} must be a number")
-        if x < 0:
-            raise _err("range", f"amount for year {year} must be >= 0")
-        if year in out:
-            raise _err("duplicate", f"year {year} is given twice")
-        out[year] = x
-    return out
-
-
-def _amount(value: Any) -> float | Distribution | list[float] | dict[int, float]:
-    """A line's amount: a number, a list or a mapping year -> amount (docs/model.md §11)."""
-    if isinstance(value, (list, tuple)):
-        return _list_validator("amount")(value)
-    if isinstance(value, Mapping) and "dist" not in value:
-        return _year_mapping(value)
-    return _real_validator("amount")(value)
-
-
-def _tenure(value: Any) -> float | Distribution | dict[int, float]:
-    """A tenure: renewals made (a number) or a mix renewals -> share summing to 1."""
-    if isinstance(value, Mapping) and "dist" not in value:
-        if not value:
-            raise _err("type", "a tenure mix needs at least one renewals -> share entry")
-        out: dict[int, float] = {}
-        for key, share in value.items():
-            k = key
-            if isinstance(key, str) and key.strip().isdigit():
-                k = int(key.strip())
-            if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-                raise _err("type", f"renewals key {key!r} must be a whole number >= 0")
-            x = _as_real(share, f"share for {k} renewals must be a number")
-            if not TENURE_SHARE.holds(x):
-                raise _err("range", f"share for {k} renewals {TENURE_SHARE}")
-            if k in out:
-                raise _err("duplicate", f"{k} renewals is given twice")
-            out[k] = x
-        total = math.fsum(out.values())
-        if abs(total - 1.0) > 1e-9:
-            raise _err("sum", f"shares must sum to 1 within 1e-9 (they sum to {total:.12g})")
-        return out
-    return _real_validator("tenure")(value)
-
-
-Opex = Annotated[Any, PlainValidator(_opex), WrapSerializer(_dump_value)]
-Amount = Annotated[Any, PlainValidator(_amount), WrapSerializer(_dump_value)]
-Tenure = Annotated[Any, PlainValidator(_tenure), WrapSerializer(_dump_value)]
-Capex = Annotated[Any, PlainValidator(_capex), WrapSerializer(_dump_value)]
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
@@ -317,8 +159,8 @@ class SBGRetention(_Model):
     ``tenure`` is the number of renewals today's customers have already made.
     """
 
-    alpha: _real_field("alpha")
-    beta: _real_field("beta")
+    alpha: Annotated[Any, _Real("alpha")]
+    beta: Annotated[Any, _Real("beta")]
     tenure: Tenure = 0.0
 
     @property
@@ -326,21 +168,7 @@ class SBGRetention(_Model):
         """Today's customers by renewals made: ``{renewals: share}`` (a number is ``{k: 1}``)."""
         if isinstance(self.tenure, dict):
             return {float(k): v for k, v in self.tenure.items()}
-        return {float(base_value(self.tenure)): 1.0}
-
-
-def _number_or(model: type[_Model], name: str):
-    """Validator of a field that is a number (or distribution) or, as a mapping, ``model``."""
-    real = _real_validator(name)
-
-    def validate(value: Any) -> Any:
-        if isinstance(value, model):
-            return value
-        if isinstance(value, Mapping) and "dist" not in value:
-            return model.model_validate(dict(value))
-        return real(value)
-
-    return validate
+        return {base_float(self.tenure): 1.0}
 
 
 Retention = Annotated[
@@ -352,18 +180,22 @@ class Segment(_Model):
     """One customer segment (docs/model.md §2)."""
 
     name: Name
-    customers: _real_field("customers")
-    wallet: _real_field("wallet")
-    share_of_wallet: _real_field("share_of_wallet")
-    gross_margin: _real_field("gross_margin")
+    customers: Annotated[Any, _Real("customers")]
+    wallet: Annotated[Any, _Real("wallet")]
+    share_of_wallet: Annotated[Any, _Real("share_of_wallet")]
+    gross_margin: Annotated[Any, _Real("gross_margin")]
     retention: Retention
-    acquisition_cost: _real_field("acquisition_cost")
-    cost_to_serve: _real_field("cost_to_serve") = 0.0
-    poor_cx_churn_share: _real_field("poor_cx_churn_share") = benchmarks.POOR_CX_CHURN_SHARE.value
-    preventable_share: _real_field("preventable_share") = benchmarks.PREVENTABLE_SHARE.value
-    referral_share: _real_field("referral_share") = 0.0
+    acquisition_cost: Annotated[Any, _Real("acquisition_cost")]
+    cost_to_serve: Annotated[Any, _Real("cost_to_serve")] = 0.0
+    poor_cx_churn_share: Annotated[Any, _Real("poor_cx_churn_share")] = (
+        benchmarks.POOR_CX_CHURN_SHARE.value
+    )
+    preventable_share: Annotated[Any, _Real("preventable_share")] = (
+        benchmarks.PREVENTABLE_SHARE.value
+    )
+    referral_share: Annotated[Any, _Real("referral_share")] = 0.0
     acquisition: Literal["fixed", "replace"] = "fixed"
-    new_customers_per_year: _real_field("new_customers_per_year", optional=True) = None
+    new_customers_per_year: Annotated[Any, _Real("new_customers_per_year", optional=True)] = None
 
     @property
     def is_sbg(self) -> bool:
@@ -374,10 +206,10 @@ class Segment(_Model):
 class Effect(_Model):
     """Effect of one initiative on one segment (or on all, under ``"*"``)."""
 
-    churn_prevented: _real_field("churn_prevented") = 0.0
-    share_of_wallet_lift: _real_field("share_of_wallet_lift") = 0.0
-    referral_lift: _real_field("referral_lift") = 0.0
-    cost_to_serve_change: _real_field("cost_to_serve_change") = 0.0
+    churn_prevented: Annotated[Any, _Real("churn_prevented")] = 0.0
+    share_of_wallet_lift: Annotated[Any, _Real("share_of_wallet_lift")] = 0.0
+    referral_lift: Annotated[Any, _Real("referral_lift")] = 0.0
+    cost_to_serve_change: Annotated[Any, _Real("cost_to_serve_change")] = 0.0
 
 
 EFFECT_FIELDS = tuple(Effect.model_fields)
@@ -405,7 +237,7 @@ class BenefitLine(_Model):
 
     name: Name
     amount: Amount
-    risk: _real_field(BENEFIT_RISK, optional=True) = None
+    risk: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
 
 
 class CostLine(_Model):
@@ -416,20 +248,7 @@ class CostLine(_Model):
 
     name: Name
     amount: Amount
-    risk: _real_field(COST_RISK, optional=True) = None
-
-
-def _unquantified(value: Any) -> list[str]:
-    if not isinstance(value, (list, tuple)):
-        raise _err("type", "must be a list of non-empty strings")
-    out = []
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise _err("type", f"item {i} must be a non-empty string")
-        if len(item.strip()) > MAX_TEXT_CHARS:
-            raise _err("name", f"item {i} must be at most {MAX_TEXT_CHARS} characters")
-        out.append(item.strip())
-    return out
+    risk: Annotated[Any, _Real(COST_RISK, optional=True)] = None
 
 
 class Initiative(_Model):
@@ -453,12 +272,12 @@ class LeverRisk(_Model):
     Each entry is in [0, 1); ``default`` (0 when absent) applies to the keys not given.
     """
 
-    retention: _real_field(BENEFIT_RISK, optional=True) = None
-    wallet: _real_field(BENEFIT_RISK, optional=True) = None
-    referral: _real_field(BENEFIT_RISK, optional=True) = None
-    service: _real_field(BENEFIT_RISK, optional=True) = None
-    lines: _real_field(BENEFIT_RISK, optional=True) = None
-    default: _real_field(BENEFIT_RISK, optional=True) = None
+    retention: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    wallet: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    referral: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    service: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    lines: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
+    default: Annotated[Any, _Real(BENEFIT_RISK, optional=True)] = None
 
     def value(self, key: str) -> Any:
         """The entry for ``key`` (a lever or ``lines``), falling back to ``default``, then 0."""
@@ -480,7 +299,7 @@ class Risk(_Model):
     """
 
     benefit_adjustment: BenefitAdjustment = 0.0
-    cost_adjustment: _real_field("cost_adjustment") = 0.0
+    cost_adjustment: Annotated[Any, _Real("cost_adjustment")] = 0.0
 
     @property
     def by_lever(self) -> bool:
@@ -490,8 +309,8 @@ class Risk(_Model):
     def benefit_adjustment_base(self) -> float | dict[str, float]:
         """Base value of the benefit adjustment: a number, or ``{lever or lines: value}``."""
         if isinstance(self.benefit_adjustment, LeverRisk):
-            return {k: float(base_value(self.benefit_risk(k))) for k in LEVERS + ("lines",)}
-        return float(base_value(self.benefit_adjustment))
+            return {k: base_float(self.benefit_risk(k)) for k in LEVERS + ("lines",)}
+        return base_float(self.benefit_adjustment)
 
     def benefit_adjustment_text(self) -> str:
         """The benefit adjustment in words: ``10%`` or ``retention 25%, wallet 10%, ...``."""
@@ -505,21 +324,6 @@ class Risk(_Model):
         if isinstance(self.benefit_adjustment, LeverRisk):
             return self.benefit_adjustment.value(key)
         return self.benefit_adjustment
-
-
-def _field_pair(value: Any) -> list[str]:
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise _err("type", "must be a list of two field paths [PATH_A, PATH_B]")
-    return [_string(v) for v in value]
-
-
-def _rank(value: Any) -> float:
-    if isinstance(value, Mapping) and "value" in value and "dist" not in value:
-        value = value["value"]  # written with its evidence (docs/model.md §18)
-    x = _as_real(value)
-    if not -1.0 < x < 1.0:
-        raise _err("range", "must be in (-1, 1)")
-    return x
 
 
 class Correlation(_Model):
@@ -555,7 +359,7 @@ class Scenario(_Model):
     name: Text
     currency: Currency = "USD"
     horizon_years: Horizon = 3
-    discount_rate: _real_field("discount_rate") = 0.10
+    discount_rate: Annotated[Any, _Real("discount_rate")] = 0.10
     segments: list[Segment] = Field(min_length=1)
     initiatives: list[Initiative] = Field(min_length=1)
     risk: Risk = Field(default_factory=Risk)
@@ -658,6 +462,14 @@ class Scenario(_Model):
         """
         return input_sources(self)
 
+    def field_base(self, path: str) -> float | None:
+        """Base value of the scalar numeric field at ``path`` (see :meth:`fields`), or None.
+
+        A distribution gives its base value; a path :meth:`fields` does not list gives None.
+        """
+        value = self.fields().get(path)
+        return None if value is None else base_float(value)
+
     def distributions(self) -> dict[str, Distribution]:
         """Fields given as distributions, by path."""
         return {p: v for p, v in self.fields().items() if isinstance(v, Distribution)}
@@ -675,16 +487,16 @@ class Scenario(_Model):
         for key in ("currency", "horizon_years", "discount_rate"):
             out[key] = Provenance("user" if key in top else "default")
         for key in ("benefit_adjustment", "cost_adjustment"):
-            given = "risk" in top and key in self.risk.model_fields_set
-            out[f"risk.{key}"] = Provenance("user" if given else "default")
+            risk_given = "risk" in top and key in self.risk.model_fields_set
+            out[f"risk.{key}"] = Provenance("user" if risk_given else "default")
         for seg in self.segments:
             base = f"segments[{seg.name}]"
-            given = seg.model_fields_set
+            seg_given = seg.model_fields_set
             for key in Segment.model_fields:
                 if key == "name":
                     continue
                 path = f"{base}.{key}"
-                if key in given:
+                if key in seg_given:
                     out[path] = Provenance("user")
                 elif key in BENCHMARK_DEFAULTS:
                     bm = BENCHMARK_DEFAULTS[key]
@@ -710,168 +522,6 @@ class Scenario(_Model):
                 note=ev.note if ev.note is not None else own.note,
             )  # fmt: skip
         return out
-
-
-# --------------------------------------------------------------------------------------------
-# Evidence of inputs (docs/model.md §18)
-# --------------------------------------------------------------------------------------------
-#: Keys of an input written with its evidence: ``{value, source, note, as_of}``.
-EVIDENCE_KEYS = ("value", "source", "note", "as_of")
-#: What :func:`input_sources` shows for an input that has no evidence.
-NOT_SOURCED = "not sourced"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """The evidence written beside one input value: where it comes from, a note, a date."""
-
-    source: str | None = None
-    note: str | None = None
-    as_of: _dt.date | None = None
-
-    def to_mapping(self, value: Any) -> dict[str, Any]:
-        """``{value, source, note, as_of}`` as written in a scenario (the date as ISO text)."""
-        out: dict[str, Any] = {"value": value}
-        if self.source is not None:
-            out["source"] = self.source
-        if self.note is not None:
-            out["note"] = self.note
-        if self.as_of is not None:
-            out["as_of"] = self.as_of.isoformat()
-        return out
-
-
-@dataclass(frozen=True)
-class InputSource:
-    """One input of a scenario: its value and where it comes from (see :func:`input_sources`).
-
-    ``kind`` is ``given`` (written in the scenario), ``default`` (a plain default, such as no
-    cost to serve, or a value derived from others) or ``benchmark default`` (a default taken
-    from a cited benchmark). ``shown`` is what reports print as the source: the user's own,
-    the benchmark's citation, or "not sourced".
-    """
-
-    path: str
-    value: Any
-    kind: Literal["given", "default", "benchmark default"]
-    source: str | None = None
-    note: str | None = None
-    as_of: _dt.date | None = None
-
-    @property
-    def shown(self) -> str:
-        """The source as a report shows it."""
-        return self.source if self.source else NOT_SOURCED
-
-
-# mapping fields whose keys are shown in brackets in a path (segment names, years, renewals)
-_BRACKET_PARENTS = ("effects", "capex", "amount", "tenure")
-
-
-def _walk_values(
-    node: Any, path: str, parent: str | None, visit: Callable, post: bool = False
-) -> Any:
-    """Rebuild ``node`` with ``visit(path, value, is_target)`` applied to every value below it.
-
-    The one walk over field paths of a scenario mapping: list items are addressed by their
-    ``name`` (or position) and the keys of ``effects``, ``capex``, ``amount`` and ``tenure``
-    in brackets, as in field paths. ``visit`` returns the value to keep; it is applied before
-    descending, or after with ``post=True`` (then it sees the rebuilt children).
-    ``is_target`` is true for an ``effects`` mapping and its keys (segment names, not inputs).
-    """
-    if isinstance(node, Mapping):
-        out = {}
-        for key, child in node.items():
-            if parent in _BRACKET_PARENTS and path:
-                child_path = f"{path}[{_short(key)}]"
-            else:
-                child_path = _join(path, _short(key))
-            is_target = parent == "effects" or key == "effects"
-            if not post:
-                child = visit(child_path, child, is_target)
-            child = _walk_values(child, child_path, str(key), visit, post)
-            out[key] = visit(child_path, child, is_target) if post else child
-        return out
-    if isinstance(node, list):
-        out_list = []
-        for i, item in enumerate(node):
-            name = item.get("name") if isinstance(item, Mapping) else None
-            label = name.strip() if isinstance(name, str) and name.strip() else str(i)
-            child_path = f"{path}[{_short(label)}]"
-            if not post:
-                item = visit(child_path, item, False)
-            item = _walk_values(item, child_path, parent, visit, post)
-            out_list.append(visit(child_path, item, False) if post else item)
-        return out_list
-    return node
-
-
-def _is_evidence(value: Any) -> bool:
-    return isinstance(value, Mapping) and "value" in value and "dist" not in value
-
-
-def _unwrap_evidence(data: dict) -> tuple[dict, dict[str, Evidence], list[ScenarioIssue]]:
-    """Replace every ``{value, source, note, as_of}`` by its value; collect the evidence."""
-    evidence: dict[str, Evidence] = {}
-    issues: list[ScenarioIssue] = []
-
-    def visit(path: str, value: Any, is_target: bool) -> Any:
-        # the effects mapping (keyed by segment names, one may be "value") is not evidence
-        if is_target or not _is_evidence(value) or "name" in value:
-            return value
-        bad = [k for k in value if k not in EVIDENCE_KEYS]
-        for key in bad:
-            hint = _did_you_mean(str(key), EVIDENCE_KEYS)
-            issues.append(ScenarioIssue(_join(path, _short(key)), f"unknown key{hint}", value[key]))
-        parts: dict[str, Any] = {}
-        for key in ("source", "note"):
-            text = value.get(key)
-            if text is None:
-                continue
-            if not isinstance(text, str):
-                issues.append(ScenarioIssue(f"{path}.{key}", "must be a string", text))
-            elif len(text) > MAX_TEXT_CHARS:
-                issues.append(
-                    ScenarioIssue(f"{path}.{key}", f"must be at most {MAX_TEXT_CHARS} characters")
-                )
-            else:
-                parts[key] = text.strip() or None
-        as_of = value.get("as_of")
-        if as_of is not None:
-            date = _as_date(as_of)
-            if date is None:
-                issues.append(ScenarioIssue(f"{path}.as_of", "must be a date (YYYY-MM-DD)", as_of))
-            parts["as_of"] = date
-        evidence[path] = Evidence(**parts)
-        return value["value"]
-
-    out = _walk_values(data, "", None, visit)
-    return out, evidence, issues
-
-
-def _as_date(value: Any) -> _dt.date | None:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return _dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _rewrap_evidence(mapping: dict, evidence: Mapping[str, Evidence]) -> None:
-    """Write each input that has evidence back as ``{value, source, note, as_of}`` (in place)."""
-
-    def visit(path: str, value: Any, is_target: bool) -> Any:
-        found = evidence.get(path)
-        return value if found is None or is_target else found.to_mapping(value)
-
-    rebuilt = _walk_values(mapping, "", None, visit, post=True)
-    mapping.clear()
-    mapping.update(rebuilt)
 
 
 def input_sources(scenario: Scenario) -> dict[str, InputSource]:
@@ -928,8 +578,7 @@ def input_sources(scenario: Scenario) -> dict[str, InputSource]:
     badj = scenario.risk.benefit_adjustment
     if isinstance(badj, LeverRisk):
         for key in RISK_KEYS:
-            given = getattr(badj, key) is not None
-            add(f"risk.benefit_adjustment.{key}", badj.value(key), given)
+            add(f"risk.benefit_adjustment.{key}", badj.value(key), getattr(badj, key) is not None)
     else:
         add("risk.benefit_adjustment", badj, "benefit_adjustment" in risk_given)
     add("risk.cost_adjustment", scenario.risk.cost_adjustment, "cost_adjustment" in risk_given)
@@ -983,275 +632,6 @@ BENCHMARK_DEFAULTS = {
 
 def _benchmark_note(bm: Any) -> str:
     return f"{bm.source} ({bm.year}). Caveat: {bm.caveat}"
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
-#: Largest scenario file or text accepted, in bytes (UTF-8).
-MAX_YAML_BYTES = 2 * 1024 * 1024
-#: Most YAML aliases (``*name``) one document may use.
-MAX_YAML_ALIASES = 1000
-#: Most nodes a document may hold once every alias is expanded (mappings, lists, scalars, keys).
-MAX_YAML_NODES = 100_000
-#: Deepest nesting of mappings and lists (in YAML or in a mapping passed directly).
-MAX_YAML_DEPTH = 32
-#: Longest segment, initiative or scenario name, in characters.
-MAX_NAME_CHARS = 200
-#: Longest unquantified-benefit text, in characters.
-MAX_TEXT_CHARS = 2000
-#: Longest excerpt of the input shown in an error message.
-MAX_EXCERPT_CHARS = 80
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _excerpt(text: Any) -> str:
-    text = str(text)
-    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
-
-
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """Safe YAML loader (libyaml's when available) that refuses a key given twice.
-
-    Merge keys (``<<: *base``) work as YAML defines them: the merged mapping's keys come first
-    and keys written in the mapping itself override them.
-    """
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == _MERGE_TAG:  # merged keys may be overridden: not duplicates
-            continue
-        if isinstance(key_node, yaml.ScalarNode):  # the usual case: compare without building
-            key = (
-                loader.construct_object(key_node, deep=deep)
-                if key_node.tag != ("tag:yaml.org,2002:str")
-                else key_node.value
-            )
-        else:
-            key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:
-            continue
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"key {_excerpt(repr(key))} appears twice in one mapping "
-                f"(first at line {seen[key] + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark.line
-    loader.flatten_mapping(node)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _limit_error(rule: str, source: str | None) -> ScenarioError:
-    return ScenarioError(ScenarioIssue("", rule), source)
-
-
-def _check_events(text: str, source: str | None) -> None:
-    """Refuse too many aliases or too deep nesting, from the event stream (nothing is built)."""
-    loader = _UniqueKeyLoader(text)
-    depth = aliases = 0
-    try:
-        while True:
-            event = loader.get_event()
-            if event is None:
-                break
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    raise _limit_error(
-                        f"nesting deeper than {MAX_YAML_DEPTH} levels "
-                        f"(limit MAX_YAML_DEPTH, line {event.start_mark.line + 1})",
-                        source,
-                    )
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-            elif isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_YAML_ALIASES:
-                    raise _limit_error(
-                        f"more than {MAX_YAML_ALIASES} aliases (limit MAX_YAML_ALIASES)", source
-                    )
-            elif isinstance(event, yaml.StreamEndEvent):
-                break
-    finally:
-        loader.dispose()
-
-
-def _check_expanded(root: yaml.Node, source: str | None) -> None:
-    """Refuse a document whose alias-expanded node count is too large.
-
-    The count is taken on the composed node graph, where an alias is the same node object
-    reached again, memoising each node's expanded size: the work is linear in the text, never
-    in the expansion. A node reached again while its own size is being counted is a recursive
-    alias, refused as well.
-    """
-    sizes: dict[int, int] = {}
-    busy: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in busy:
-            raise _limit_error("a recursive alias (a node that contains itself)", source)
-        total = 1
-        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
-            busy.add(key)
-            children = (
-                node.value
-                if isinstance(node, yaml.SequenceNode)
-                else [n for pair in node.value for n in pair]
-            )
-            for child in children:
-                total += size(child)
-                if total > MAX_YAML_NODES:
-                    break
-            busy.discard(key)
-        sizes[key] = total
-        if total > MAX_YAML_NODES:
-            raise _limit_error(
-                f"more than {MAX_YAML_NODES} nodes once aliases are expanded "
-                "(limit MAX_YAML_NODES)",
-                source,
-            )
-        return total
-
-    size(root)
-
-
-def read_yaml(path: str | os.PathLike) -> Any:
-    """Read a YAML scenario file safely, with limits and line numbers in syntax errors.
-
-    Only regular files are read (not FIFOs, devices or folders), and at most
-    ``MAX_YAML_BYTES + 1`` bytes of them; a UTF-8 byte-order mark is allowed.
-
-    Raises
-    ------
-    ScenarioError
-        If the file cannot be read, is not a regular file, is too large, is empty, is not
-        UTF-8 or is not valid YAML within the limits of :func:`parse_yaml`.
-    """
-    source = str(path)
-    if "\x00" in source:  # os.stat would raise ValueError: no file name holds a NUL
-        raise ScenarioError(ScenarioIssue("", "file not found (the name holds a NUL byte)"))
-    if len(source) > 4096:
-        raise ScenarioError(ScenarioIssue("", "file not found (the name is over 4096 characters)"))
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(
-                ScenarioIssue(
-                    "", "cannot read the file (not a regular file: a folder, FIFO or device)"
-                ),
-                source,
-            )
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_YAML_BYTES + 1)
-    except FileNotFoundError:
-        raise ScenarioError(ScenarioIssue("", "file not found", source), source) from None
-    except OSError as exc:
-        reason = _excerpt(exc.strerror or type(exc).__name__)
-        raise ScenarioError(ScenarioIssue("", f"cannot read the file ({reason})"), source) from None
-    if len(raw) > MAX_YAML_BYTES:
-        raise _limit_error(
-            f"file larger than {MAX_YAML_BYTES} bytes (limit MAX_YAML_BYTES)", source
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            ScenarioIssue("", f"is not UTF-8 text (bad byte at offset {exc.start})"), source
-        ) from None
-    return parse_yaml(text, source)
-
-
-def parse_yaml(text: str, source: str | None = None) -> Any:
-    """Parse scenario YAML text safely, within limits checked before anything is expanded.
-
-    No arbitrary objects (safe tags only), no duplicate keys, merge keys as YAML defines them.
-    Before any value is built the text must be at most ``MAX_YAML_BYTES`` bytes, use at most
-    ``MAX_YAML_ALIASES`` aliases, nest at most ``MAX_YAML_DEPTH`` levels and hold at most
-    ``MAX_YAML_NODES`` nodes with every alias expanded, so a "billion laughs" file is refused
-    in milliseconds.
-
-    Parameters
-    ----------
-    text : str
-        The YAML text (a leading byte-order mark is ignored).
-    source : str, optional
-        Name of the text in error messages (a file name).
-
-    Raises
-    ------
-    ScenarioError
-        Naming the source and the limit or syntax problem; never the expanded content.
-    """
-    if not isinstance(text, str):
-        raise ScenarioError(ScenarioIssue("", "YAML text must be a string"), source)
-    if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
-        raise _limit_error(
-            f"text larger than {MAX_YAML_BYTES} bytes (limit MAX_YAML_BYTES)", source
-        )
-    text = text.removeprefix("\ufeff")
-    try:
-        _check_events(text, source)
-        loader = _UniqueKeyLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                data = None
-            else:
-                _check_expanded(node, source)
-                data = loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        issue = ScenarioIssue("", f"YAML syntax error{where}: {_excerpt(problem)}")
-        raise ScenarioError(issue, source) from None
-    except RecursionError:
-        raise _limit_error("nesting too deep to read", source) from None
-    if data is None:
-        raise ScenarioError(ScenarioIssue("", "the scenario is empty"), source)
-    return data
-
-
-def _check_mapping_size(data: Any, source: str | None) -> None:
-    """Apply the nesting and node-count limits to a mapping passed directly."""
-    count = 0
-    busy: set[int] = set()
-
-    def walk(node: Any, depth: int) -> None:
-        nonlocal count
-        count += 1
-        if count > MAX_YAML_NODES:
-            raise _limit_error(f"more than {MAX_YAML_NODES} values (limit MAX_YAML_NODES)", source)
-        if isinstance(node, (Mapping, list, tuple)):
-            if depth > MAX_YAML_DEPTH:
-                raise _limit_error(
-                    f"nesting deeper than {MAX_YAML_DEPTH} levels (limit MAX_YAML_DEPTH)", source
-                )
-            if id(node) in busy:
-                raise _limit_error("a mapping or list that contains itself", source)
-            busy.add(id(node))
-            items = [x for kv in node.items() for x in kv] if isinstance(node, Mapping) else node
-            for item in items:
-                walk(item, depth + 1)
-            busy.discard(id(node))
-
-    walk(data, 1)
 
 
 def load_scenario_text(text: str, source_name: str = "<text>") -> Scenario:
@@ -1383,10 +763,6 @@ def _issues_from_pydantic(exc: ValidationError, data: Any) -> list[ScenarioIssue
     return issues
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def _path_of(loc: tuple, data: Any) -> str:
     """Turn a pydantic location into a field path, naming list items by their name."""
     parts: list[str] = []
@@ -1396,7 +772,7 @@ def _path_of(loc: tuple, data: Any) -> str:
             item = node[key] if key < len(node) else None
             name = item.get("name") if isinstance(item, Mapping) else None
             named = isinstance(name, str) and 0 < len(name.strip()) <= MAX_NAME_CHARS
-            label = name.strip() if named else str(key)  # an overlong name: its position
+            label = str(name).strip() if named else str(key)  # an overlong name: its position
             if parts:
                 parts[-1] += f"[{label}]"
             else:
@@ -1412,12 +788,6 @@ def _path_of(loc: tuple, data: Any) -> str:
     return ".".join(parts)
 
 
-def _short(key: Any) -> str:
-    """A key as shown in a path: at most MAX_EXCERPT_CHARS characters of it."""
-    text = str(key)
-    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 3] + "..."
-
-
 def _value_at(loc: tuple, data: Any) -> Any:
     node = data
     for key in loc:
@@ -1428,30 +798,30 @@ def _value_at(loc: tuple, data: Any) -> Any:
     return node
 
 
+#: Where a pydantic location steps from a schema model into another: (model, key) -> (model,
+#: location items the step takes: 2 for a list item or mapping entry, whose index or key follows).
+_CHILD_MODELS: dict[tuple[type[BaseModel], str], tuple[type[BaseModel], int]] = {
+    (Scenario, "segments"): (Segment, 2),
+    (Scenario, "initiatives"): (Initiative, 2),
+    (Scenario, "risk"): (Risk, 1),
+    (Initiative, "effects"): (Effect, 2),
+    (Initiative, "benefit_lines"): (BenefitLine, 2),
+    (Initiative, "cost_lines"): (CostLine, 2),
+    (Risk, "benefit_adjustment"): (LeverRisk, 1),
+    (Segment, "retention"): (SBGRetention, 1),
+}
+
+
 def _model_at(loc: tuple) -> type[BaseModel] | None:
     """The schema model that applies at a pydantic location (for 'did you mean')."""
-    model: type[BaseModel] | None = Scenario
+    model: type[BaseModel] = Scenario
     i = 0
-    while i < len(loc) and model is not None:
-        key = loc[i]
-        if model is Scenario and key == "segments":
-            model, i = Segment, i + 2
-        elif model is Scenario and key == "initiatives":
-            model, i = Initiative, i + 2
-        elif model is Scenario and key == "risk":
-            model, i = Risk, i + 1
-        elif model is Initiative and key == "effects":
-            model, i = Effect, i + 2
-        elif model is Initiative and key == "benefit_lines":
-            model, i = BenefitLine, i + 2
-        elif model is Initiative and key == "cost_lines":
-            model, i = CostLine, i + 2
-        elif model is Risk and key == "benefit_adjustment":
-            model, i = LeverRisk, i + 1
-        elif model is Segment and key == "retention":
-            model, i = SBGRetention, i + 1
-        else:
+    while i < len(loc):
+        step = _CHILD_MODELS.get((model, loc[i]))
+        if step is None:
             return None
+        model, taken = step
+        i += taken
     return model
 
 
@@ -1484,16 +854,7 @@ def _cross_checks(sc: Scenario) -> list[ScenarioIssue]:
                         target,
                     )
                 )
-        if isinstance(ini.capex, dict):
-            for year in ini.capex:
-                if year > H:
-                    issues.append(
-                        ScenarioIssue(
-                            f"{base}.capex[{year}]",
-                            f"year must be in 0..horizon_years ({H})",
-                            year,
-                        )
-                    )
+        issues += _years_beyond(f"{base}.capex", ini.capex, H)
         for kind in ("benefit_lines", "cost_lines"):
             seen_lines: set[str] = set()
             for line in getattr(ini, kind):
@@ -1505,14 +866,13 @@ def _cross_checks(sc: Scenario) -> list[ScenarioIssue]:
                         )
                     )
                 seen_lines.add(line.name)
-                if isinstance(line.amount, dict):
-                    for year in line.amount:
-                        if year > H:
-                            issues.append(
-                                ScenarioIssue(
-                                    f"{where}.amount[{year}]",
-                                    f"year must be in 0..horizon_years ({H})",
-                                    year,
-                                )
-                            )
+                issues += _years_beyond(f"{where}.amount", line.amount, H)
     return issues
+
+
+def _years_beyond(path: str, amounts: Any, horizon: int) -> list[ScenarioIssue]:
+    """An issue for each year of a mapping year -> amount beyond the horizon (other forms: none)."""
+    if not isinstance(amounts, dict):
+        return []
+    rule = f"year must be in 0..horizon_years ({horizon})"
+    return [ScenarioIssue(f"{path}[{year}]", rule, year) for year in amounts if year > horizon]

@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import altair as alt
 import numpy as np
@@ -84,7 +85,14 @@ _LEVER_LABELS = {
 }
 
 
-def _config(chart: alt.TopLevelMixin, width: int, height: int) -> alt.TopLevelMixin:
+#: A top-level Altair chart (single, layered...); configuring it keeps its kind.
+_Top = TypeVar("_Top", bound=alt.TopLevelMixin)
+#: What ``alt.layer`` returns: a layered chart, or a faceted one when every layer shares a
+#: facet encoding (ours never do, but Altair types the result as either).
+LayeredChart = alt.LayerChart | alt.FacetChart
+
+
+def _config(chart: _Top, width: int, height: int) -> _Top:
     return (
         chart.properties(width=width, height=height)
         .configure(font=_FONT, background="transparent")
@@ -188,13 +196,15 @@ def cashflow_data(case: Any, currency: str | None = None) -> pd.DataFrame:
     """
     cf = case.cashflow
     currency = currency or _currency(case)
-    rows = []
-    for year, row in cf.iterrows():
-        year = int(year)
-        rows.append(("bar", "Benefits", year, year - 0.38, year - 0.02, float(row["benefits"])))
-        rows.append(("bar", "Costs", year, year + 0.02, year + 0.38, -float(row["costs"])))
-        rows.append(("line", "Cumulative net", year, year, year, float(row["cumulative_net"])))
-    rows = [row + (format_money(row[-1], currency),) for row in rows]
+    rows: list[tuple[str, str, float, float, float, float, str]] = []
+    for index, values in cf.iterrows():
+        year = int(index)
+        for kind, series, x0, x1, value in (
+            ("bar", "Benefits", year - 0.38, year - 0.02, float(values["benefits"])),
+            ("bar", "Costs", year + 0.02, year + 0.38, -float(values["costs"])),
+            ("line", "Cumulative net", year, year, float(values["cumulative_net"])),
+        ):
+            rows.append((kind, series, year, x0, x1, value, format_money(value, currency)))
     payback = case.kpis.get("payback_years")
     if payback is not None and math.isfinite(payback):
         label = f"Payback {format_years(payback)}"
@@ -205,7 +215,7 @@ def cashflow_data(case: Any, currency: str | None = None) -> pd.DataFrame:
 
 def cashflow_chart(
     data: pd.DataFrame, currency: str = "USD", width: int = 460, height: int = 260
-) -> alt.LayerChart:
+) -> LayeredChart:
     """Bars of yearly benefits (up) and costs (down), the cumulative net line, payback marked.
 
     Parameters
@@ -304,7 +314,7 @@ def bridge_data(case: Any, currency: str | None = None) -> pd.DataFrame:
 
 def bridge_chart(
     data: pd.DataFrame, currency: str = "USD", width: int = 460, height: int = 260
-) -> alt.LayerChart:
+) -> LayeredChart:
     """Value bridge (waterfall) from levers to PV benefits, then to NPV.
 
     Parameters
@@ -393,7 +403,7 @@ def initiative_data(case: Any, currency: str | None = None) -> pd.DataFrame:
 
 def initiative_chart(
     data: pd.DataFrame, currency: str = "USD", width: int = 460, height: int = 260
-) -> alt.LayerChart:
+) -> LayeredChart:
     """Horizontal bars of NPV by initiative; value destroyers in red.
 
     Parameters
@@ -453,14 +463,11 @@ def clv_data(case: Any, currency: str | None = None) -> pd.DataFrame:
         Columns ``segment``, ``scenario`` (``Baseline``/``With CX``), ``value`` [currency]
         and ``label``.
     """
-    currency = currency or _currency(case)
-    seg = case.by_segment
-    rows = []
-    for name, row in seg.iterrows():
-        rows.append((str(name), "Baseline", float(row["clv_baseline"])))
-        rows.append((str(name), "With CX", float(row["clv_with_cx"])))
-    frame = pd.DataFrame(rows, columns=["segment", "scenario", "value"])
-    frame["label"] = [format_money(v, currency) for v in frame["value"]]
+    money = currency or _currency(case)
+    frame = _baseline_with_cx(
+        case.by_segment, "segment", str, ("clv_baseline", "clv_with_cx"),
+        lambda v: format_money(v, money),
+    )  # fmt: skip
     frame["axis"] = [wrap_label(name, width=18) for name in frame["segment"]]
     return frame
 
@@ -488,14 +495,9 @@ def clv_chart(
         .mark_bar()
         .encode(
             x=alt.X("axis:N", axis=wrapped_axis(title=None, labelAngle=0)),
-            xOffset=alt.XOffset("scenario:N", sort=["Baseline", "With CX"]),
+            xOffset=alt.XOffset("scenario:N", sort=list(_SCENARIOS)),
             y=alt.Y("value:Q", axis=_money_axis(currency)),
-            color=alt.Color(
-                "scenario:N",
-                scale=alt.Scale(
-                    domain=["Baseline", "With CX"], range=[PALETTE["baseline"], PALETTE["benefit"]]
-                ),
-            ),
+            color=_scenario_colour(),
             tooltip=[
                 alt.Tooltip("segment:N", title="Segment"),
                 alt.Tooltip("scenario:N", title=" "),
@@ -519,13 +521,7 @@ def customers_data(case: Any) -> pd.DataFrame:
         ``label``.
     """
     totals = case.customers.groupby("year")[["baseline", "with_cx"]].sum()
-    rows = []
-    for year, row in totals.iterrows():
-        rows.append((int(year), "Baseline", float(row["baseline"])))
-        rows.append((int(year), "With CX", float(row["with_cx"])))
-    frame = pd.DataFrame(rows, columns=["year", "scenario", "value"])
-    frame["label"] = [format_count(v) for v in frame["value"]]
-    return frame
+    return _baseline_with_cx(totals, "year", int, ("baseline", "with_cx"), format_count)
 
 
 def customers_chart(data: pd.DataFrame, width: int = 460, height: int = 260) -> alt.Chart:
@@ -560,16 +556,12 @@ def customers_chart(data: pd.DataFrame, width: int = 460, height: int = 260) -> 
         .encode(
             x=alt.X("year:Q", axis=alt.Axis(title="Year", tickMinStep=1, format="d", grid=False)),
             y=alt.Y("value:Q", axis=count_axis, scale=alt.Scale(zero=True)),
-            color=alt.Color(
-                "scenario:N",
-                scale=alt.Scale(
-                    domain=["Baseline", "With CX"], range=[PALETTE["baseline"], PALETTE["benefit"]]
-                ),
-                legend=alt.Legend(title=None, orient="top", symbolType="stroke"),
+            color=_scenario_colour(
+                legend=alt.Legend(title=None, orient="top", symbolType="stroke")
             ),
             strokeDash=alt.StrokeDash(
                 "scenario:N",
-                scale=alt.Scale(domain=["Baseline", "With CX"], range=[[5, 4], [1, 0]]),
+                scale=alt.Scale(domain=list(_SCENARIOS), range=[[5, 4], [1, 0]]),
                 legend=None,
             ),
             tooltip=[
@@ -583,6 +575,37 @@ def customers_chart(data: pd.DataFrame, width: int = 460, height: int = 260) -> 
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+#: The two scenarios a baseline-against-CX chart compares, in drawing order.
+_SCENARIOS = ("Baseline", "With CX")
+
+
+def _baseline_with_cx(
+    frame: pd.DataFrame,
+    key: str,
+    as_key: Callable[[Any], Any],
+    columns: tuple[str, str],
+    fmt: Callable[[float], str],
+) -> pd.DataFrame:
+    """Two columns of ``frame`` (baseline, with CX) as a long frame, labelled with ``fmt``.
+
+    One row per index value and scenario: columns ``key`` (``as_key`` of the index),
+    ``scenario`` (:data:`_SCENARIOS`), ``value`` and ``label``.
+    """
+    rows = []
+    for index, row in frame.iterrows():
+        for scenario, column in zip(_SCENARIOS, columns, strict=True):
+            rows.append((as_key(index), scenario, float(row[column])))
+    out = pd.DataFrame(rows, columns=[key, "scenario", "value"])
+    out["label"] = [fmt(v) for v in out["value"]]
+    return out
+
+
+def _scenario_colour(**kwargs: Any) -> alt.Color:
+    """Colour by scenario: baseline grey, with CX in the benefit colour."""
+    scale = alt.Scale(domain=list(_SCENARIOS), range=[PALETTE["baseline"], PALETTE["benefit"]])
+    return alt.Color("scenario:N", scale=scale, **kwargs)
 
 
 def _currency(case: Any) -> str:

@@ -175,7 +175,7 @@ def headline(case: Any) -> str:
 
     levers = {k: v for k, v in case.by_lever.items() if v is not None and v > 0}
     if levers:
-        top = max(levers, key=levers.get)
+        top = max(levers, key=lambda k: levers[k])
         parts.append(f"most value comes from {LEVER_WORDS.get(top, top)}")
 
     by_init = case.by_initiative

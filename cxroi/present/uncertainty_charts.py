@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from cxroi.analysis.uncertainty import SimulationResult
-from cxroi.present.charts import PALETTE, _config, _money_axis, wrap_label, wrapped_axis
+from cxroi.present.charts import (
+    PALETTE,
+    LayeredChart,
+    _config,
+    _money_axis,
+    wrap_label,
+    wrapped_axis,
+)
 from cxroi.present.formatting import format_money
 
 __all__ = [
@@ -80,6 +87,8 @@ def histogram_data(result: SimulationResult, currency: str, bins: int = 40) -> p
         ``text`` (marker caption) and ``rank`` (marker caption row).
     """
     frame = result.draws if result.draws is not None else result.sample
+    if frame is None:
+        raise ValueError("the simulation result holds neither its draws nor a sample of them")
     npv = frame["npv"].to_numpy()
     npv = npv[np.isfinite(npv)]
     counts, edges = np.histogram(npv, bins=bins)
@@ -124,7 +133,7 @@ def histogram_data(result: SimulationResult, currency: str, bins: int = 40) -> p
 
 def histogram_chart(
     data: pd.DataFrame, currency: str, width: int = 460, height: int = 240
-) -> alt.LayerChart:
+) -> LayeredChart:
     """NPV histogram with P5, P50, P95 and the zero line."""
     base = alt.Chart(data)
     bars = (
@@ -165,7 +174,7 @@ def fan_data(result: SimulationResult) -> pd.DataFrame:
 
 def fan_chart(
     data: pd.DataFrame, currency: str, width: int = 460, height: int = 240
-) -> alt.LayerChart:
+) -> LayeredChart:
     """Fan chart: P5-P95 and P25-P75 bands of cumulative net cash flow, median line, zero."""
     base = alt.Chart(data).encode(x=alt.X("year:O", title="year", axis=alt.Axis(labelAngle=0)))
     outer = base.mark_area(opacity=0.25, color=PALETTE["net"]).encode(
@@ -213,7 +222,7 @@ def tornado_data(rows: list[dict], base_npv: float, currency: str) -> pd.DataFra
 
 def tornado_chart(
     data: pd.DataFrame, currency: str, width: int = 460, height: int = 240
-) -> alt.LayerChart:
+) -> LayeredChart:
     """Tornado: NPV at each field's P10 and P90 as bars from the base NPV."""
     base = alt.Chart(data)
     bars = base.mark_bar(height={"band": 0.7}).encode(

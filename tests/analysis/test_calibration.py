@@ -184,6 +184,22 @@ def test_survival_band(regular_cal):
     np.testing.assert_allclose(band.constant, r ** np.arange(21))
 
 
+def test_band_is_the_curve_form_of_interval(regular_cal):
+    fit = regular_cal.pooled
+    t = np.arange(4)  # the mean churn probability, flat over 4 periods: a curve
+
+    def churn_curve(a, b):
+        return a[:, None] / (a + b)[:, None] + 0 * t
+
+    est, low, high, open_low, open_high = fit.band(churn_curve)
+    churn = fit.interval(lambda a, b: a / (a + b))
+    np.testing.assert_allclose(est, churn.estimate)
+    np.testing.assert_allclose([low[0], high[0]], [churn.low, churn.high])
+    assert not open_low.any() and not open_high.any()
+    with pytest.raises(ValueError, match="use interval"):
+        fit.band(lambda a, b: a / (a + b))
+
+
 @pytest.mark.parametrize(
     ("path", "alpha", "beta"),
     [

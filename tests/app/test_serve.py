@@ -243,6 +243,43 @@ def test_pool_fixes_wrap_only_voilas_pool_manager():
     assert with_pool_fixes(fixed) is fixed
 
 
+def test_voilas_factory_is_wrapped_once(monkeypatch):
+    import importlib
+
+    import voila.app
+
+    from cxroi.app.kernels import CxroiPoolMixin, PoolFixedFactory
+
+    serve_module = importlib.import_module("cxroi.app.serve")  # cxroi.app.serve is the function
+    built = []
+
+    def factory(base_class, *args, **kwargs):
+        built.append(base_class)
+        return _FakeVoilaPool
+
+    monkeypatch.setattr(voila.app, "voila_kernel_manager_factory", factory)
+    serve_module._pool_fixes_in_voila()
+    serve_module._pool_fixes_in_voila()  # a second serve in one process: not wrapped twice
+    wrapped = voila.app.voila_kernel_manager_factory
+    assert isinstance(wrapped, PoolFixedFactory) and wrapped.factory is factory
+    manager = wrapped(CxroiKernelManager, True, 1)
+    assert built == [CxroiKernelManager] and issubclass(manager, CxroiPoolMixin)
+
+
+def test_number_options_read_back_with_their_defaults():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    given = options_from_args(parser.parse_args(["--pool-size", "3", "--max-kernels", "5"]))
+    defaults = ServeOptions()
+    assert (given.pool_size, given.max_kernels) == (3, 5)
+    assert given.port == defaults.port and given.cull_interval == defaults.cull_interval
+    assert given.cull_idle_timeout == defaults.cull_idle_timeout
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--cull-interval", "soon"])
+
+
 def _busy_page(tmp_path, retry_after=5):
     import jinja2
     import voila.paths

@@ -16,6 +16,7 @@ import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -149,6 +150,11 @@ class CohortTable:
         )
 
 
+#: What :func:`read_cohorts` reads: a CSV file's path, its bytes, a DataFrame or a table.
+CohortSource: TypeAlias = (
+    str | os.PathLike | bytes | bytearray | memoryview | pd.DataFrame | CohortTable
+)
+
 _ACTIVE_NAMES = ("active", "alive", "survivors", "customers", "active_customers")
 _PERIOD_NAMES = ("period", "year", "t", "month")
 _WIDE_HEADER = re.compile(r"^\s*([A-Za-z_ ]*?)[\s_-]*(\d+)\s*$")
@@ -226,7 +232,7 @@ def _read_file_bytes(path: Path, label: str) -> bytes:
     return b"".join(chunks)
 
 
-def read_cohorts(source, *, name: str | None = None) -> CohortTable:
+def read_cohorts(source: CohortSource, *, name: str | None = None) -> CohortTable:
     """Read and validate a cohort table from a CSV file or a pandas DataFrame.
 
     Parameters
@@ -753,7 +759,8 @@ def simulate_cohorts(
     """
     rng = np.random.default_rng(seed)
     sizes = [int(s) for s in cohort_sizes]
-    periods = [int(n_periods)] * len(sizes) if np.ndim(n_periods) == 0 else list(n_periods)
+    counts = np.asarray(n_periods)
+    periods = [int(counts)] * len(sizes) if counts.ndim == 0 else [int(n) for n in counts]
     if len(periods) != len(sizes):
         raise ValueError("n_periods must be one number or one per cohort")
     labels = [str(i + 1) for i in range(len(sizes))] if names is None else list(names)

@@ -6,12 +6,14 @@ Part of :mod:`cxroi.analysis.calibration` (its docstring describes the method).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from cxroi.analysis.calibration.cohorts import (
@@ -19,6 +21,7 @@ from cxroi.analysis.calibration.cohorts import (
     MAX_COHORT_FITS,
     POOLED,
     CalibrationError,
+    CohortSource,
     CohortTable,
     read_cohorts,
 )
@@ -32,6 +35,10 @@ from cxroi.engine.retention import (
     sbg_retention,
     sbg_survival,
 )
+from cxroi.model.finite import finite_or_none
+
+#: A curve's interval: ``(estimate, low, high, open_low, open_high)``, arrays of one length.
+Band = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ class ConstantRetentionFit:
     log_likelihood: float
     n_periods: int
 
-    def survival(self, t):
+    def survival(self, t: ArrayLike) -> np.ndarray:
         """Share of a cohort active at period t: r ** t [share]."""
         return np.asarray(self.retention ** np.asarray(t, dtype=float))
 
@@ -282,7 +289,7 @@ class RetentionFit:
         """MAPE of the constant-retention fitted survivors on the fitted periods (decimal)."""
         return _mape(self.observed, "constant", fitted=True)
 
-    def interval(self, func: Callable) -> Interval | tuple:
+    def interval(self, func: Callable) -> Interval | Band:
         """Profile-likelihood interval of any quantity ``func(alpha, beta)``.
 
         ``func`` receives 1-D arrays of n alpha and beta values and returns an array of shape
@@ -302,6 +309,19 @@ class RetentionFit:
             func, (self.sbg.alpha, self.sbg.beta), self.region, self.region_reached, self.level
         )
 
+    def band(self, func: Callable) -> Band:
+        """:meth:`interval` of a curve: ``func`` returns an ``(n, m)`` array.
+
+        Returns
+        -------
+        tuple
+            ``(estimate, low, high, open_low, open_high)``, arrays of length m.
+        """
+        out = self.interval(func)
+        if isinstance(out, Interval):
+            raise ValueError("func gives one value per (alpha, beta): use interval() instead")
+        return out
+
     def survival_band(self, horizon_periods: int) -> pd.DataFrame:
         """Fitted survival curves with the sBG interval band, periods 0..horizon [share].
 
@@ -311,7 +331,7 @@ class RetentionFit:
             Columns ``period, sbg, sbg_low, sbg_high, constant``.
         """
         t = np.arange(int(horizon_periods) + 1)
-        est, low, high, _, _ = self.interval(lambda a, b: sbg_survival(a[:, None], b[:, None], t))
+        est, low, high, _, _ = self.band(lambda a, b: sbg_survival(a[:, None], b[:, None], t))
         return pd.DataFrame(
             {
                 "period": t,
@@ -348,7 +368,7 @@ def _mape(table: pd.DataFrame, column: str, *, fitted: bool) -> float:
 
 
 def fit_retention(
-    table,
+    table: CohortSource,
     *,
     cohorts: Sequence[str] | None = None,
     name: str = POOLED,
@@ -582,13 +602,14 @@ class Calibration:
         """
         fit = self.fit(cohort)
 
-        def num(x):
-            return float(x) if x is not None and math.isfinite(x) else None
-
         def iv(i: Interval, se=None):
-            out = {"estimate": num(i.estimate), "low": num(i.low), "high": num(i.high)}
+            out = {
+                "estimate": finite_or_none(i.estimate),
+                "low": finite_or_none(i.low),
+                "high": finite_or_none(i.high),
+            }
             if se is not None:
-                out["se"] = num(se)
+                out["se"] = finite_or_none(se)
             return out
 
         bt = self.backtest
@@ -603,25 +624,25 @@ class Calibration:
                 "level": fit.level,
                 "alpha": iv(fit.alpha, fit.sbg.se_alpha),
                 "beta": iv(fit.beta, fit.sbg.se_beta),
-                "log_likelihood": num(fit.sbg.log_likelihood),
+                "log_likelihood": finite_or_none(fit.sbg.log_likelihood),
                 "converged": fit.sbg.converged,
-                "mape": num(fit.mape_sbg),
+                "mape": finite_or_none(fit.mape_sbg),
                 "tenure": fit.tenure,
                 "discount_rate": fit.discount_rate,
                 "retention_at_tenure": iv(fit.retention_at_tenure),
                 "discounted_expected_lifetime": iv(fit.lifetime),
                 "discounted_expected_residual_lifetime": iv(fit.residual_lifetime),
                 "constant": {
-                    "retention": num(fit.constant.retention),
-                    "se": num(fit.constant.se),
-                    "log_likelihood": num(fit.constant.log_likelihood),
-                    "mape": num(fit.mape_constant),
+                    "retention": finite_or_none(fit.constant.retention),
+                    "se": finite_or_none(fit.constant.se),
+                    "log_likelihood": finite_or_none(fit.constant.log_likelihood),
+                    "mape": finite_or_none(fit.mape_constant),
                 },
             },
             "by_cohort": {
                 n: {
-                    "alpha": num(f.sbg.alpha),
-                    "beta": num(f.sbg.beta),
+                    "alpha": finite_or_none(f.sbg.alpha),
+                    "beta": finite_or_none(f.sbg.beta),
                     "converged": f.sbg.converged,
                 }
                 for n, f in self.by_cohort.items()
@@ -630,11 +651,11 @@ class Calibration:
             if bt is None
             else {
                 "fit_periods": bt.fit_periods,
-                "alpha": num(bt.alpha),
-                "beta": num(bt.beta),
-                "retention": num(bt.retention),
-                "mape_sbg": num(bt.mape_sbg),
-                "mape_constant": num(bt.mape_constant),
+                "alpha": finite_or_none(bt.alpha),
+                "beta": finite_or_none(bt.beta),
+                "retention": finite_or_none(bt.retention),
+                "mape_sbg": finite_or_none(bt.mape_sbg),
+                "mape_constant": finite_or_none(bt.mape_constant),
             },
         }
 
@@ -651,7 +672,7 @@ class Calibration:
 
 
 def calibrate(
-    source,
+    source: CohortSource,
     *,
     fit_periods: int | None = None,
     backtest_periods: int | None = None,
@@ -698,8 +719,15 @@ def calibrate(
     (7, 0.704, 1.182)
     """
     table = read_cohorts(source)
-    kwargs = dict(discount_rate=discount_rate, tenure=tenure, level=level)
-    pooled = fit_retention(table, name=POOLED, fit_periods=fit_periods, **kwargs)
+    fit = functools.partial(
+        fit_retention,
+        table,
+        fit_periods=fit_periods,
+        discount_rate=discount_rate,
+        tenure=tenure,
+        level=level,
+    )
+    pooled = fit(name=POOLED)
     by_cohort, skipped = {}, {}
     fitted_alone = 0
     names = table.names  # once: the loop below is O(1) per cohort
@@ -720,7 +748,7 @@ def calibrate(
             skipped[n] = beyond_cap
             continue
         fitted_alone += 1
-        by_cohort[n] = fit_retention(table, cohorts=[n], name=n, fit_periods=fit_periods, **kwargs)
+        by_cohort[n] = fit(cohorts=[n], name=n)
     longest = table.n_periods
     if backtest_periods is None:
         if fit_periods is not None and fit_periods < longest:

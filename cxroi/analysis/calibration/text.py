@@ -15,10 +15,19 @@ from cxroi.analysis.calibration.fit import (
     Interval,
     RetentionFit,
 )
+from cxroi.model.finite import finite_or_none
 
 
-def _pct(x: float) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.1%}"
+def share_text(x: float | None) -> str:
+    """A share as a percentage to one decimal (``12.5%``); ``n/a`` when missing or not finite.
+
+    Examples
+    --------
+    >>> share_text(0.125), share_text(float("nan")), share_text(None)
+    ('12.5%', 'n/a', 'n/a')
+    """
+    share = finite_or_none(x)
+    return "n/a" if share is None else f"{share:.1%}"
 
 
 def _fit_lines(fit: RetentionFit) -> list[str]:
@@ -38,11 +47,11 @@ def _fit_lines(fit: RetentionFit) -> list[str]:
         f"  {'DERL (tenure ' + str(fit.tenure) + ')':24}{fit.residual_lifetime.estimate:>10.3f}"
         f"{'':>10}   {_ends(fit.residual_lifetime)}   years at d = {fit.discount_rate:.1%}",
         f"  log-likelihood {sbg.log_likelihood:.2f}; MAPE on fitted periods "
-        f"{_pct(fit.mape_sbg)}; {'converged' if sbg.converged else 'NOT converged: '}"
+        f"{share_text(fit.mape_sbg)}; {'converged' if sbg.converged else 'NOT converged: '}"
         + ("" if sbg.converged else sbg.message),
         f"  constant retention on the same periods: r = {fit.constant.retention:.4f} "
         f"(std err {fit.constant.se:.4f}), log-likelihood {fit.constant.log_likelihood:.2f}, "
-        f"MAPE {_pct(fit.mape_constant)}",
+        f"MAPE {share_text(fit.mape_constant)}",
     ]
     return lines
 
@@ -123,8 +132,8 @@ def format_calibration(cal: Calibration, cohort: str | None = None) -> str:
             f"Backtest: both models fitted on periods 0..{bt.fit_periods}, scored on later periods",
             f"  sBG alpha {bt.alpha:.4g}, beta {bt.beta:.4g}; constant retention "
             f"r = {bt.retention:.4f}",
-            f"  held-out MAPE: sBG {_pct(bt.mape_sbg)}, "
-            f"constant retention {_pct(bt.mape_constant)}",
+            f"  held-out MAPE: sBG {share_text(bt.mape_sbg)}, "
+            f"constant retention {share_text(bt.mape_constant)}",
             f"  error at the last observed period: sBG {bt.last_period_error_sbg:+.1%}, "
             f"constant retention {bt.last_period_error_constant:+.1%}",
         ]

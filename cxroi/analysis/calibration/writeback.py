@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from cxroi.analysis.calibration.fit import (
 )
 from cxroi.analysis.calibration.text import (
     _ends,
-    _pct,
+    share_text,
 )
 
 
@@ -87,6 +88,7 @@ def retention_mapping(fit: RetentionFit, tenure: int | Mapping[int, float] = 0) 
     dict
         ``{"alpha": ..., "beta": ..., "tenure": ...}``, alpha and beta to 6 significant digits.
     """
+    mix: int | dict[int, float]
     if isinstance(tenure, Mapping):  # a tenure mix (docs/model.md §14)
         mix = {int(k): float(v) for k, v in tenure.items()}
     elif tenure < 0 or int(tenure) != tenure:
@@ -135,7 +137,7 @@ def _pick_segment(data: Mapping, segment: str | None, label: str) -> int:
 
 
 def scenario_with_retention(
-    scenario,
+    scenario: str | os.PathLike | Mapping,
     fit: RetentionFit,
     *,
     segment: str | None = None,
@@ -220,7 +222,7 @@ def scenario_with_retention(
         f"{lvl} profile interval {_ends(fit.alpha)}),",
         f"#   beta = {fit.sbg.beta:.6g} (std err {fit.sbg.se_beta:.3g}, {lvl} interval "
         f"{_ends(fit.beta)}), log-likelihood {fit.sbg.log_likelihood:.3f}, "
-        f"MAPE {_pct(fit.mape_sbg)}.",
+        f"MAPE {share_text(fit.mape_sbg)}.",
         _tenure_comment(fit, tenure),
         "# Comments of the original scenario file are not carried over.",
         "",
@@ -230,9 +232,9 @@ def scenario_with_retention(
 
 
 def write_scenario_with_retention(
-    scenario,
+    scenario: str | os.PathLike | Mapping,
     fit: RetentionFit,
-    out_path,
+    out_path: str | os.PathLike,
     *,
     segment: str | None = None,
     tenure: int | Mapping[int, float] = 0,
