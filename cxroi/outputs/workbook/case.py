@@ -30,7 +30,7 @@ _IRR_LO, _IRR_HI = -0.9999, 1e6
 _SIGN_TOLERANCE = "1E-9"
 
 
-def line_amount_formula(amount: Any, stem: str, t: int) -> str | None:
+def _line_amount_formula(amount: Any, stem: str, t: int) -> str | None:
     """The input behind a TEI line's amount in year t, or None where it is 0."""
     if isinstance(amount, dict):
         return f"{stem}_amount_{t}" if t in amount else None
@@ -41,9 +41,10 @@ def line_amount_formula(amount: Any, stem: str, t: int) -> str | None:
     return f"{stem}_amount"
 
 
-def plus_lines(first: int, rows: list[int]) -> Callable[[int], str]:
+def _plus_lines(first: int, rows: list[int]) -> Callable[[int], str]:
     """Year t's formula of row ``first`` plus the rows ``rows`` (year t in column 1 + t)."""
     return lambda t: cell_ref(first, 1 + t) + "".join(f"+{cell_ref(r, 1 + t)}" for r in rows)
+
 
 def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
     """Write the Case sheet over the segment sheets' cells (``seg_refs``) and name its KPIs.
@@ -154,7 +155,7 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
             amounts = line_amounts(line.amount, H)
             ws.write_string(row, 0, f"{kind} line: {owner} / {line.name}")
             for t in range(H + 1):
-                text = line_amount_formula(line.amount, stem, t)
+                text = _line_amount_formula(line.amount, stem, t)
                 book.formula_or_zero(ws, row, 1 + t, text, amounts[t])
             line_rows[kind]["raw"].append(row)
             row += 1
@@ -181,7 +182,7 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
             (r_uc, "costs, unadjusted (capex, opex + lines)", r_cu, "cost"),
         ):
             values = cf[f"{kind}s_unadjusted"].to_numpy()
-            formula_of = plus_lines(first, line_rows[kind]["raw"])
+            formula_of = _plus_lines(first, line_rows[kind]["raw"])
             book.year_row(ws, r, title, formula_of, values, "money_b", bold=True)
         row += 3
     ws.write_string(row, 0, "Risk-adjusted (TEI)", book.fmt["bold"])
@@ -227,7 +228,7 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
     r_b = row
     book.year_row(
         ws, row, "benefits, risk-adjusted (customers + lines)",
-        plus_lines(r_cadj, line_rows["benefit"]["adj"]),
+        _plus_lines(r_cadj, line_rows["benefit"]["adj"]),
         cf["benefits"].to_numpy(), bold=True,
     )  # fmt: skip
     row += 1

@@ -25,7 +25,7 @@ from cxroi.outputs.workbook.layout import Book, col_letters
 EQUITY_TERMS = 2000
 
 
-def sbg_residual_formula(j: int, k: str, H: int) -> str:
+def _sbg_residual(j: int, k: str, H: int) -> str:
     """Residual value per customer of an sBG cohort with ``k`` renewals made after year H."""
     b = f"s{j}_beta+{k}"
     c = f"s{j}_alpha+s{j}_beta+{k}"
@@ -43,7 +43,7 @@ def sbg_residual_formula(j: int, k: str, H: int) -> str:
     )
 
 
-def sbg_series(a: float, b: float, k: float, d: float, H: int) -> float:
+def _sbg_series(a: float, b: float, k: float, d: float, H: int) -> float:
     """sum_j P(j) / (1+d)^(H+1+j) for sBG after k renewals, as the workbook's cell sums it."""
     from scipy.special import gammaln
 
@@ -56,7 +56,7 @@ def sbg_series(a: float, b: float, k: float, d: float, H: int) -> float:
     return float(terms[:N].sum() + tail)
 
 
-def segment_equity_value(sc: Scenario, p: Any, proj: Any, s: int) -> float | None:
+def _segment_equity_value(sc: Scenario, p: Any, proj: Any, s: int) -> float | None:
     """One segment's customer equity, with CX minus baseline (cached value of its cell)."""
     from cxroi.engine import project as engine
 
@@ -72,7 +72,6 @@ def segment_equity_value(sc: Scenario, p: Any, proj: Any, s: int) -> float | Non
         arms.append(float(v))
     diff = arms[1] - arms[0]
     return finite_or_none(diff)
-
 
 
 def residual_values(
@@ -114,9 +113,9 @@ def residual_values(
         ws.write_string(row, 0, f"residual value per customer: {labels[x]}")
         if seg.is_sbg:
             a, b = base_float(seg.retention.alpha), base_float(seg.retention.beta)
-            text, value = sbg_residual_formula(j, str(k_text), H), None
+            text, value = _sbg_residual(j, str(k_text), H), None
             if d > 0 or (d == 0 and a > 1):
-                value = margin * sbg_series(a, b, float(k_value), d, H)
+                value = margin * _sbg_series(a, b, float(k_value), d, H)
         else:
             r = base_float(seg.retention)
             text = (
@@ -190,5 +189,5 @@ def _segment_equity(book: Book, s: int, proj: Any, d: float) -> float | None:
         return None
     if len(book.sc.segments) == 1:
         return total
-    return None if not math.isfinite(d) else segment_equity_value(book.sc, book.p, proj, s)
+    return None if not math.isfinite(d) else _segment_equity_value(book.sc, book.p, proj, s)
 

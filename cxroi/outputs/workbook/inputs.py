@@ -39,7 +39,7 @@ class InputRow:
     label: str = ""  # the field registry's label
 
 
-def provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, str, str, str]:
+def _provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, str, str, str]:
     """(kind, source, note, as of) of a field path."""
     from cxroi.present.report.assumptions import SOURCE_LABELS, user_evidence
 
@@ -66,13 +66,29 @@ def provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, str
 
 
 def input_rows(sc: Scenario) -> tuple[list[InputRow], dict[str, str]]:
-    """The input rows, and a map from field path to workbook name."""
+    """The Inputs sheet's rows, and a map from field path to workbook name.
+
+    Parameters
+    ----------
+    sc : Scenario
+        The scenario.
+
+    Returns
+    -------
+    rows : list of InputRow
+        In scenario order: the discount rate and risk adjustments, each segment's numbers
+        and retention (``s<j>_...``), each initiative's capex, opex, ramp, effects (every
+        ``*`` effect, and each segment's own) and TEI lines (``i<i>_...``). A distribution
+        contributes its base value, named in the note.
+    names : dict
+        Field path -> workbook name.
+    """
     cur = sc.currency
     prov = sc.provenance()
     rows: list[InputRow] = []
 
     def add(path: str, name: str, value: Any, formula: str | None = None) -> None:
-        kind, source, note, as_of = provenance_text(sc, path, prov)
+        kind, source, note, as_of = _provenance_text(sc, path, prov)
         if isinstance(value, Distribution):
             spec = value.to_mapping()
             dist = spec.pop("dist")
@@ -197,6 +213,7 @@ def risk_value(sc: Scenario, name: str) -> float:
     if name.startswith("b_"):
         return base_float(risk.benefit_risk(name[2:]))
     return base_float(risk.benefit_adjustment)
+
 
 def inputs_sheet(book: Book, rows: list[InputRow]) -> None:
     """Write the Inputs sheet and the workbook name of each input's value cell."""

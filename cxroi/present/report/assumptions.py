@@ -24,6 +24,7 @@ SOURCE_LABELS = {
     "derived": "derived",
 }
 
+
 def _plain(value: Any) -> Any:
     """A JSON-able rendering of a field value: number, text or None."""
     if value is None or isinstance(value, (bool, int, float, str)):

@@ -33,6 +33,7 @@ PRINT_CSS = """<style>
   .cxroi-report h2 { break-after: avoid; }
 }
 </style>"""
+
 # Inline styles: e-mail clients drop <style> blocks, so every element carries its own.
 _FONT = "font-family:Helvetica,Arial,sans-serif;"
 _H2 = f"{_FONT}font-size:1.25em;margin:1.4em 0 0.4em 0;border-bottom:1px solid #ccc;"
@@ -41,6 +42,7 @@ _TH = "text-align:left;padding:3px 8px;border-bottom:1px solid #999;background:#
 _TD = "text-align:left;padding:3px 8px;border-bottom:1px solid #e4e4e4;vertical-align:top;"
 _NUM = _TD + "text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;"
 _NOTE = f"{_FONT}font-size:0.85em;color:#555;margin:0.3em 0;"
+
 
 class _Raw(str):
     """Markup made here (not user text): a table puts it in as it is."""
@@ -81,6 +83,7 @@ def _h2(title: str) -> str:
 
 def _note(text: str) -> str:
     return f'<p style="{_NOTE}">{_esc(text)}</p>'
+
 
 def _year_tables(corner: str, columns: list[str], rows: list[list[Any]]) -> str:
     """A table with many year columns as blocks of :data:`YEARS_PER_BLOCK` years.
