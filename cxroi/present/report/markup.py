@@ -106,13 +106,10 @@ def _year_tables(corner: str, columns: list[str], rows: list[list[Any]]) -> str:
     return "".join(out)
 
 
-_data_value = data_value
-
-
 def _kpi_cell(key: str, value: Any, currency: str, horizon: int, attr: str = "data-kpi") -> str:
     """A KPI's executive text marked, as on the dashboard, with its key and full value."""
     text = _esc(format_kpi(key, value, currency, horizon))
-    return f'<span {attr}="{key}" data-value="{_data_value(value)}">{text}</span>'
+    return f'<span {attr}="{key}" data-value="{data_value(value)}">{text}</span>'
 
 
 def _ratio(value: Any) -> str:

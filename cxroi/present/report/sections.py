@@ -73,9 +73,6 @@ def _sha256(path: str | None) -> str | None:
         return None
 
 
-_base = base_float
-
-
 def _benefit_risk_text(risk: Any) -> str:
     """The benefit risk adjustment in words: one percentage, or one per lever and lines."""
     base = risk.benefit_adjustment_base()
