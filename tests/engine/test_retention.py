@@ -477,3 +477,15 @@ def test_ratio_series_stops_at_its_proven_tail_bound():
     k = np.arange(5000)
     terms = np.cumprod(np.concatenate([[1.0], (1.2 + k) / (1.9 + k) / 1.1]))
     assert value[0] == pytest.approx(terms.sum(), rel=1e-14)
+
+
+def test_the_package_re_exports_every_submodule_name():
+    # cxroi.engine.retention is split into curves, lifetimes and fit; the package path stays
+    # the public one, so each submodule's public names must be the package's, the same objects.
+    from cxroi.engine.retention import curves, fit, lifetimes
+
+    names = [*curves.__all__, *lifetimes.__all__, *fit.__all__]
+    assert sorted(names) == sorted(ret.__all__)
+    for module in (curves, lifetimes, fit):
+        for name in module.__all__:
+            assert getattr(ret, name) is getattr(module, name), name
