@@ -79,16 +79,15 @@ def _terms(cohorts):
     B(alpha + 1, beta + t - 1) / B(alpha, beta) (u = 1, v = t - 1), and w = S(T) survivors with
     probability B(alpha, beta + T) / B(alpha, beta) (u = 0, v = T). ``total`` = sum of S(0).
     """
-    us, vs, ws = [], [], []
+    us: list[np.ndarray] = []
+    vs: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
     for s in cohorts:
         big_t = s.size - 1
         t = np.arange(1, big_t + 1, dtype=float)
-        us.append(np.ones(big_t))
-        us.append([0.0])
-        vs.append(t - 1)
-        vs.append([float(big_t)])
-        ws.append(s[:-1] - s[1:])
-        ws.append([s[-1]])
+        us += [np.ones(big_t), np.zeros(1)]
+        vs += [t - 1, np.full(1, float(big_t))]
+        ws += [s[:-1] - s[1:], s[-1:]]
     u, v, w = (np.concatenate(x).astype(float) for x in (us, vs, ws))
     keep = w > 0
     return u[keep], v[keep], w[keep], float(sum(s[0] for s in cohorts))
