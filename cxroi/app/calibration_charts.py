@@ -83,6 +83,23 @@ def _points(data, x, y, tooltip):
     )
 
 
+def _layers(band, curves, points, tooltip, x, y, size) -> alt.LayerChart:
+    """One chart of a fit: the sBG band, the sBG and constant curves, the observed points.
+
+    ``band`` is (data, its lower edge as an ``alt.Y``, its upper edge's field); ``curves`` has
+    one row per point and ``series``; ``points`` are drawn by :func:`_points`; ``size`` is
+    (width, height) [px].
+    """
+    data, low, high = band
+    area = alt.Chart(data).mark_area(opacity=0.18, color=_COLOURS[SBG]).encode(x=x, y=low, y2=high)
+    lines = (
+        alt.Chart(curves)
+        .mark_line(strokeWidth=2)
+        .encode(x=x, y=y, color=_colour(), strokeDash=_dash())
+    )
+    return _style(alt.layer(area, lines, _points(points, x, y, tooltip)), *size)
+
+
 def survival_chart(
     fit: RetentionFit, horizon_periods: int | None = None, width: int = 420, height: int = 260
 ) -> alt.LayerChart:
@@ -124,22 +141,15 @@ def survival_chart(
         }
     )
     y_title = "share of cohort still active"
-    y = alt.Y("share:Q", title=y_title, axis=alt.Axis(format="%"))
-    x = alt.X("period:Q", title="years since acquisition")
-    area = (
-        alt.Chart(band)
-        .mark_area(opacity=0.18, color=_COLOURS[SBG])
-        .encode(x=x, y=alt.Y("sbg_low:Q", title=y_title), y2="sbg_high:Q")
+    return _layers(
+        (band, alt.Y("sbg_low:Q", title=y_title), "sbg_high:Q"),
+        curves,
+        points,
+        ["cohort:N", "period:Q", alt.Tooltip("share:Q", format=".1%"), "used:N"],
+        alt.X("period:Q", title="years since acquisition"),
+        alt.Y("share:Q", title=y_title, axis=alt.Axis(format="%")),
+        (width, height),
     )
-    lines = (
-        alt.Chart(curves)
-        .mark_line(strokeWidth=2)
-        .encode(x=x, y=y, color=_colour(), strokeDash=_dash())
-    )
-    dots = _points(
-        points, x, y, ["cohort:N", "period:Q", alt.Tooltip("share:Q", format=".1%"), "used:N"]
-    )
-    return _style(alt.layer(area, lines, dots), width, height)
 
 
 def _observed_retention(fit: RetentionFit) -> pd.DataFrame:
@@ -168,12 +178,9 @@ def retention_chart(
 
     Parameters
     ----------
-    fit : RetentionFit
-        The fit to draw.
-    horizon_periods : int, optional
-        Largest tenure drawn (default: 5 beyond the last observation).
-    width, height : int
-        Plot size [px].
+    fit, horizon_periods, width, height
+        As in :func:`survival_chart`; here ``horizon_periods`` is the largest tenure drawn
+        (default: 5 beyond the last observation).
 
     Returns
     -------
@@ -197,32 +204,16 @@ def retention_chart(
             ),
         ]
     )
-    x = alt.X("tenure:Q", title="renewals made")
-    y = alt.Y(
-        "retention:Q",
-        title="retention rate",
-        axis=alt.Axis(format="%"),
-        scale=alt.Scale(zero=False),
-    )
-    area = (
-        alt.Chart(band)
-        .mark_area(opacity=0.18, color=_COLOURS[SBG])
-        .encode(
-            x=x, y=alt.Y("low:Q", title="retention rate", scale=alt.Scale(zero=False)), y2="high:Q"
-        )
-    )
-    lines = (
-        alt.Chart(curves)
-        .mark_line(strokeWidth=2)
-        .encode(x=x, y=y, color=_colour(), strokeDash=_dash())
-    )
-    dots = _points(
+    y_title, free = "retention rate", alt.Scale(zero=False)
+    return _layers(
+        (band, alt.Y("low:Q", title=y_title, scale=free), "high:Q"),
+        curves,
         _observed_retention(fit),
-        x,
-        y,
         ["tenure:Q", alt.Tooltip("retention:Q", format=".1%"), "used:N"],
+        alt.X("tenure:Q", title="renewals made"),
+        alt.Y("retention:Q", title=y_title, axis=alt.Axis(format="%"), scale=free),
+        (width, height),
     )
-    return _style(alt.layer(area, lines, dots), width, height)
 
 
 def chart_svg(chart: alt.TopLevelMixin) -> str:

@@ -30,52 +30,17 @@ The work is split by topic into submodules; this package re-exports their public
 
 References
 ----------
-.. [1] Fader, P. S. and Hardie, B. G. S. (2007). "How to Project Customer Retention."
-   Journal of Interactive Marketing, 21(1), 76-90.
-.. [2] Fader, P. S. and Hardie, B. G. S. (2010). "Customer-Base Valuation in a Contractual
-   Setting: The Perils of Ignoring Heterogeneity." Marketing Science, 29(1), 85-93.
-.. [3] Gupta, S. and Lehmann, D. R. (2003). "Customers as Assets." Journal of Interactive
-   Marketing, 17(1), 9-24.
+.. [1] Fader, P. S. and Hardie, B. G. S. (2007), J. Interactive Marketing, 21(1), 76-90.
+.. [2] Fader, P. S. and Hardie, B. G. S. (2010), Marketing Science, 29(1), 85-93.
+.. [3] Gupta, S. and Lehmann, D. R. (2003), J. Interactive Marketing, 17(1), 9-24.
 """
 
 from __future__ import annotations
 
-from cxroi.engine.retention.curves import (
-    FADER_HARDIE_2007_HIGH_END,
-    FADER_HARDIE_2007_HIGH_END_FIT,
-    FADER_HARDIE_2007_REGULAR,
-    FADER_HARDIE_2007_REGULAR_FIT,
-    FADER_HARDIE_2010_TABLE3_CASE,
-    FADER_HARDIE_2010_TABLE3_DERL,
-    margin_multiple,
-    sbg_churn_probability,
-    sbg_retention,
-    sbg_survival,
-)
-from cxroi.engine.retention.fit import SBGFit, fit_sbg, fit_sbg_pooled, sbg_log_likelihood
-from cxroi.engine.retention.lifetimes import (
-    _ratio_series,  # noqa: F401 - its tail bound is tested through this path
-    discounted_expected_lifetime,
-    discounted_expected_residual_lifetime,
-    hyp2f1_unit_a,
-)
+from cxroi.engine.retention import curves, fit, lifetimes
+from cxroi.engine.retention.curves import *  # noqa: F403
+from cxroi.engine.retention.fit import *  # noqa: F403
+from cxroi.engine.retention.lifetimes import *  # noqa: F403
+from cxroi.engine.retention.lifetimes import _ratio_series  # noqa: F401 - tested by this path
 
-__all__ = [
-    "FADER_HARDIE_2007_HIGH_END",
-    "FADER_HARDIE_2007_HIGH_END_FIT",
-    "FADER_HARDIE_2007_REGULAR",
-    "FADER_HARDIE_2007_REGULAR_FIT",
-    "FADER_HARDIE_2010_TABLE3_CASE",
-    "FADER_HARDIE_2010_TABLE3_DERL",
-    "SBGFit",
-    "discounted_expected_lifetime",
-    "discounted_expected_residual_lifetime",
-    "fit_sbg",
-    "fit_sbg_pooled",
-    "hyp2f1_unit_a",
-    "margin_multiple",
-    "sbg_churn_probability",
-    "sbg_log_likelihood",
-    "sbg_retention",
-    "sbg_survival",
-]
+__all__ = [*curves.__all__, *lifetimes.__all__, *fit.__all__]

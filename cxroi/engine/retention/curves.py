@@ -156,8 +156,7 @@ def sbg_survival(alpha, beta, t):
 
     References
     ----------
-    .. [1] Fader, P. S. and Hardie, B. G. S. (2007). "How to Project Customer Retention."
-       Journal of Interactive Marketing, 21(1), 76-90.
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2007), J. Interactive Marketing, 21(1), 76-90.
 
     Examples
     --------
@@ -193,8 +192,7 @@ def sbg_churn_probability(alpha, beta, t):
 
     References
     ----------
-    .. [1] Fader, P. S. and Hardie, B. G. S. (2007). "How to Project Customer Retention."
-       Journal of Interactive Marketing, 21(1), 76-90.
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2007), J. Interactive Marketing, 21(1), 76-90.
 
     Examples
     --------
@@ -231,8 +229,7 @@ def sbg_retention(alpha, beta, t):
 
     References
     ----------
-    .. [1] Fader, P. S. and Hardie, B. G. S. (2007). "How to Project Customer Retention."
-       Journal of Interactive Marketing, 21(1), 76-90.
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2007), J. Interactive Marketing, 21(1), 76-90.
 
     Examples
     --------
@@ -272,8 +269,7 @@ def margin_multiple(retention, discount_rate):
 
     References
     ----------
-    .. [1] Gupta, S. and Lehmann, D. R. (2003). "Customers as Assets." Journal of Interactive
-       Marketing, 17(1), 9-24.
+    .. [1] Gupta, S. and Lehmann, D. R. (2003), J. Interactive Marketing, 17(1), 9-24.
 
     Examples
     --------

@@ -142,8 +142,7 @@ def sbg_log_likelihood(alpha, beta, survivors):
 
     References
     ----------
-    .. [1] Fader, P. S. and Hardie, B. G. S. (2007). "How to Project Customer Retention."
-       Journal of Interactive Marketing, 21(1), 76-90.
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2007), J. Interactive Marketing, 21(1), 76-90.
 
     Examples
     --------
@@ -383,8 +382,7 @@ def fit_sbg(survivors):
 
     References
     ----------
-    .. [1] Fader, P. S. and Hardie, B. G. S. (2007). "How to Project Customer Retention."
-       Journal of Interactive Marketing, 21(1), 76-90.
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2007), J. Interactive Marketing, 21(1), 76-90.
 
     Examples
     --------

@@ -167,8 +167,7 @@ def hyp2f1_unit_a(b, c, discount_rate):
 
     References
     ----------
-    .. [1] Abramowitz, M. and Stegun, I. A. (1964). Handbook of Mathematical Functions,
-       15.3.6. National Bureau of Standards.
+    .. [1] Abramowitz, M. and Stegun, I. A. (1964), Handbook of Mathematical Functions, 15.3.6.
 
     Examples
     --------
@@ -229,8 +228,7 @@ def discounted_expected_lifetime(alpha, beta, discount_rate):
 
     References
     ----------
-    .. [1] Fader, P. S. and Hardie, B. G. S. (2010). "Customer-Base Valuation in a Contractual
-       Setting: The Perils of Ignoring Heterogeneity." Marketing Science, 29(1), 85-93.
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2010), Marketing Science, 29(1), 85-93.
 
     Examples
     --------
@@ -288,8 +286,7 @@ def discounted_expected_residual_lifetime(alpha, beta, discount_rate, n):
 
     References
     ----------
-    .. [1] Fader, P. S. and Hardie, B. G. S. (2010). "Customer-Base Valuation in a Contractual
-       Setting: The Perils of Ignoring Heterogeneity." Marketing Science, 29(1), 85-93.
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2010), Marketing Science, 29(1), 85-93.
 
     Examples
     --------
