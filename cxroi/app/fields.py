@@ -1,5 +1,9 @@
 """The dashboard's inputs: one :class:`FieldSpec` per scenario field, and typed-text parsing.
 
+The specs are read from the field registry (:mod:`cxroi.model.fields`), which declares each
+field's label, input kind, slider and help once; :func:`specs_under` groups them as the
+dashboard lays them out (case, segment, sBG retention, initiative, TEI line, effect).
+
 Everything here is pure (no widgets), so it is tested without a browser. A typed value is
 parsed into a number, a list or a capex mapping; it is *not* range-checked here: the candidate
 scenario goes through :func:`cxroi.load_scenario`, which owns the rules and names the field.
@@ -18,8 +22,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from cxroi.model import fields as registry
+from cxroi.model.distributions import DIST_PARAMETERS, distribution_base, move_base
+from cxroi.model.fields import FieldDoc
+from cxroi.model.paths import parent
 
 __all__ = [
     "CASE_FIELDS",
@@ -41,6 +51,8 @@ __all__ = [
     "parse_distribution",
     "parse_value",
     "pct_reading",
+    "spec_of",
+    "specs_under",
 ]
 
 #: Longest text accepted in one input (anything longer is refused before parsing).
@@ -53,7 +65,10 @@ class FieldParseError(ValueError):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One editable scenario field.
+    """One editable scenario field, as the dashboard's widgets read it.
+
+    The specs of scenario fields are built from the field registry (:func:`spec_of`,
+    :mod:`cxroi.model.fields`), which declares each field's label, kind, slider and help once.
 
     Attributes
     ----------
@@ -86,168 +101,54 @@ class FieldSpec:
     help: str = ""
 
 
-CASE_FIELDS = (
-    FieldSpec("name", "Case name", "text"),
-    FieldSpec("currency", "Currency", "text", help="ISO 4217 code, e.g. USD, EUR"),
-    FieldSpec("horizon_years", "Horizon (years)", "int", slider=(1, 20, 1)),
-    FieldSpec(
-        "discount_rate",
-        "Discount rate",
-        "pct",
-        slider=(0.0, 0.30, 0.005),
-        help="Annual hurdle rate; type 0.12 or 12%",
-    ),
-    FieldSpec(
-        "benefit_adjustment",
-        "Benefit risk adjustment",
-        "pct",
-        slider=(0.0, 0.5, 0.01),
-        optional=True,
-        help="TEI risk: benefits x (1 - this)",
-    ),
-    FieldSpec(
-        "cost_adjustment",
-        "Cost risk adjustment",
-        "pct",
-        slider=(0.0, 0.5, 0.01),
-        optional=True,
-        help="TEI risk: costs x (1 + this)",
-    ),
-)
+def spec_of(doc: FieldDoc) -> FieldSpec:
+    """The dashboard input of a registry field (its label and :class:`~cxroi.model.fields.Entry`).
 
-SEGMENT_FIELDS = (
-    FieldSpec("name", "Segment name", "text"),
-    FieldSpec("customers", "Customers today", "count"),
-    FieldSpec(
-        "wallet",
-        "Wallet per customer / year",
-        "money",
-        help="Annual category spend per customer, all providers",
-    ),
-    FieldSpec("share_of_wallet", "Share of wallet", "pct", slider=(0.0, 1.0, 0.01)),
-    FieldSpec("gross_margin", "Gross margin", "pct", slider=(0.0, 1.0, 0.01)),
-    FieldSpec("retention", "Retention rate", "pct", slider=(0.5, 0.999, 0.001)),
-    FieldSpec("acquisition_cost", "Acquisition cost (CAC)", "money"),
-    FieldSpec("cost_to_serve", "Cost to serve / year", "money", optional=True),
-    FieldSpec(
-        "poor_cx_churn_share", "Churn due to poor CX", "pct", slider=(0.0, 1.0, 0.01), optional=True
-    ),
-    FieldSpec(
-        "preventable_share", "Of which preventable", "pct", slider=(0.0, 1.0, 0.01), optional=True
-    ),
-    FieldSpec("referral_share", "Won by referral", "pct", slider=(0.0, 1.0, 0.01), optional=True),
-    FieldSpec(
-        "acquisition",
-        "Acquisition",
-        "choice",
-        choices=("fixed", "replace"),
-        help="fixed: win new customers per year; replace: win what churned",
-    ),
-    FieldSpec(
-        "new_customers_per_year",
-        "New customers / year",
-        "count",
-        optional=True,
-        help="Blank: replaces this year's baseline churn",
-    ),
-)
+    Raises
+    ------
+    ValueError
+        If the field has no entry (the dashboard does not edit it on its own).
+    """
+    entry = doc.entry
+    if entry is None:
+        raise ValueError(f"{doc.path}: the field registry declares no dashboard entry for it")
+    return FieldSpec(doc.name, doc.title, entry.kind, entry.slider, entry.optional,
+                     entry.choices, entry.help)  # fmt: skip
 
+
+def specs_under(*heads: str) -> tuple[FieldSpec, ...]:
+    """Inputs of the registry's fields directly under one of ``heads``, in registry order.
+
+    ``""`` is the scenario's top level and ``"effects"`` any effect target.
+    """
+    out = []
+    for doc in registry.FIELDS:
+        head = parent(doc.path)
+        if head.startswith("effects."):
+            head = "effects"
+        if doc.entry is not None and head in heads and not doc.path.endswith("]"):
+            out.append(spec_of(doc))
+    return tuple(out)
+
+
+#: The case's own inputs: name, currency, horizon, discount rate and the two risk adjustments.
+CASE_FIELDS = specs_under("", "risk")
+#: A segment's inputs (an sBG retention's parameters are :data:`SBG_FIELDS`).
+SEGMENT_FIELDS = specs_under("segments[]")
 #: Fields of an sBG retention (replacing the scalar ``retention`` row).
-SBG_FIELDS = (
-    FieldSpec("alpha", "Retention sBG alpha", "number"),
-    FieldSpec("beta", "Retention sBG beta", "number"),
-    FieldSpec(
-        "tenure",
-        "Renewals made (tenure)",
-        "tenure",
-        optional=True,
-        help="Renewals today's customers have made: 4, or a mix renewals: share such as "
-        "0: 50%; 8: 50% (shares sum to 100%)",
-    ),
-)
-
-INITIATIVE_FIELDS = (
-    FieldSpec("name", "Initiative name", "text"),
-    FieldSpec(
-        "capex", "Capex", "capex", optional=True, help="Year 0 amount, or by year: 0: 500k, 1: 250k"
-    ),
-    FieldSpec(
-        "opex",
-        "Opex / year",
-        "money_list",
-        optional=True,
-        help="One amount for every year, or a list for years 1, 2, ... (last held)",
-    ),
-    FieldSpec(
-        "ramp",
-        "Ramp-up",
-        "pct_list",
-        optional=True,
-        help="Share of full effect in years 1, 2, ... (last held)",
-    ),
-)
-
+SBG_FIELDS = specs_under("segments[].retention")
+#: An initiative's own inputs (its effects, lines and unquantified benefits are separate).
+INITIATIVE_FIELDS = specs_under("initiatives[]")
 #: Fields of a TEI benefit line (docs/model.md §11); the risk is blank when it is inherited.
-BENEFIT_LINE_FIELDS = (
-    FieldSpec("name", "Benefit line name", "text"),
-    FieldSpec(
-        "amount",
-        "Benefit line amount",
-        "amount",
-        help="Every year: 250k; by year 1, 2, ...: 100k; 200k (last held); or 0: 50k; 1: 100k",
-    ),
-    FieldSpec(
-        "risk",
-        "Benefit line risk",
-        "pct",
-        slider=(0.0, 0.5, 0.01),
-        optional=True,
-        help="Amount x (1 - this); blank: the benefit risk adjustment for lines applies",
-    ),
-)
-
+BENEFIT_LINE_FIELDS = specs_under("initiatives[].benefit_lines[]")
 #: Fields of a TEI cost line (docs/model.md §11).
-COST_LINE_FIELDS = (
-    FieldSpec("name", "Cost line name", "text"),
-    FieldSpec(
-        "amount",
-        "Cost line amount",
-        "amount",
-        help="Every year: 250k; by year 1, 2, ...: 100k; 200k (last held); or 0: 50k; 1: 100k",
-    ),
-    FieldSpec(
-        "risk",
-        "Cost line risk",
-        "pct",
-        slider=(0.0, 0.5, 0.01),
-        optional=True,
-        help="Amount x (1 + this); blank: the cost risk adjustment applies",
-    ),
-)
-
+COST_LINE_FIELDS = specs_under("initiatives[].cost_lines[]")
 #: One benefit named but not valued (docs/model.md §11).
-UNQUANTIFIED_FIELD = FieldSpec(
-    "unquantified", "Unquantified benefit", "text", help="Named in every report, in no figure"
-)
-
+UNQUANTIFIED_FIELD = spec_of(registry.FIELDS_BY_PATH["initiatives[].unquantified[]"])
 #: The by-lever form of the benefit risk adjustment (docs/model.md §12): blank = ``default``.
-LEVER_RISK_FIELDS = (
-    FieldSpec("retention", "Retention risk", "pct", optional=True),
-    FieldSpec("wallet", "Wallet-share risk", "pct", optional=True),
-    FieldSpec("referral", "Referral risk", "pct", optional=True),
-    FieldSpec("service", "Cost-to-serve risk", "pct", optional=True),
-    FieldSpec("lines", "Benefit-lines risk", "pct", optional=True),
-    FieldSpec(
-        "default", "Other levers' risk", "pct", optional=True, help="Blank is 0"
-    ),
-)
-
-EFFECT_FIELDS = (
-    FieldSpec("churn_prevented", "Churn prevented", "pct", slider=(0.0, 1.0, 0.01)),
-    FieldSpec("share_of_wallet_lift", "Wallet-share lift", "pct"),
-    FieldSpec("referral_lift", "Referral lift", "pct"),
-    FieldSpec("cost_to_serve_change", "Cost-to-serve change", "pct"),
-)
+LEVER_RISK_FIELDS = specs_under("risk.benefit_adjustment")
+#: An initiative's effect on a segment (or on every segment, ``*``).
+EFFECT_FIELDS = specs_under("effects")
 
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(k|m|bn|b|t|%)?$")
@@ -284,6 +185,15 @@ def _number(text: str, kind: str) -> float:
     return value
 
 
+def _typed(text: Any) -> str:
+    """The typed text, stripped; refused if it is not text or longer than :data:`MAX_TEXT`."""
+    if not isinstance(text, str):
+        raise FieldParseError(f"must be text (got {type(text).__name__})")
+    if len(text) > MAX_TEXT:
+        raise FieldParseError(f"is too long ({len(text)} characters)")
+    return text.strip()
+
+
 def parse_value(text: Any, spec: FieldSpec) -> Any:
     """Parse what a user typed into a value of ``spec.kind``.
 
@@ -305,11 +215,7 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
     FieldParseError
         With a message that does not repeat the field name (the caller adds it).
     """
-    if not isinstance(text, str):
-        raise FieldParseError(f"must be text (got {type(text).__name__})")
-    if len(text) > MAX_TEXT:
-        raise FieldParseError(f"is too long ({len(text)} characters)")
-    stripped = text.strip()
+    stripped = _typed(text)
     if not stripped:
         if spec.optional:
             return None
@@ -337,17 +243,7 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
     if kind == "tenure":
         if ":" not in stripped:
             return _number(stripped, "number")
-        mix: dict[int, float] = {}
-        for part in re.split(r";|,\s+", stripped):
-            if not part.strip():
-                continue
-            renewals_text, sep, share_text = part.partition(":")
-            if not sep or not share_text.strip():
-                raise FieldParseError(f"write renewals: share pairs (got {part.strip()!r})")
-            renewals = _number(renewals_text, "int")
-            if renewals in mix:
-                raise FieldParseError(f"{renewals} renewals is given twice")
-            mix[renewals] = pct_reading(share_text.strip())[0]
+        mix = _pairs(stripped, "renewals: share", "{} renewals", lambda t: pct_reading(t)[0])
         total = math.fsum(mix.values())
         if abs(total - 1.0) > 1e-9:
             raise FieldParseError(
@@ -362,19 +258,29 @@ def parse_value(text: Any, spec: FieldSpec) -> Any:
     if kind == "capex":
         if ":" not in stripped:
             return _number(stripped, "number")
-        out: dict[int, float] = {}
-        for part in re.split(r";|,\s+", stripped):
-            if not part.strip():
-                continue
-            year_text, sep, amount_text = part.partition(":")
-            if not sep:
-                raise FieldParseError(f"write year: amount pairs (got {part.strip()!r})")
-            year = _number(year_text, "int")
-            if year in out:
-                raise FieldParseError(f"year {year} is given twice")
-            out[year] = _number(amount_text, "number")
-        return out
+        return _pairs(stripped, "year: amount", "year {}", lambda t: _number(t, "number"))
     raise FieldParseError(f"unknown field kind {kind!r}")  # pragma: no cover - specs are fixed
+
+
+def _pairs(text: str, form: str, key_name: str, read: Callable[[str], float]) -> dict[int, float]:
+    """Read ``key: value`` pairs split by ``;`` (or ``,`` and a space).
+
+    Keys are whole numbers (years, renewals); values are read by ``read``. ``form`` names
+    the pairs in a message (``"year: amount"``), ``key_name`` a key given twice
+    (``"year {}"``).
+    """
+    out: dict[int, float] = {}
+    for part in re.split(r";|,\s+", text):
+        if not part.strip():
+            continue
+        key_text, sep, value_text = part.partition(":")
+        if not sep or not value_text.strip():
+            raise FieldParseError(f"write {form} pairs (got {part.strip()!r})")
+        key = int(_number(key_text, "int"))
+        if key in out:
+            raise FieldParseError(f"{key_name.format(key)} is given twice")
+        out[key] = read(value_text.strip())
+    return out
 
 
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+\s*%?$")
@@ -447,7 +353,7 @@ def format_value(value: Any, spec: FieldSpec) -> str:
     if value is None:
         return ""
     if isinstance(value, dict) and "dist" in value:
-        value = _distribution_base(value)
+        value = distribution_base(value)
     kind = spec.kind
     if kind in ("text", "choice"):
         return str(value)
@@ -482,21 +388,9 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _distribution_base(value: dict) -> float:
-    """Base value of a distribution mapping (docs/model.md §7: mode, mode, midpoint, mean)."""
-    from cxroi.model.distributions import distribution_base
-
-    return distribution_base(value)
-
-
 # ------------------------------------------------------------------------------ distributions
 #: Distribution kinds and their parameters, in the order they are typed (docs/model.md §7).
-DIST_KINDS: dict[str, tuple[str, ...]] = {
-    "triangular": ("low", "mode", "high"),
-    "pert": ("low", "mode", "high"),
-    "uniform": ("low", "high"),
-    "normal": ("mean", "sd"),
-}
+DIST_KINDS = DIST_PARAMETERS
 
 #: Hover text of a range input: the forms it accepts.
 DIST_HELP = (
@@ -570,16 +464,12 @@ def parse_distribution(text: Any, spec: FieldSpec) -> tuple[dict | None, str | N
         Unknown kind, wrong number of parameters or a parameter that is not a number. The
         order rules (``low <= mode <= high``, ``sd > 0``) are the scenario's to check.
     """
-    if not isinstance(text, str):
-        raise FieldParseError(f"must be text (got {type(text).__name__})")
-    if len(text) > MAX_TEXT:
-        raise FieldParseError(f"is too long ({len(text)} characters)")
-    stripped = text.strip()
+    stripped = _typed(text)
     if not stripped:
         return None, None
     match = _DIST_TEXT.match(stripped)
     kind = match.group(1).lower() if match else ""
-    if kind not in DIST_KINDS:
+    if match is None or kind not in DIST_KINDS:
         raise FieldParseError(
             f"a range starts with triangular, pert, uniform or normal (got {stripped[:40]!r})"
         )
@@ -599,46 +489,3 @@ def parse_distribution(text: Any, spec: FieldSpec) -> tuple[dict | None, str | N
         else:
             out[key] = _number(item, "number")
     return out, ("read " + ", ".join(notes) if notes else None)
-
-
-def move_base(dist: dict, base: float, bounds: tuple[float, float] | None = None) -> dict:
-    """The distribution ``dist`` with its base value moved to ``base``, kind kept.
-
-    Triangular and PERT: the mode moves to ``base`` (``low``/``high`` widen to take it if it
-    lies outside them); uniform: the range shifts so its midpoint is ``base``, narrowed if
-    needed to stay within ``bounds``; normal: the mean moves, the sd stays. The base value
-    is then ``base`` by the definitions of docs/model.md §7 (mode, mode, midpoint, mean).
-
-    Parameters
-    ----------
-    dist : dict
-        A distribution mapping.
-    base : float
-        New base value.
-    bounds : tuple of float, optional
-        ``(lo, hi)`` allowed for the field (a uniform range is kept inside them).
-
-    Examples
-    --------
-    >>> move_base({"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.3}, 0.25)
-    {'dist': 'triangular', 'low': 0.1, 'mode': 0.25, 'high': 0.3}
-    >>> move_base({"dist": "uniform", "low": 0.0, "high": 0.2}, 0.05, bounds=(0.0, 1.0))
-    {'dist': 'uniform', 'low': 0.0, 'high': 0.1}
-    """
-    out = dict(dist)
-    base = float(base)
-    kind = out.get("dist")
-    if kind in ("triangular", "pert"):
-        out["mode"] = base
-        out["low"] = min(float(out["low"]), base)
-        out["high"] = max(float(out["high"]), base)
-    elif kind == "uniform":
-        half = (float(out["high"]) - float(out["low"])) / 2.0
-        if bounds is not None:
-            lo, hi = bounds
-            if lo <= base <= hi:
-                half = min(half, base - lo, hi - base)
-        out["low"], out["high"] = base - half, base + half
-    elif kind == "normal":
-        out["mean"] = base
-    return out

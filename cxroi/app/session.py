@@ -19,11 +19,12 @@ from __future__ import annotations
 import copy
 import html
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from cxroi.model.kpis import HEADLINE_KEYS, kpi_label
+from cxroi.model.finite import finite_or_none
+from cxroi.model.kpis import HEADLINE_KEYS, KPIS, kpi_label
+from cxroi.model.paths import leaves
 from cxroi.present.formatting import data_value, format_kpi, format_money, format_pct
 
 __all__ = [
@@ -51,28 +52,8 @@ MAX_NAME = 40
 VERSION_KPIS = HEADLINE_KEYS
 
 
-def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    """Leaves of a scenario mapping by field path (named list items by name).
-
-    A distribution (a mapping with ``dist``), a plain list (opex, ramp) and a capex mapping
-    by year are leaves; segments and initiatives are addressed by name, as in scenario
-    messages: ``segments[Affluent].retention.alpha``.
-    """
-    out: dict[str, Any] = {}
-    if isinstance(node, Mapping) and "dist" not in node and not prefix.endswith(".capex"):
-        for key, value in node.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if prefix.endswith(".effects"):
-                path = f"{prefix}[{key}]"
-            out.update(flatten(value, path))
-        return out
-    named = isinstance(node, list) and node
-    if named and all(isinstance(x, Mapping) and "name" in x for x in node):
-        for item in node:
-            out.update(flatten(item, f"{prefix}[{item['name']}]"))
-        return out
-    out[prefix] = node
-    return out
+#: A scenario mapping's values by field path (:func:`cxroi.model.paths.leaves`).
+flatten = leaves
 
 
 def _show(value: Any) -> str:
@@ -114,20 +95,21 @@ def describe_changes(old: Mapping, new: Mapping, limit: int = 6) -> list[str]:
 
 
 def _delta(key: str, value: Any, base: Any, currency: str) -> str:
-    if value is None or base is None or not math.isfinite(value) or not math.isfinite(base):
+    value, base = finite_or_none(value), finite_or_none(base)
+    if value is None or base is None:
         return ""
     diff = value - base
     if diff == 0:
         return "±0"
     sign = "+" if diff > 0 else "-"
-    kind = {"roi": "pct", "irr": "pct"}.get(key)
-    if key in ("npv", "annual_switching_loss"):
+    kind = KPIS[key].kind  # the KPI registry says how the figure reads
+    if kind == "money":
         return sign + format_money(abs(diff), currency)
-    if kind == "pct":
+    if kind == "ratio":
         return f"{sign}{format_pct(abs(diff), 1)[:-1]} pts"
-    if key.endswith("payback_years"):
+    if kind == "years":
         return f"{sign}{abs(diff):.1f} y"
-    return sign + format_kpi("extra_customers_end", abs(diff))
+    return sign + format_kpi(key, abs(diff))
 
 
 def versions_table(versions: Mapping[str, Mapping[str, Any]], currency: str, horizon: int) -> str:
@@ -257,14 +239,14 @@ class Session:
         list of str
             The change lines added.
         """
-        new = copy.deepcopy(dict(new))
-        lines = describe_changes(self.current, new)
+        state = copy.deepcopy(dict(new))
+        lines = describe_changes(self.current, state)
         if not lines:
             return []
         self.undo_stack.append(self.current)
         del self.undo_stack[:-MAX_UNDO]
         self.redo_stack.clear()
-        self.current = new
+        self.current = state
         added = [f"{label}: {line}" if label else line for line in lines]
         self._log(added)
         return added
@@ -273,23 +255,22 @@ class Session:
         self.changes.extend(lines)
         del self.changes[:-MAX_CHANGES]
 
+    def _step(self, back: list[dict], forth: list[dict], note: str) -> dict | None:
+        """Pop a state from ``back`` (the current one goes on ``forth``): undo or redo."""
+        if not back:
+            return None
+        forth.append(self.current)
+        self.current = back.pop()
+        self._log([note])
+        return copy.deepcopy(self.current)
+
     def undo(self) -> dict | None:
         """Step back: the state to show, or None when there is nothing to undo."""
-        if not self.undo_stack:
-            return None
-        self.redo_stack.append(self.current)
-        self.current = self.undo_stack.pop()
-        self._log(["Undo"])
-        return copy.deepcopy(self.current)
+        return self._step(self.undo_stack, self.redo_stack, "Undo")
 
     def redo(self) -> dict | None:
         """Step forward again: the state to show, or None when there is nothing to redo."""
-        if not self.redo_stack:
-            return None
-        self.undo_stack.append(self.current)
-        self.current = self.redo_stack.pop()
-        self._log(["Redo"])
-        return copy.deepcopy(self.current)
+        return self._step(self.redo_stack, self.undo_stack, "Redo")
 
     # -- versions --------------------------------------------------------------------------
     def save_version(self, name: str, mapping: Mapping, kpis: Mapping[str, Any]) -> str:

@@ -707,13 +707,7 @@ def _lines(sc: Scenario, proj: engine.Projection) -> pd.DataFrame:
                         "projection": projection,
                         "segment": name,
                         "year": np.arange(1, H + 1),
-                        "active_start": proj.customers[k, s, :-1],
-                        "revenue": proj.revenue[k, s],
-                        "gross_margin": proj.gross_margin[k, s],
-                        "service_cost": proj.service[k, s],
-                        "new_customers": proj.new_customers[k, s],
-                        "acquisition_cost": proj.acquisition[k, s],
-                        "contribution": proj.contribution[k, s],
+                        **{c: v for c, v in proj.yearly(k, s).items() if c != "active_end"},
                     }
                 )
             )

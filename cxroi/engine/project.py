@@ -394,6 +394,28 @@ class Projection:
     end_base: np.ndarray = None  # type: ignore[assignment]
     end_cohorts: np.ndarray = None  # type: ignore[assignment]
 
+    def yearly(self, k: int, s: int) -> dict[str, np.ndarray]:
+        """The yearly lines of projection ``k`` (0 baseline, 1 with CX) of segment ``s``.
+
+        Returns
+        -------
+        dict of str to ndarray, each shape (H,)
+            ``active_start`` (customers at the start of each year), ``revenue``,
+            ``gross_margin``, ``service_cost`` [money], ``new_customers``,
+            ``acquisition_cost``, ``contribution`` [money] and ``active_end`` (customers at the
+            end of each year), years 1..H, in that order.
+        """
+        return {
+            "active_start": self.customers[k, s, :-1],
+            "revenue": self.revenue[k, s],
+            "gross_margin": self.gross_margin[k, s],
+            "service_cost": self.service[k, s],
+            "new_customers": self.new_customers[k, s],
+            "acquisition_cost": self.acquisition[k, s],
+            "contribution": self.contribution[k, s],
+            "active_end": self.customers[k, s, 1:],
+        }
+
 
 def sbg_or_constant_retention(p: Params, renewals: np.ndarray) -> np.ndarray:
     r"""Retention after ``renewals`` renewals, per segment.

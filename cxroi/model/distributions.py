@@ -20,12 +20,22 @@ from pydantic_core import PydanticCustomError
 from cxroi.model.fields import Rule
 
 __all__ = [
+    "DIST_PARAMETERS",
     "MAX_MAGNITUDE",
     "Distribution",
     "base_float",
     "base_value",
     "distribution_base",
+    "move_base",
 ]
+
+#: Distribution kinds and their parameters, in the order they are written and typed.
+DIST_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "triangular": ("low", "mode", "high"),
+    "pert": ("low", "mode", "high"),
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+}
 
 #: Largest magnitude of any number in a scenario (money amounts, counts, parameters).
 MAX_MAGNITUDE = 1e15
@@ -137,14 +147,6 @@ def distribution_base(spec: Distribution | Mapping) -> float:
     return 0.5 * (float(get("low")) + float(get("high")))
 
 
-_DIST_KEYS = {
-    "triangular": ("low", "mode", "high"),
-    "pert": ("low", "mode", "high"),
-    "uniform": ("low", "high"),
-    "normal": ("mean", "sd"),
-}
-
-
 def _err(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
 
@@ -167,12 +169,12 @@ def _as_real(value: Any, what: str = "must be a number") -> float:
 
 def _parse_distribution(value: Mapping, rule: Rule) -> Distribution:
     kind = value.get("dist")
-    if kind not in _DIST_KEYS:
+    if kind not in DIST_PARAMETERS:
         raise _err(
             "dist",
             "distribution 'dist' must be one of triangular, pert, uniform, normal",
         )
-    needed = _DIST_KEYS[kind]
+    needed = DIST_PARAMETERS[kind]
     allowed = set(needed) | {"dist"}
     for key in value:
         if key not in allowed:
@@ -197,3 +199,46 @@ def _parse_distribution(value: Mapping, rule: Rule) -> Distribution:
         if not rule.holds(nums[key]):
             raise _err("range", f"distribution {key} {rule} (the field's range)")
     return Distribution(dist=kind, **nums)
+
+
+def move_base(dist: Mapping, base: float, bounds: tuple[float, float] | None = None) -> dict:
+    """The distribution ``dist`` with its base value moved to ``base``, kind kept.
+
+    Triangular and PERT: the mode moves to ``base`` (``low``/``high`` widen to take it if it
+    lies outside them); uniform: the range shifts so its midpoint is ``base``, narrowed if
+    needed to stay within ``bounds``; normal: the mean moves, the sd stays. The base value
+    is then ``base`` by the definitions of docs/model.md §7 (mode, mode, midpoint, mean).
+
+    Parameters
+    ----------
+    dist : dict
+        A distribution mapping.
+    base : float
+        New base value.
+    bounds : tuple of float, optional
+        ``(lo, hi)`` allowed for the field (a uniform range is kept inside them).
+
+    Examples
+    --------
+    >>> move_base({"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.3}, 0.25)
+    {'dist': 'triangular', 'low': 0.1, 'mode': 0.25, 'high': 0.3}
+    >>> move_base({"dist": "uniform", "low": 0.0, "high": 0.2}, 0.05, bounds=(0.0, 1.0))
+    {'dist': 'uniform', 'low': 0.0, 'high': 0.1}
+    """
+    out = dict(dist)
+    base = float(base)
+    kind = out.get("dist")
+    if kind in ("triangular", "pert"):
+        out["mode"] = base
+        out["low"] = min(float(out["low"]), base)
+        out["high"] = max(float(out["high"]), base)
+    elif kind == "uniform":
+        half = (float(out["high"]) - float(out["low"])) / 2.0
+        if bounds is not None:
+            lo, hi = bounds
+            if lo <= base <= hi:
+                half = min(half, base - lo, hi - base)
+        out["low"], out["high"] = base - half, base + half
+    elif kind == "normal":
+        out["mean"] = base
+    return out

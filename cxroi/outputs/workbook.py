@@ -6,7 +6,8 @@ scenario would give (docs/model.md §3-§5):
 
 * ``Inputs``: one row per input, its field path (``segments[Mass market].retention``), its value
   (a workbook name such as ``s1_retention`` points at it), unit, kind (given, default,
-  benchmark default, derived), source, note and date;
+  benchmark default, derived), source, note, date and label (unit and label are the field
+  registry's, :mod:`cxroi.model.fields`);
 * one sheet per segment: the levers by year (section 3), the retention of every cohort in every
   year, the active customers of every cohort at the start of each year, and the yearly lines
   (active, churned, new, revenue, gross margin, service cost, acquisition cost, contribution),
@@ -37,7 +38,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,10 @@ from typing import Any
 import numpy as np
 
 from cxroi.model.distributions import base_float
+from cxroi.model.fields import field_doc, unit_text
 from cxroi.model.finite import finite_or_none
-from cxroi.model.kpis import KPI_KEYS, kpi_label
+from cxroi.model.kpis import KPI_KEYS, KPIS, kpi_label
+from cxroi.model.paths import parent
 from cxroi.model.safety import atomic_write, neutralise
 from cxroi.model.scenario import EFFECT_FIELDS, SEGMENT_NUMBERS, Distribution, Scenario
 
@@ -124,10 +127,8 @@ def _num(x: float) -> str:
 
 def _cached(x: Any) -> Any:
     """Cached value of a formula cell: a finite number, or an empty text for null."""
-    if x is None:
-        return ""
-    x = float(x)
-    return x if math.isfinite(x) else ""
+    value = finite_or_none(x)
+    return "" if value is None else value
 
 
 _base = base_float
@@ -147,46 +148,18 @@ class _Input:
     note: str = ""
     as_of: str = ""
     formula: str | None = None  # a derived input: its formula over other inputs
-
-
-_UNITS = {
-    "customers": "customers",
-    "wallet": "{cur} per customer per year",
-    "share_of_wallet": "share",
-    "gross_margin": "share of revenue",
-    "retention": "share per year",
-    "alpha": "sBG shape",
-    "beta": "sBG shape",
-    "tenure": "renewals made",
-    "acquisition_cost": "{cur} per new customer",
-    "cost_to_serve": "{cur} per customer per year",
-    "poor_cx_churn_share": "share of churn",
-    "preventable_share": "share",
-    "referral_share": "share of new customers",
-    "new_customers_per_year": "customers per year",
-    "churn_prevented": "share",
-    "share_of_wallet_lift": "relative lift",
-    "referral_lift": "absolute change",
-    "cost_to_serve_change": "relative change",
-}
-_KINDS = {
-    "user": "given",
-    "default": "default",
-    "benchmark": "benchmark default",
-    "derived": "derived",
-}
+    label: str = ""  # the field registry's label
 
 
 def _provenance_text(scenario: Scenario, path: str, prov: dict) -> tuple[str, str, str, str]:
     """(kind, source, note, as of) of a field path."""
+    from cxroi.present.report import SOURCE_LABELS, user_evidence
+
     p = prov.get(path)
     if p is None:  # an effect or retention parameter: given where listed
-        head = path.rsplit(".", 1)[0]
-        p = prov.get(head)
-    kind = _KINDS.get(getattr(p, "source", "user"), "given")
+        p = prov.get(parent(path))
+    kind = SOURCE_LABELS.get(getattr(p, "source", "user"), "given")
     note = getattr(p, "note", "") or ""
-    from cxroi.present.report import user_evidence
-
     own = user_evidence(scenario, path)
     source = (getattr(own, "source", None) or "") if own is not None else ""
     as_of = str(getattr(own, "as_of", None) or "") if own is not None else ""
@@ -210,81 +183,79 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
     prov = sc.provenance()
     rows: list[_Input] = []
 
-    def add(path: str, name: str, value: Any, unit_key: str, formula: str | None = None):
+    def add(path: str, name: str, value: Any, formula: str | None = None) -> None:
         kind, source, note, as_of = _provenance_text(sc, path, prov)
         if isinstance(value, Distribution):
             spec = value.to_mapping()
             dist = spec.pop("dist")
             args = ", ".join(f"{k}={v}" for k, v in spec.items())
             note = (note + "; " if note else "") + f"distribution {dist}({args}); base value used"
-        unit = _UNITS.get(unit_key, unit_key).format(cur=cur)
+        doc = field_doc(path)
         rows.append(
-            _Input(path, name, _base(value), unit, kind, source, note, as_of, formula=formula)
-        )
+            _Input(path, name, _base(value), unit_text(path, cur), kind, source, note, as_of,
+                   formula=formula, label=doc.title if doc is not None else "")
+        )  # fmt: skip
 
-    add("discount_rate", "discount_rate", sc.discount_rate, "rate per year")
+    add("discount_rate", "discount_rate", sc.discount_rate)
     badj = sc.risk.benefit_adjustment
     if _by_lever(sc):  # one adjustment per lever and lines; "default" for those not given
         given = badj.default
-        add("risk.benefit_adjustment.default", "b_default", 0.0 if given is None else given,
-            "share")  # fmt: skip
+        add("risk.benefit_adjustment.default", "b_default", 0.0 if given is None else given)
         if given is None:
             rows[-1].kind, rows[-1].source = "default", "model default"
         for key in RISK_KEYS:
             own = getattr(badj, key)
             path = f"risk.benefit_adjustment.{key}"
             if own is not None:
-                add(path, f"b_{key}", own, "share")
+                add(path, f"b_{key}", own)
             else:
-                add(path, f"b_{key}", 0.0 if given is None else given, "share",
-                    formula="b_default")  # fmt: skip
+                add(path, f"b_{key}", 0.0 if given is None else given, formula="b_default")
                 rows[-1].kind, rows[-1].source = "default", "from risk.benefit_adjustment.default"
     else:
-        add("risk.benefit_adjustment", "benefit_adjustment", badj, "share")
-    add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment, "share")
+        add("risk.benefit_adjustment", "benefit_adjustment", badj)
+    add("risk.cost_adjustment", "cost_adjustment", sc.risk.cost_adjustment)
     for j, seg in enumerate(sc.segments, start=1):
         base = f"segments[{seg.name}]"
         for key in SEGMENT_NUMBERS:
-            add(f"{base}.{key}", f"s{j}_{key}", getattr(seg, key), key)
+            add(f"{base}.{key}", f"s{j}_{key}", getattr(seg, key))
         if seg.is_sbg:
             for key in ("alpha", "beta"):
-                add(f"{base}.retention.{key}", f"s{j}_{key}", getattr(seg.retention, key), key)
+                add(f"{base}.retention.{key}", f"s{j}_{key}", getattr(seg.retention, key))
             mix = _mix(seg)
             if mix is None:
-                add(f"{base}.retention.tenure", f"s{j}_tenure", seg.retention.tenure, "tenure")
+                add(f"{base}.retention.tenure", f"s{j}_tenure", seg.retention.tenure)
             else:  # a tenure mix: the share of today's customers with k renewals made
                 for k, share in mix:
-                    add(f"{base}.retention.tenure[{k}]", f"s{j}_mix_{k}", share,
-                        "share of today's customers")  # fmt: skip
+                    add(f"{base}.retention.tenure[{k}]", f"s{j}_mix_{k}", share)
         else:
-            add(f"{base}.retention", f"s{j}_retention", seg.retention, "retention")
+            add(f"{base}.retention", f"s{j}_retention", seg.retention)
         if seg.acquisition == "fixed":
             path = f"{base}.new_customers_per_year"
             if seg.new_customers_per_year is not None:
-                add(path, f"s{j}_new_customers_per_year", seg.new_customers_per_year, path)
+                add(path, f"s{j}_new_customers_per_year", seg.new_customers_per_year)
             else:
                 value = _base(seg.customers) * (1.0 - _base_retention(seg))
-                add(path, f"s{j}_new_customers_per_year", value, "new_customers_per_year",
+                add(path, f"s{j}_new_customers_per_year", value,
                     formula=f"s{j}_customers*{_churn_formula(j, seg)}")  # fmt: skip
     for i, ini in enumerate(sc.initiatives, start=1):
         base = f"initiatives[{ini.name}]"
         if isinstance(ini.capex, dict):
             for t, amount in sorted(ini.capex.items()):
-                add(f"{base}.capex[{t}]", f"i{i}_capex_{t}", amount, "{cur}")
+                add(f"{base}.capex[{t}]", f"i{i}_capex_{t}", amount)
         else:
-            add(f"{base}.capex", f"i{i}_capex", ini.capex, "{cur} in year 0")
+            add(f"{base}.capex", f"i{i}_capex", ini.capex)
         if isinstance(ini.opex, list):
             for k, amount in enumerate(ini.opex, start=1):
-                add(f"{base}.opex[{k}]", f"i{i}_opex_{k}", amount, "{cur} per year")
+                add(f"{base}.opex[{k}]", f"i{i}_opex_{k}", amount)
         else:
-            add(f"{base}.opex", f"i{i}_opex", ini.opex, "{cur} per year")
+            add(f"{base}.opex", f"i{i}_opex", ini.opex)
         for k, g in enumerate(ini.ramp, start=1):
-            add(f"{base}.ramp[{k}]", f"i{i}_ramp_{k}", g, "share of full effect")
+            add(f"{base}.ramp[{k}]", f"i{i}_ramp_{k}", g)
         star = ini.effects.get("*")
         for key in EFFECT_FIELDS:  # every "*" field, so that any effect can be changed
             given = star is not None and key in star.model_fields_set
             path = f"{base}.effects[*].{key}"
-            add(path, f"i{i}_all_{key}", getattr(star, key) if given else 0.0, key)
+            add(path, f"i{i}_all_{key}", getattr(star, key) if given else 0.0)
             if not given:
                 rows[-1].kind, rows[-1].source = "default", "model default"
         for j, seg in enumerate(sc.segments, start=1):
@@ -292,12 +263,12 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
             for key in EFFECT_FIELDS:
                 path = f"{base}.effects[{seg.name}].{key}"
                 if own is not None and key in own.model_fields_set:
-                    add(path, f"i{i}_s{j}_{key}", getattr(own, key), key)
+                    add(path, f"i{i}_s{j}_{key}", getattr(own, key))
                     continue
                 # not given for the segment: the "*" value, as a formula one may overwrite
                 value = getattr(star, key) if star is not None and key in star.model_fields_set \
                     else 0.0  # fmt: skip
-                add(path, f"i{i}_s{j}_{key}", value, key, formula=f"i{i}_all_{key}")
+                add(path, f"i{i}_s{j}_{key}", value, formula=f"i{i}_all_{key}")
                 rows[-1].kind, rows[-1].source = "default", "from effects[*]"
         for kind, short in (("benefit_lines", "bl"), ("cost_lines", "cl")):
             for n, line in enumerate(getattr(ini, kind, None) or [], start=1):
@@ -306,21 +277,21 @@ def _inputs(sc: Scenario) -> tuple[list[_Input], dict[str, str]]:
                 amount = line.amount
                 if isinstance(amount, dict):
                     for t, v in sorted(amount.items()):
-                        add(f"{where}.amount[{t}]", f"{stem}_amount_{t}", v, "{cur}")
+                        add(f"{where}.amount[{t}]", f"{stem}_amount_{t}", v)
                 elif isinstance(amount, list):
                     for k, v in enumerate(amount, start=1):
-                        add(f"{where}.amount[{k}]", f"{stem}_amount_{k}", v, "{cur} per year")
+                        add(f"{where}.amount[{k}]", f"{stem}_amount_{k}", v)
                 else:
-                    add(f"{where}.amount", f"{stem}_amount", amount, "{cur} per year")
+                    add(f"{where}.amount", f"{stem}_amount", amount)
                 default = (
                     "cost_adjustment" if kind == "cost_lines"
                     else ("b_lines" if _by_lever(sc) else "benefit_adjustment")
                 )  # fmt: skip
                 if line.risk is not None:
-                    add(f"{where}.risk", f"{stem}_risk", line.risk, "share")
+                    add(f"{where}.risk", f"{stem}_risk", line.risk)
                 else:
                     value = _risk_value(sc, default)
-                    add(f"{where}.risk", f"{stem}_risk", value, "share", formula=default)
+                    add(f"{where}.risk", f"{stem}_risk", value, formula=default)
                     rows[-1].kind, rows[-1].source = "default", f"from {default}"
     return rows, {r.path: r.name for r in rows}
 
@@ -448,12 +419,17 @@ def _line_amount_formula(amount: Any, stem: str, t: int) -> str | None:
     return f"{stem}_amount"
 
 
+def _plus_lines(first: int, rows: list[int]) -> Callable[[int], str]:
+    """Year t's formula of row ``first`` plus the rows ``rows`` (year t in column 1 + t)."""
+    return lambda t: _cell(first, 1 + t) + "".join(f"+{_cell(r, 1 + t)}" for r in rows)
+
+
 def _base_retention(seg: Any) -> float:
     """Retention of today's customers at their tenure (a tenure mix: 1 - its churn)."""
     if seg.is_sbg:
         r = seg.retention
         a, b = _base(r.alpha), _base(r.beta)
-        mix = _mix(seg) or [(_base(r.tenure), 1.0)]
+        mix: Sequence[tuple[float, float]] = _mix(seg) or [(_base(r.tenure), 1.0)]
         return 1.0 - sum(share * (1.0 - (b + k) / (a + b + k)) for k, share in mix)
     return _base(seg.retention)
 
@@ -570,6 +546,29 @@ class _Writer:
     def formula(self, ws, row, col, text, value, fmt="money") -> None:
         ws.write_formula(row, col, "=" + text, self.fmt[fmt] if fmt else None, _cached(value))
 
+    def _year_row(self, ws: Any, row: int, title: str, text: Callable[[int], str], values: Any,
+                  fmt: str = "money", bold: bool = False) -> None:  # fmt: skip
+        """A row titled ``title`` with the formula ``text(t)`` in each year column 0..H."""
+        ws.write_string(row, 0, title, self.fmt["bold"] if bold else None)
+        for t in range(len(values)):
+            self.formula(ws, row, 1 + t, text(t), values[t], fmt)
+
+    def _formula_or_zero(self, ws: Any, row: int, col: int, text: str | None, value: Any) -> None:
+        """The formula ``text`` (cached ``value``), or a plain 0 where there is none."""
+        if text:
+            self.formula(ws, row, col, text, value)
+        else:
+            ws.write_number(row, col, 0.0, self.fmt["money"])
+
+    def _total_row(self, ws: Any, row: int, title: str, rows: list[int], values: Any) -> None:
+        """A bold row summing ``rows`` in each year column 0..H (cached ``values``)."""
+        ws.write_string(row, 0, title, self.fmt["bold"])
+        values = np.asarray(values)
+        for t in range(len(values)):
+            c = 1 + t
+            cells = f"{_col(c)}{rows[0] + 1}:{_col(c)}{rows[-1] + 1}"
+            self.formula(ws, row, c, f"SUM({cells})", values[t], "money_b")
+
     # -- sheets ---------------------------------------------------------------------------------
     def write(self) -> bytes:
         rows, names = _inputs(self.sc)
@@ -584,7 +583,7 @@ class _Writer:
 
     def _inputs_sheet(self, rows: list[_Input]) -> None:
         ws = self.wb.add_worksheet("Inputs")
-        header = ["path", "value", "unit", "kind", "source", "note", "as_of", "name"]
+        header = ["path", "value", "unit", "kind", "source", "note", "as_of", "name", "label"]
         for c, h in enumerate(header):
             ws.write_string(0, c, h, self.fmt["head"])
         for r, item in enumerate(rows, start=1):
@@ -594,7 +593,8 @@ class _Writer:
             else:
                 ws.write_number(r, 1, item.value, self.fmt["input"])
             for c, text in enumerate(
-                (item.unit, item.kind, item.source, item.note, item.as_of, item.name), start=2
+                (item.unit, item.kind, item.source, item.note, item.as_of, item.name, item.label),
+                start=2,
             ):
                 ws.write_string(r, c, text)
             self.wb.define_name(item.name, f"=Inputs!$B${r + 1}")
@@ -603,9 +603,9 @@ class _Writer:
         ws.set_column(1, 1, 16)
         ws.set_column(2, 3, 22)
         ws.set_column(4, 5, 48)
-        ws.set_column(6, 7, 22)
+        ws.set_column(6, 8, 22)
 
-    def _segment_sheet(self, s: int) -> dict[str, Any]:
+    def _segment_sheet(self, s: int) -> dict[Any, Any]:
         sc, H, p = self.sc, self.H, self.p
         seg = sc.segments[s]
         j = s + 1
@@ -625,10 +625,10 @@ class _Writer:
         ramp_rows = []
         for i, ini in enumerate(sc.initiatives, start=1):
             ws.write_string(row, 0, f"ramp: {ini.name}")
-            n = len(ini.ramp)
+            n_ramp = len(ini.ramp)
             for t in range(1, H + 1):
-                g = ini.ramp[min(t, n) - 1]
-                self.formula(ws, row, col[t], f"i{i}_ramp_{min(t, n)}", g, "pct")
+                share = ini.ramp[min(t, n_ramp) - 1]
+                self.formula(ws, row, col[t], f"i{i}_ramp_{min(t, n_ramp)}", share, "pct")
             ramp_rows.append(row)
             row += 1
 
@@ -670,49 +670,34 @@ class _Writer:
             r_rows[x] = row
             row += 1
 
-        out: dict[str, Any] = {"title": title}
+        out: dict[Any, Any] = {"title": title}
         I = len(sc.initiatives)
+        plain = {"m": "1", "sow": f"s{j}_share_of_wallet", "ref": f"s{j}_referral_share",
+                 "cts": f"s{j}_cost_to_serve"}  # fmt: skip
+        # with CX, each lever: (effect, term around e*g, joiner, formula around the terms)
+        shapes = {
+            "m": ("churn_prevented", "(1-%s)", "*",
+                  f"1-s{j}_poor_cx_churn_share*s{j}_preventable_share*(1-{{}})"),
+            "sow": ("share_of_wallet_lift", "(1+%s)", "*", f"MIN(1,s{j}_share_of_wallet*{{}})"),
+            "ref": ("referral_lift", "%s", "+", f"MIN(1,MAX(0,s{j}_referral_share+{{}}))"),
+            "cts": ("cost_to_serve_change", "(1+%s)", "*", f"MAX(0,s{j}_cost_to_serve*{{}})"),
+        }  # fmt: skip
+
+        def lever_formula(key: str, t: int) -> str:
+            """A lever in year t with CX: the initiatives' effects e x ramp g combined."""
+            effect_name, term, joiner, outer = shapes[key]
+            terms = joiner.join(
+                term % f"{effect(i, effect_name)}*{_cell(ramp_rows[i - 1], col[t])}"
+                for i in range(1, I + 1)
+            )
+            return outer.format(terms)
+
         for arm, label in ((0, "Baseline"), (1, "With CX")):
             row += 1
             ws.write_string(row, 0, f"{label}", self.fmt["title"])
             row += 1
             levers = {}
             m, sow, ref, cts = (x[arm, s] for x in (m_all, sow_all, ref_all, cts_all))
-            if arm == 0:
-                lever_text = {
-                    "m": lambda t: "1",
-                    "sow": lambda t: f"s{j}_share_of_wallet",
-                    "ref": lambda t: f"s{j}_referral_share",
-                    "cts": lambda t: f"s{j}_cost_to_serve",
-                }
-            else:
-
-                def g(i: int, t: int) -> str:
-                    return _cell(ramp_rows[i - 1], col[t])
-
-                def combined(effect_name: str, t: int, term: str, joiner: str) -> str:
-                    """The initiatives' effects in year t, each term ``term`` around e*g."""
-                    return joiner.join(
-                        term % f"{effect(i, effect_name)}*{g(i, t)}" for i in range(1, I + 1)
-                    )
-
-                def prevented(t: int) -> str:
-                    kept = combined("churn_prevented", t, "(1-%s)", "*")
-                    return f"1-s{j}_poor_cx_churn_share*s{j}_preventable_share*(1-{kept})"
-
-                def sow_f(t: int) -> str:
-                    lift = combined("share_of_wallet_lift", t, "(1+%s)", "*")
-                    return f"MIN(1,s{j}_share_of_wallet*{lift})"
-
-                def ref_f(t: int) -> str:
-                    lift = combined("referral_lift", t, "%s", "+")
-                    return f"MIN(1,MAX(0,s{j}_referral_share+{lift}))"
-
-                def cts_f(t: int) -> str:
-                    change = combined("cost_to_serve_change", t, "(1+%s)", "*")
-                    return f"MAX(0,s{j}_cost_to_serve*{change})"
-
-                lever_text = {"m": prevented, "sow": sow_f, "ref": ref_f, "cts": cts_f}
             for key, text, values, fmt in (
                 ("m", "churn multiplier m", m, "rate"),
                 ("sow", "share of wallet", sow, "rate"),
@@ -721,7 +706,8 @@ class _Writer:
             ):
                 ws.write_string(row, 0, f"{text} ({label.lower()})")
                 for t in range(1, H + 1):
-                    self.formula(ws, row, col[t], lever_text[key](t), values[t - 1], fmt)
+                    text = plain[key] if arm == 0 else lever_formula(key, t)
+                    self.formula(ws, row, col[t], text, values[t - 1], fmt)
                 levers[key] = row
                 row += 1
             # active customers by cohort at the start of each year
@@ -755,16 +741,8 @@ class _Writer:
                     self.formula(ws, r, col[t], text, A[x, t - 1], "count")
             last_a = first_a + Q + H - 1
             # yearly lines
-            pr = {
-                "active": proj.customers[arm, s, :-1],
-                "new": proj.new_customers[arm, s],
-                "revenue": proj.revenue[arm, s],
-                "gross_margin": proj.gross_margin[arm, s],
-                "service_cost": proj.service[arm, s],
-                "acquisition_cost": proj.acquisition[arm, s],
-                "contribution": proj.contribution[arm, s],
-                "active_end": proj.customers[arm, s, 1:],
-            }
+            pr = proj.yearly(arm, s)
+            pr["active"], pr["new"] = pr["active_start"], pr["new_customers"]
             pr["churned"] = pr["active"] - (pr["active_end"] - pr["new"])
             labels = {
                 "active": "active customers (start of year)",
@@ -817,7 +795,7 @@ class _Writer:
         ws.set_column(1, H + 1, 15)
         return out
 
-    def _case_sheet(self, seg_refs: list[dict[str, Any]]) -> None:
+    def _case_sheet(self, seg_refs: list[dict[Any, Any]]) -> None:
         from cxroi.present.report import line_amounts
 
         case, sc, H = self.case, self.sc, self.H
@@ -848,31 +826,23 @@ class _Writer:
         r_df = row
         row += 2
         proj = case.projection
-        seg_rows = []
         ws.write_string(row, 0, "Customer benefits (with CX - baseline), unadjusted",
                         self.fmt["bold"])  # fmt: skip
-        row += 1
-        for s, seg in enumerate(sc.segments):
-            ref = seg_refs[s]
-            ws.write_string(row, 0, f"customer benefit: {seg.name}")
-            ws.write_number(row, 1, 0.0, self.fmt["money"])
+        seg_rows = [row + 1 + s for s in range(len(sc.segments))]
+        for s, (seg, ref) in enumerate(zip(sc.segments, seg_refs, strict=True)):
+            ws.write_string(seg_rows[s], 0, f"customer benefit: {seg.name}")
+            ws.write_number(seg_rows[s], 1, 0.0, self.fmt["money"])
             vals = proj.contribution[1, s] - proj.contribution[0, s]
             for t in range(1, H + 1):
-                text = (
+                text: str | None = (
                     f"{_ref(ref['title'], ref[1]['contribution'], t)}"
                     f"-{_ref(ref['title'], ref[0]['contribution'], t)}"
                 )
-                self.formula(ws, row, 1 + t, text, vals[t - 1])
-            seg_rows.append(row)
-            row += 1
-        r_cb = row
-        ws.write_string(row, 0, "customer benefit, all segments (unadjusted)", self.fmt["bold"])
-        cb = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"]).to_numpy()
-        for t in range(H + 1):
-            c = 1 + t
-            cells = f"{_col(c)}{seg_rows[0] + 1}:{_col(c)}{seg_rows[-1] + 1}"
-            self.formula(ws, row, c, f"SUM({cells})", cb[t], "money_b")
-        row += 2
+                self.formula(ws, seg_rows[s], 1 + t, text, vals[t - 1])
+        r_cb = row + 1 + len(seg_rows)
+        benefits = cf.get("customer_benefits_unadjusted", cf["benefits_unadjusted"])
+        self._total_row(ws, r_cb, "customer benefit, all segments (unadjusted)", seg_rows, benefits)
+        row = r_cb + 2
         ws.write_string(row, 0, "Costs by initiative, unadjusted", self.fmt["bold"])
         row += 1
         cost_rows = []
@@ -886,10 +856,7 @@ class _Writer:
                 else:
                     text = f"i{i}_capex" if t == 0 else None
                     amount = _base(ini.capex) if t == 0 else 0.0
-                if text:
-                    self.formula(ws, row, 1 + t, text, amount)
-                else:
-                    ws.write_number(row, 1 + t, 0.0, self.fmt["money"])
+                self._formula_or_zero(ws, row, 1 + t, text, amount)
             cost_rows.append(row)
             row += 1
             ws.write_string(row, 0, f"opex: {ini.name} (last value held)")
@@ -904,15 +871,11 @@ class _Writer:
             cost_rows.append(row)
             row += 1
         r_cu = row
-        ws.write_string(row, 0, "costs, all initiatives (unadjusted)", self.fmt["bold"])
-        cu = cf.get("capex_opex_unadjusted", cf["costs_unadjusted"]).to_numpy()
-        for t in range(H + 1):
-            c = 1 + t
-            cells = f"{_col(c)}{cost_rows[0] + 1}:{_col(c)}{cost_rows[-1] + 1}"
-            self.formula(ws, row, c, f"SUM({cells})", cu[t], "money_b")
+        self._total_row(ws, r_cu, "costs, all initiatives (unadjusted)", cost_rows,
+                        cf.get("capex_opex_unadjusted", cf["costs_unadjusted"]))  # fmt: skip
         row += 2
         # TEI lines: each line's amount by year and its risk-adjusted amount (own risk)
-        lines = {"benefit": [], "cost": []}
+        lines: dict[str, list[tuple[int, int, str, Any, str]]] = {"benefit": [], "cost": []}
         for i, ini in enumerate(sc.initiatives, start=1):
             for kind, short in (("benefit", "bl"), ("cost", "cl")):
                 for n, line in enumerate(getattr(ini, f"{kind}_lines", None) or [], start=1):
@@ -932,10 +895,7 @@ class _Writer:
                 ws.write_string(row, 0, f"{kind} line: {owner} / {line.name}")
                 for t in range(H + 1):
                     text = _line_amount_formula(line.amount, stem, t)
-                    if text is None:
-                        ws.write_number(row, 1 + t, 0.0, self.fmt["money"])
-                    else:
-                        self.formula(ws, row, 1 + t, text, amounts[t])
+                    self._formula_or_zero(ws, row, 1 + t, text, amounts[t])
                 line_rows[kind]["raw"].append(row)
                 row += 1
                 risk = _base(line.risk) if line.risk is not None else _risk_value(
@@ -955,20 +915,15 @@ class _Writer:
 
         r_ub, r_uc = r_cb, r_cu
         if lines["benefit"] or lines["cost"]:
-            r_ub = row
-            ws.write_string(row, 0, "benefits, unadjusted (customers + lines)", self.fmt["bold"])
-            for t in range(H + 1):
-                self.formula(ws, row, 1 + t, f"{_cell(r_cb, 1 + t)}"
-                             f"{plus(line_rows['benefit']['raw'], t)}",
-                             cf["benefits_unadjusted"].iloc[t], "money_b")  # fmt: skip
-            row += 1
-            r_uc = row
-            ws.write_string(row, 0, "costs, unadjusted (capex, opex + lines)", self.fmt["bold"])
-            for t in range(H + 1):
-                self.formula(ws, row, 1 + t, f"{_cell(r_cu, 1 + t)}"
-                             f"{plus(line_rows['cost']['raw'], t)}",
-                             cf["costs_unadjusted"].iloc[t], "money_b")  # fmt: skip
-            row += 2
+            r_ub, r_uc = row, row + 1
+            for r, title, first, kind in (
+                (r_ub, "benefits, unadjusted (customers + lines)", r_cb, "benefit"),
+                (r_uc, "costs, unadjusted (capex, opex + lines)", r_cu, "cost"),
+            ):
+                values = cf[f"{kind}s_unadjusted"].to_numpy()
+                formula_of = _plus_lines(first, line_rows[kind]["raw"])
+                self._year_row(ws, r, title, formula_of, values, "money_b", bold=True)
+            row += 3
         ws.write_string(row, 0, "Risk-adjusted (TEI)", self.fmt["bold"])
         row += 1
         cust_adj = cf.get("customer_benefits", cf["benefits"]).to_numpy()
@@ -996,58 +951,53 @@ class _Writer:
                 phi_rows[lever] = row
                 row += 1
             r_cadj = row
-            ws.write_string(
-                row, 0, "customer benefit, risk-adjusted: sum of f(lever share, b_lever)"
-            )
-            for t in range(H + 1):
-                text = "+".join(f(_cell(phi_rows[lv], 1 + t), f"b_{lv}") for lv in phi_rows)
-                self.formula(ws, row, 1 + t, text, cust_adj[t])
+            self._year_row(
+                ws, row, "customer benefit, risk-adjusted: sum of f(lever share, b_lever)",
+                lambda t: "+".join(f(_cell(phi_rows[lv], 1 + t), f"b_{lv}") for lv in phi_rows),
+                cust_adj,
+            )  # fmt: skip
             row += 1
         else:
             r_cadj = row
-            ws.write_string(
-                row, 0, "customer benefit: x(1-b) if x>=0, x(1+b) if x<0 (never in the case's "
-                "favour)"
+            self._year_row(
+                ws, row, "customer benefit: x(1-b) if x>=0, x(1+b) if x<0 (never in the case's "
+                "favour)", lambda t: f(_cell(r_cb, 1 + t), "benefit_adjustment"), cust_adj,
             )  # fmt: skip
-            for t in range(H + 1):
-                self.formula(ws, row, 1 + t, f(_cell(r_cb, 1 + t), "benefit_adjustment"),
-                             cust_adj[t])  # fmt: skip
             row += 1
         r_b = row
-        ws.write_string(row, 0, "benefits, risk-adjusted (customers + lines)", self.fmt["bold"])
-        for t in range(H + 1):
-            text = f"{_cell(r_cadj, 1 + t)}{plus(line_rows['benefit']['adj'], t)}"
-            self.formula(ws, row, 1 + t, text, cf["benefits"].iloc[t])
+        self._year_row(
+            ws, row, "benefits, risk-adjusted (customers + lines)",
+            _plus_lines(r_cadj, line_rows["benefit"]["adj"]),
+            cf["benefits"].to_numpy(), bold=True,
+        )  # fmt: skip
         row += 1
         r_c = row
-        ws.write_string(row, 0, "costs: capex and opex x (1 + cost adjustment) + cost lines")
-        for t in range(H + 1):
-            text = f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment){plus(line_rows['cost']['adj'], t)}"
-            self.formula(ws, row, 1 + t, text, cf["costs"].iloc[t])
+        self._year_row(
+            ws, row, "costs: capex and opex x (1 + cost adjustment) + cost lines",
+            lambda t: f"{_cell(r_cu, 1 + t)}*(1+cost_adjustment)"
+            f"{plus(line_rows['cost']['adj'], t)}",
+            cf["costs"].to_numpy(),
+        )  # fmt: skip
         row += 1
         r_net = row
-        ws.write_string(row, 0, "net = benefits - costs", self.fmt["bold"])
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_b, 1 + t)}-{_cell(r_c, 1 + t)}",
-                         cf["net"].iloc[t], "money_b")  # fmt: skip
+        self._year_row(ws, row, "net = benefits - costs",
+                       lambda t: f"{_cell(r_b, 1 + t)}-{_cell(r_c, 1 + t)}",
+                       cf["net"].to_numpy(), "money_b", bold=True)  # fmt: skip
         row += 1
         r_cum = row
-        ws.write_string(row, 0, "cumulative net")
-        for t in range(H + 1):
-            text = f"SUM($B${r_net + 1}:{_cell(r_net, 1 + t)})"
-            self.formula(ws, row, 1 + t, text, cf["cumulative_net"].iloc[t])
+        self._year_row(ws, row, "cumulative net",
+                       lambda t: f"SUM($B${r_net + 1}:{_cell(r_net, 1 + t)})",
+                       cf["cumulative_net"].to_numpy())  # fmt: skip
         row += 1
         r_dn = row
-        ws.write_string(row, 0, "discounted net")
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_net, 1 + t)}*{_cell(r_df, 1 + t)}",
-                         cf["discounted_net"].iloc[t])  # fmt: skip
+        self._year_row(ws, row, "discounted net",
+                       lambda t: f"{_cell(r_net, 1 + t)}*{_cell(r_df, 1 + t)}",
+                       cf["discounted_net"].to_numpy())  # fmt: skip
         row += 1
         r_dcum = row
-        ws.write_string(row, 0, "cumulative discounted net")
-        for t in range(H + 1):
-            text = f"SUM($B${r_dn + 1}:{_cell(r_dn, 1 + t)})"
-            self.formula(ws, row, 1 + t, text, cf["cumulative_discounted_net"].iloc[t])
+        self._year_row(ws, row, "cumulative discounted net",
+                       lambda t: f"SUM($B${r_dn + 1}:{_cell(r_dn, 1 + t)})",
+                       cf["cumulative_discounted_net"].to_numpy())  # fmt: skip
         totals = {r_b: "benefits", r_c: "costs", r_net: "net", r_ub: "benefits_unadjusted",
                   r_uc: "costs_unadjusted"}  # fmt: skip
         for r, key in totals.items():
@@ -1105,12 +1055,13 @@ class _Writer:
         pvb_u = f"SUMPRODUCT({span(r_ub)},{span(r_df)})"
         pvc_u = f"SUMPRODUCT({span(r_uc)},{span(r_df)})"
         kpi_rows = {}
+        pvb, pvc = kpi_label("pv_benefits"), kpi_label("pv_costs")
         for key, how, adj_text, un_text, fmt in (
             ("pv_benefits", "", f"SUMPRODUCT({span(r_b)},{span(r_df)})", pvb_u,
              "money"),
             ("pv_costs", "", f"SUMPRODUCT({span(r_c)},{span(r_df)})", pvc_u, "money"),
-            ("npv", " = PV of benefits - PV of costs", None, None, "money_b"),
-            ("roi", " = NPV / PV of costs", None, None, "pct"),
+            ("npv", f" = {pvb} - {pvc}", None, None, "money_b"),
+            ("roi", f" = {kpi_label('npv', short=True)} / {pvc}", None, None, "pct"),
             ("irr", "", irr_text(span(r_net), irr_guess), None, "pct"),
             ("payback_years", " [years]", payback_text(r_cum, helper["payback"]), None,
              "years"),
@@ -1134,31 +1085,20 @@ class _Writer:
         r_extra, r_loss, r_ce, r_npvce, r_note = row, row + 1, row + 2, row + 3, row + 5
         row += 7
         # unadjusted IRR and paybacks from a helper block of unadjusted net flows
-        r_nu = row
-        ws.write_string(row, 0, "net, unadjusted")
         net_unadj = cf["benefits_unadjusted"].to_numpy() - cf["costs_unadjusted"].to_numpy()
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_ub, 1 + t)}-{_cell(r_uc, 1 + t)}",
-                         net_unadj[t])  # fmt: skip
-        row += 1
-        r_nuc = row
-        ws.write_string(row, 0, "cumulative net, unadjusted")
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"SUM($B${r_nu + 1}:{_cell(r_nu, 1 + t)})",
-                         net_unadj[: t + 1].sum())  # fmt: skip
-        row += 1
-        r_nud = row
-        ws.write_string(row, 0, "discounted net, unadjusted")
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"{_cell(r_nu, 1 + t)}*{_cell(r_df, 1 + t)}",
-                         net_unadj[t] * df[t])  # fmt: skip
-        row += 1
-        r_nudc = row
-        ws.write_string(row, 0, "cumulative discounted net, unadjusted")
-        for t in range(H + 1):
-            self.formula(ws, row, 1 + t, f"SUM($B${r_nud + 1}:{_cell(r_nud, 1 + t)})",
-                         (net_unadj * df)[: t + 1].sum())  # fmt: skip
-        row += 1
+        r_nu, r_nuc, r_nud, r_nudc = range(row, row + 4)
+        for r, title, formula_of, values in (
+            (r_nu, "net, unadjusted", lambda t: f"{_cell(r_ub, 1 + t)}-{_cell(r_uc, 1 + t)}",
+             net_unadj),
+            (r_nuc, "cumulative net, unadjusted",
+             lambda t: f"SUM($B${r_nu + 1}:{_cell(r_nu, 1 + t)})", np.cumsum(net_unadj)),
+            (r_nud, "discounted net, unadjusted",
+             lambda t: f"{_cell(r_nu, 1 + t)}*{_cell(r_df, 1 + t)}", net_unadj * df),
+            (r_nudc, "cumulative discounted net, unadjusted",
+             lambda t: f"SUM($B${r_nud + 1}:{_cell(r_nud, 1 + t)})", np.cumsum(net_unadj * df)),
+        ):  # fmt: skip
+            self._year_row(ws, r, title, formula_of, values)
+        row += 4
         helper_u = {}
         for key, cum, net, vals in (
             ("payback", r_nuc, r_nu, net_unadj),
@@ -1248,7 +1188,8 @@ class _Writer:
                 k_text = f"{parts[x][2]}+{H}" if parts[x][2] else str(H)
                 k_value = part_values[x][1] + H
             else:
-                k_text = k_value = H - (x - Q + 1)
+                k_value = H - (x - Q + 1)
+                k_text = str(k_value)
             ws.write_string(row, 0, f"residual value per customer: {labels[x]}")
             if seg.is_sbg:
                 a, b = _base(seg.retention.alpha), _base(seg.retention.beta)
@@ -1302,13 +1243,13 @@ class _Writer:
         cells = f"$B${first + 1}:$B${row}"
         b_ret = "b_retention" if _by_lever(sc) else "benefit_adjustment"
         k, u = case.kpis, case.unadjusted
-        ws.write_string(r_ce, 0, "customer equity (retention risk applied)")
+        ws.write_string(r_ce, 0, kpi_label("customer_equity") + " (retention risk applied)")
         self.formula(ws, r_ce, 2, f'IF(COUNTIF({cells},"")>0,"",SUM({cells}))',
                      u["customer_equity"])  # fmt: skip
         x = f"C{r_ce + 1}"
         self.formula(ws, r_ce, 1, f'IF({x}="","",IF({x}>=0,{x}*(1-{b_ret}),{x}*(1+{b_ret})))',
                      k["customer_equity"])  # fmt: skip
-        ws.write_string(r_npvce, 0, "NPV with customer equity")
+        ws.write_string(r_npvce, 0, kpi_label("npv_with_customer_equity"))
         for c, kp in ((1, k), (2, u)):
             ce = f"{_col(c)}{r_ce + 1}"
             npv = f"{_col(c)}{kpi_rows['npv'] + 1}"
@@ -1338,7 +1279,7 @@ class _Writer:
             self.fmt["note"],
         )  # fmt: skip
         ws.write_string(3, 0, "lever", self.fmt["head"])
-        ws.write_string(3, 1, "PV of benefits", self.fmt["head"])
+        ws.write_string(3, 1, kpi_label("pv_benefits"), self.fmt["head"])
         row = 4
         for lever, v in case.by_lever.items():
             ws.write_string(row, 0, lever)
@@ -1346,14 +1287,14 @@ class _Writer:
             row += 1
         row += 1
         ws.write_string(row, 0, "initiative", self.fmt["head"])
-        ws.write_string(row, 1, "NPV", self.fmt["head"])
+        ws.write_string(row, 1, kpi_label("npv", short=True), self.fmt["head"])
         row += 1
         if case.by_initiative is None:
             ws.write_string(row, 0, "not computed beyond 8 initiatives")
         else:
             for name, v in case.by_initiative.items():
                 ws.write_string(row, 0, name)
-                if v is not None and math.isfinite(v):
+                if finite_or_none(v) is not None:
                     ws.write_number(row, 1, v, self.fmt["money"])
                 row += 1
         self._setup(ws, 4, 1, 40)
@@ -1452,15 +1393,17 @@ def write_workbook(
 # --------------------------------------------------------------------------------------------
 # The batch summary workbook
 # --------------------------------------------------------------------------------------------
-_SUMMARY_FORMATS = {
-    "discount_rate": _PCT,
-    "roi": _PCT,
-    "irr": _PCT,
-    "payback_years": _YEARS,
-    "discounted_payback_years": _YEARS,
-    "extra_customers_end": _COUNT,
-    "horizon_years": "0",
-}
+#: Number format of a summary column by the KPI registry's kind (inputs: their own).
+_KIND_FORMATS = {"money": _MONEY, "ratio": _PCT, "years": _YEARS, "count": _COUNT}
+_INPUT_FORMATS = {"discount_rate": _PCT, "horizon_years": "0"}
+
+
+def _summary_format(column: str) -> str:
+    """Number format of a summary column (``npv``, ``unadjusted.roi``, ``by_lever.wallet``)."""
+    key = column.split(".")[-1]
+    if key in KPIS and not column.startswith("by_lever."):
+        return _KIND_FORMATS[KPIS[key].kind]
+    return _INPUT_FORMATS.get(key, _MONEY)
 
 
 def write_summary_workbook(
@@ -1502,8 +1445,7 @@ def write_summary_workbook(
     formats: dict[str, Any] = {}
     for name in columns:
         if name in numeric:
-            key = name.split(".")[-1]
-            formats[name] = wb.add_format({"num_format": _SUMMARY_FORMATS.get(key, _MONEY)})
+            formats[name] = wb.add_format({"num_format": _summary_format(name)})
     ws = wb.add_worksheet("Summary")
     all_columns = [*columns, "workbook"]
     for c, name in enumerate(all_columns):

@@ -30,14 +30,16 @@ from __future__ import annotations
 import base64
 import html
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import cxroi
 from cxroi.model.distributions import base_float
+from cxroi.model.fields import FIELDS_BY_PATH, field_doc, unit_text
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import KPI_KEYS, kpi_label, kpi_meaning
+from cxroi.model.paths import field_name, lookup, parent, parts
 from cxroi.model.scenario import Distribution, Scenario, ScenarioError, ScenarioIssue
 from cxroi.present.formatting import (
     data_value,
@@ -49,6 +51,7 @@ from cxroi.present.formatting import (
 
 __all__ = [
     "SECTIONS",
+    "SOURCE_LABELS",
     "user_evidence",
     "Report",
     "assumption_rows",
@@ -82,7 +85,8 @@ PRINT_CSS = """<style>
 }
 </style>"""
 
-_SOURCE_LABELS = {
+#: How each kind of provenance reads in a table (the report's and the workbook's).
+SOURCE_LABELS = {
     "user": "given",
     "default": "default",
     "benchmark": "benchmark default",
@@ -102,22 +106,6 @@ _NOTE = f"{_FONT}font-size:0.85em;color:#555;margin:0.3em 0;"
 # --------------------------------------------------------------------------------------------
 # Assumptions and provenance
 # --------------------------------------------------------------------------------------------
-_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
-
-
-def _lookup(scenario: Any, path: str) -> Any:
-    """Value of a field path (``segments[Affluent].retention.alpha``) in a scenario model."""
-    node: Any = scenario
-    for attr, key in _TOKEN.findall(path):
-        if attr:
-            node = node.get(attr) if isinstance(node, Mapping) else getattr(node, attr)
-        elif isinstance(node, Mapping):
-            node = node[key]
-        else:
-            node = next(item for item in node if getattr(item, "name", None) == key)
-    return node
-
-
 def _plain(value: Any) -> Any:
     """A JSON-able rendering of a field value: number, text or None."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -159,11 +147,10 @@ def _in_field_order(paths: list[str]) -> list[str]:
     from cxroi.model.scenario import EFFECT_FIELDS
 
     order = {name: i for i, name in enumerate((*EFFECT_FIELDS, "alpha", "beta", "tenure"))}
-    heads = list(dict.fromkeys(p.rsplit(".", 1)[0] for p in paths))
+    heads = list(dict.fromkeys(parent(p) for p in paths))
 
     def key(p: str) -> tuple[int, int]:
-        head, last = p.rsplit(".", 1)
-        return heads.index(head), order.get(last, len(order))
+        return heads.index(parent(p)), order.get(field_name(p), len(order))
 
     return sorted(paths, key=key)
 
@@ -185,7 +172,7 @@ def user_evidence(scenario: Any, path: str) -> Any:
 
 def _by_year(path: str, value: Any) -> Any:
     """Capex by year, opex and ramp lists as "year 0: 500,000; year 1: 250,000"."""
-    last = path.rsplit(".", 1)[-1]
+    last = field_name(path)
     if last == "capex" and isinstance(value, Mapping):
         return "; ".join(f"year {k}: {_text(float(_base(v)))}" for k, v in sorted(value.items()))
     if last in ("opex", "ramp") and isinstance(value, (list, tuple)):
@@ -206,7 +193,7 @@ def _evidence(path: str, own: Any, source: str) -> str:
     if given:
         return str(given)
     if source == "benchmark":
-        bm = BENCHMARK_DEFAULTS.get(path.rsplit(".", 1)[-1])
+        bm = BENCHMARK_DEFAULTS.get(field_name(path))
         return f"{bm.source} ({bm.year})" if bm is not None else "cited benchmark"
     if source == "default":
         return "model default"
@@ -228,7 +215,7 @@ def _derived_value(scenario: Any, path: str) -> Any:
     """
     if not path.endswith(".new_customers_per_year"):
         return "computed in each evaluation"
-    name = path[len("segments[") : path.index("]")]
+    name = parts(path)[1][1]  # segments[<name>].new_customers_per_year
     seg = next(s for s in scenario.segments if s.name == name)
     if seg.acquisition == "replace":
         return "not used (acquisition: replace wins back what churned)"
@@ -252,7 +239,8 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One row per field path, in scenario order, with keys ``path``, ``value`` (a number, or
+        One row per field path, in scenario order, with keys ``path``, ``label`` and ``unit``
+        (the field registry's, :mod:`cxroi.model.fields`), ``value`` (a number, or
         text for lists, mappings and distributions), ``source`` (``user``, ``default``,
         ``benchmark`` or ``derived``), ``benchmark`` (key of the cited statistic or None),
         ``note`` (the benchmark's source and caveat, or how a derived value is computed),
@@ -264,18 +252,23 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
     """
     prov = scenario.provenance()
     fields = scenario.fields()
+    name = FIELDS_BY_PATH["name"]
     rows: list[dict[str, Any]] = [
-        {"path": "name", "value": scenario.name, "source": "user", "benchmark": None, "note": ""}
-    ]
+        {"path": "name", "label": name.title, "unit": name.unit, "value": scenario.name,
+         "source": "user", "benchmark": None, "note": ""}
+    ]  # fmt: skip
     seen = {"name"}
 
     def add(path: str, value: Any) -> None:
         p = prov.get(path)
         source = p.source if p else "user"
         own = user_evidence(scenario, path)
+        doc = field_doc(path)
         rows.append(
             {
                 "path": path,
+                "label": doc.title if doc is not None else path,
+                "unit": unit_text(path, scenario.currency),
                 "value": _by_year(path, value),
                 "source": source,
                 "benchmark": p.benchmark if p else None,
@@ -304,7 +297,7 @@ def assumption_rows(scenario: Any) -> list[dict[str, Any]]:
                 add(f, fields[f])
             continue
         try:
-            value = _lookup(scenario, path)
+            value = lookup(scenario, path)
         except (AttributeError, KeyError, StopIteration):
             value = None
         if value is None and prov[path].source == "derived":
@@ -395,9 +388,8 @@ def _table(header: list[str], rows: list[list[Any]], numeric: set[int] | None = 
 
 def _amount(value: Any) -> str:
     """Full amount with thousands separators, for tables an analyst checks."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    return f"{float(value):,.0f}"
+    amount = finite_or_none(value)
+    return "" if amount is None else f"{amount:,.0f}"
 
 
 def _h2(title: str) -> str:
@@ -789,7 +781,7 @@ def _section_attribution(r: Report) -> str:
             "Shapley values: each lever's (and each initiative's) average contribution over "
             "every order of switching them on; they add up to the total exactly."
         )
-        + _table([f"Lever [{cur}]", "PV of benefits", "Share"], lever_rows, numeric={1, 2})
+        + _table([f"Lever [{cur}]", kpi_label("pv_benefits"), "Share"], lever_rows, numeric={1, 2})
         + r.image("bridge", "PV of benefits by lever")
     )
     if case.by_initiative is None:
@@ -801,7 +793,9 @@ def _section_attribution(r: Report) -> str:
     ]
     return (
         out
-        + _table([f"Initiative [{cur}]", "NPV", "Share"], ini_rows, numeric={1, 2})
+        + _table(
+            [f"Initiative [{cur}]", kpi_label("npv", short=True), "Share"], ini_rows, {1, 2}
+        )
         + r.image("initiatives", "NPV by initiative")
     )
 
@@ -829,7 +823,7 @@ def _section_segments(r: Report) -> str:
         "Acquisition cost",
         "CLV/CAC baseline",
         "CLV/CAC with CX",
-        "Switching loss / year",
+        kpi_label("annual_switching_loss"),
     ]
     return (
         _h2("Customers and lifetime value by segment")
@@ -844,7 +838,8 @@ def _section_segments(r: Report) -> str:
 
 
 def _ratio(value: Any) -> str:
-    return f"{value:.2f}" if value is not None and math.isfinite(value) else ""
+    ratio = finite_or_none(value)
+    return "" if ratio is None else f"{ratio:.2f}"
 
 
 _NOT_SOURCED = '<span style="color:#b00020;font-weight:bold;">not sourced</span>'
@@ -854,7 +849,7 @@ def _section_assumptions(r: Report) -> str:
     rows = []
     unsourced = 0
     for row in assumption_rows(r.scenario):
-        kind = _SOURCE_LABELS.get(row["source"], row["source"])
+        kind = SOURCE_LABELS.get(row["source"], row["source"])
         evidence = row.get("evidence") or ""
         if evidence == "not sourced":
             evidence = _Raw(_NOT_SOURCED)
@@ -862,8 +857,9 @@ def _section_assumptions(r: Report) -> str:
         value = row["value"]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = _text(value)
+        field = _Raw(f"{_esc(row['label'])}<br><code>{_esc(row['path'])}</code>")
         rows.append(
-            [row["path"], "" if value is None else value, kind, evidence, row["note"],
+            [field, "" if value is None else value, row["unit"], kind, evidence, row["note"],
              row.get("as_of") or ""]
         )  # fmt: skip
     return (
@@ -875,7 +871,7 @@ def _section_assumptions(r: Report) -> str:
             "model's neutral defaults; 'derived' values are computed from other inputs. "
             f"{unsourced} given value(s) carry no source: they are marked 'not sourced'."
         )
-        + _table(["Field", "Value", "Kind", "Source", "Note", "As of"], rows)
+        + _table(["Field", "Value", "Unit", "Kind", "Source", "Note", "As of"], rows)
     )
 
 
@@ -902,10 +898,10 @@ def _section_uncertainty(r: Report) -> str:
         result = u.simulate(sc, draws=REPORT_DRAWS, seed=REPORT_SEED)
         summary = result.summary
         rows = []
-        for key, label in (("npv", "NPV"), ("roi", "ROI"), ("payback_years", "Payback")):
+        for key in ("npv", "roi", "payback_years"):
             stats = summary[key]
             rows.append(
-                [label]
+                [kpi_label(key, short=True)]
                 + [
                     format_kpi(key, stats[q], cur, sc.horizon_years)
                     for q in ("mean", "p5", "p50", "p95")
@@ -977,7 +973,7 @@ def _section_uncertainty(r: Report) -> str:
             row.path,
             _value(row.base),
             "none in range"
-            if row.switching_value is None or not math.isfinite(row.switching_value)
+            if finite_or_none(row.switching_value) is None
             else _value(row.switching_value),
             "" if not math.isfinite(row.change) else f"{row.change:+.0%}",
         ]
