@@ -110,11 +110,6 @@ def test_field_doc_finds_concrete_paths():
 # move to the registries (each with the reason). A new copy anywhere else fails the test.
 ALLOWED = {
     ("outputs/workbook.py", "IRR"): "the spreadsheet function IRR in the list of functions",
-    ("cli.py", "ROI"): "to move: cli.py's Monte Carlo summary line (kpi_label('roi'))",
-    ("cli.py", "Currency"): "to move: cli.py's run table header",
-    ("present/charts.py", "NPV"): "to move: chart titles (kpi_label('npv', short=True))",
-    ("present/charts.py", "Payback"): "to move: payback marker (kpi_label('payback_years'))",
-    ("present/uncertainty_charts.py", "NPV"): "to move: tooltip title",
     ("app/calibration_page.py", "Discount rate"): "to move: the calibration page's input",
 }
 

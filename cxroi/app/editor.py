@@ -48,6 +48,7 @@ from cxroi.app.fields import (
 )
 from cxroi.app.session import Session
 from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value
+from cxroi.present.formatting import format_number
 
 __all__ = [
     "LINE_STEMS",
@@ -159,9 +160,8 @@ def _bounds(key: Any) -> tuple[float, float] | None:
 
 
 # ------------------------------------------------------------------------ message text
-def echo_number(value: float) -> str:
-    """A field value in a sentence: 4 significant digits, thousands separators for amounts."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+#: A field value in a sentence (:func:`cxroi.present.formatting.format_number`).
+echo_number = format_number
 
 
 def echo(value: Any) -> str:

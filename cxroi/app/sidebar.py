@@ -97,7 +97,7 @@ class SidebarMixin(Page):
                 keys, path = ("risk", spec.key), f"risk.{spec.key}"
             else:
                 keys, path = (spec.key,), spec.key
-            field = self._field(spec, keys, path, path.split("."))
+            field = self._field(spec, keys, path, list(keys))
             case_rows.append(field.box)
             if spec.key in ("horizon_years", "discount_rate", "benefit_adjustment"):
                 self.key_fields.append(field)

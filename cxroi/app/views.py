@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 from typing import Any
 
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import HEADLINE_KEYS, KPIS, kpi_label, kpi_meaning
 from cxroi.present.formatting import data_value, format_kpi, format_money, format_pct
 
@@ -159,7 +159,7 @@ def tei_table(table: Any, currency: str) -> str:
     for name, row in table.iterrows():
         cells = []
         for value in row.tolist():
-            missing = value is None or (isinstance(value, float) and not math.isfinite(value))
+            missing = finite_or_none(value) is None
             text = "" if missing else html.escape(format_money(value, currency))
             cells.append(f"<td>{text}</td>")
         css = ' class="cxroi-net"' if str(name).lower().startswith("net") else ""

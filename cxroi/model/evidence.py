@@ -2,8 +2,9 @@
 
 A scenario may give any input with its evidence. Loading unwraps each such mapping to its value
 and keeps the evidence by field path (:func:`_unwrap_evidence`); writing the scenario back wraps
-the values again (:func:`_rewrap_evidence`). Both walk the mapping with :func:`cxroi.model.paths.walk`,
-which addresses list items by name and mapping keys in brackets, as field paths do.
+the values again (:func:`_rewrap_evidence`). Both walk the mapping with
+:func:`cxroi.model.paths.walk`, which addresses list items by name and mapping keys in
+brackets, as field paths do.
 :func:`cxroi.model.scenario.input_sources` lists every input with the evidence found here.
 """
 
