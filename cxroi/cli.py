@@ -25,6 +25,7 @@ def _tei_lines_table(case) -> list[str]:
     """The TEI cash-flow table with one row per benefit line and per cost line."""
     import numpy as np
 
+    from cxroi.model.finite import finite_or_none
     from cxroi.present.formatting import format_amount
 
     H = case.scenario.horizon_years
@@ -45,7 +46,7 @@ def _tei_lines_table(case) -> list[str]:
         part = table[table.kind == kind]
         for _, r in part.iterrows():
             who = r.initiative if isinstance(r.initiative, str) else "All segments"
-            risk = "" if r.risk is None or r.risk != r.risk else f" (risk {r.risk:.0%})"
+            risk = "" if finite_or_none(r.risk) is None else f" (risk {r.risk:.0%})"
             out.append(row(f"  {who}: {r.line}{risk}", [r[t] for t in years]))
         key = "benefits" if kind == "benefit" else "costs"
         out.append(row(total_label, case.cashflow[key]))
@@ -253,7 +254,7 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
     from cxroi.analysis.uncertainty import switching_value, switching_values
-    from cxroi.model.finite import finite_or_none
+    from cxroi.model.finite import finite_or_none, finite_record
 
     sc, warnings = _load_and_warn(args.scenario)
     if args.path:
@@ -267,10 +268,7 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         return EXIT_OK
     table = switching_values(sc)
     if args.json:
-        records = [
-            {k: (finite_or_none(v) if isinstance(v, float) else v) for k, v in r.items()}
-            for r in table.to_dict(orient="records")
-        ]
+        records = [finite_record(r) for r in table.to_dict(orient="records")]
         print(_dumps(records))
         return EXIT_OK
     print(f"{sc.name}: switching values (NPV = 0, others at base), closest to breaking first")

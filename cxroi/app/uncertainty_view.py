@@ -21,6 +21,7 @@ from cxroi.analysis.uncertainty import (
     with_default_spread,
 )
 from cxroi.app import views
+from cxroi.model.finite import finite_record
 from cxroi.model.scenario import ScenarioError
 from cxroi.present import charts
 from cxroi.present.formatting import format_money
@@ -282,29 +283,12 @@ class UncertaintyView:
         }
         for key, chart in built.items():
             spec, rows_, sig = charts.split_spec(chart)
-            payload = {"sig": sig, "spec": spec, "rows": _json_rows(rows_)}
+            payload = {"sig": sig, "spec": spec, "rows": [finite_record(r) for r in rows_]}
             self.panes[key].value = views.chart_holder(f"mc_{key}", self.rev, payload)
         self.status.value = (
             f'<span class="cxroi-mc-status" data-state="done" data-rev="{self.rev}">'
             f"{result.summary['draws']:,} draws, seed {result.seed}</span>"
         )
-
-
-def _json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with non-finite numbers as None (valid JSON for the page)."""
-    out = []
-    for row in rows:
-        out.append(
-            {
-                k: (
-                    None
-                    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf")))
-                    else v
-                )
-                for k, v in row.items()
-            }
-        )
-    return out
 
 
 def voi_html(base_npv: float | None, summary: dict, currency: str, correlations: Any = ()) -> str:

@@ -428,7 +428,7 @@ def tei_lines_table(case: Any, currency: str) -> str:
     for kind, total in (("benefit", "benefits"), ("cost", "costs")):
         for _, r in lines[lines.kind == kind].iterrows():
             who = r.initiative if isinstance(r.initiative, str) else None
-            risk = "" if r.risk is None or r.risk != r.risk else f" (risk {format_pct(r.risk)})"
+            risk = "" if finite_or_none(r.risk) is None else f" (risk {format_pct(r.risk)})"
             label = (f"{who}: " if who else "") + f"{r.line}{risk}"
             key = f"{kind}:{who or ''}:{r.line}"
             row(key, label, [r[t] for t in years])
