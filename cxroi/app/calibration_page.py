@@ -7,24 +7,15 @@ the scenario text :func:`cxroi.analysis.calibration.scenario_with_retention`. Ch
 specifications rendered to static SVG by ``vl_convert`` in the kernel and shown in an
 ``ipywidgets.HTML``, so the page needs no JavaScript library from the network.
 
-Pure builders (fit in, chart or HTML out) come first; the widget class at the end only reads
-its widgets, calls them and sets HTML values.
-
-Size: this module is slightly larger than the ~800 lines the package aims at; it holds the pure
-builders and the one widget class of a single page, and the fitting itself is in
-cxroi.analysis.calibration.
+The pure builders (fit in, chart or HTML out) are in :mod:`cxroi.app.calibration_charts` and
+:mod:`cxroi.app.calibration_html` (re-exported here); the widget class below only reads its
+widgets, calls them and sets HTML values.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import math
 from pathlib import Path
-
-import altair as alt
-import numpy as np
-import pandas as pd
 
 from cxroi import bundle
 from cxroi.analysis.calibration import (
@@ -32,17 +23,38 @@ from cxroi.analysis.calibration import (
     Calibration,
     CalibrationError,
     CohortTable,
-    Interval,
     RetentionFit,
     calibrate,
     format_calibration,
     read_cohorts,
     scenario_with_retention,
 )
-from cxroi.analysis.calibration.text import share_text
-from cxroi.engine.retention import sbg_retention
+from cxroi.app.calibration_charts import (
+    CONSTANT,
+    MAX_CHART_COHORTS,
+    SBG,
+    chart_svg,
+    retention_chart,
+    survival_chart,
+)
+from cxroi.app.calibration_html import (
+    MAX_TABLE_ROWS,
+    PAGE_CSS,
+    TERMS,
+    comparison_html,
+    download_html,
+    error_html,
+    observed_html,
+    summary_html,
+    term,
+)
 
 __all__ = [
+    "CONSTANT",
+    "MAX_CHART_COHORTS",
+    "MAX_TABLE_ROWS",
+    "SBG",
+    "TERMS",
     "CalibrationApp",
     "chart_svg",
     "comparison_html",
@@ -50,122 +62,16 @@ __all__ = [
     "retention_chart",
     "summary_html",
     "survival_chart",
+    "term",
 ]
 
 #: Relative paths (``scenarios/data/...``) are read against the bundled files
 #: (:mod:`cxroi.bundle`; the repository's ``scenarios/`` in a checkout).
 REPO_ROOT = bundle.bundle_root().resolve()
-#: Cohorts drawn as observed points in the survival chart (the first ones in the table).
-MAX_CHART_COHORTS = 20
-#: Rows of the observed-against-fitted table shown on the page.
-MAX_TABLE_ROWS = 200
 #: Width of the page's charts [px]; they shrink to their card on narrow screens.
 CHART_WIDTH = 600
 #: Characters of an uploaded file's name kept in labels and messages.
 MAX_UPLOAD_NAME = 80
-
-#: Chart series in plain words: the sBG model, constant retention, the cohorts' own figures.
-SBG, CONSTANT = "customers differ (sBG)", "same retention for all"
-_COLOURS = {SBG: "#1d3557", CONSTANT: "#e9a23b", "observed": "#2a9d8f"}
-_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
-_CSS = """
-<style>
-.cxcal {line-height: 1.4; white-space: normal}
-.cxcal table {border-collapse: collapse; font-size: 13px; margin: 4px 0 10px 0}
-.cxcal th, .cxcal td {padding: 4px 10px; text-align: right;
-  border-bottom: 1px solid var(--cxroi-line, #dee2e6)}
-.cxcal th {font-weight: 600; color: var(--cxroi-muted, #6c757d); font-size: 12px}
-.cxcal th:first-child, .cxcal td:first-child {text-align: left}
-.cxcal .muted {color: var(--cxroi-muted, #6c757d)}
-.cxcal .cxroi-term {border-bottom: 1px dotted var(--cxroi-muted, #6c757d); cursor: help}
-.cxcal .cxroi-error {color: var(--cxroi-bad, #c0392b); white-space: pre-wrap; font-weight: 600}
-.cxcal .cxroi-note {color: var(--cxroi-muted, #6c757d)}
-.cxcal a.cxroi-download {display: inline-block; padding: 6px 14px; border-radius: 4px;
-  background: var(--cxroi-ink, #1d3557); color: white; text-decoration: none; font-weight: 600}
-.cxcal a.cxroi-download:hover {background: #2a4a7a}
-</style>
-"""
-
-#: Plain-word names of the fit's quantities and what each means (shown on hover).
-TERMS = {
-    "alpha": (
-        "How churn-prone customers differ: shape \u03b1",
-        "Shape of how churn-prone customers differ. \u03b1 and \u03b2 describe how each "
-        "customer's chance of leaving varies across customers; the average chance of leaving "
-        "in a year is \u03b1 / (\u03b1 + \u03b2). Small values mean customers differ a lot: "
-        "the churn-prone leave early and retention rises with tenure.",
-    ),
-    "beta": (
-        "How churn-prone customers differ: shape \u03b2",
-        "Shape of how churn-prone customers differ. With \u03b1 it sets each customer's "
-        "chance of leaving; a larger \u03b2 (against \u03b1) means customers are less "
-        "likely to leave on average.",
-    ),
-    "retention": (
-        "Retention rate after {tenure} renewals made",
-        "Share of customers who have renewed {tenure} times that renew once more.",
-    ),
-    "lifetime": (
-        "Discounted expected lifetime of a new customer (years)",
-        "Years a newly won customer is expected to stay, later years counted less at the "
-        "discount rate of {d} a year (Fader & Hardie's DEL).",
-    ),
-    "residual": (
-        "Expected remaining lifetime of a current customer (discounted years)",
-        "Further years a customer who has renewed {tenure} times is expected to stay, later "
-        "years counted less at {d} a year (Fader & Hardie's DERL).",
-    ),
-    "clv": (
-        "Lifetime value of a new customer ({currency})",
-        "Margin of {margin} a year over the discounted expected lifetime (CLV).",
-    ),
-    "mape": (
-        "Average error of the fit (%)",
-        "Mean absolute percentage error: how far the model's survivors are from the observed "
-        "ones, on average, over the years used in the fit (MAPE).",
-    ),
-    "backtest": (
-        "Average error on later years held out (%)",
-        "Fitted on years 0 to {fit} only, then compared with the years after: the test of "
-        "how well each model forecasts (MAPE on held-out years).",
-    ),
-    "last": (
-        "Error at the last observed year",
-        "Forecast survivors against observed at the last year in the table "
-        "(positive: the model expects too many).",
-    ),
-    "loglik": (
-        "Goodness of fit (log-likelihood; higher is better)",
-        "How probable the observed cohorts are under the fitted model.",
-    ),
-    "values": (
-        "Fitted values",
-        "sBG: the two shapes \u03b1 and \u03b2; constant retention: one rate r for everyone.",
-    ),
-}
-
-
-def term(key: str, **values) -> str:
-    """A plain-word label with its explanation on hover (``title``), as HTML.
-
-    Parameters
-    ----------
-    key : str
-        A key of :data:`TERMS`.
-    **values
-        Filled into the label and the explanation (``tenure``, ``d``, ...).
-
-    Returns
-    -------
-    str
-        ``<span class="cxroi-term" data-term=KEY title=EXPLANATION>LABEL</span>``.
-    """
-    label, hint = TERMS[key]
-    return (
-        f'<span class="cxroi-term" data-term="{key}" '
-        f'title="{html.escape(hint.format(**values))}">{html.escape(label.format(**values))}'
-        "</span>"
-    )
 
 
 def resolve(path: str | Path) -> Path:
@@ -174,347 +80,6 @@ def resolve(path: str | Path) -> Path:
     if p.exists() or p.is_absolute():
         return p
     return REPO_ROOT / p
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure builders: charts
-# ---------------------------------------------------------------------------------------------
-
-
-def _style(chart, width: int, height: int):
-    return (
-        chart.properties(width=width, height=height)
-        .configure(font=_FONT, background="white")
-        .configure_view(stroke=None)
-        .configure_axis(labelColor="#495057", titleColor="#495057", gridColor="#e9ecef")
-        .configure_legend(orient="top", title=None, columnPadding=18, labelLimit=240)
-    )
-
-
-def _colour():
-    return alt.Color(
-        "series:N",
-        scale=alt.Scale(domain=list(_COLOURS), range=list(_COLOURS.values())),
-        legend=alt.Legend(title=None),
-    )
-
-
-def _dash():
-    return alt.StrokeDash(
-        "series:N",
-        scale=alt.Scale(domain=[SBG, CONSTANT], range=[[1, 0], [6, 4]]),
-        legend=None,
-    )
-
-
-def _points(data, x, y, tooltip):
-    """Observed points: filled when fitted, hollow when held out."""
-    return (
-        alt.Chart(data)
-        .mark_point(size=40, strokeWidth=1.5)
-        .encode(
-            x=x,
-            y=y,
-            color=_colour(),
-            fill=alt.condition(
-                alt.datum.used == "fitted", alt.value(_COLOURS["observed"]), alt.value("white")
-            ),
-            shape=alt.Shape(
-                "used:N",
-                scale=alt.Scale(domain=["fitted", "held out"], range=["circle", "square"]),
-                legend=None,  # explained in the caption under the charts
-            ),
-            tooltip=tooltip,
-        )
-    )
-
-
-def survival_chart(
-    fit: RetentionFit, horizon_periods: int | None = None, width: int = 420, height: int = 260
-) -> alt.LayerChart:
-    """Share of a cohort still active: observed, sBG with its interval band, constant retention.
-
-    Parameters
-    ----------
-    fit : RetentionFit
-        The fit to draw.
-    horizon_periods : int, optional
-        Last period drawn (default: 5 beyond the last observation).
-    width, height : int
-        Plot size [px].
-
-    Returns
-    -------
-    altair.LayerChart
-        Band, two curves and the observed points (held-out ones hollow).
-    """
-    obs = fit.observed.copy()
-    horizon = int(horizon_periods or obs["period"].max() + 5)
-    shown = pd.unique(obs["cohort"])[:MAX_CHART_COHORTS]  # a readable, bounded chart
-    obs = obs[obs["cohort"].isin(shown)]
-    band = fit.survival_band(horizon)
-    curves = pd.concat(
-        [
-            pd.DataFrame({"period": band.period, "share": band.sbg, "series": SBG}),
-            pd.DataFrame({"period": band.period, "share": band.constant, "series": CONSTANT}),
-        ]
-    )
-    size = obs.groupby("cohort")["observed"].transform("first")
-    points = pd.DataFrame(
-        {
-            "period": obs.period,
-            "share": obs.observed / size,
-            "cohort": obs.cohort.astype(str),
-            "used": np.where(obs.in_fit, "fitted", "held out"),
-            "series": "observed",
-        }
-    )
-    y_title = "share of cohort still active"
-    y = alt.Y("share:Q", title=y_title, axis=alt.Axis(format="%"))
-    x = alt.X("period:Q", title="years since acquisition")
-    area = (
-        alt.Chart(band)
-        .mark_area(opacity=0.18, color=_COLOURS[SBG])
-        .encode(x=x, y=alt.Y("sbg_low:Q", title=y_title), y2="sbg_high:Q")
-    )
-    lines = (
-        alt.Chart(curves)
-        .mark_line(strokeWidth=2)
-        .encode(x=x, y=y, color=_colour(), strokeDash=_dash())
-    )
-    dots = _points(
-        points, x, y, ["cohort:N", "period:Q", alt.Tooltip("share:Q", format=".1%"), "used:N"]
-    )
-    return _style(alt.layer(area, lines, dots), width, height)
-
-
-def _observed_retention(fit: RetentionFit) -> pd.DataFrame:
-    """Pooled observed retention S(t) / S(t - 1) over the cohorts observed at t."""
-    obs = fit.observed
-    rows = []
-    for t in range(1, int(obs.period.max()) + 1):
-        now = obs[obs.period == t]
-        before = obs[(obs.period == t - 1) & obs.cohort.isin(now.cohort)]
-        if before.observed.sum() > 0:
-            rows.append(
-                {
-                    "tenure": t - 1,
-                    "retention": now.observed.sum() / before.observed.sum(),
-                    "used": "fitted" if bool(now.in_fit.all()) else "held out",
-                    "series": "observed",
-                }
-            )
-    return pd.DataFrame(rows, columns=["tenure", "retention", "used", "series"])
-
-
-def retention_chart(
-    fit: RetentionFit, horizon_periods: int | None = None, width: int = 420, height: int = 260
-) -> alt.LayerChart:
-    """Retention rate by renewals made: sBG rises with tenure, constant retention stays flat.
-
-    Parameters
-    ----------
-    fit : RetentionFit
-        The fit to draw.
-    horizon_periods : int, optional
-        Largest tenure drawn (default: 5 beyond the last observation).
-    width, height : int
-        Plot size [px].
-
-    Returns
-    -------
-    altair.LayerChart
-        sBG retention (beta + k) / (alpha + beta + k) with its band, the constant rate, and the
-        pooled observed rates.
-    """
-    horizon = int(horizon_periods or fit.observed["period"].max() + 5)
-    k = np.arange(horizon)
-    est, low, high, _, _ = fit.band(lambda a, b: sbg_retention(a[:, None], b[:, None], k + 1))
-    band = pd.DataFrame({"tenure": k, "low": low, "high": high})
-    curves = pd.concat(
-        [
-            pd.DataFrame({"tenure": k, "retention": est, "series": SBG}),
-            pd.DataFrame(
-                {
-                    "tenure": k,
-                    "retention": fit.constant.retention,
-                    "series": CONSTANT,
-                }
-            ),
-        ]
-    )
-    x = alt.X("tenure:Q", title="renewals made")
-    y = alt.Y(
-        "retention:Q",
-        title="retention rate",
-        axis=alt.Axis(format="%"),
-        scale=alt.Scale(zero=False),
-    )
-    area = (
-        alt.Chart(band)
-        .mark_area(opacity=0.18, color=_COLOURS[SBG])
-        .encode(
-            x=x, y=alt.Y("low:Q", title="retention rate", scale=alt.Scale(zero=False)), y2="high:Q"
-        )
-    )
-    lines = (
-        alt.Chart(curves)
-        .mark_line(strokeWidth=2)
-        .encode(x=x, y=y, color=_colour(), strokeDash=_dash())
-    )
-    dots = _points(
-        _observed_retention(fit),
-        x,
-        y,
-        ["tenure:Q", alt.Tooltip("retention:Q", format=".1%"), "used:N"],
-    )
-    return _style(alt.layer(area, lines, dots), width, height)
-
-
-def chart_svg(chart: alt.TopLevelMixin) -> str:
-    """Render an Altair chart to an SVG string offline (vl_convert bundles Vega)."""
-    import vl_convert as vlc
-
-    return vlc.vegalite_to_svg(chart.to_json())
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure builders: HTML
-# ---------------------------------------------------------------------------------------------
-
-
-def _num(x: float, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if math.isinf(x):
-        return "unbounded"
-    return f"{x:,.{digits}g}"
-
-
-def _row(label: str, i: Interval, se: float | None = None, money: bool = False) -> str:
-    def fmt(x):
-        return f"{x:,.0f}" if money and math.isfinite(x) else _num(x)
-
-    lo = ("&le; " if i.open_low and i.low != 0 else "") + fmt(i.low)
-    hi = ("&ge; " if i.open_high and not math.isinf(i.high) else "") + fmt(i.high)
-    se_text = "" if se is None else _num(se, 3)
-    return (
-        f"<tr><td>{label}</td><td><b>{fmt(i.estimate)}</b></td><td>{se_text}</td>"
-        f"<td>{lo}</td><td>{hi}</td></tr>"
-    )
-
-
-def summary_html(
-    fit: RetentionFit, margin_per_year: float | None = None, currency: str = ""
-) -> str:
-    """Table of the sBG estimates and derived quantities with their intervals.
-
-    Parameters
-    ----------
-    fit : RetentionFit
-        The fit.
-    margin_per_year : float, optional
-        Margin of one customer per year [currency]; adds the CLV of a new customer.
-    currency : str
-        Shown beside the CLV.
-
-    Returns
-    -------
-    str
-        HTML.
-    """
-    sbg = fit.sbg
-    lvl = f"{fit.level:.0%}"
-    d = f"{fit.discount_rate:.1%}"
-    tenure = fit.tenure
-    rows = [
-        _row(term("alpha"), fit.alpha, sbg.se_alpha),
-        _row(term("beta"), fit.beta, sbg.se_beta),
-        _row(term("retention", tenure=tenure), fit.retention_at_tenure),
-        _row(term("lifetime", d=d), fit.lifetime),
-        _row(term("residual", tenure=tenure, d=d), fit.residual_lifetime),
-    ]
-    if margin_per_year is not None and math.isfinite(margin_per_year):
-        clv = fit.clv(margin_per_year)
-        margin = f"{margin_per_year:,.0f} {currency}".strip()
-        rows.append(_row(term("clv", currency=currency or "money", margin=margin), clv, money=True))
-    status = (
-        "the fit converged"
-        if sbg.converged
-        else '<span class="cxroi-error">the fit did not converge: '
-        f"{html.escape(sbg.message)}</span>"
-    )
-    cohorts = html.escape(", ".join(fit.cohort_names))
-    return (
-        f"<div class='cxcal'><p>Fitted <b>{html.escape(fit.name)}</b> on "
-        f"{len(fit.cohort_names)} cohort(s) ({cohorts}), years 0 to {fit.fit_periods}; "
-        f"{term('loglik')}: {sbg.log_likelihood:,.2f}; {status}.</p>"
-        f"<table><tr><th></th><th>Estimate</th><th>Standard error</th><th>{lvl} range: low</th>"
-        f"<th>{lvl} range: high</th></tr>{''.join(rows)}</table>"
-        f"<p class='cxroi-note'>Ranges hold the values the cohorts support at the {lvl} level "
-        "(profile likelihood). Lifetimes count later years less at the discount rate "
-        f"({d} a year), as in Fader &amp; Hardie (2010). Hover a label for its meaning.</p></div>"
-    )
-
-
-def comparison_html(cal: Calibration, fit: RetentionFit) -> str:
-    """Compare sBG with constant retention: in-sample fit and backtest on held-out years."""
-    rows = [
-        "<tr><th></th><th>Customers differ (sBG)</th><th>Same retention for all</th></tr>",
-        f"<tr><td>{term('values')}</td>"
-        f"<td>\u03b1 {fit.sbg.alpha:.4g}, \u03b2 {fit.sbg.beta:.4g}</td>"
-        f"<td>r = {fit.constant.retention:.4f}</td></tr>",
-        f"<tr><td>{term('loglik')}</td><td>{fit.sbg.log_likelihood:,.2f}</td>"
-        f"<td>{fit.constant.log_likelihood:,.2f}</td></tr>",
-        f"<tr><td>{term('mape')}</td><td>{share_text(fit.mape_sbg)}</td>"
-        f"<td>{share_text(fit.mape_constant)}</td></tr>",
-    ]
-    bt = cal.backtest
-    if bt is not None:
-        rows += [
-            f"<tr><td>{term('backtest', fit=bt.fit_periods)}</td>"
-            f"<td>{share_text(bt.mape_sbg)}</td><td>{share_text(bt.mape_constant)}</td></tr>",
-            f"<tr><td>{term('last')}</td>"
-            f"<td>{bt.last_period_error_sbg:+.1%}</td>"
-            f"<td>{bt.last_period_error_constant:+.1%}</td></tr>",
-        ]
-    return f"<div class='cxcal'><table>{''.join(rows)}</table></div>"
-
-
-def observed_html(fit: RetentionFit) -> str:
-    """Observed against fitted survivors, one row per cohort and year."""
-    lvl = f"{fit.level:.0%}"
-    head = (
-        "<tr><th>Cohort</th><th>Year</th><th>Observed</th><th>Customers differ (sBG)</th>"
-        f"<th>{lvl} range</th><th>Same retention for all</th><th></th></tr>"
-    )
-    rows = [
-        f"<tr><td>{html.escape(str(r.cohort))}</td><td>{r.period}</td>"
-        f"<td>{r.observed:,.0f}</td><td>{r.sbg:,.1f}</td>"
-        f"<td>{r.sbg_low:,.1f} &ndash; {r.sbg_high:,.1f}</td><td>{r.constant:,.1f}</td>"
-        f"<td class='muted'>{'' if r.in_fit else 'held out'}</td></tr>"
-        for r in fit.observed.iloc[:MAX_TABLE_ROWS].itertuples()
-    ]
-    more = len(fit.observed) - MAX_TABLE_ROWS
-    note = (
-        f"<p class='cxroi-note'>Showing the first {MAX_TABLE_ROWS} rows of "
-        f"{len(fit.observed):,}.</p>"
-        if more > 0
-        else ""
-    )
-    return f"<div class='cxcal'><table>{head}{''.join(rows)}</table>{note}</div>"
-
-
-def _download_html(text: str, filename: str) -> str:
-    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    return (
-        f'<div class="cxcal"><a class="cxroi-download" download="{html.escape(filename)}" '
-        f'href="data:application/x-yaml;base64,{data}">Download {html.escape(filename)}</a></div>'
-    )
-
-
-def _error_html(message: str) -> str:
-    return f'<div class="cxcal"><div class="cxroi-error">{html.escape(message)}</div></div>'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -707,7 +272,7 @@ class CalibrationApp:
             ]
         )
         body.add_class("cxroi-calibration-body")
-        self.widget = W.VBox([W.HTML(_CSS), header, body])
+        self.widget = W.VBox([W.HTML(PAGE_CSS), header, body])
         self.widget.add_class("cxroi-app")
         self.widget.add_class("cxroi-calibration")
         self.source.observe(self._on_source, names="value")
@@ -732,10 +297,10 @@ class CalibrationApp:
             try:
                 content = bytes(item["content"])
             except (KeyError, TypeError, ValueError):
-                self.status.value = _error_html(f"{raw_name}: the upload has no file content")
+                self.status.value = error_html(f"{raw_name}: the upload has no file content")
                 continue
             if len(content) > MAX_TABLE_BYTES:
-                self.status.value = _error_html(
+                self.status.value = error_html(
                     f"{raw_name}: file of {len(content):,} bytes is larger than "
                     f"{MAX_TABLE_BYTES:,} bytes (limit MAX_TABLE_BYTES); nothing was read"
                 )
@@ -765,7 +330,7 @@ class CalibrationApp:
                 if not self._discount_given:
                     self.discount.value = base_float(self._scenario.discount_rate)
             except ScenarioError as exc:
-                self.status.value = _error_html(str(exc))
+                self.status.value = error_html(str(exc))
         self.segment.options = names
         if names:
             self.segment.value = segment if segment in names else names[0]
@@ -826,7 +391,7 @@ class CalibrationApp:
                     f"this table could not be calibrated ({type(exc).__name__}); check that "
                     "it is a cohort table with columns cohort, period, active"
                 )
-            self.status.value = _error_html(message)
+            self.status.value = error_html(message)
             for w in (self.survival, self.retention, self.summary, self.comparison, self.table):
                 w.value = ""
             self.download.value = ""
@@ -855,8 +420,8 @@ class CalibrationApp:
                 scenario_label=Path(self.scenario.value).name,
             )
         except (CalibrationError, ScenarioError) as exc:
-            return _error_html(str(exc))
-        return _download_html(text, f"{Path(self.scenario.value).stem}-calibrated.yaml")
+            return error_html(str(exc))
+        return download_html(text, f"{Path(self.scenario.value).stem}-calibrated.yaml")
 
     # -- display ----------------------------------------------------------------------------
     def report(self) -> str:

@@ -117,7 +117,10 @@ class CxroiKernelManager(AsyncMappingKernelManager):
         self._claimed &= alive
         return stale
 
-    async def start_kernel(self, *args, **kwargs):
+    # jupyter_client declares start_kernel on its synchronous base class as returning str; the
+    # async managers (jupyter_server's own included, which ignores the same error) make it a
+    # coroutine, as here.
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
         """Start a kernel unless :attr:`max_kernels` are already alive or starting.
 
         A page's kernel is refused at the cap; a pool fill (Voila marks its environment with

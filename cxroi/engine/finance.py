@@ -8,8 +8,12 @@ last axis and any leading batch shape. Functions return a Python float for 1-D i
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # numpy.typing is named for the type checker only: no import at run time
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "discount_factors",
@@ -27,7 +31,8 @@ IRR_BRACKET = (-0.9999, 1e6)
 SIGN_TOLERANCE = 1e-9
 
 
-def _scalar(x: np.ndarray):
+def _scalar(x: ArrayLike) -> float | None | np.ndarray:
+    """A 0-d result as a float (None for NaN); an array as it is."""
     x = np.asarray(x)
     if x.ndim == 0:
         v = float(x)

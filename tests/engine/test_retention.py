@@ -477,3 +477,25 @@ def test_ratio_series_stops_at_its_proven_tail_bound():
     k = np.arange(5000)
     terms = np.cumprod(np.concatenate([[1.0], (1.2 + k) / (1.9 + k) / 1.1]))
     assert value[0] == pytest.approx(terms.sum(), rel=1e-14)
+
+
+def test_the_package_re_exports_every_submodule_name():
+    # cxroi.engine.retention is split into curves, lifetimes and fit; the package path stays
+    # the public one: every name it had before the split is still there, each submodule's
+    # public names are the package's (the same objects), and no two submodules export a name.
+    from cxroi.engine.retention import curves, fit, lifetimes
+
+    before_split = {
+        *("FADER_HARDIE_2007_HIGH_END", "FADER_HARDIE_2007_HIGH_END_FIT"),
+        *("FADER_HARDIE_2007_REGULAR", "FADER_HARDIE_2007_REGULAR_FIT"),
+        *("FADER_HARDIE_2010_TABLE3_CASE", "FADER_HARDIE_2010_TABLE3_DERL", "SBGFit"),
+        *("discounted_expected_lifetime", "discounted_expected_residual_lifetime", "fit_sbg"),
+        *("fit_sbg_pooled", "margin_multiple", "sbg_churn_probability", "sbg_log_likelihood"),
+        *("sbg_retention", "sbg_survival"),
+    }
+    assert before_split <= set(ret.__all__)
+    names = [*curves.__all__, *lifetimes.__all__, *fit.__all__]
+    assert len(names) == len(set(names))
+    for module in (curves, lifetimes, fit):
+        for name in module.__all__:
+            assert getattr(ret, name) is getattr(module, name), name

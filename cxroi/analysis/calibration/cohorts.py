@@ -427,10 +427,10 @@ def _long(frame, cohort_col, period_col, active_col, rows, where, label):
     key = code * (MAX_PERIOD + 1) + period  # one integer per (cohort, period) of a valid row
     dup = np.zeros(n, bool)
     dup[valid] = pd.Series(key[valid]).duplicated(keep="first").to_numpy()
-    first_of = None
+    first_of = np.arange(n)  # for a repeated (cohort, period): the row that gave it first
     if dup.any():
         idx = pd.Series(np.arange(n))[valid]
-        first_of = idx.groupby(key[valid]).transform("first")
+        first_of[valid] = idx.groupby(key[valid]).transform("first").to_numpy()
     row_problem = np.flatnonzero(~valid | dup)
     problems: list[str] = []
     uncounted = max(0, row_problem.size - _MAX_DETAILED)
@@ -670,7 +670,7 @@ def _wide(frame, cohort_col, rows, where, label):
                 f"period {last}; only the periods after a cohort's last count may be blank"
             )
             continue
-        counts = [float(values[t]) for t in range(last + 1)]
+        counts = num[i, : last + 1].tolist()  # no text, no hole: all numbers
         problems += _check_sequence(cohort, list(range(last + 1)), counts, None, where, at)
         cohorts[cohort] = tuple(counts)
     problems += _check_scale(cohorts)
