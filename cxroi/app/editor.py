@@ -47,6 +47,7 @@ from cxroi.app.fields import (
     pct_reading,
 )
 from cxroi.app.session import Session
+from cxroi.model.finite import finite_or_none
 from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value
 from cxroi.present.formatting import format_number
 
@@ -141,7 +142,7 @@ def unique_name(name: str, taken: list[str]) -> str:
 
 def _finite(value: Any) -> bool:
     try:
-        return value is None or bool(np.isfinite(float(value)))
+        return value is None or finite_or_none(value) is not None
     except (TypeError, ValueError):
         return True
 
