@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cxroi.analysis.compare import ABSENT, MAX_COMPARE_PLAYERS, Comparison
-from cxroi.present.formatting import format_amount, format_kpi, format_money
+from cxroi.present.formatting import KPI_KINDS, format_amount, format_kpi, format_money
 
 __all__ = ["decision_summary", "format_comparison", "information_sentences"]
 
@@ -111,17 +111,13 @@ def format_comparison(result: Comparison) -> str:
     for key in result.a:
         a_text = _kpi_text(key, result.a[key], cur)
         b_text = _kpi_text(key, result.b[key], cur)
-        d = result.delta.get(key)
-        if d is None:
-            d_text = "n/a"
-        elif key in ("roi", "irr"):
+        d, kind = result.delta.get(key), KPI_KINDS.get(key)
+        if d is None or kind not in ("pct", "years"):
+            d_text = format_amount(d, sign=True)  # an amount or a count of customers
+        elif kind == "pct":
             d_text = f"{d * 100:+.1f} pts"
-        elif key.endswith("payback_years"):
-            d_text = f"{d:+.2f} years"
-        elif key == "extra_customers_end":
-            d_text = f"{d:+,.0f}"
         else:
-            d_text = format_amount(d, sign=True)
+            d_text = f"{d:+.2f} years"
         lines.append(f"  {key:26}{a_text:>18}{b_text:>18}{d_text:>18}")
     return "\n".join(lines)
 
