@@ -107,5 +107,8 @@ def test_papermill_report_agrees_for_omitted_fields(tmp_path):
         assert shown == pytest.approx(_run_json(path), rel=1e-9), path.name
     # a field the scenario leaves out is a default in the report, never "given"
     html = (out / folders["without_horizon_years.yaml"] / "report.html").read_text()
-    row = re.search(r"<td[^>]*>horizon_years</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>", html)
-    assert row and row.group(1) != "given"
+    # the row: label over path | value | unit | kind | ...
+    cell = r"</td><td[^>]*>([^<]*)"
+    row = re.search(r"<code>horizon_years</code>" + cell * 3 + "</td>", html)
+    assert row, "no assumption row for horizon_years"
+    assert row.group(3) == "default", row.groups()
