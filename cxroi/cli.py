@@ -69,7 +69,7 @@ def format_case(case) -> str:
     from cxroi.model.fields import FIELDS_BY_PATH
     from cxroi.model.kpis import EQUITY_KEYS, KPI_KEYS, kpi_label
     from cxroi.model.scenario import base_value
-    from cxroi.present.formatting import format_amount, format_kpi
+    from cxroi.present.formatting import MISSING, format_amount, format_kpi
 
     sc = case.scenario
     currency = FIELDS_BY_PATH["currency"].title
@@ -122,7 +122,7 @@ def format_case(case) -> str:
         ratio = (
             f"{row.clv_to_cac_baseline:.1f} -> {row.clv_to_cac_with_cx:.1f}"
             if math.isfinite(row.clv_to_cac_baseline)
-            else "n/a"
+            else MISSING
         )
         lines.append(
             f"  {name:24}{format_amount(row.clv_baseline):>14}"

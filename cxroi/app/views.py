@@ -372,7 +372,7 @@ def initiative_values_table(case: Any, currency: str) -> str:
             ("last_in", case.by_initiative_last_in),
         ):
             value = None if values is None else values.get(name)
-            text = "n/a" if value is None else format_money(value, currency)
+            text = format_money(value, currency)  # MISSING for None
             css = ' class="cxroi-negative"' if value is not None and value < 0 else ""
             cells.append(
                 f'<td{css} data-initiative="{html.escape(name)}" data-measure="{measure}" '
