@@ -143,7 +143,7 @@ class SidebarMixin(Page):
                 ("initiatives", j, "effects", target, spec.key),
                 f"initiatives[{name}].effects[{target}].{spec.key}",
                 ["key", "initiatives", j, "effects", target, spec.key],
-                label=f"{name}: churn prevented" + ("" if target == "*" else f" ({target})"),
+                label=f"{name}: {spec.label.lower()}" + ("" if target == "*" else f" ({target})"),
                 ranged=False,
             )
             self.key_fields.append(field)
