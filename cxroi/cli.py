@@ -21,13 +21,12 @@ from cxroi.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CxroiError
 # --------------------------------------------------------------------------------------------
 # cxroi run
 # --------------------------------------------------------------------------------------------
-def _money(x: float | None) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:,.0f}"
-
-
 def _tei_lines_table(case) -> list[str]:
     """The TEI cash-flow table with one row per benefit line and per cost line."""
     import numpy as np
+
+    from cxroi.model.finite import finite_or_none
+    from cxroi.present.formatting import format_amount
 
     H = case.scenario.horizon_years
     years = list(range(H + 1))
@@ -41,13 +40,13 @@ def _tei_lines_table(case) -> list[str]:
         values = np.asarray(values, dtype=float)
         cells = [*values, values.sum(), (values * df).sum()]
         text = label if len(label) <= width - 2 else label[: width - 5] + "..."
-        return f"{text:{width}}" + "".join(f"{_money(v):>14}" for v in cells)
+        return f"{text:{width}}" + "".join(f"{format_amount(v):>14}" for v in cells)
 
     for kind, total_label in (("benefit", "Total benefits"), ("cost", "Total costs")):
         part = table[table.kind == kind]
         for _, r in part.iterrows():
             who = r.initiative if isinstance(r.initiative, str) else "All segments"
-            risk = "" if r.risk is None or r.risk != r.risk else f" (risk {r.risk:.0%})"
+            risk = "" if finite_or_none(r.risk) is None else f" (risk {r.risk:.0%})"
             out.append(row(f"  {who}: {r.line}{risk}", [r[t] for t in years]))
         key = "benefits" if kind == "benefit" else "costs"
         out.append(row(total_label, case.cashflow[key]))
@@ -59,26 +58,30 @@ def _tei_lines_table(case) -> list[str]:
         )
     out.append(row("Net", case.cashflow["net"]))
     cumulative = case.cashflow["cumulative_net"].to_numpy()
-    out.append(f"{'Cumulative net':{width}}" + "".join(f"{_money(v):>14}" for v in cumulative))
+    out.append(
+        f"{'Cumulative net':{width}}" + "".join(f"{format_amount(v):>14}" for v in cumulative)
+    )
     return out
 
 
 def format_case(case) -> str:
     """A readable, TEI-style text report of a business case."""
+    from cxroi.model.fields import FIELDS_BY_PATH
     from cxroi.model.kpis import EQUITY_KEYS, KPI_KEYS, kpi_label
     from cxroi.model.scenario import base_value
+    from cxroi.present.formatting import MISSING, format_amount, format_kpi
 
     sc = case.scenario
+    currency = FIELDS_BY_PATH["currency"].title
     lines = [
         f"{sc.name}",
-        f"Currency {sc.currency}, horizon {sc.horizon_years} years, discount rate "
+        f"{currency} {sc.currency}, horizon {sc.horizon_years} years, discount rate "
         f"{base_value(sc.discount_rate):.1%}, risk adjustment: benefits "
         f"-{sc.risk.benefit_adjustment_text()}, "
         f"costs +{base_value(sc.risk.cost_adjustment):.0%}",
         "",
         f"{'':34}{'risk-adjusted':>18}{'unadjusted':>18}",
     ]
-    from cxroi.present.formatting import format_kpi
 
     def kpi(key: str, value) -> str:
         return format_kpi(key, value, sc.currency, sc.horizon_years)
@@ -101,7 +104,7 @@ def format_case(case) -> str:
             lines += [f"    - {item}" for item in items]
     lines += ["", "Value by lever (Shapley, PV of benefits; lines: PV of benefit lines)"]
     for lever, value in case.by_lever.items():
-        lines.append(f"  {lever:24}{_money(value):>18}")
+        lines.append(f"  {lever:24}{format_amount(value):>18}")
     lines += ["", "Value by initiative (NPV)"]
     lines.append(f"  {'initiative':40}{'Shapley':>16}{'standalone':>16}{'last in':>16}")
     for name in sc.initiative_names:
@@ -109,7 +112,8 @@ def format_case(case) -> str:
         alone = case.by_initiative_standalone.get(name)
         last = case.by_initiative_last_in.get(name)
         label = name if len(name) <= 38 else name[:35] + "..."
-        lines.append(f"  {label:40}{_money(shapley):>16}{_money(alone):>16}{_money(last):>16}")
+        cells = "".join(f"{format_amount(v):>16}" for v in (shapley, alone, last))
+        lines.append(f"  {label:40}{cells}")
     if case.by_initiative is None:
         lines.append("  (Shapley values are not computed beyond 8 initiatives)")
     lines += ["", "Customer lifetime value per new customer"]
@@ -118,10 +122,11 @@ def format_case(case) -> str:
         ratio = (
             f"{row.clv_to_cac_baseline:.1f} -> {row.clv_to_cac_with_cx:.1f}"
             if math.isfinite(row.clv_to_cac_baseline)
-            else "n/a"
+            else MISSING
         )
         lines.append(
-            f"  {name:24}{_money(row.clv_baseline):>14}{_money(row.clv_with_cx):>14}{ratio:>16}"
+            f"  {name:24}{format_amount(row.clv_baseline):>14}"
+            f"{format_amount(row.clv_with_cx):>14}{ratio:>16}"
         )
     return "\n".join(lines)
 
@@ -196,7 +201,8 @@ def _stat_line(label: str, stats: dict, fmt) -> str:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from cxroi.analysis.uncertainty import simulate
-    from cxroi.present.formatting import format_kpi
+    from cxroi.model.kpis import kpi_label
+    from cxroi.present.formatting import format_amount, format_kpi
 
     sc, warnings = _load_and_warn(args.scenario)
     result = simulate(sc, draws=args.draws, seed=args.seed, keep_draws=False)
@@ -207,8 +213,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     n_fields = len(sc.distributions())
     print(f"{sc.name}: {summary['draws']:,} draws, seed {args.seed}, {n_fields} uncertain fields")
     print(f"{'':22}" + "".join(f"{h:>16}" for h in ("mean", "P5", "P50", "P95")))
-    print(_stat_line(f"NPV ({sc.currency})", summary["npv"], _money))
-    print(_stat_line("ROI", summary["roi"], lambda x: format_kpi("roi", x)))
+    npv = kpi_label("npv", short=True)
+    print(_stat_line(f"{npv} ({sc.currency})", summary["npv"], format_amount))
+    print(_stat_line(kpi_label("roi"), summary["roi"], lambda x: format_kpi("roi", x)))
     print(_stat_line("Payback (years)", summary["payback_years"], _years))
     print(f"P(NPV > 0)                {summary['prob_npv_positive']:.1%}")
     print(f"P(payback within {sc.horizon_years} y)    {summary['prob_payback_within_horizon']:.1%}")
@@ -222,6 +229,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def _cmd_tornado(args: argparse.Namespace) -> int:
     from cxroi.analysis.uncertainty import tornado
+    from cxroi.present.formatting import format_amount
 
     sc, _ = _load_and_warn(args.scenario)  # a JSON list: the warnings go to stderr only
     rows = tornado(sc)
@@ -237,15 +245,16 @@ def _cmd_tornado(args: argparse.Namespace) -> int:
     for r in rows:
         swing = abs(r["npv_high"] - r["npv_low"])
         print(
-            f"{r['path']}\n    {r['low']:>14.6g} -> NPV {_money(r['npv_low']):>14}"
-            f"   {r['high']:>14.6g} -> NPV {_money(r['npv_high']):>14}   swing {_money(swing)}"
+            f"{r['path']}\n    {r['low']:>14.6g} -> NPV {format_amount(r['npv_low']):>14}"
+            f"   {r['high']:>14.6g} -> NPV {format_amount(r['npv_high']):>14}"
+            f"   swing {format_amount(swing)}"
         )
     return EXIT_OK
 
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
     from cxroi.analysis.uncertainty import switching_value, switching_values
-    from cxroi.model.finite import finite_or_none
+    from cxroi.model.finite import finite_or_none, finite_record
 
     sc, warnings = _load_and_warn(args.scenario)
     if args.path:
@@ -259,10 +268,7 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         return EXIT_OK
     table = switching_values(sc)
     if args.json:
-        records = [
-            {k: (finite_or_none(v) if isinstance(v, float) else v) for k, v in r.items()}
-            for r in table.to_dict(orient="records")
-        ]
+        records = [finite_record(r) for r in table.to_dict(orient="records")]
         print(_dumps(records))
         return EXIT_OK
     print(f"{sc.name}: switching values (NPV = 0, others at base), closest to breaking first")
@@ -271,7 +277,7 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
     for r in table.itertuples():
         value = (
             "none in range"
-            if r.switching_value is None or not math.isfinite(r.switching_value)
+            if finite_or_none(r.switching_value) is None
             else f"{r.switching_value:.6g}"
         )
         change = "" if not math.isfinite(r.change) else f"({r.change:+.0%})"

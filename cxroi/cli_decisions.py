@@ -11,6 +11,7 @@ import argparse
 import math
 from pathlib import Path
 
+from cxroi.model.finite import finite_or_none
 from cxroi.model.issues import ScenarioError, ScenarioIssue  # light: not the pydantic model
 
 
@@ -25,13 +26,12 @@ def _finite_float(text: str) -> float:
 
 
 def _value_text(key: str, x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if key in ("roi", "irr"):
-        return f"{x:.2%}"
-    if key.endswith("payback_years"):
-        return f"{x:.3f}"
-    return f"{x:,.0f}"
+    """A KPI's value in the sweep and goal-seek tables: two more digits than its card."""
+    from cxroi.present.formatting import KPI_KINDS, format_amount
+
+    if finite_or_none(x) is None or KPI_KINDS.get(key) not in ("pct", "years"):
+        return format_amount(x)
+    return f"{x:.2%}" if KPI_KINDS[key] == "pct" else f"{x:.3f}"
 
 
 def _number(x: float) -> str:

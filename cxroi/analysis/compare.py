@@ -37,7 +37,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from cxroi.engine.attribution import coalition_masks, shapley_values
-from cxroi.model.distributions import Distribution
+from cxroi.model.distributions import Distribution, base_float
+from cxroi.model.evidence import EVIDENCE_KEYS
 from cxroi.model.finite import finite_or_none
 from cxroi.model.issues import ScenarioError, ScenarioIssue
 from cxroi.model.scenario import EFFECT_FIELDS, SEGMENT_NUMBERS, Scenario, load_scenario
@@ -54,7 +55,7 @@ _INITIATIVE_SKIP = {"name", "effects", "unquantified"}
 
 
 #: Keys of an input written with its evidence (docs/model.md §18): only ``value`` evaluates.
-_EVIDENCE_KEYS = {"value", "source", "note", "as_of"}
+_EVIDENCE_KEYS = set(EVIDENCE_KEYS)
 
 
 class _Absent:
@@ -75,7 +76,7 @@ def _base(x: Any) -> Any:
     equal exactly when they evaluate alike.
     """
     if isinstance(x, Distribution):
-        return float(x.base)
+        return base_float(x)
     if isinstance(x, BaseModel):
         fields = {k: getattr(x, k) for k in type(x).model_fields}
         if "value" in fields and set(fields) <= _EVIDENCE_KEYS:  # an input with its evidence
@@ -84,7 +85,7 @@ def _base(x: Any) -> Any:
     if isinstance(x, dict):
         if "dist" in x:
             try:
-                return float(Distribution(**x).base)
+                return base_float(Distribution(**x))
             except Exception:  # noqa: BLE001 - not a distribution after all: compare as data
                 pass
         if "value" in x and set(x) <= _EVIDENCE_KEYS:

@@ -48,6 +48,7 @@ from cxroi.app.calibration_html import (
     summary_html,
     term,
 )
+from cxroi.model.fields import path_label
 
 __all__ = [
     "CONSTANT",
@@ -185,7 +186,8 @@ class CalibrationApp:
             value=0, min=0, max=200, description="Fit on years 0 to (0 = all)", style=wide
         )
         self.discount = W.BoundedFloatText(
-            value=0.10, min=0.001, max=1.0, step=0.01, description="Discount rate", style=wide
+            value=0.10, min=0.001, max=1.0, step=0.01, style=wide,
+            description=path_label("discount_rate"),
         )
         self.tenure = W.BoundedIntText(
             value=int(tenure),

@@ -47,7 +47,9 @@ from cxroi.app.fields import (
     pct_reading,
 )
 from cxroi.app.session import Session
+from cxroi.model.finite import finite_or_none
 from cxroi.model.scenario import EVIDENCE_KEYS, FIELD_RULES, base_value
+from cxroi.present.formatting import format_number
 
 __all__ = [
     "LINE_STEMS",
@@ -140,7 +142,7 @@ def unique_name(name: str, taken: list[str]) -> str:
 
 def _finite(value: Any) -> bool:
     try:
-        return value is None or bool(np.isfinite(float(value)))
+        return value is None or finite_or_none(value) is not None
     except (TypeError, ValueError):
         return True
 
@@ -159,9 +161,8 @@ def _bounds(key: Any) -> tuple[float, float] | None:
 
 
 # ------------------------------------------------------------------------ message text
-def echo_number(value: float) -> str:
-    """A field value in a sentence: 4 significant digits, thousands separators for amounts."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+#: A field value in a sentence (:func:`cxroi.present.formatting.format_number`).
+echo_number = format_number
 
 
 def echo(value: Any) -> str:

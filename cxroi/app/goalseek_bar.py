@@ -8,15 +8,15 @@ case on screen; this bar reads the field, the KPI and the typed target, and writ
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import ipywidgets as W
 
 from cxroi.app.fields import FieldParseError, FieldSpec, parse_value, pct_reading
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import kpi_label
-from cxroi.present.formatting import KPI_KINDS, format_kpi
+from cxroi.present.formatting import KPI_KINDS, format_kpi, format_number
 
 __all__ = ["GoalSeekBar", "KPI_TITLES", "parse_target"]
 
@@ -65,10 +65,6 @@ def parse_target(kpi: str, text: Any) -> tuple[float, str | None]:
     if KPI_KINDS.get(kpi) == "pct":
         return pct_reading(text.strip())
     return float(parse_value(text, FieldSpec("target", "Target", "number"))), None
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 class GoalSeekBar:
@@ -124,12 +120,14 @@ class GoalSeekBar:
             return
         value = goal_seek(sc, path, kpi, target)["value"]
         goal = f"{KPI_TITLES[kpi]} = {format_kpi(kpi, target, sc.currency)}"
-        if value is None or not math.isfinite(value):
+        if finite_or_none(value) is None:
             text_out = f"No value of {path} in the field's range gives {goal}."
             data = "null"
         else:
             now = base_value(sc.fields()[path])
-            text_out = f"{goal} when {path} is {_number(value)} (now {_number(float(now))})."
+            text_out = (
+                f"{goal} when {path} is {format_number(value)} (now {format_number(float(now))})."
+            )
             data = repr(float(value))
         if note:
             text_out += f" (Target {note}.)"

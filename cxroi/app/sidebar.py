@@ -12,7 +12,6 @@ issue's path finds the input); the last valid case stays on screen.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -33,6 +32,7 @@ from cxroi.app.fields import (
     is_distribution,
 )
 from cxroi.app.page import Page
+from cxroi.model.paths import parts
 
 __all__ = ["SidebarMixin"]
 
@@ -42,7 +42,7 @@ class SidebarMixin(Page):
 
     def _field(self, spec, keys, path, index_path, ranged: bool = True, **kwargs) -> FieldInput:
         classes = [css_class(*index_path)]
-        named = css_class(*re.split(r"[.\[\]]+", path))
+        named = css_class(*(attr or key for attr, key in parts(path)))
         if named not in classes:
             classes.insert(0, named)
         field = FieldInput(spec, keys, path, self._field_changed, classes, kit=self._kit, **kwargs)
@@ -97,7 +97,7 @@ class SidebarMixin(Page):
                 keys, path = ("risk", spec.key), f"risk.{spec.key}"
             else:
                 keys, path = (spec.key,), spec.key
-            field = self._field(spec, keys, path, path.split("."))
+            field = self._field(spec, keys, path, list(keys))
             case_rows.append(field.box)
             if spec.key in ("horizon_years", "discount_rate", "benefit_adjustment"):
                 self.key_fields.append(field)
@@ -143,7 +143,7 @@ class SidebarMixin(Page):
                 ("initiatives", j, "effects", target, spec.key),
                 f"initiatives[{name}].effects[{target}].{spec.key}",
                 ["key", "initiatives", j, "effects", target, spec.key],
-                label=f"{name}: churn prevented" + ("" if target == "*" else f" ({target})"),
+                label=f"{name}: {spec.label.lower()}" + ("" if target == "*" else f" ({target})"),
                 ranged=False,
             )
             self.key_fields.append(field)

@@ -21,9 +21,10 @@ from cxroi.analysis.uncertainty import (
     with_default_spread,
 )
 from cxroi.app import views
+from cxroi.model.finite import finite_record
 from cxroi.model.scenario import ScenarioError
 from cxroi.present import charts
-from cxroi.present.formatting import format_money
+from cxroi.present.formatting import format_money, format_pct
 from cxroi.present.uncertainty_charts import (
     UNCERTAINTY_TITLES,
     fan_chart,
@@ -77,10 +78,6 @@ def _shape(scenario: Any) -> tuple:
     )
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.0%}"
-
-
 def summary_cards(summary: dict, currency: str, horizon: int, spread_note: str = "") -> str:
     """KPI cards of a Monte Carlo summary, with ``data-mc`` hooks holding full precision."""
     npv = summary["npv"]
@@ -89,7 +86,7 @@ def summary_cards(summary: dict, currency: str, horizon: int, spread_note: str =
         (
             "prob_npv_positive",
             "P(NPV > 0)",
-            _pct(summary["prob_npv_positive"]),
+            format_pct(summary["prob_npv_positive"]),
             summary["prob_npv_positive"],
         ),
         ("npv_p50", "NPV, median", format_money(npv["p50"], currency), npv["p50"]),
@@ -98,7 +95,7 @@ def summary_cards(summary: dict, currency: str, horizon: int, spread_note: str =
         (
             "prob_payback",
             f"Pays back within {horizon} year{'' if horizon == 1 else 's'}",
-            _pct(summary["prob_payback_within_horizon"]),
+            format_pct(summary["prob_payback_within_horizon"]),
             summary["prob_payback_within_horizon"],
         ),
         (
@@ -282,29 +279,12 @@ class UncertaintyView:
         }
         for key, chart in built.items():
             spec, rows_, sig = charts.split_spec(chart)
-            payload = {"sig": sig, "spec": spec, "rows": _json_rows(rows_)}
+            payload = {"sig": sig, "spec": spec, "rows": [finite_record(r) for r in rows_]}
             self.panes[key].value = views.chart_holder(f"mc_{key}", self.rev, payload)
         self.status.value = (
             f'<span class="cxroi-mc-status" data-state="done" data-rev="{self.rev}">'
             f"{result.summary['draws']:,} draws, seed {result.seed}</span>"
         )
-
-
-def _json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with non-finite numbers as None (valid JSON for the page)."""
-    out = []
-    for row in rows:
-        out.append(
-            {
-                k: (
-                    None
-                    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf")))
-                    else v
-                )
-                for k, v in row.items()
-            }
-        )
-    return out
 
 
 def voi_html(base_npv: float | None, summary: dict, currency: str, correlations: Any = ()) -> str:
@@ -333,7 +313,7 @@ def voi_html(base_npv: float | None, summary: dict, currency: str, correlations:
     head = (
         f"<div>Expected NPV (Monte Carlo mean) {span('expected_npv', info['expected_npv'])} "
         f"against {span('npv', info['npv'])} in the base case; P(NPV &gt; 0) "
-        f"{_pct(info['prob_npv_positive'])}.</div>"
+        f"{format_pct(info['prob_npv_positive'])}.</div>"
     )
     if correlations:
         pairs = "".join(

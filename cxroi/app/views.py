@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 from typing import Any
 
+from cxroi.model.finite import finite_or_none
 from cxroi.model.kpis import HEADLINE_KEYS, KPIS, kpi_label, kpi_meaning
 from cxroi.present.formatting import data_value, format_kpi, format_money, format_pct
 
@@ -159,7 +159,7 @@ def tei_table(table: Any, currency: str) -> str:
     for name, row in table.iterrows():
         cells = []
         for value in row.tolist():
-            missing = value is None or (isinstance(value, float) and not math.isfinite(value))
+            missing = finite_or_none(value) is None
             text = "" if missing else html.escape(format_money(value, currency))
             cells.append(f"<td>{text}</td>")
         css = ' class="cxroi-net"' if str(name).lower().startswith("net") else ""
@@ -372,7 +372,7 @@ def initiative_values_table(case: Any, currency: str) -> str:
             ("last_in", case.by_initiative_last_in),
         ):
             value = None if values is None else values.get(name)
-            text = "n/a" if value is None else format_money(value, currency)
+            text = format_money(value, currency)  # MISSING for None
             css = ' class="cxroi-negative"' if value is not None and value < 0 else ""
             cells.append(
                 f'<td{css} data-initiative="{html.escape(name)}" data-measure="{measure}" '
@@ -428,7 +428,7 @@ def tei_lines_table(case: Any, currency: str) -> str:
     for kind, total in (("benefit", "benefits"), ("cost", "costs")):
         for _, r in lines[lines.kind == kind].iterrows():
             who = r.initiative if isinstance(r.initiative, str) else None
-            risk = "" if r.risk is None or r.risk != r.risk else f" (risk {format_pct(r.risk)})"
+            risk = "" if finite_or_none(r.risk) is None else f" (risk {format_pct(r.risk)})"
             label = (f"{who}: " if who else "") + f"{r.line}{risk}"
             key = f"{kind}:{who or ''}:{r.line}"
             row(key, label, [r[t] for t in years])

@@ -44,10 +44,10 @@ from cxroi.model.scenario import (
     EFFECT_FIELDS,
     LEVERS,
     SEGMENT_NUMBERS,
-    Distribution,
     Scenario,
     ScenarioError,
     ScenarioIssue,
+    base_value,
 )
 
 __all__ = ["Params", "Projection", "compile_scenario", "project", "LEVERS"]
@@ -175,9 +175,7 @@ def _path_value(overrides: Mapping[str, Any], used: set[str]) -> Callable[[str, 
         used.add(path)
         if path in overrides:
             return np.asarray(overrides[path], dtype=float)
-        if isinstance(base, Distribution):
-            return base.base
-        return base
+        return base_value(base)
 
     return value
 

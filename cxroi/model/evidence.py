@@ -2,21 +2,23 @@
 
 A scenario may give any input with its evidence. Loading unwraps each such mapping to its value
 and keeps the evidence by field path (:func:`_unwrap_evidence`); writing the scenario back wraps
-the values again (:func:`_rewrap_evidence`). Both walk the mapping with :func:`_walk_values`,
-which addresses list items by name and mapping keys in brackets, as field paths do.
+the values again (:func:`_rewrap_evidence`). Both walk the mapping with
+:func:`cxroi.model.paths.walk`, which addresses list items by name and mapping keys in
+brackets, as field paths do.
 :func:`cxroi.model.scenario.input_sources` lists every input with the evidence found here.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from cxroi.model.distributions import _did_you_mean
 from cxroi.model.field_types import MAX_TEXT_CHARS
 from cxroi.model.issues import ScenarioIssue
+from cxroi.model.paths import walk
 from cxroi.model.yaml_io import _excerpt
 
 __all__ = ["EVIDENCE_KEYS", "NOT_SOURCED", "Evidence", "InputSource"]
@@ -70,48 +72,6 @@ class InputSource:
         return self.source if self.source else NOT_SOURCED
 
 
-# mapping fields whose keys are shown in brackets in a path (segment names, years, renewals)
-_BRACKET_PARENTS = ("effects", "capex", "amount", "tenure")
-
-
-def _walk_values(
-    node: Any, path: str, parent: str | None, visit: Callable, post: bool = False
-) -> Any:
-    """Rebuild ``node`` with ``visit(path, value, is_target)`` applied to every value below it.
-
-    The one walk over field paths of a scenario mapping: list items are addressed by their
-    ``name`` (or position) and the keys of ``effects``, ``capex``, ``amount`` and ``tenure``
-    in brackets, as in field paths. ``visit`` returns the value to keep; it is applied before
-    descending, or after with ``post=True`` (then it sees the rebuilt children).
-    ``is_target`` is true for an ``effects`` mapping and its keys (segment names, not inputs).
-    """
-    if isinstance(node, Mapping):
-        out = {}
-        for key, child in node.items():
-            if parent in _BRACKET_PARENTS and path:
-                child_path = f"{path}[{_short(key)}]"
-            else:
-                child_path = _join(path, _short(key))
-            is_target = parent == "effects" or key == "effects"
-            if not post:
-                child = visit(child_path, child, is_target)
-            child = _walk_values(child, child_path, str(key), visit, post)
-            out[key] = visit(child_path, child, is_target) if post else child
-        return out
-    if isinstance(node, list):
-        out_list = []
-        for i, item in enumerate(node):
-            name = item.get("name") if isinstance(item, Mapping) else None
-            label = name.strip() if isinstance(name, str) and name.strip() else str(i)
-            child_path = f"{path}[{_short(label)}]"
-            if not post:
-                item = visit(child_path, item, False)
-            item = _walk_values(item, child_path, parent, visit, post)
-            out_list.append(visit(child_path, item, False) if post else item)
-        return out_list
-    return node
-
-
 def _is_evidence(value: Any) -> bool:
     return isinstance(value, Mapping) and "value" in value and "dist" not in value
 
@@ -151,7 +111,7 @@ def _unwrap_evidence(data: dict) -> tuple[dict, dict[str, Evidence], list[Scenar
         evidence[path] = Evidence(**parts)
         return value["value"]
 
-    out = _walk_values(data, "", None, visit)
+    out = walk(data, visit, key_text=_short)
     return out, evidence, issues
 
 
@@ -175,7 +135,7 @@ def _rewrap_evidence(mapping: dict, evidence: Mapping[str, Evidence]) -> None:
         found = evidence.get(path)
         return value if found is None or is_target else found.to_mapping(value)
 
-    rebuilt = _walk_values(mapping, "", None, visit, post=True)
+    rebuilt = walk(mapping, visit, post=True, key_text=_short)
     mapping.clear()
     mapping.update(rebuilt)
 

@@ -23,6 +23,8 @@ Examples
 'Retention rate'
 >>> unit_text("initiatives[CRM].opex[2]", "EUR")
 'EUR/year'
+>>> path_label("initiatives[CRM].effects[*].churn_prevented")
+'CRM: Churn prevented (all segments)'
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import re
 from dataclasses import dataclass
 
 from cxroi.model.benchmarks import POOR_CX_CHURN_SHARE, PREVENTABLE_SHARE
+from cxroi.model.paths import field_name, parts
 
 __all__ = [
     "ANY",
@@ -46,6 +49,7 @@ __all__ = [
     "UNIT",
     "field_doc",
     "glossary_markdown",
+    "path_label",
     "unit_text",
 ]
 
@@ -187,7 +191,7 @@ class FieldDoc:
     @property
     def name(self) -> str:
         """The field's own name, the last part of its path (``"wallet"``)."""
-        return self.path.rsplit(".", 1)[-1].removesuffix("[]")
+        return field_name(self.path)
 
     def range_text(self) -> str:
         """The range column of the glossary."""
@@ -648,6 +652,41 @@ def unit_text(path: str, currency: str | None = None) -> str:
         return ""
     unit = doc.number_unit.replace("`", "")
     return re.sub(r"\bmoney\b", currency, unit) if currency else unit
+
+
+#: Lists whose items name the owner of a field in :func:`path_label`.
+_OWNERS = ("segments", "initiatives")
+
+
+def path_label(path: str) -> str:
+    """A concrete field path in words: its owner, the field's label, then what else it names.
+
+    The owner is the segment or initiative the path is under; a line's name, an effect's
+    target (``*`` is all segments) and a year follow the label in parentheses. A path the
+    registry does not hold is named by its field name.
+
+    Examples
+    --------
+    >>> path_label("segments[Affluent].retention.alpha")
+    'Affluent: Retention sBG alpha'
+    >>> path_label("initiatives[CRM].benefit_lines[Fewer calls].amount")
+    'CRM: Benefit line amount (Fewer calls)'
+    >>> path_label("discount_rate"), path_label("risk.benefit_adjustment.wallet")
+    ('Discount rate', 'Wallet-share risk')
+    """
+    doc = field_doc(path)
+    label = doc.title if doc is not None else field_name(path).replace("_", " ")
+    owner, more, after = None, [], None
+    for attr, key in parts(path):
+        if attr is not None:
+            after = attr
+        elif after in _OWNERS and owner is None:
+            owner = key
+        else:
+            more.append("all segments" if key == "*" and after == "effects" else str(key))
+    if more:
+        label += f" ({', '.join(more)})"
+    return f"{owner}: {label}" if owner else label
 
 
 def glossary_markdown() -> str:

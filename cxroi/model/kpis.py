@@ -24,6 +24,8 @@ Examples
 ('ratio', True)
 >>> KPI_KEYS[:3]
 ('npv', 'pv_benefits', 'pv_costs')
+>>> lever_label("wallet"), LEVER_NAMES["service"].words
+('Wallet', 'cheaper service')
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ __all__ = [
     "KPIS",
     "KPI_KEYS",
     "Kpi",
+    "LEVER_NAMES",
+    "Lever",
     "kpi_label",
     "kpi_meaning",
+    "lever_label",
 ]
 
 Kind = Literal["money", "ratio", "years", "count"]
@@ -218,3 +223,49 @@ def kpi_meaning(key: str) -> str:
         If ``key`` is not a KPI key.
     """
     return _get(key).meaning
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One source of the benefits that ``BusinessCase.by_lever`` splits them into.
+
+    Attributes
+    ----------
+    key : str
+        Key in ``BusinessCase.by_lever``.
+    label : str
+        Name in charts and tables (the value bridge).
+    words : str
+        Name in a sentence (the headline).
+    """
+
+    key: str
+    label: str
+    words: str
+
+
+#: The value levers (docs/model.md §3), then the TEI benefit lines beside them, by key.
+LEVER_NAMES: dict[str, Lever] = {
+    lv.key: lv
+    for lv in (
+        Lever("retention", "Retention", "customers kept (retention)"),
+        Lever("wallet", "Wallet", "wallet share"),
+        Lever("referral", "Referral", "referrals"),
+        Lever("service", "Service", "cheaper service"),
+        Lever("lines", "Benefit lines", "benefit lines not driven by customers (TEI lines)"),
+    )
+}
+
+
+def lever_label(key: str) -> str:
+    """The label of a value lever (or of ``lines``).
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a lever key.
+    """
+    try:
+        return LEVER_NAMES[key].label
+    except KeyError:
+        raise ValueError(f"lever key must be one of {sorted(LEVER_NAMES)} (got {key!r})") from None

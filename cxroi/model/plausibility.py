@@ -16,6 +16,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cxroi.model.paths import field_name
 from cxroi.model.scenario import Distribution, Scenario, load_scenario
 
 __all__ = ["PLAUSIBLE_RANGES", "PlausibilityWarning", "plausibility_warnings"]
@@ -81,10 +82,6 @@ class PlausibilityWarning:
         return asdict(self)
 
 
-def _field_key(path: str) -> str:
-    return path.rsplit(".", 1)[-1]
-
-
 def _check_number(path: str, key: str, x: float) -> PlausibilityWarning | None:
     rng = PLAUSIBLE_RANGES.get(key)
     if rng is None or not math.isfinite(x) or rng.contains(x):
@@ -126,7 +123,7 @@ def plausibility_warnings(scenario: Scenario | Any) -> list[PlausibilityWarning]
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     out: list[PlausibilityWarning] = []
     for path, value in sc.fields().items():
-        key = _field_key(path)
+        key = field_name(path)
         if isinstance(value, Distribution):
             candidates = [value.base, value.low, value.high]
         else:

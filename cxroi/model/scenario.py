@@ -41,7 +41,7 @@ from pydantic import (
     WrapSerializer,
 )
 
-from cxroi.model import benchmarks
+from cxroi.model import benchmarks, paths
 from cxroi.model.distributions import Distribution, _did_you_mean, base_float, base_value
 
 # The `import *` lines keep the public names of the modules split from this one at their old
@@ -133,9 +133,7 @@ def field_rule(path: str) -> Rule:
     >>> str(field_rule("segments[Affluent].retention.alpha"))
     'must be > 0'
     """
-    head, _, name = path.rpartition(".")
-    if "[" in name:
-        name = name.split("[", 1)[0]
+    head, name = paths.parent(path), paths.field_name(path)
     # fields whose range depends on where they sit (docs/model.md §11-§12)
     if name == "risk" and ".benefit_lines[" in head:
         return BENEFIT_RISK
@@ -559,8 +557,7 @@ def input_sources(scenario: Scenario) -> dict[str, InputSource]:
 
     def add(path: str, value: Any, given: bool) -> None:
         ev = evidence.get(path, Evidence())
-        field_name = path.rsplit(".", 1)[-1]
-        bm = BENCHMARK_DEFAULTS.get(field_name)
+        bm = BENCHMARK_DEFAULTS.get(paths.field_name(path))
         if given:
             out[path] = InputSource(path, value, "given", ev.source, ev.note, ev.as_of)
         elif bm is not None and path.startswith("segments["):

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -33,6 +32,9 @@ import numpy as np
 import pandas as pd
 
 from cxroi.engine.attribution import MAX_EXACT_PLAYERS
+from cxroi.model.finite import finite_or_none
+from cxroi.model.kpis import kpi_label, lever_label
+from cxroi.model.scenario import LEVERS
 from cxroi.present.formatting import format_count, format_money, format_years
 
 __all__ = [
@@ -76,14 +78,6 @@ CHART_TITLES = {
 MAX_ATTRIBUTED = MAX_EXACT_PLAYERS
 
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
-
-_LEVER_LABELS = {
-    "retention": "Retention",
-    "wallet": "Wallet",
-    "referral": "Referral",
-    "service": "Service",
-}
-
 
 #: A top-level Altair chart (single, layered...); configuring it keeps its kind.
 _Top = TypeVar("_Top", bound=alt.TopLevelMixin)
@@ -205,10 +199,11 @@ def cashflow_data(case: Any, currency: str | None = None) -> pd.DataFrame:
             ("line", "Cumulative net", year, year, float(values["cumulative_net"])),
         ):
             rows.append((kind, series, year, x0, x1, value, format_money(value, currency)))
-    payback = case.kpis.get("payback_years")
-    if payback is not None and math.isfinite(payback):
-        label = f"Payback {format_years(payback)}"
-        rows.append(("payback", "Payback", payback, payback, payback, 0.0, label))
+    payback = finite_or_none(case.kpis.get("payback_years"))
+    if payback is not None:
+        name = kpi_label("payback_years")
+        label = f"{name} {format_years(payback)}"
+        rows.append(("payback", name, payback, payback, payback, 0.0, label))
     frame = pd.DataFrame(rows, columns=["kind", "series", "year", "x0", "x1", "value", "label"])
     return frame
 
@@ -295,7 +290,8 @@ def bridge_data(case: Any, currency: str | None = None) -> pd.DataFrame:
     currency = currency or _currency(case)
     rows = []
     level = 0.0
-    for lever, label in _LEVER_LABELS.items():
+    for lever in LEVERS:
+        label = lever_label(lever)
         value = float(case.by_lever.get(lever, 0.0))
         rows.append((label, "increase" if value >= 0 else "decrease", level, level + value, value))
         level += value
@@ -304,7 +300,7 @@ def bridge_data(case: Any, currency: str | None = None) -> pd.DataFrame:
     npv = float(case.kpis["npv"])
     rows.append(("Benefits", "total", 0.0, pv_benefits, pv_benefits))
     rows.append(("Costs", "decrease", pv_benefits, pv_benefits - pv_costs, -pv_costs))
-    rows.append(("NPV", "total", 0.0, npv, npv))
+    rows.append((kpi_label("npv", short=True), "total", 0.0, npv, npv))
     frame = pd.DataFrame(rows, columns=["step", "kind", "start", "end", "value"])
     frame.insert(0, "order", range(len(frame)))
     frame["label"] = [format_money(v, currency) for v in frame["value"]]
@@ -420,6 +416,10 @@ def initiative_chart(
     altair.LayerChart
     """
     source = alt.Chart(_records_safe(data))
+    tooltip = [
+        alt.Tooltip("initiative:N", title=" "),
+        alt.Tooltip("label:N", title=kpi_label("npv", short=True)),
+    ]
     base = source.transform_filter(alt.datum.kind == "bar").encode(
         y=alt.Y(
             "axis:N",
@@ -436,11 +436,11 @@ def initiative_chart(
                 range=[PALETTE["benefit"], PALETTE["negative"]],
             ),
         ),
-        tooltip=[alt.Tooltip("initiative:N", title=" "), alt.Tooltip("label:N", title="NPV")],
+        tooltip=tooltip,
     )
     text = base.mark_text(align="left", dx=4, fontSize=11, color="#343a40").encode(
         text="label:N",
-        tooltip=[alt.Tooltip("initiative:N", title=" "), alt.Tooltip("label:N", title="NPV")],
+        tooltip=tooltip,
     )
     note = (
         source.transform_filter(alt.datum.kind == "note")

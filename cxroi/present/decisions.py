@@ -6,11 +6,10 @@ show beside the base case (docs/decisions.md).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from cxroi.analysis.compare import ABSENT, MAX_COMPARE_PLAYERS, Comparison
-from cxroi.present.formatting import format_kpi, format_money
+from cxroi.present.formatting import KPI_KINDS, format_amount, format_kpi, format_money
 
 __all__ = ["decision_summary", "format_comparison", "information_sentences"]
 
@@ -87,7 +86,7 @@ def format_comparison(result: Comparison) -> str:
     labels = list(result.npv_change_by_field or {}) + ["NPV of A"]
     width = max(len(x) for x in labels) + 4
     npv_a, npv_b = result.a.get("npv"), result.b.get("npv")
-    lines.append(f"  {'NPV of A':{width}}{_money(npv_a):>18}")
+    lines.append(f"  {'NPV of A':{width}}{format_amount(npv_a):>18}")
     split = result.npv_change_by_field
     if split is None:
         groups = len({c.group for c in result.changes})
@@ -97,32 +96,28 @@ def format_comparison(result: Comparison) -> str:
         )
     elif result.grouped:
         for label, value in split.items():
-            lines.append(f"  + {label:{width - 2}}{_money(value, sign=True):>18}")
+            lines.append(f"  + {label:{width - 2}}{format_amount(value, sign=True):>18}")
         lines.append(f"  ({len(result.changes)} changes, split by group)")
     else:
         by_path = {c.path: c for c in result.changes}
         for label, value in split.items():
             c = by_path[label]
-            lines.append(f"  + {label:{width - 2}}{_money(value, sign=True):>18}")
+            lines.append(f"  + {label:{width - 2}}{format_amount(value, sign=True):>18}")
             lines.append(f"      {_show(c.a)} -> {_show(c.b)}")
         if not split:
             lines.append("  (no change that moves the NPV)")
-    lines.append(f"  {'NPV of B':{width}}{_money(npv_b):>18}")
+    lines.append(f"  {'NPV of B':{width}}{format_amount(npv_b):>18}")
     lines += ["", f"  {'KPI':26}{'A':>18}{'B':>18}{'change':>18}"]
     for key in result.a:
         a_text = _kpi_text(key, result.a[key], cur)
         b_text = _kpi_text(key, result.b[key], cur)
-        d = result.delta.get(key)
-        if d is None:
-            d_text = "n/a"
-        elif key in ("roi", "irr"):
+        d, kind = result.delta.get(key), KPI_KINDS.get(key)
+        if d is None or kind not in ("pct", "years"):
+            d_text = format_amount(d, sign=True)  # an amount or a count of customers
+        elif kind == "pct":
             d_text = f"{d * 100:+.1f} pts"
-        elif key.endswith("payback_years"):
-            d_text = f"{d:+.2f} years"
-        elif key == "extra_customers_end":
-            d_text = f"{d:+,.0f}"
         else:
-            d_text = _money(d, sign=True)
+            d_text = f"{d:+.2f} years"
         lines.append(f"  {key:26}{a_text:>18}{b_text:>18}{d_text:>18}")
     return "\n".join(lines)
 
@@ -133,12 +128,6 @@ def _kpi_text(key: str, value: float | None, currency: str) -> str:
         return format_kpi(key, value, currency)
     except ValueError:
         return format_money(value, currency)
-
-
-def _money(x: float | None, sign: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    return f"{x:+,.0f}" if sign else f"{x:,.0f}"
 
 
 def report_html(base_npv: float | None, summary: dict, currency: str, correlations: int = 0) -> str:

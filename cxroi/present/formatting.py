@@ -24,6 +24,8 @@ Examples
 '32.8%'
 >>> format_payback(None, horizon=1)
 'Not in 1 year'
+>>> format_amount(-221445.02), format_amount(1500, sign=True), format_number(0.123456)
+('-221,445', '+1,500', '0.1235')
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ __all__ = [
     "CURRENCY_SYMBOLS",
     "KPI_KINDS",
     "MISSING",
+    "format_amount",
     "format_count",
     "format_kpi",
     "format_money",
+    "format_number",
     "format_payback",
     "format_pct",
     "format_years",
@@ -110,6 +114,41 @@ def format_money(value, currency: str = "USD", significant: int = 3) -> str:
     symbol = CURRENCY_SYMBOLS.get(str(currency).upper())
     prefix = symbol if symbol else f"{currency} "
     return f"{sign}{prefix}{body}"
+
+
+def format_amount(value, sign: bool = False) -> str:
+    """An amount in full, to the unit with thousands separators: ``"2,469,087"``.
+
+    The rule of tables that show every digit (the command line's cash-flow tables and
+    comparisons) rather than the executive :func:`format_money`.
+
+    Parameters
+    ----------
+    value : float or None
+        Amount [currency units].
+    sign : bool, default False
+        Write ``+`` before a positive amount (a change).
+
+    Returns
+    -------
+    str
+        The amount; :data:`MISSING` for ``None`` or a value that is not finite.
+    """
+    v = finite_or_none(value)
+    if v is None:
+        return MISSING
+    return f"{v:+,.0f}" if sign else f"{v:,.0f}"
+
+
+def format_number(value: float) -> str:
+    """A field's value in a sentence: 4 significant digits, amounts of 1,000 or more in full.
+
+    Examples
+    --------
+    >>> format_number(1234567.8), format_number(0.123456)
+    ('1,234,568', '0.1235')
+    """
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def format_count(value, significant: int = 3) -> str:

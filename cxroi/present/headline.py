@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from cxroi.model.kpis import kpi_meaning
+from cxroi.model.kpis import LEVER_NAMES, kpi_meaning
 from cxroi.present.formatting import format_kpi, format_money, format_pct
 
 __all__ = [
@@ -33,14 +33,9 @@ __all__ = [
     "switching_sentence",
 ]
 
-#: The four levers in plain words, as the headline names them.
-LEVER_WORDS = {
-    "retention": "customers kept (retention)",
-    "wallet": "wallet share",
-    "referral": "referrals",
-    "service": "cheaper service",
-    "lines": "benefit lines not driven by customers (TEI lines)",
-}
+#: The four levers (and the TEI lines) in plain words, as the headline names them: read from
+#: the lever registry (:data:`cxroi.model.kpis.LEVER_NAMES`).
+LEVER_WORDS = {key: lever.words for key, lever in LEVER_NAMES.items()}
 
 
 class SwitchingRecovery(dict):

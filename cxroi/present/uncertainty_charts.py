@@ -9,13 +9,13 @@ that does not depend on the values (so a renderer may swap the data only). Stati
 
 from __future__ import annotations
 
-import re
-
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from cxroi.analysis.uncertainty import SimulationResult
+from cxroi.model.fields import path_label
+from cxroi.model.kpis import kpi_label
 from cxroi.present.charts import (
     PALETTE,
     LayeredChart,
@@ -30,7 +30,6 @@ __all__ = [
     "UNCERTAINTY_TITLES",
     "fan_chart",
     "fan_data",
-    "field_label",
     "histogram_chart",
     "histogram_data",
     "tornado_chart",
@@ -43,37 +42,6 @@ UNCERTAINTY_TITLES = {
     "fan": "Cumulative net cash flow: range of outcomes",
     "tornado": "What moves the NPV most (P10 to P90 of each input)",
 }
-
-_PATH = re.compile(r"(\w+)\[([^\]]*)\]")
-
-
-def field_label(path: str) -> str:
-    """A readable label for a field path.
-
-    Examples
-    --------
-    >>> field_label("initiatives[Redesign].effects[*].churn_prevented")
-    'Redesign: churn prevented (all segments)'
-    >>> field_label("segments[Affluent].retention.alpha")
-    'Affluent: retention alpha'
-    >>> field_label("discount_rate")
-    'discount rate'
-    """
-    owner = None
-    target = None
-    rest = []
-    for part in path.split("."):
-        match = _PATH.fullmatch(part)
-        if match and match.group(1) in ("segments", "initiatives"):
-            owner = match.group(2)
-        elif match and match.group(1) == "effects":
-            target = "all segments" if match.group(2) == "*" else match.group(2)
-        elif part != "risk":
-            rest.append(part.replace("_", " "))
-    label = " ".join(rest)
-    if target:
-        label += f" ({target})"
-    return f"{owner}: {label}" if owner else label
 
 
 def histogram_data(result: SimulationResult, currency: str, bins: int = 40) -> pd.DataFrame:
@@ -151,7 +119,10 @@ def histogram_chart(
                 ),
                 legend=None,
             ),
-            tooltip=[alt.Tooltip("label:N", title="NPV"), alt.Tooltip("share:Q", format=".1%")],
+            tooltip=[
+                alt.Tooltip("label:N", title=kpi_label("npv", short=True)),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
         )
     )
     markers = base.transform_filter(alt.datum.kind == "marker")
@@ -199,7 +170,7 @@ def tornado_data(rows: list[dict], base_npv: float, currency: str) -> pd.DataFra
     """Long frame of tornado bars: one row per field and end (P10, P90), largest swing first."""
     records = []
     for rank, r in enumerate(rows):
-        label = field_label(r["path"])
+        label = path_label(r["path"])
         for end, value, npv in (("P10", r["low"], r["npv_low"]), ("P90", r["high"], r["npv_high"])):
             records.append(
                 {

@@ -9,7 +9,6 @@ from cxroi.model.evidence import (
     Evidence,
     _rewrap_evidence,
     _unwrap_evidence,
-    _walk_values,
 )
 
 WRAPPED = {
@@ -63,18 +62,6 @@ def test_bad_date_is_an_issue_naming_the_path():
     assert [(i.path, i.rule) for i in issues] == [
         ("discount_rate.as_of", "must be a date (YYYY-MM-DD)")
     ]
-
-
-def test_walk_addresses_list_items_by_name_and_keys_in_brackets():
-    seen: list[str] = []
-
-    def visit(path, value, is_target):
-        seen.append(path)
-        return value
-
-    _walk_values({"segments": [{"name": "A", "x": 1}], "capex": {2: 3}}, "", None, visit)
-    assert seen == ["segments", "segments[A]", "segments[A].name", "segments[A].x", "capex",
-                    "capex[2]"]  # fmt: skip
 
 
 def test_evidence_mapping_writes_the_date_as_iso_text():

@@ -74,3 +74,20 @@ def test_paths_are_unique_and_named():
     assert FIELDS_BY_PATH["initiatives[].benefit_lines"].name == "benefit_lines"
     assert fields.FIELD_RULES["referral_lift"].holds(-1.0)
     assert not fields.FIELD_RULES["share_of_wallet"].holds(0.0)
+
+
+@pytest.mark.parametrize(
+    ("path", "label"),
+    [
+        ("initiatives[A b].effects[*].churn_prevented", "A b: Churn prevented (all segments)"),
+        ("initiatives[A].effects[Mass].referral_lift", "A: Referral lift (Mass)"),
+        ("segments[Affluent].retention.alpha", "Affluent: Retention sBG alpha"),
+        ("initiatives[A].capex[2]", "A: Capex (2)"),
+        ("risk.benefit_adjustment.lines", "Benefit-lines risk"),
+        ("no_such_field", "no such field"),
+    ],
+)
+def test_path_label_names_owner_label_and_target(path, label):
+    assert fields.path_label(path) == label
+    doc = fields.field_doc(path)
+    assert doc is None or doc.title in label  # the registry's label, never a copy

@@ -86,3 +86,15 @@ def test_cli_report_and_cards_show_the_registry_labels(worked_mapping):
         assert kpi_label(key) in html
     for key in views.KPI_CARDS:
         assert f'<div class="cxroi-kpi-label">{kpi_label(key)}</div>' in cards
+
+
+def test_every_lever_of_the_engine_has_a_label_and_words():
+    from cxroi.model.kpis import LEVER_NAMES, lever_label
+    from cxroi.model.scenario import LEVERS
+
+    case = cxroi.evaluate(WORKED)
+    assert set(case.by_lever) <= set(LEVER_NAMES) and set(LEVERS) < set(LEVER_NAMES)
+    labels = [lever_label(k) for k in LEVER_NAMES]
+    assert len(set(labels)) == len(labels) and all(LEVER_NAMES[k].words for k in LEVER_NAMES)
+    with pytest.raises(ValueError, match="lever key.*'walet'"):
+        lever_label("walet")

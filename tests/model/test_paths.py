@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 import cxroi
 from cxroi.model.fields import field_doc
-from cxroi.model.paths import field_name, leaves, lookup, parent, parts
+from cxroi.model.paths import field_name, leaves, lookup, parent, parts, walk
 from tests.strategies import scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,3 +64,44 @@ def test_parts_name_and_parent():
     assert parent(path) == "initiatives[CRM b].effects[*]"
     assert (field_name("discount_rate"), parent("discount_rate")) == ("discount_rate", "")
     assert field_name("segments[A].retention.tenure[4]") == "tenure"
+
+
+def test_walk_addresses_list_items_by_name_and_keys_in_brackets():
+    seen: list[str] = []
+
+    def visit(path, value, is_target):
+        seen.append(path)
+        return value
+
+    walk({"segments": [{"name": "A", "x": 1}], "capex": {2: 3}}, visit)
+    assert seen == ["segments", "segments[A]", "segments[A].name", "segments[A].x", "capex",
+                    "capex[2]"]  # fmt: skip
+
+
+def test_walk_rebuilds_after_its_children_and_shortens_keys():
+    def visit(path, value, is_target):
+        return value * 10 if path == "a[k].b" else value
+
+    assert walk({"a": [{"name": "k", "b": 2}]}, visit, post=True) == {"a": [{"name": "k", "b": 20}]}
+    seen: list[tuple[str, bool]] = []
+    walk({"effects": {"Long name": {"x": 1}}}, lambda p, v, t: seen.append((p, t)) or v,
+         key_text=lambda k: str(k)[:4])  # fmt: skip
+    assert seen == [("effe", True), ("effe[Long]", True), ("effe[Long].x", False)]
+
+
+def test_leaves_name_years_and_renewals_in_brackets_and_keep_distributions_whole():
+    data = {
+        "segments": [{"name": "A", "retention": {"tenure": {4: 0.5}}}],
+        "initiatives": [{"name": "I", "capex": {0: 5.0}, "opex": [1.0],
+                         "effects": {"*": {"churn_prevented": {"dist": "beta", "a": 1, "b": 2}}}}],
+    }  # fmt: skip
+    assert leaves(data) == {
+        "segments[A].name": "A",
+        "segments[A].retention.tenure[4]": 0.5,
+        "initiatives[I].name": "I",
+        "initiatives[I].capex": {0: 5.0},
+        "initiatives[I].opex": [1.0],
+        "initiatives[I].effects[*].churn_prevented": {"dist": "beta", "a": 1, "b": 2},
+    }
+    assert leaves(3.0, "x") == {"x": 3.0} and leaves([], "y") == {"y": []}
+    assert lookup(data, "segments[A].retention.tenure[4]") == 0.5

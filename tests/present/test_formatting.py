@@ -54,3 +54,28 @@ def test_nothing_is_shown_one_way(value, currency):
     assert format_money(value, currency) == format_money(0, currency)
     assert format_money(0, currency).endswith("0") and "." not in format_money(0, currency)
     assert not format_money(value, currency).startswith("-")
+
+
+@pytest.mark.parametrize(
+    ("value", "sign", "text"),
+    [
+        (2469087.08, False, "2,469,087"),
+        (-221445.5, False, "-221,446"),
+        (1500, True, "+1,500"),
+        (-0.4, True, "-0"),
+        (None, False, MISSING),
+        (float("inf"), True, MISSING),
+    ],
+)
+def test_amount_in_full(value, sign, text):
+    from cxroi.present.formatting import format_amount
+
+    assert format_amount(value, sign=sign) == text
+
+
+def test_field_value_in_a_sentence():
+    from cxroi.present.formatting import format_number
+
+    assert [format_number(x) for x in (1234567.8, -1000, 999.96, 0.123456, 0.1)] == [
+        "1,234,568", "-1,000", "1000", "0.1235", "0.1",
+    ]  # fmt: skip

@@ -8,6 +8,7 @@ import vl_convert as vlc
 
 import cxroi
 from cxroi.analysis import uncertainty as u
+from cxroi.model.fields import field_doc, path_label
 from cxroi.present import uncertainty_charts as uc
 
 UNCERTAIN = (
@@ -47,6 +48,10 @@ def test_tornado_data_follows_the_rows():
     assert first.loc["P10", "npv"] == rows[0]["npv_low"]
     assert first.loc["P90", "npv"] == rows[0]["npv_high"]
     assert (data["base"] == base).all()
+    # each bar is named from the field registry, under its segment or initiative
+    path = rows[0]["path"]
+    assert first.loc["P10", "field"] == path_label(path)
+    assert field_doc(path).label in first.loc["P10", "field"]
 
 
 @pytest.mark.slow
