@@ -77,7 +77,9 @@ def kpi_cards(
     Returns
     -------
     str
-        HTML; each card holds ``<div data-kpi="KEY" data-value="FULL PRECISION">``.
+        HTML; each card holds ``<div data-kpi="KEY" data-value="FULL PRECISION">``. A card is
+        three blocks, label, figure and its lines (``cxroi-kpi-subs``), which the stylesheet
+        lines up along a row of cards.
     """
     cards = []
     for key in KPI_CARDS:
@@ -119,7 +121,8 @@ def kpi_cards(
             f'<div class="cxroi-kpi{" cxroi-negative" if negative else ""}" title="{meaning}">'
             f'<div class="cxroi-kpi-label">{html.escape(kpi_label(key))}</div>'
             f'<div class="cxroi-kpi-value" data-kpi="{key}" data-value="{_data_value(value)}">'
-            f"{html.escape(_fmt(value, key, currency, horizon))}</div>{sub}</div>"
+            f"{html.escape(_fmt(value, key, currency, horizon))}</div>"
+            f'<div class="cxroi-kpi-subs">{sub}</div></div>'
         )
         if key == "npv" and "customer_equity" in kpis:
             cards.append(equity_card(kpis, unadjusted, currency))
@@ -346,13 +349,13 @@ def equity_card(kpis: dict, unadjusted: dict, currency: str) -> str:
         f'<div class="cxroi-kpi cxroi-equity" title="{html.escape(EQUITY_MEANING)}">'
         f'<div class="cxroi-kpi-label">{html.escape(kpi_label("customer_equity"))}</div>'
         f'<div class="cxroi-kpi-value" data-kpi="customer_equity" '
-        f'data-value="{_data_value(equity)}">{value_text}</div>{note}'
-        '<div class="cxroi-kpi-sub">Unadjusted '
+        f'data-value="{_data_value(equity)}">{value_text}</div>'
+        f'<div class="cxroi-kpi-subs">{note}<div class="cxroi-kpi-sub">Unadjusted '
         f"{figure('customer_equity', unadjusted, 'data-kpi-unadjusted')}</div>"
         '<div class="cxroi-kpi-sub">NPV with it '
         f"{figure('npv_with_customer_equity', kpis, 'data-kpi')} · unadjusted "
         f"{figure('npv_with_customer_equity', unadjusted, 'data-kpi-unadjusted')}</div>"
-        "</div>"
+        "</div></div>"
     )
 
 
