@@ -22,13 +22,13 @@ import functools
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import cxroi
+from cxroi.app.serve import cache_root
 from cxroi.model.safety import atomic_write
 from cxroi.present.chart_data import spec_signature
 
@@ -39,17 +39,8 @@ log = logging.getLogger(__name__)
 #: Environment variable naming the cache folder (default: ``$XDG_CACHE_HOME/cxroi``).
 CACHE_ENV = "CXROI_CACHE_DIR"
 
-
-def cache_dir() -> Path:
-    """Folder of cxroi's caches: ``$CXROI_CACHE_DIR``, else ``$XDG_CACHE_HOME/cxroi``.
-
-    ``XDG_CACHE_HOME`` defaults to ``~/.cache`` (the XDG base directory specification).
-    """
-    given = os.environ.get(CACHE_ENV)
-    if given:
-        return Path(given)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cxroi"
+#: Folder of cxroi's caches (the same as the server's template's).
+cache_dir = cache_root
 
 
 @functools.cache
