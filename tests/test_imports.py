@@ -244,3 +244,22 @@ def test_a_kernel_whose_chart_specs_are_kept_renders_without_altair_or_scipy(tmp
     assert kept == built  # the same five specifications, read back
     assert set(kept) == {"cashflow", "bridge", "initiatives", "clv", "customers"}
     assert _lazy_loaded(second) == []
+
+
+def test_a_batch_worker_imports_only_what_its_options_need():
+    # a local worker imports its modules before the first scenario (worker.init_worker): the
+    # evaluation and the record, never the dashboard or the charts (the report notebook's
+    # charts are drawn in its own kernel); the workbook writer and papermill only when asked
+    code = (
+        "import importlib\n"
+        "from cxroi.outputs.batch import worker\n"
+        "for name in worker._MODULES: importlib.import_module(name)"
+    )
+    loaded = modules_after(code)
+    tops = {m.split(".")[0] for m in loaded}
+    unwanted = {"altair", "jsonschema", "scipy", "ipywidgets", "xlsxwriter", "papermill", "voila"}
+    assert tops.isdisjoint(unwanted), sorted(tops & unwanted)
+    assert not any(m.startswith(("cxroi.app", "cxroi.present.charts")) for m in loaded)
+    workbook = modules_after(code + "\nfor name in worker._WORKBOOK_MODULES: "
+                             "importlib.import_module(name)")  # fmt: skip
+    assert "cxroi.outputs.workbook" in workbook and "cxroi.outputs.workbook" not in loaded
