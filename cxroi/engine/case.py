@@ -14,7 +14,7 @@ shape, so Monte Carlo draws, tornado points and break-even searches reuse it unc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -244,11 +244,70 @@ def case_kpis(
     active = np.ones((1, I))
     # put the lever-row axis first, ahead of the parameters' batch axes
     shape = (1,) * len(p.batch_shape)
+    levers = levers.reshape((R,) + shape + (4,))
+    active = active.reshape(shape + (I,))
     with _quiet():  # an overflow becomes inf/nan here and None (with a warning) in the outputs
-        proj = engine.project(p, levers.reshape((R,) + shape + (4,)), active.reshape(shape + (I,)))
+        one_case = math.prod(p.batch_shape) <= 1
+        baseline = None if p.risk_by_lever or one_case else _baseline_params(p)
+        if baseline is None:
+            proj = engine.project(p, levers, active)
+        else:  # the baseline is the same for every case of the batch: projected once
+            with_cx = engine.project(p, levers[1:], active)
+            once = engine.project(baseline, levers[:1], active)
+            proj = engine.Projection(
+                **{
+                    f.name: np.concatenate(
+                        [
+                            np.broadcast_to(getattr(once, f.name), getattr(with_cx, f.name).shape),
+                            getattr(with_cx, f.name),
+                        ]
+                    )
+                    for f in fields(with_cx)
+                }
+            )
         out = _kpis(p, proj, with_irr, with_unadjusted)
     out["projection"] = proj
     return out
+
+
+#: Parameters the baseline projection (every lever off) reads, batch axes ahead of one core axis.
+_BASELINE_INPUTS = (
+    "customers", "wallet", "share_of_wallet", "gross_margin", "acquisition_cost",
+    "cost_to_serve", "referral_share", "retention", "alpha", "beta", "tenure",
+    "new_customers_per_year",
+)  # fmt: skip
+#: Parameters it does not read, with the number of their core axes: with every lever off, an
+#: effect e enters as 1 - e x 0, 1 + e x 0 or e x 0, the churn shares only through the churn
+#: multiplier 1 - poor x preventable x 0 = 1; costs, rates and lines not at all.
+_NOT_IN_BASELINE = {
+    "churn_prevented": 2, "share_of_wallet_lift": 2, "referral_lift": 2,
+    "cost_to_serve_change": 2, "poor_cx_churn_share": 1, "preventable_share": 1,
+    "discount_rate": 0, "benefit_adjustment": 0, "cost_adjustment": 0, "costs": 2,
+    "benefit_lines": 2, "benefit_line_risk": 1, "cost_lines": 2, "cost_line_risk": 1,
+    "lever_risk": 1,
+}  # fmt: skip
+
+
+def _baseline_params(p: engine.Params) -> engine.Params | None:
+    """Parameters with no batch axis that project the same baseline as ``p``, or None.
+
+    None when a parameter the baseline reads varies along the batch (a drawn wallet, say).
+    Otherwise the parameters the baseline ignores are set to zeros of their core shape: every
+    lever off multiplies effects by 0 and leaves the churn multiplier at exactly 1 for any
+    finite value, so the projection is the same to the last bit (the operations per element
+    are the same).
+    """
+    if any(getattr(p, name).ndim > 1 for name in _BASELINE_INPUTS):
+        return None
+    effects = (p.churn_prevented, p.share_of_wallet_lift, p.referral_lift, p.cost_to_serve_change)
+    churn = p.poor_cx_churn_share * p.preventable_share
+    if not all(np.isfinite(x).all() for x in effects + (churn,)):
+        return None  # x 0 would be NaN, not 0
+    zeros = {}
+    for name, core in _NOT_IN_BASELINE.items():
+        shape = getattr(p, name).shape
+        zeros[name] = np.zeros(shape[len(shape) - core :])
+    return replace(p, **zeros)
 
 
 def _kpis(p: engine.Params, proj: engine.Projection, with_irr: bool, with_unadjusted: bool):
