@@ -216,7 +216,10 @@ def _assemble(p, benefit_rows, active, with_irr: bool, with_unadjusted: bool):
 
 
 def case_kpis(
-    p: engine.Params, with_irr: bool = True, with_unadjusted: bool = True
+    p: engine.Params,
+    with_irr: bool = True,
+    with_unadjusted: bool = True,
+    with_projection: bool = True,
 ) -> dict[str, Any]:
     """Every KPI of the case for parameters of any batch shape.
 
@@ -228,6 +231,9 @@ def case_kpis(
         Compute the IRR as well (a root search per case).
     with_unadjusted : bool
         Compute the unadjusted KPIs as well (else ``unadjusted`` is None).
+    with_projection : bool
+        Return the projection as well (else ``projection`` is None; Monte Carlo needs only
+        the KPIs).
 
     Returns
     -------
@@ -237,6 +243,12 @@ def case_kpis(
         yearly ``benefits``, ``costs``, ``net`` with years 0..H last);
         ``extra_customers_end``, ``annual_switching_loss``; and the ``projection`` (its first
         axis the rows of :func:`lever_rows`).
+
+    Notes
+    -----
+    When no parameter the baseline reads varies along the batch (Monte Carlo draws of effects,
+    costs and rates; a sweep of them), the baseline is projected once for the whole batch
+    (:func:`_baseline_params`); the results are the same to the last bit.
     """
     I = p.ramp.shape[0]
     levers = lever_rows(p)
@@ -251,23 +263,36 @@ def case_kpis(
         baseline = None if p.risk_by_lever or one_case else _baseline_params(p)
         if baseline is None:
             proj = engine.project(p, levers, active)
+            out = _kpis(p, proj, with_irr, with_unadjusted)
         else:  # the baseline is the same for every case of the batch: projected once
             with_cx = engine.project(p, levers[1:], active)
             once = engine.project(baseline, levers[:1], active)
-            proj = engine.Projection(
-                **{
-                    f.name: np.concatenate(
-                        [
-                            np.broadcast_to(getattr(once, f.name), getattr(with_cx, f.name).shape),
-                            getattr(with_cx, f.name),
-                        ]
-                    )
-                    for f in fields(with_cx)
-                }
+            # the with-CX row less the baseline row (only the last row is read without a
+            # by-lever adjustment), and the extra customers, as _kpis forms them
+            rows = with_cx.contribution.sum(axis=-2) - once.contribution.sum(axis=-2)[0]
+            extra = (
+                with_cx.customers[..., -1].sum(axis=-1)[-1]
+                - once.customers[..., -1].sum(axis=-1)[0]
             )
-        out = _kpis(p, proj, with_irr, with_unadjusted)
-    out["projection"] = proj
+            out = _kpis_of_rows(p, rows, extra, with_irr, with_unadjusted)
+            proj = _stacked(once, with_cx) if with_projection else None
+    out["projection"] = proj if with_projection else None
     return out
+
+
+def _stacked(baseline: engine.Projection, with_cx: engine.Projection) -> engine.Projection:
+    """One projection with the baseline row first, broadcast to the with-CX row's batch."""
+    return engine.Projection(
+        **{
+            f.name: np.concatenate(
+                [
+                    np.broadcast_to(getattr(baseline, f.name), getattr(with_cx, f.name).shape),
+                    getattr(with_cx, f.name),
+                ]
+            )
+            for f in fields(with_cx)
+        }
+    )
 
 
 #: Parameters the baseline projection (every lever off) reads, batch axes ahead of one core axis.
@@ -313,12 +338,17 @@ def _baseline_params(p: engine.Params) -> engine.Params | None:
 def _kpis(p: engine.Params, proj: engine.Projection, with_irr: bool, with_unadjusted: bool):
     """KPIs from a projection whose first axis is the rows of :func:`lever_rows`."""
     contribution = proj.contribution.sum(axis=-2)  # (R, ..., H)
-    rows = contribution - contribution[0]
+    customers_end = proj.customers[..., -1].sum(axis=-1)
+    extra = customers_end[-1] - customers_end[0]
+    return _kpis_of_rows(p, contribution - contribution[0], extra, with_irr, with_unadjusted)
+
+
+def _kpis_of_rows(p: engine.Params, rows, extra, with_irr: bool, with_unadjusted: bool):
+    """KPIs from the lever rows' customer benefits (..., H) and the extra customers at H."""
     I = p.ramp.shape[0]
     adjusted, unadjusted = _assemble(p, rows, np.ones(I), with_irr, with_unadjusted)
     batch = adjusted["npv"].shape
-    customers_end = proj.customers[..., -1].sum(axis=-1)
-    extra = np.broadcast_to(customers_end[-1] - customers_end[0], batch)
+    extra = np.broadcast_to(extra, batch)
     loss = engine.annual_switching_loss(p).sum(axis=-1)
     for kpis in filter(None, (adjusted, unadjusted)):
         kpis["extra_customers_end"] = extra

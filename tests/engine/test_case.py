@@ -1122,9 +1122,12 @@ def test_case_kpis_with_a_shared_baseline_equal_the_full_projection_to_the_last_
     with np.errstate(all="ignore"):
         proj = engine.project(p, levers.reshape(len(levers), 1, 4), np.ones((1, I)))
         want = _kpis(p, proj, True, True)
+    lean = case_kpis(p, with_projection=False)  # as Monte Carlo asks: no projection back
+    assert lean["projection"] is None
     for key in KPI_KEYS + ("benefits", "costs", "net"):
         for arm in ("adjusted", "unadjusted"):
             assert np.array_equal(got[arm][key], want[arm][key], equal_nan=True), (arm, key)
+            assert np.array_equal(lean[arm][key], want[arm][key], equal_nan=True), (arm, key)
     for name in ("contribution", "customers", "end_base", "end_cohorts", "new_customers"):
         a, b = getattr(got["projection"], name), getattr(proj, name)
         assert a.shape == b.shape and np.array_equal(a, b, equal_nan=True), name
