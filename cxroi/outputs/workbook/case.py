@@ -61,7 +61,7 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
 
     case, sc, H = book.case, book.sc, book.H
     ws = book.wb.add_worksheet("Case")
-    cf = case.cashflow
+    cf = {k: np.asarray(v) for k, v in case.cashflow_columns.items()}  # the cashflow table's
     ws.write_string(0, 0, f"Business case: {sc.name} [{sc.currency}]", book.fmt["title"])
     ws.write_string(1, 0, "line \\ year", book.fmt["head"])
     for t in range(H + 1):
@@ -80,7 +80,7 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
     r_year = row
     row += 1
     ws.write_string(row, 0, "discount factor 1/(1+d)^t")
-    df = cf["discount_factor"].to_numpy()
+    df = cf["discount_factor"]
     for t in range(H + 1):
         book.formula(ws, row, 1 + t, f"1/(1+discount_rate)^{cell_ref(r_year, 1 + t)}", df[t],
                      "rate")  # fmt: skip
@@ -181,13 +181,13 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
             (r_ub, "benefits, unadjusted (customers + lines)", r_cb, "benefit"),
             (r_uc, "costs, unadjusted (capex, opex + lines)", r_cu, "cost"),
         ):
-            values = cf[f"{kind}s_unadjusted"].to_numpy()
+            values = cf[f"{kind}s_unadjusted"]
             formula_of = _plus_lines(first, line_rows[kind]["raw"])
             book.year_row(ws, r, title, formula_of, values, "money_b", bold=True)
         row += 3
     ws.write_string(row, 0, "Risk-adjusted (TEI)", book.fmt["bold"])
     row += 1
-    cust_adj = cf.get("customer_benefits", cf["benefits"]).to_numpy()
+    cust_adj = cf.get("customer_benefits", cf["benefits"])
 
     def f(x: str, b: str) -> str:  # never in the case's favour
         return f"IF({x}>=0,{x}*(1-{b}),{x}*(1+{b}))"
@@ -229,7 +229,7 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
     book.year_row(
         ws, row, "benefits, risk-adjusted (customers + lines)",
         _plus_lines(r_cadj, line_rows["benefit"]["adj"]),
-        cf["benefits"].to_numpy(), bold=True,
+        cf["benefits"], bold=True,
     )  # fmt: skip
     row += 1
     r_c = row
@@ -237,32 +237,32 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
         ws, row, "costs: capex and opex x (1 + cost adjustment) + cost lines",
         lambda t: f"{cell_ref(r_cu, 1 + t)}*(1+cost_adjustment)"
         f"{plus(line_rows['cost']['adj'], t)}",
-        cf["costs"].to_numpy(),
+        cf["costs"],
     )  # fmt: skip
     row += 1
     r_net = row
     book.year_row(ws, row, "net = benefits - costs",
                    lambda t: f"{cell_ref(r_b, 1 + t)}-{cell_ref(r_c, 1 + t)}",
-                   cf["net"].to_numpy(), "money_b", bold=True)  # fmt: skip
+                   cf["net"], "money_b", bold=True)  # fmt: skip
     row += 1
     r_cum = row
     book.year_row(ws, row, "cumulative net",
                    lambda t: f"SUM($B${r_net + 1}:{cell_ref(r_net, 1 + t)})",
-                   cf["cumulative_net"].to_numpy())  # fmt: skip
+                   cf["cumulative_net"])  # fmt: skip
     row += 1
     r_dn = row
     book.year_row(ws, row, "discounted net",
                    lambda t: f"{cell_ref(r_net, 1 + t)}*{cell_ref(r_df, 1 + t)}",
-                   cf["discounted_net"].to_numpy())  # fmt: skip
+                   cf["discounted_net"])  # fmt: skip
     row += 1
     r_dcum = row
     book.year_row(ws, row, "cumulative discounted net",
                    lambda t: f"SUM($B${r_dn + 1}:{cell_ref(r_dn, 1 + t)})",
-                   cf["cumulative_discounted_net"].to_numpy())  # fmt: skip
+                   cf["cumulative_discounted_net"])  # fmt: skip
     totals = {r_b: "benefits", r_c: "costs", r_net: "net", r_ub: "benefits_unadjusted",
               r_uc: "costs_unadjusted"}  # fmt: skip
     for r, key in totals.items():
-        v = cf[key].to_numpy()
+        v = cf[key]
         book.formula(ws, r, c_total, f"SUM({span(r)})", v.sum())
         book.formula(ws, r, c_pv, f"SUMPRODUCT({span(r)},{span(r_df)})", (v * df).sum())
     # payback helpers: the interpolated crossing of each year, empty where none
@@ -280,8 +280,8 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
             )
             cum_v = cf["cumulative_net" if key == "payback" else "cumulative_discounted_net"]
             flow = cf["net" if key == "payback" else "discounted_net"]
-            p0, p1 = cum_v.iloc[t - 1], cum_v.iloc[t]
-            value = (t - 1) + (-p0) / flow.iloc[t] if (p0 < 0 <= p1) else None
+            p0, p1 = cum_v[t - 1], cum_v[t]
+            value = (t - 1) + (-p0) / flow[t] if (p0 < 0 <= p1) else None
             book.formula(ws, row, 1 + t, text, value, "years")
         helper[key] = row
         row += 1
@@ -347,7 +347,7 @@ def case_sheet(book: Book, seg_refs: list[dict[Any, Any]]) -> None:
     r_extra, r_loss, r_ce, r_npvce, r_note = row, row + 1, row + 2, row + 3, row + 5
     row += 7
     # unadjusted IRR and paybacks from a helper block of unadjusted net flows
-    net_unadj = cf["benefits_unadjusted"].to_numpy() - cf["costs_unadjusted"].to_numpy()
+    net_unadj = cf["benefits_unadjusted"] - cf["costs_unadjusted"]
     r_nu, r_nuc, r_nud, r_nudc = range(row, row + 4)
     for r, title, formula_of, values in (
         (r_nu, "net, unadjusted", lambda t: f"{cell_ref(r_ub, 1 + t)}-{cell_ref(r_uc, 1 + t)}",

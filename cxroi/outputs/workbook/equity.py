@@ -56,22 +56,28 @@ def _sbg_series(a: float, b: float, k: float, d: float, H: int) -> float:
     return float(terms[:N].sum() + tail)
 
 
-def _segment_equity_value(sc: Scenario, p: Any, proj: Any, s: int) -> float | None:
-    """One segment's customer equity, with CX minus baseline (cached value of its cell)."""
+def _segment_equity_values(sc: Scenario, p: Any, proj: Any) -> list[float | None]:
+    """Each segment's customer equity, with CX minus baseline (cached values of their cells).
+
+    The residual values of every segment come from one engine call per kind of cohort
+    (today's customers, those won during the horizon).
+    """
     from cxroi.engine import project as engine
 
     H = sc.horizon_years
-    seg_p = p
-    k_base = engine.base_renewals(seg_p) + H
+    k_base = engine.base_renewals(p) + H
     k_new = np.arange(H - 1, -1, -1, dtype=float)
-    rv_base = engine.residual_value(seg_p, k_base)[s]
-    rv_new = engine.residual_value(seg_p, np.broadcast_to(k_new, p.is_sbg.shape + (H,)))[s]
-    arms = []
-    for arm in (0, 1):
-        v = (proj.end_base[arm, s] * rv_base).sum() + (proj.end_cohorts[arm, s] * rv_new).sum()
-        arms.append(float(v))
-    diff = arms[1] - arms[0]
-    return finite_or_none(diff)
+    rv_base_all = engine.residual_value(p, k_base)
+    rv_new_all = engine.residual_value(p, np.broadcast_to(k_new, p.is_sbg.shape + (H,)))
+    out = []
+    for s in range(len(sc.segments)):
+        rv_base, rv_new = rv_base_all[s], rv_new_all[s]
+        arms = []
+        for arm in (0, 1):
+            v = (proj.end_base[arm, s] * rv_base).sum() + (proj.end_cohorts[arm, s] * rv_new).sum()
+            arms.append(float(v))
+        out.append(finite_or_none(arms[1] - arms[0]))
+    return out
 
 
 def residual_values(
@@ -144,6 +150,7 @@ def customer_equity(
     )  # fmt: skip
     row += 1
     first = row
+    values = _segment_equities(book, proj, d)
     for j, seg in enumerate(sc.segments, start=1):
         ref = seg_refs[j - 1]
         title = ref["title"]
@@ -161,7 +168,7 @@ def customer_equity(
         )
         ws.write_string(row, 0, f"customer equity, {seg.name}: customers after year H x "
                         "their residual value, with CX - baseline")  # fmt: skip
-        value = _segment_equity(book, j - 1, proj, d)
+        value = values[j - 1]
         book.formula(ws, row, 1, text, value)
         row += 1
     cells = f"$B${first + 1}:$B${row}"
@@ -182,12 +189,14 @@ def customer_equity(
     return row
 
 
-def _segment_equity(book: Book, s: int, proj: Any, d: float) -> float | None:
-    """Cached value of one segment's customer equity (unadjusted), or None."""
+def _segment_equities(book: Book, proj: Any, d: float) -> list[float | None]:
+    """Cached values of each segment's customer equity (unadjusted), None where there is none."""
     total = book.case.unadjusted.get("customer_equity")
+    n = len(book.sc.segments)
     if total is None:
-        return None
-    if len(book.sc.segments) == 1:
-        return total
-    return None if not math.isfinite(d) else _segment_equity_value(book.sc, book.p, proj, s)
-
+        return [None] * n
+    if n == 1:
+        return [total]
+    if not math.isfinite(d):
+        return [None] * n
+    return _segment_equity_values(book.sc, book.p, proj)
