@@ -275,23 +275,16 @@ def case_kpis(
                 - once.customers[..., -1].sum(axis=-1)[0]
             )
             out = _kpis_of_rows(p, rows, extra, with_irr, with_unadjusted)
-            proj = _stacked(once, with_cx) if with_projection else None
+            proj = _stacked(once, with_cx) if with_projection else with_cx
     out["projection"] = proj if with_projection else None
     return out
 
 
 def _stacked(baseline: engine.Projection, with_cx: engine.Projection) -> engine.Projection:
     """One projection with the baseline row first, broadcast to the with-CX row's batch."""
+    rows = {f.name: (getattr(baseline, f.name), getattr(with_cx, f.name)) for f in fields(with_cx)}
     return engine.Projection(
-        **{
-            f.name: np.concatenate(
-                [
-                    np.broadcast_to(getattr(baseline, f.name), getattr(with_cx, f.name).shape),
-                    getattr(with_cx, f.name),
-                ]
-            )
-            for f in fields(with_cx)
-        }
+        **{k: np.concatenate([np.broadcast_to(b, x.shape), x]) for k, (b, x) in rows.items()}
     )
 
 
@@ -317,10 +310,9 @@ def _baseline_params(p: engine.Params) -> engine.Params | None:
     """Parameters with no batch axis that project the same baseline as ``p``, or None.
 
     None when a parameter the baseline reads varies along the batch (a drawn wallet, say).
-    Otherwise the parameters the baseline ignores are set to zeros of their core shape: every
-    lever off multiplies effects by 0 and leaves the churn multiplier at exactly 1 for any
-    finite value, so the projection is the same to the last bit (the operations per element
-    are the same).
+    Otherwise those it ignores become zeros of their core shape: with every lever off a finite
+    effect times 0 is 0 and the churn multiplier exactly 1, so the projection is the same to
+    the last bit (the same operations per element).
     """
     if any(getattr(p, name).ndim > 1 for name in _BASELINE_INPUTS):
         return None
@@ -328,10 +320,10 @@ def _baseline_params(p: engine.Params) -> engine.Params | None:
     churn = p.poor_cx_churn_share * p.preventable_share
     if not all(np.isfinite(x).all() for x in effects + (churn,)):
         return None  # x 0 would be NaN, not 0
-    zeros = {}
-    for name, core in _NOT_IN_BASELINE.items():
-        shape = getattr(p, name).shape
-        zeros[name] = np.zeros(shape[len(shape) - core :])
+    shapes = {name: getattr(p, name).shape for name in _NOT_IN_BASELINE}
+    zeros: dict[str, Any] = {
+        k: np.zeros(v[len(v) - _NOT_IN_BASELINE[k] :]) for k, v in shapes.items()
+    }
     return replace(p, **zeros)
 
 
