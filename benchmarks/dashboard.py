@@ -24,7 +24,7 @@ Board pack and the NPV card's range (issue 15): the time *Export board pack* tak
 Monte Carlo, SVG charts and Chromium's PDF, in-process as the kernel runs it), and the
 latency from a change to the NPV card's P(NPV > 0) and P5-P95 range on a scenario with
 distributions, in the page (debounce included) and in the kernel. ``--only-board`` runs just
-these.
+these; ``--skip-board`` leaves them out.
 """
 
 from __future__ import annotations
@@ -413,14 +413,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only-board", action="store_true", help="only the board pack and NPV-range figures"
     )
+    parser.add_argument(
+        "--skip-board", action="store_true", help="leave out the board pack and NPV-range figures"
+    )
     args = parser.parse_args(argv)
     scenario = Path(args.scenario)
     print(f"cxroi dashboard benchmark: {scenario.name}, {os.cpu_count()} CPUs; {_load()}")
-    board_kernel_figures(min(args.changes, 10), args.exports)
+    if not args.skip_board:
+        board_kernel_figures(min(args.changes, 10), args.exports)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         cache = Path(tmp)
-        board_page_figures(browser, cache, min(args.changes, 10))
+        if not args.skip_board:
+            board_page_figures(browser, cache, min(args.changes, 10))
         if args.only_board:
             browser.close()
             return 0

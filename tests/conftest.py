@@ -30,6 +30,28 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if ON_CI else "dev"))
 
 
+def pytest_configure(config):
+    """Keep the dashboard's chart specifications (cxroi.app.chart_specs) in a folder of this run.
+
+    Tests and the kernels they start (which inherit the environment) then neither read nor
+    write the user's cache folder.
+    """
+    if not os.environ.get("CXROI_CACHE_DIR"):
+        import tempfile
+
+        os.environ["CXROI_CACHE_DIR"] = config._cxroi_cache = tempfile.mkdtemp(
+            prefix="cxroi-test-cache-"
+        )
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_cxroi_cache", None)
+    if made:  # only the process that made the folder removes it (xdist workers share it)
+        import shutil
+
+        shutil.rmtree(made, ignore_errors=True)
+
+
 def chromium_available() -> bool:
     """Whether the Chromium used by the browser tests is installed."""
     return CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)

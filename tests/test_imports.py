@@ -7,6 +7,7 @@ every other test) and lists the heavy top-level packages it finds loaded.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,83 @@ def test_public_module_names_are_the_modules_themselves():
     assert margin_multiple is cxroi.engine.retention.margin_multiple
     assert cxroi.retention.__spec__.name == "cxroi.engine.retention"
     assert cxroi.benchmarks.__name__ == "cxroi.model.benchmarks"
+
+
+#: What a dashboard kernel needs only when asked: the Monte Carlo and tornado (scipy), the
+#: charts' builder (Altair, jsonschema) once its specifications are kept, comparisons, goal
+#: seek, calibration, the board pack, the report and the workbook.
+DASHBOARD_LAZY = (
+    "altair",
+    "jsonschema",
+    "scipy",
+    "vl_convert",
+    "xlsxwriter",
+    "openpyxl",
+    "papermill",
+    "cxroi.present.charts",
+    "cxroi.present.uncertainty_charts",
+    "cxroi.present.report",
+    "cxroi.analysis.uncertainty",
+    "cxroi.analysis.compare",
+    "cxroi.analysis.whatif",
+    "cxroi.analysis.calibration",
+    "cxroi.outputs",
+)
+
+
+def _lazy_loaded(loaded: set[str]) -> list[str]:
+    return sorted(m for m in loaded if m.split(".")[0] in DASHBOARD_LAZY or m in DASHBOARD_LAZY
+                  or m.startswith(tuple(f"{name}." for name in DASHBOARD_LAZY)))  # fmt: skip
+
+
+def test_importing_the_dashboard_loads_nothing_it_uses_only_on_demand():
+    loaded = modules_after("import cxroi.app.dashboard")
+    assert "cxroi.app.dashboard" in loaded
+    assert _lazy_loaded(loaded) == []
+
+
+def _render_modules(cache: Path) -> tuple[set[str], dict]:
+    """Modules loaded by a fresh kernel's first render of the default scenario, and its specs."""
+    code = (
+        "import json, sys\n"
+        "from cxroi.app import Dashboard\n"
+        "app = Dashboard.from_path('scenarios/default.yaml')\n"
+        "specs = {k: app.chart_payload(k)['spec'] for k in app.chart_panes}\n"
+        "print(json.dumps([sorted(sys.modules), specs]))"
+    )
+    env = {**os.environ, "CXROI_CACHE_DIR": str(cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    modules, specs = json.loads(done.stdout.strip().splitlines()[-1])
+    return set(modules), specs
+
+
+def test_a_kernel_whose_chart_specs_are_kept_renders_without_altair_or_scipy(tmp_path):
+    first, built = _render_modules(tmp_path)
+    assert "altair" in first  # nothing kept yet: the first kernel builds the specifications
+    second, kept = _render_modules(tmp_path)
+    assert kept == built  # the same five specifications, read back
+    assert set(kept) == {"cashflow", "bridge", "initiatives", "clv", "customers"}
+    assert _lazy_loaded(second) == []
+
+
+def test_a_batch_worker_imports_only_what_its_options_need():
+    # a local worker imports its modules before the first scenario (worker.init_worker): the
+    # evaluation and the record, never the dashboard or the charts (the report notebook's
+    # charts are drawn in its own kernel); the workbook writer and papermill only when asked
+    code = (
+        "import importlib\n"
+        "from cxroi.outputs.batch import worker\n"
+        "for name in worker._MODULES: importlib.import_module(name)"
+    )
+    loaded = modules_after(code)
+    tops = {m.split(".")[0] for m in loaded}
+    unwanted = {"altair", "jsonschema", "scipy", "ipywidgets", "xlsxwriter", "papermill", "voila"}
+    assert tops.isdisjoint(unwanted), sorted(tops & unwanted)
+    assert not any(m.startswith(("cxroi.app", "cxroi.present.charts")) for m in loaded)
+    workbook = modules_after(code + "\nfor name in worker._WORKBOOK_MODULES: "
+                             "importlib.import_module(name)")  # fmt: skip
+    assert "cxroi.outputs.workbook" in workbook and "cxroi.outputs.workbook" not in loaded

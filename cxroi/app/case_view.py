@@ -5,8 +5,10 @@ Widgets only: every figure is the case on screen's (:class:`cxroi.BusinessCase`)
 
 Charts travel as widget state (no ``Output`` widget, see voila#1428): each chart is an
 ``ipywidgets.HTML`` holding its Vega-Lite specification and data rows, drawn in the browser by
-the Vega bundle served with the page. The specification is built once per layout; an update
-sends only new rows, and the page swaps the data of the live view.
+the Vega bundle served with the page. The specification is built once per layout (and kept
+on disk for the next kernel, :mod:`cxroi.app.chart_specs`, so a kernel whose specifications
+are kept never imports Altair); an update sends only new rows, and the page swaps the data of
+the live view.
 
 When the scenario has distributions, the NPV card also shows the Monte Carlo range of the NPV
 (the board pack's draws and seed), re-run once the inputs have been still for
@@ -24,24 +26,36 @@ from typing import Any
 import ipywidgets as W
 
 from cxroi.app import views
+from cxroi.app.chart_specs import chart_spec
 from cxroi.app.editor import echo_number
 from cxroi.app.goalseek_bar import GoalSeekBar
 from cxroi.app.page import Page
 from cxroi.model.scenario import base_value
-from cxroi.present import charts
+from cxroi.present import chart_data
 from cxroi.present.headline import headline, switching_recovery
 
 __all__ = ["AUTO_MC_DELAY", "CHARTS", "CHART_SIZE", "CaseViewMixin"]
 
+
+def _charts() -> Any:
+    """:mod:`cxroi.present.charts` (Altair), imported when a specification must be built."""
+    from cxroi.present import charts
+
+    return charts
+
+
 #: Chart key -> (data function, chart builder(data, currency, width, height)).
 CHARTS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
-    "cashflow": (charts.cashflow_data, charts.cashflow_chart),
-    "bridge": (charts.bridge_data, charts.bridge_chart),
-    "initiatives": (charts.initiative_data, charts.initiative_chart),
-    "clv": (charts.clv_data, charts.clv_chart),
+    "cashflow": (chart_data.cashflow_data, lambda d, c, w, h: _charts().cashflow_chart(d, c, w, h)),
+    "bridge": (chart_data.bridge_data, lambda d, c, w, h: _charts().bridge_chart(d, c, w, h)),
+    "initiatives": (
+        chart_data.initiative_data,
+        lambda d, c, w, h: _charts().initiative_chart(d, c, w, h),
+    ),
+    "clv": (chart_data.clv_data, lambda d, c, w, h: _charts().clv_chart(d, c, w, h)),
     "customers": (
-        lambda case, currency: charts.customers_data(case),
-        lambda data, currency, width, height: charts.customers_chart(data, width, height),
+        lambda case, currency: chart_data.customers_data(case),
+        lambda d, c, w, h: _charts().customers_chart(d, w, h),
     ),
 }
 
@@ -63,7 +77,7 @@ class CaseViewMixin(Page):
         self.chart_panes = {key: W.HTML() for key in CHARTS}
         cards = []
         for key, pane in self.chart_panes.items():
-            title = f'<div class="cxroi-card-title">{charts.CHART_TITLES[key]}</div>'
+            title = f'<div class="cxroi-card-title">{chart_data.CHART_TITLES[key]}</div>'
             card = W.VBox([W.HTML(title), pane])
             if key == "initiatives":  # standalone and last-in beside Shapley
                 self.initiative_values = W.HTML()
@@ -120,10 +134,11 @@ class CaseViewMixin(Page):
         width, height = CHART_SIZE[self.present]
         cache_key = (key, currency, self.present)
         if cache_key not in self._specs:
-            spec, _, sig = charts.split_spec(build(data, currency, width, height))
-            self._specs[cache_key] = (spec, sig)
+            self._specs[cache_key] = chart_spec(
+                key, currency, width, height, lambda: build(data, currency, width, height)
+            )
         spec, sig = self._specs[cache_key]
-        rows = charts.json_rows(data)
+        rows = chart_data.json_rows(data)
         return {"sig": sig, "spec": spec, "rows": rows}
 
     def _render_charts(self) -> None:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NOTEBOOK",
     "ServeOptions",
+    "cache_root",
     "prepare_template",
     "serve",
     "voila_argv",
@@ -110,7 +111,13 @@ class ServeOptions:
     unclaimed_timeout: int = 60
 
 
-def _cache_root() -> Path:
+def cache_root() -> Path:
+    """Folder of cxroi's caches: ``$CXROI_CACHE_DIR``, else ``$XDG_CACHE_HOME/cxroi``.
+
+    ``XDG_CACHE_HOME`` defaults to ``~/.cache`` (the XDG base directory specification). The
+    server's template and the dashboard's kept chart specifications
+    (:mod:`cxroi.app.chart_specs`) live there.
+    """
     if os.environ.get("CXROI_CACHE_DIR"):
         return Path(os.environ["CXROI_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME")
@@ -135,7 +142,7 @@ def prepare_template(cache_dir: str | Path | None = None) -> Path:
     """
     import vl_convert
 
-    root = Path(cache_dir) if cache_dir else _cache_root()
+    root = Path(cache_dir) if cache_dir else cache_root()
     data_dir = root / "jupyter"
     target = data_dir / "voila" / "templates" / TEMPLATE_NAME
     (target / "static").mkdir(parents=True, exist_ok=True)

@@ -10,30 +10,21 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import ipywidgets as W
 
-from cxroi.analysis.uncertainty import (
-    SimulationResult,
-    simulate,
-    tornado,
-    with_default_spread,
-)
 from cxroi.app import views
 from cxroi.model.finite import finite_record
 from cxroi.model.scenario import ScenarioError
-from cxroi.present import charts
+from cxroi.present.chart_data import UNCERTAINTY_TITLES
 from cxroi.present.formatting import format_money, format_pct
-from cxroi.present.uncertainty_charts import (
-    UNCERTAINTY_TITLES,
-    fan_chart,
-    fan_data,
-    histogram_chart,
-    histogram_data,
-    tornado_chart,
-    tornado_data,
-)
+
+if TYPE_CHECKING:
+    from cxroi.analysis.uncertainty import SimulationResult
+
+# The Monte Carlo, the tornado and their charts (Altair) are imported on the first run: a
+# kernel whose page never opens this tab does not pay for them.
 
 
 class Host(Protocol):
@@ -179,6 +170,8 @@ class UncertaintyView:
         self.widget.add_class("cxroi-uncertainty")
 
     def _scenario(self):
+        from cxroi.analysis.uncertainty import with_default_spread
+
         sc = self.dashboard.scenario
         if self.spread.value:
             sc = with_default_spread(sc)
@@ -225,6 +218,17 @@ class UncertaintyView:
 
     def run(self) -> None:
         """Run the Monte Carlo and the tornado on the current case and draw the results."""
+        from cxroi.analysis.uncertainty import simulate, tornado
+        from cxroi.present import charts
+        from cxroi.present.uncertainty_charts import (
+            fan_chart,
+            fan_data,
+            histogram_chart,
+            histogram_data,
+            tornado_chart,
+            tornado_data,
+        )
+
         try:
             sc = self._scenario()
         except ScenarioError as err:  # a spread that cannot apply: show why, keep the rest

@@ -72,13 +72,13 @@ class VersionsMixin(Page):
 
     def _show_bridge(self, name: Any) -> None:
         """The NPV bridge from the first version to version ``name`` (the one picked)."""
-        from cxroi.analysis.compare import compare
-
         versions = self.session.versions
         if not versions or name not in versions or name == next(iter(versions)):
             self.bridge_html.value = ""
             self._bridge_key = None
             return
+        from cxroi.analysis.compare import compare  # only with two versions to compare
+
         base = next(iter(versions))
         key = (base, name, id(versions[base]), id(versions[name]))
         if key == self._bridge_key:

@@ -16,6 +16,7 @@ import pandas as pd
 from cxroi.analysis.uncertainty import SimulationResult
 from cxroi.model.fields import path_label
 from cxroi.model.kpis import kpi_label
+from cxroi.present.chart_data import UNCERTAINTY_TITLES
 from cxroi.present.charts import (
     PALETTE,
     LayeredChart,
@@ -36,12 +37,6 @@ __all__ = [
     "tornado_data",
 ]
 
-#: Chart key -> title.
-UNCERTAINTY_TITLES = {
-    "histogram": "NPV across Monte Carlo draws",
-    "fan": "Cumulative net cash flow: range of outcomes",
-    "tornado": "What moves the NPV most (P10 to P90 of each input)",
-}
 
 
 def histogram_data(result: SimulationResult, currency: str, bins: int = 40) -> pd.DataFrame:
