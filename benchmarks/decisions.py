@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import time
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def main() -> None:
         {"fields": [R + "churn_prevented", R + "cost_to_serve_change"], "rank": -0.5},
         {"fields": [R + "churn_prevented", O], "rank": 0.4},
     ]
-    seconds, res = best_of(lambda: simulate(m, draws=args.draws, seed=1), repeat=2)
+    seconds, res = best_of(lambda: simulate(m, draws=args.draws, seed=1), repeat=3)
     s = res.summary
     kept = simulate(m, draws=min(args.draws, 100_000), seed=1, keep_draws=True).draws
     fields = list(s["evppi"])
@@ -118,6 +119,8 @@ def main() -> None:
     print(f"simulate {args.draws:,} correlated draws with EVPI and {len(fields)} EVPPI: "
           f"{seconds:.3f} s (CPU {CPU[0]:.3f} s), of which value of information {voi:.3f} s "
           f"(EVPI {s['evpi']:,.0f}; P(NPV > 0) {s['prob_npv_positive']:.3f})")  # fmt: skip
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min): {load} (wall-clock times grow with it; CPU times less)")
 
 
 if __name__ == "__main__":

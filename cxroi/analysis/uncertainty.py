@@ -342,7 +342,9 @@ def simulate(
         n = stop - start
         joint = copula.draw(n) if copula is not None else {}
         part = {p: joint[p] if p in joint else sample(dists[p], n, gens[p], rules[p]) for p in gens}
-        result = case_kpis(compile_scenario(sc, part), with_unadjusted=False)["adjusted"]
+        params = compile_scenario(sc, part)
+        result = case_kpis(params, with_unadjusted=False, with_projection=False)["adjusted"]
+        del params  # not kept alive beside the value-of-information regressions
         values = {k: np.broadcast_to(result[k], (n,)) for k in KPI_KEYS}
         npv = np.where(np.isfinite(values["npv"]), values["npv"], 0.0)
         npv_total += float(np.sum(npv))

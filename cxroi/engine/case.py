@@ -14,7 +14,7 @@ shape, so Monte Carlo draws, tornado points and break-even searches reuse it unc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -216,7 +216,10 @@ def _assemble(p, benefit_rows, active, with_irr: bool, with_unadjusted: bool):
 
 
 def case_kpis(
-    p: engine.Params, with_irr: bool = True, with_unadjusted: bool = True
+    p: engine.Params,
+    with_irr: bool = True,
+    with_unadjusted: bool = True,
+    with_projection: bool = True,
 ) -> dict[str, Any]:
     """Every KPI of the case for parameters of any batch shape.
 
@@ -228,6 +231,9 @@ def case_kpis(
         Compute the IRR as well (a root search per case).
     with_unadjusted : bool
         Compute the unadjusted KPIs as well (else ``unadjusted`` is None).
+    with_projection : bool
+        Return the projection as well (else ``projection`` is None; Monte Carlo needs only
+        the KPIs).
 
     Returns
     -------
@@ -237,6 +243,12 @@ def case_kpis(
         yearly ``benefits``, ``costs``, ``net`` with years 0..H last);
         ``extra_customers_end``, ``annual_switching_loss``; and the ``projection`` (its first
         axis the rows of :func:`lever_rows`).
+
+    Notes
+    -----
+    When no parameter the baseline reads varies along the batch (Monte Carlo draws of effects,
+    costs and rates; a sweep of them), the baseline is projected once for the whole batch
+    (:func:`_baseline_params`); the results are the same to the last bit.
     """
     I = p.ramp.shape[0]
     levers = lever_rows(p)
@@ -244,22 +256,91 @@ def case_kpis(
     active = np.ones((1, I))
     # put the lever-row axis first, ahead of the parameters' batch axes
     shape = (1,) * len(p.batch_shape)
+    levers = levers.reshape((R,) + shape + (4,))
+    active = active.reshape(shape + (I,))
     with _quiet():  # an overflow becomes inf/nan here and None (with a warning) in the outputs
-        proj = engine.project(p, levers.reshape((R,) + shape + (4,)), active.reshape(shape + (I,)))
-        out = _kpis(p, proj, with_irr, with_unadjusted)
-    out["projection"] = proj
+        one_case = math.prod(p.batch_shape) <= 1
+        baseline = None if p.risk_by_lever or one_case else _baseline_params(p)
+        if baseline is None:
+            proj = engine.project(p, levers, active)
+            out = _kpis(p, proj, with_irr, with_unadjusted)
+        else:  # the baseline is the same for every case of the batch: projected once
+            with_cx = engine.project(p, levers[1:], active)
+            once = engine.project(baseline, levers[:1], active)
+            # the with-CX row less the baseline row (only the last row is read without a
+            # by-lever adjustment), and the extra customers, as _kpis forms them
+            rows = with_cx.contribution.sum(axis=-2) - once.contribution.sum(axis=-2)[0]
+            extra = (
+                with_cx.customers[..., -1].sum(axis=-1)[-1]
+                - once.customers[..., -1].sum(axis=-1)[0]
+            )
+            out = _kpis_of_rows(p, rows, extra, with_irr, with_unadjusted)
+            proj = _stacked(once, with_cx) if with_projection else with_cx
+    out["projection"] = proj if with_projection else None
     return out
+
+
+def _stacked(baseline: engine.Projection, with_cx: engine.Projection) -> engine.Projection:
+    """One projection with the baseline row first, broadcast to the with-CX row's batch."""
+    rows = {f.name: (getattr(baseline, f.name), getattr(with_cx, f.name)) for f in fields(with_cx)}
+    return engine.Projection(
+        **{k: np.concatenate([np.broadcast_to(b, x.shape), x]) for k, (b, x) in rows.items()}
+    )
+
+
+#: Parameters the baseline projection (every lever off) reads, batch axes ahead of one core axis.
+_BASELINE_INPUTS = (
+    "customers", "wallet", "share_of_wallet", "gross_margin", "acquisition_cost",
+    "cost_to_serve", "referral_share", "retention", "alpha", "beta", "tenure",
+    "new_customers_per_year",
+)  # fmt: skip
+#: Parameters it does not read, with the number of their core axes: with every lever off, an
+#: effect e enters as 1 - e x 0, 1 + e x 0 or e x 0, the churn shares only through the churn
+#: multiplier 1 - poor x preventable x 0 = 1; costs, rates and lines not at all.
+_NOT_IN_BASELINE = {
+    "churn_prevented": 2, "share_of_wallet_lift": 2, "referral_lift": 2,
+    "cost_to_serve_change": 2, "poor_cx_churn_share": 1, "preventable_share": 1,
+    "discount_rate": 0, "benefit_adjustment": 0, "cost_adjustment": 0, "costs": 2,
+    "benefit_lines": 2, "benefit_line_risk": 1, "cost_lines": 2, "cost_line_risk": 1,
+    "lever_risk": 1,
+}  # fmt: skip
+
+
+def _baseline_params(p: engine.Params) -> engine.Params | None:
+    """Parameters with no batch axis that project the same baseline as ``p``, or None.
+
+    None when a parameter the baseline reads varies along the batch (a drawn wallet, say).
+    Otherwise those it ignores become zeros of their core shape: with every lever off a finite
+    effect times 0 is 0 and the churn multiplier exactly 1, so the projection is the same to
+    the last bit (the same operations per element).
+    """
+    if any(getattr(p, name).ndim > 1 for name in _BASELINE_INPUTS):
+        return None
+    effects = (p.churn_prevented, p.share_of_wallet_lift, p.referral_lift, p.cost_to_serve_change)
+    churn = p.poor_cx_churn_share * p.preventable_share
+    if not all(np.isfinite(x).all() for x in effects + (churn,)):
+        return None  # x 0 would be NaN, not 0
+    shapes = {name: getattr(p, name).shape for name in _NOT_IN_BASELINE}
+    zeros: dict[str, Any] = {
+        k: np.zeros(v[len(v) - _NOT_IN_BASELINE[k] :]) for k, v in shapes.items()
+    }
+    return replace(p, **zeros)
 
 
 def _kpis(p: engine.Params, proj: engine.Projection, with_irr: bool, with_unadjusted: bool):
     """KPIs from a projection whose first axis is the rows of :func:`lever_rows`."""
     contribution = proj.contribution.sum(axis=-2)  # (R, ..., H)
-    rows = contribution - contribution[0]
+    customers_end = proj.customers[..., -1].sum(axis=-1)
+    extra = customers_end[-1] - customers_end[0]
+    return _kpis_of_rows(p, contribution - contribution[0], extra, with_irr, with_unadjusted)
+
+
+def _kpis_of_rows(p: engine.Params, rows, extra, with_irr: bool, with_unadjusted: bool):
+    """KPIs from the lever rows' customer benefits (..., H) and the extra customers at H."""
     I = p.ramp.shape[0]
     adjusted, unadjusted = _assemble(p, rows, np.ones(I), with_irr, with_unadjusted)
     batch = adjusted["npv"].shape
-    customers_end = proj.customers[..., -1].sum(axis=-1)
-    extra = np.broadcast_to(customers_end[-1] - customers_end[0], batch)
+    extra = np.broadcast_to(extra, batch)
     loss = engine.annual_switching_loss(p).sum(axis=-1)
     for kpis in filter(None, (adjusted, unadjusted)):
         kpis["extra_customers_end"] = extra

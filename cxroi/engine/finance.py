@@ -237,14 +237,13 @@ def _irr_vectorised(c: np.ndarray, iterations: int = 48) -> np.ndarray:
             acc += col
         return acc
 
-    f_lo = f(lo)
-    ok = _has_both_signs(c) & (np.sign(f_lo) != np.sign(f(hi)))
+    # the NPV's sign at lo never changes (lo moves only to a mid of that sign): found once
+    sign_lo = np.sign(f(lo))
+    ok = _has_both_signs(c) & (sign_lo != np.sign(f(hi)))
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        f_mid = f(mid)
-        same = np.sign(f_mid) == np.sign(f_lo)
+        same = np.sign(f(mid)) == sign_lo
         lo = np.where(same, mid, lo)
-        f_lo = np.where(same, f_mid, f_lo)
         hi = np.where(same, hi, mid)
     rate = np.expm1(0.5 * (lo + hi))
     return np.where(ok, rate, np.nan)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import cxroi
 from cxroi.analysis import uncertainty as u
+from cxroi.analysis import voi
 from cxroi.cli import main
 from cxroi.model.scenario import Distribution
 
@@ -422,6 +423,8 @@ def test_memory_is_flat_in_the_draw_count(uncertain, monkeypatch):
 
     monkeypatch.setattr(u, "PERCENTILE_SAMPLE", 2_000)
     monkeypatch.setattr(u, "FAN_SAMPLE", 500)
+    # the EVPPI regressions, too, use at most a sample of draws (100,000 by default)
+    monkeypatch.setattr(voi, "EVPPI_SAMPLE", 2_000)
     peaks = []
     for draws in (10_000, 100_000):
         tracemalloc.start()

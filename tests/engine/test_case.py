@@ -1083,3 +1083,51 @@ def test_segment_pv_never_above_its_unadjusted_value(mapping, b):
     mapping["risk"]["benefit_adjustment"] = b
     adj = cxroi.evaluate(mapping).by_segment["pv_benefits"]
     assert (adj <= raw + 1e-9 * np.maximum(1.0, raw.abs())).all()
+
+
+# -- a baseline shared by every case of a batch is projected once ----------------------------
+@settings(max_examples=25, deadline=None)
+@given(scenarios(), st.integers(0, 2**32 - 1), st.booleans())
+def test_case_kpis_with_a_shared_baseline_equal_the_full_projection_to_the_last_bit(
+    mapping, seed, segment_drawn
+):
+    """Effects, churn shares, rates and costs drawn: the baseline is projected once.
+
+    With a segment's wallet drawn as well the baseline differs by case and is projected with
+    every case, as before. Either way every KPI and every projected array is bitwise the one
+    of the lever rows projected together on one batch axis.
+    """
+    from cxroi.engine import project as engine
+    from cxroi.engine.case import _baseline_params, _kpis, case_kpis, lever_rows
+    from cxroi.model.scenario import field_rule
+
+    sc = cxroi.load_scenario(mapping)
+    rng = np.random.default_rng(seed)
+    drawn = [
+        p
+        for p in sc.fields()
+        if ".effects[" in p
+        or p.endswith((".opex", "poor_cx_churn_share", "discount_rate"))
+        or (segment_drawn and p.endswith(".wallet"))
+    ]
+    overrides = {}
+    for path in drawn:
+        lo, hi = field_rule(path).clip_bounds()
+        overrides[path] = np.clip(sc.field_base(path) * rng.uniform(0.0, 2.0, 7), lo, hi)
+    p = engine.compile_scenario(sc, overrides)
+    assert (_baseline_params(p) is not None) == (not segment_drawn)
+    got = case_kpis(p)
+    I = p.ramp.shape[0]
+    levers = lever_rows(p)
+    with np.errstate(all="ignore"):
+        proj = engine.project(p, levers.reshape(len(levers), 1, 4), np.ones((1, I)))
+        want = _kpis(p, proj, True, True)
+    lean = case_kpis(p, with_projection=False)  # as Monte Carlo asks: no projection back
+    assert lean["projection"] is None
+    for key in KPI_KEYS + ("benefits", "costs", "net"):
+        for arm in ("adjusted", "unadjusted"):
+            assert np.array_equal(got[arm][key], want[arm][key], equal_nan=True), (arm, key)
+            assert np.array_equal(lean[arm][key], want[arm][key], equal_nan=True), (arm, key)
+    for name in ("contribution", "customers", "end_base", "end_cohorts", "new_customers"):
+        a, b = getattr(got["projection"], name), getattr(proj, name)
+        assert a.shape == b.shape and np.array_equal(a, b, equal_nan=True), name
