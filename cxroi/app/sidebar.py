@@ -29,6 +29,7 @@ from cxroi.app.fields import (
     SEGMENT_FIELDS,
     FieldParseError,
     css_class,
+    format_value,
     is_distribution,
 )
 from cxroi.app.page import Page
@@ -145,7 +146,11 @@ class SidebarMixin(Page):
                 ["key", "initiatives", j, "effects", target, spec.key],
                 label=f"{name}: {spec.label.lower()}" + ("" if target == "*" else f" ({target})"),
                 ranged=False,
+                blank_default=True,
             )
+            # No value typed (a TEI study sets no effect): blank, as in the effects grid, with
+            # the value in force, 0 (no "All segments" value to inherit), as its placeholder.
+            field.entry.placeholder = format_value(0.0, spec)
             self.key_fields.append(field)
             self._extras.append(field)
         self._layout()

@@ -385,3 +385,26 @@ def test_goal_seek_offers_the_fields_of_the_case_with_one_picked():
     assert list(app.goalseek.field.options) == list(app.scenario.fields())
     tei_inputs.add_line(app, 0, "cost_lines")
     assert f"{INI}.cost_lines[New cost].amount" in app.goalseek.field.options
+
+
+def test_key_effect_input_without_a_value_shows_the_default_zero_and_takes_a_value(tei):
+    tei.set_present(True)
+    path = f"{INI}.effects[*].churn_prevented"
+
+    def key_input():
+        (field,) = [f for f in tei._extras if f.path == path]
+        assert field.box in tei.keybar.children
+        return field
+
+    # the study sets no effect: a blank entry whose placeholder is the value in force, 0%
+    assert not tei._mapping["initiatives"][0].get("effects")
+    assert key_input().entry.value == "" and key_input().entry.placeholder == "0%"
+    key_input().entry.value = "10%"
+    assert not key_input().has_error
+    assert tei._mapping["initiatives"][0]["effects"]["*"]["churn_prevented"] == 0.10
+    assert key_input().entry.value == "10%"
+    key_input().entry.value = ""  # blank again: the default applies, no error
+    assert not key_input().has_error
+    effects = tei._mapping["initiatives"][0].get("effects") or {}
+    assert "churn_prevented" not in effects.get("*", {})
+    assert key_input().entry.value == "" and key_input().entry.placeholder == "0%"
