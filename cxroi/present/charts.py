@@ -291,9 +291,26 @@ def initiative_chart(
         ),
         tooltip=tooltip,
     )
-    text = base.mark_text(align="left", dx=4, fontSize=11, color="#343a40").encode(
-        text="label:N",
-        tooltip=tooltip,
+    # Each label sits beyond its bar's end: right of a gain, left of a loss (never over the
+    # bar or the initiative names), with room kept for it by an unseen point a fifth of the
+    # values' span further out (the x domain then takes it in).
+    text = [
+        base.transform_filter(keep)
+        .mark_text(align=align, dx=dx, fontSize=11, color="#343a40")
+        .encode(text="label:N", tooltip=tooltip)
+        for keep, align, dx in (
+            (alt.datum.value >= 0, "left", 4),
+            (alt.datum.value < 0, "right", -4),
+        )
+    ]
+    room = (
+        base.transform_joinaggregate(top="max(value)", low="min(value)")
+        .transform_calculate(
+            reach="datum.value + (datum.value < 0 ? -0.2 : 0.2)"
+            " * (max(datum.top, 0) - min(datum.low, 0))"
+        )
+        .mark_point(opacity=0)
+        .encode(x=alt.X("reach:Q", axis=_money_axis(currency)))
     )
     note = (
         source.transform_filter(alt.datum.kind == "note")
@@ -301,7 +318,7 @@ def initiative_chart(
                    lineBreak="\n", limit=0)
         .encode(text="label:N")
     )
-    return _config(alt.layer(bars, text, note), width, height)
+    return _config(alt.layer(bars, *text, room, note), width, height)
 
 
 # --------------------------------------------------------------------------- CLV

@@ -133,3 +133,40 @@ def test_long_initiative_name_shown_whole_on_two_lines_and_on_hover():
     for line in row["axis"].split("\n"):
         assert f">{line}<" in svg, line
     assert "…" not in svg
+
+
+@pytest.mark.parametrize("width", [300, 460, 900])
+def test_initiative_labels_sit_beyond_their_bars_and_inside_the_plot(case, width):
+    """A loss's label is left of its red bar, clear of the initiative names (the y axis)."""
+    import re
+
+    import vl_convert as vlc
+
+    data = charts.initiative_data(case, "USD")
+    assert (data["value"] < 0).any() and (data["value"] > 0).any()  # -$221K and $2.69M
+    spec = charts.initiative_chart(data, "USD", width=width).to_dict()
+    svg = vlc.vegalite_to_svg(json.dumps(spec))
+    bars = {
+        label: (float(x), float(x) + float(w))
+        for label, x, w in re.findall(
+            r'aria-label="[^"]*NPV: ([^";]+)" role="graphics-symbol" aria-roledescription="bar" '
+            r'd="M(-?[\d.]+),[\d.]+h(-?[\d.]+)v',
+            svg,
+        )
+    }
+    texts = re.findall(
+        r'aria-label="[^"]*NPV: ([^";]+)" role="graphics-symbol" aria-roledescription="text mark"'
+        r' text-anchor="(start|end)" transform="translate\((-?[\d.]+),',
+        svg,
+    )
+    assert len(bars) == len(texts) == len(data) == 2, (bars, texts)
+    per_char = 7.0  # wider than any glyph of an 11 px label, so the check errs on the safe side
+    for label, anchor, x in texts:
+        left, right = bars[label]
+        extent = per_char * len(label)
+        if label.startswith("-"):
+            assert anchor == "end" and float(x) <= left - 2  # left of the bar's end
+            assert float(x) - extent >= 0  # not over the axis and its names
+        else:
+            assert anchor == "start" and float(x) >= right + 2
+            assert float(x) + extent <= width
