@@ -94,6 +94,8 @@ class Kit:
         self.entry = W.Layout(width="100px")
         self.cell = W.Layout(width="72px")
         self.slider = W.Layout(width="110px")
+        # A name fills the rest of its row (the sidebar's width), so a typical name reads whole.
+        self.wide = W.Layout(flex="1 1 0%", width="auto", min_width="100px")
         self.box = W.Layout()
         self.html = HTMLStyle()
         self.text = TextStyle()
@@ -155,7 +157,7 @@ class FieldInput:
             # keystroke by keystroke: the kernel never rewrites an input while it is typed in.
             self.entry = SafeText(
                 continuous_update=False,
-                layout=kit.cell if compact else kit.entry,
+                layout=kit.cell if compact else kit.wide if spec.key == "name" else kit.entry,
                 style=kit.text,
                 on_reject=self._rejected,
             )

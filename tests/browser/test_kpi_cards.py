@@ -104,3 +104,57 @@ def test_kpi_cards_fit_in_balanced_rows_in_present_mode(dashboard):
         page.click(".cxroi-present-toggle")
         page.wait_for_selector(".cxroi-present", state="detached", timeout=30_000)
         page.set_viewport_size({"width": 1440, "height": 900})
+
+
+#: The sidebar's case name input, its first segment's name input and its segment tabs' labels.
+NAMES = """() => {
+    const side = document.querySelector('.cxroi-sidebar').getBoundingClientRect();
+    const fit = el => ({text: el.value ?? el.textContent, scroll: el.scrollWidth,
+                        client: el.clientWidth, right: el.getBoundingClientRect().right});
+    return {
+        side: [side.left, side.right],
+        case: fit(document.querySelector('.cxroi-sidebar .cxroi-field-name input')),
+        segment: fit(document.querySelector('.cxroi-sidebar .cxroi-field-segments-0-name input')),
+        tabs: [...document.querySelector('.cxroi-sidebar .cxroi-field-segments-0-name')
+                 .closest('.widget-tab').querySelectorAll('.lm-TabBar-tabLabel')].map(fit),
+    };
+}"""
+#: A segment name as long as the TEI study's neutral segment's.
+LONG_SEGMENT = "Neutral (no customer economics)"
+
+
+def test_names_in_the_sidebar_read_whole_at_1440(dashboard):
+    """Name inputs fill the sidebar's width; a segment tab is as wide as its name."""
+    from .cxroi_browser import enter
+
+    page = dashboard
+    page.set_viewport_size({"width": 1440, "height": 900})
+    segment = page.locator(".cxroi-sidebar .cxroi-field-segments-0-name input")
+    before = segment.input_value()
+    enter(segment, LONG_SEGMENT)
+    try:
+        page.wait_for_function(
+            "(name) => [...document.querySelectorAll('.cxroi-sidebar .lm-TabBar-tabLabel')]"
+            ".some(t => t.textContent === name)",
+            arg=LONG_SEGMENT,
+            timeout=30_000,
+        )
+        seen = page.evaluate(NAMES)
+        SHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.locator(".cxroi-sidebar").screenshot(path=str(SHOT_DIR / "polish-sidebar-1440.png"))
+        side_right = seen["side"][1]
+        assert seen["case"]["text"] == "Retail bank - service redesign", seen
+        assert seen["case"]["scroll"] <= seen["case"]["client"] + 2, seen  # the whole name
+        for name in (seen["case"], seen["segment"]):  # both reach the sidebar's right edge
+            assert name["right"] >= side_right - 40, seen
+        assert seen["segment"]["text"] == LONG_SEGMENT
+        assert LONG_SEGMENT in [t["text"] for t in seen["tabs"]], seen
+        assert all(t["scroll"] <= t["client"] + 1 for t in seen["tabs"]), seen  # no ellipsis
+    finally:
+        enter(page.locator(".cxroi-sidebar .cxroi-field-segments-0-name input"), before)
+        page.wait_for_function(
+            "(name) => [...document.querySelectorAll('.cxroi-sidebar .lm-TabBar-tabLabel')]"
+            ".some(t => t.textContent === name)",
+            arg=before,
+            timeout=30_000,
+        )
