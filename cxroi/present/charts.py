@@ -295,13 +295,12 @@ def initiative_chart(
     # bar or the initiative names), with room kept for it by an unseen point a fifth of the
     # values' span further out (the x domain then takes it in).
     text = [
-        base.transform_filter(keep)
-        .mark_text(align=align, dx=dx, fontSize=11, color="#343a40")
-        .encode(text="label:N", tooltip=tooltip)
-        for keep, align, dx in (
-            (alt.datum.value >= 0, "left", 4),
-            (alt.datum.value < 0, "right", -4),
-        )
+        base.transform_filter(alt.datum.value >= 0)
+        .mark_text(align="left", dx=4, fontSize=11, color="#343a40")
+        .encode(text="label:N", tooltip=tooltip),
+        base.transform_filter(alt.datum.value < 0)
+        .mark_text(align="right", dx=-4, fontSize=11, color="#343a40")
+        .encode(text="label:N", tooltip=tooltip),
     ]
     room = (
         base.transform_joinaggregate(top="max(value)", low="min(value)")
