@@ -37,7 +37,7 @@ _local = threading.local()
 
 #: Modules a scenario uses, imported before the first one: its evaluation and record.
 _MODULES = ("cxroi.engine.case", "cxroi.model.plausibility", "cxroi.present.report")
-_WORKBOOK_MODULES = ("cxroi.outputs.workbook",)
+_WORKBOOK_MODULES = ("cxroi.outputs.workbook", "xlsxwriter")  # the writer imports it on use
 _NOTEBOOK_MODULES = ("nbformat", "nbconvert", "papermill.execute", "jupyter_client.manager")
 
 
