@@ -319,3 +319,26 @@ def test_spawned_workers_give_the_figures_of_cxroi_run(tmp_path, monkeypatch, ca
     result = run_batch([inputs], tmp_path / "out", jobs=2, notebooks=False, progress=False)
     assert result.counts() == {"total": 3, "ok": 3, "failed": 0, "reused": 0}
     assert _check_npv(_summary(tmp_path / "out"), capsys) == 3
+
+
+@pytest.mark.parametrize(
+    "address, fault",
+    [
+        ("notaurl", "missing port number"),
+        ("tcp://host", "missing port number"),
+        ("tcp://:8786x", "8786x"),
+    ],
+)
+def test_a_malformed_scheduler_address_is_refused_before_any_output(
+    tmp_path, capsys, address, fault
+):
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    rc = cli_main(["batch", str(ROOT / "scenarios" / "default.yaml"), "--scheduler", address,
+                   "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "--scheduler" in err and fault in err and repr(address) in err
+    assert "Traceback" not in err
+    assert not out.exists()  # nothing made for a batch that cannot run
+    assert time.perf_counter() - started < 10  # no wait on a connection that never was

@@ -56,6 +56,7 @@ __all__ = [
     "DASK_CONNECT_TIMEOUT",
     "IN_PROCESS_MAX",
     "DaskPool",
+    "check_address",
     "InlineExecutor",
     "LocalPool",
     "Pool",
@@ -307,6 +308,25 @@ def _processes(executor: Executor) -> dict[int, Any]:
     return dict(getattr(executor, "_processes", None) or {})
 
 
+def check_address(address: str) -> None:
+    """Refuse a scheduler address Dask cannot parse before any client is made.
+
+    A ``distributed.Client`` made on a malformed address fails half-built, and its finalizer
+    then waits on a connection that never was; Dask's own parser names the fault at once.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise BatchError(
+            f"--scheduler: not a Dask scheduler address ({exc}); expected tcp://HOST:PORT, "
+            f"got {address!r}"
+        ) from None
+
+
 class DaskPool(Pool):
     """The workers of a Dask distributed cluster (``--scheduler ADDRESS``).
 
@@ -321,6 +341,7 @@ class DaskPool(Pool):
             raise BatchError(f"--scheduler needs Dask: pip install 'cxroi[dask]' ({exc})") from None
         self._own = not hasattr(scheduler, "get_executor")
         if self._own:
+            check_address(str(scheduler))
             try:
                 client = Client(scheduler, set_as_default=False, timeout=DASK_CONNECT_TIMEOUT)
             except (OSError, TimeoutError, ValueError) as exc:

@@ -21,7 +21,7 @@ from cxroi.model.safety import remove_stale_temporaries
 from cxroi.outputs.batch.folder import FolderLock, check_not_a_file, stderr_line, usable_out_dir
 from cxroi.outputs.batch.layout import REPORT_NOTEBOOK, BatchError, Task
 from cxroi.outputs.batch.plan import discover, prepare, reusable
-from cxroi.outputs.batch.pool import make_pool, run_tasks
+from cxroi.outputs.batch.pool import check_address, make_pool, run_tasks
 from cxroi.outputs.batch.record import Record, base_record, now
 from cxroi.outputs.batch.summary import BatchResult, warning_texts, write_outputs
 
@@ -105,6 +105,8 @@ def run_batch(
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if jobs is None or jobs < 1:
         raise BatchError(f"--jobs must be at least 1 (got {jobs})")
+    if isinstance(scheduler, str):
+        check_address(scheduler)  # before the output folder is made
     out = Path(out_dir)
     check_not_a_file(out)
     tpl = str(Path(template).resolve()) if template else str(REPORT_NOTEBOOK)
