@@ -83,6 +83,19 @@ def test_no_file_mentions_the_external_contract():
     assert offenders == [], f"still pointing at {OLD_CONTRACT}: {offenders}"
 
 
+def test_no_source_holds_a_control_character():
+    # "\\frac" written without its backslash doubled becomes a form feed plus "rac" in a
+    # docstring's equation; "\\tfrac" a tab, "\\b" a backspace
+    control = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\t]")
+    offenders = [
+        f"{path.relative_to(REPO)}: {control.search(text).group()!r}"
+        for folder in ("cxroi", "tests", "benchmarks")
+        for path in sorted((REPO / folder).rglob("*.py"))
+        if control.search(text := path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
 def test_the_package_cites_the_model_page():
     # The references were moved, not deleted: the package cites docs/model.md sections.
     cited = [m for path, _, m in _references() if REPO / "cxroi" in path.parents]

@@ -88,11 +88,11 @@ def beta_quantile(a: float, b: float, u) -> np.ndarray:
     x0 within about 1e-10 of x (relative), and one Newton step on the regularised incomplete
     Beta function :math:`I_x(a, b)` (:func:`scipy.special.betainc`)
 
-    .. math:: x = x_0 - rac{I_{x_0}(a, b) - q}{f(x_0)},\qquad
-              f(x) = rac{x^{a-1} (1 - x)^{b-1}}{B(a, b)}
+    .. math:: x = x_0 - \frac{I_{x_0}(a, b) - q}{f(x_0)},\qquad
+              f(x) = \frac{x^{a-1} (1 - x)^{b-1}}{B(a, b)}
 
     squares that error (Newton's method: the error left is about
-    :math:`	frac12 |f'/f|\,(x - x_0)^2`, checked for every draw; a draw whose estimate
+    :math:`\tfrac12 |f'/f|\,(x - x_0)^2`, checked for every draw; a draw whose estimate
     exceeds 1e-14 of x, or whose q is below :data:`BETA_TABLE_MIN`, is inverted by
     betaincinv itself). Above the median the upper tail is inverted the same way through
     :math:`1 - I_x(a, b) = I_{1-x}(b, a)`, with q = 1 - u exact, so both tails keep their
