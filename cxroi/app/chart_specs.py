@@ -6,8 +6,8 @@ data rows of a specification it holds. Building the five specifications with Alt
 of a cold kernel's first render (Altair and jsonschema to import, then schema objects to make
 and copy: about 0.8 s of CPU on an idle machine, several seconds on a loaded one), and every
 kernel built the same ones again. :func:`chart_spec` builds a specification once per
-machine and keeps it as JSON under :func:`cache_dir`; a later kernel reads it back and never
-imports Altair.
+machine and keeps it as JSON under :func:`~cxroi.app.serve.cache_root`; a later kernel reads
+it back and never imports Altair.
 
 A kept specification is used only by the code that built it: the folder is named by a
 fingerprint of cxroi's version and sources and Altair's version (:func:`fingerprint`), so
@@ -28,19 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import cxroi
-from cxroi.app.serve import cache_root
+from cxroi.app.serve import CACHE_ENV, cache_root
 from cxroi.model.safety import atomic_write
 from cxroi.present.chart_data import spec_signature
 
-__all__ = ["cache_dir", "chart_spec", "fingerprint"]
+__all__ = ["CACHE_ENV", "cache_root", "chart_spec", "fingerprint"]
 
 log = logging.getLogger(__name__)
-
-#: Environment variable naming the cache folder (default: ``$XDG_CACHE_HOME/cxroi``).
-CACHE_ENV = "CXROI_CACHE_DIR"
-
-#: Folder of cxroi's caches (the same as the server's template's).
-cache_dir = cache_root
 
 
 @functools.cache
@@ -68,7 +62,7 @@ def _file(key: str, currency: str, width: int, height: int) -> Path:
     # the currency is text a user typed: the file is named by a hash of the arguments
     name = json.dumps([key, currency, int(width), int(height)])
     digest = hashlib.sha256(name.encode()).hexdigest()[:24]
-    return cache_dir() / "chart-specs" / fingerprint()[:32] / f"{key}-{digest}.json"
+    return cache_root() / "chart-specs" / fingerprint()[:32] / f"{key}-{digest}.json"
 
 
 def _read(path: Path) -> tuple[dict, str] | None:

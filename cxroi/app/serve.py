@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import argparse
 
 __all__ = [
+    "CACHE_ENV",
     "NOTEBOOK",
     "ServeOptions",
     "cache_root",
@@ -111,6 +112,10 @@ class ServeOptions:
     unclaimed_timeout: int = 60
 
 
+#: Environment variable naming cxroi's cache folder (default: ``$XDG_CACHE_HOME/cxroi``).
+CACHE_ENV = "CXROI_CACHE_DIR"
+
+
 def cache_root() -> Path:
     """Folder of cxroi's caches: ``$CXROI_CACHE_DIR``, else ``$XDG_CACHE_HOME/cxroi``.
 
@@ -118,8 +123,8 @@ def cache_root() -> Path:
     server's template and the dashboard's kept chart specifications
     (:mod:`cxroi.app.chart_specs`) live there.
     """
-    if os.environ.get("CXROI_CACHE_DIR"):
-        return Path(os.environ["CXROI_CACHE_DIR"])
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
     base = os.environ.get("XDG_CACHE_HOME")
     return (Path(base) if base else Path.home() / ".cache") / "cxroi"
 

@@ -140,6 +140,6 @@ def test_an_edited_source_never_reads_a_kept_specification(monkeypatch, tmp_path
 def test_the_cache_folder_follows_xdg_when_not_given(monkeypatch, tmp_path):
     monkeypatch.delenv(chart_specs.CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert chart_specs.cache_dir() == tmp_path / "cxroi"
+    assert chart_specs.cache_root() == tmp_path / "cxroi"
     monkeypatch.setenv(chart_specs.CACHE_ENV, str(tmp_path / "mine"))
-    assert chart_specs.cache_dir() == tmp_path / "mine"
+    assert chart_specs.cache_root() == tmp_path / "mine"
