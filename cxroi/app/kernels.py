@@ -188,6 +188,18 @@ class CxroiKernelManager(AsyncMappingKernelManager):
                 self.log.exception("cxroi: could not shut down kernel %s", kernel_id)
         return await ensure_async(super().cull_kernels())
 
+    async def cull_kernel_if_idle(self, kernel_id: str) -> None:
+        """Cull one kernel if idle; a kernel still starting is not idle, so it is passed over.
+
+        jupyter_server lists a kernel before it sets its ``last_activity``; a sweep that
+        reaches it in between would read the unset trait, which raises instead of saying "no
+        activity yet" (seen with ten pages opening at once).
+        """
+        kernel = self._kernels.get(kernel_id)
+        if kernel is None or not kernel.trait_has_value("last_activity"):
+            return
+        await ensure_async(super().cull_kernel_if_idle(kernel_id))
+
 
 def _failed(task: asyncio.Future) -> bool:
     return task.done() and (task.cancelled() or task.exception() is not None)

@@ -341,3 +341,30 @@ def test_voila_waits_long_enough_for_the_dashboard_output():
 
     argv = voila_argv("nb.ipynb", ServeOptions())
     assert f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT}" in argv and IOPUB_TIMEOUT >= 60
+
+
+def test_a_kernel_still_starting_is_passed_over_by_the_culler_then_culled_when_idle():
+    import datetime
+
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+
+    starting = ServerKernelManager()  # listed, its last_activity not yet set
+    from traitlets import TraitError
+
+    with pytest.raises(TraitError):  # what the culler tripped on: the unset trait
+        _ = starting.last_activity
+    manager = _manager({"k": starting}, timeout=0)
+    manager.cull_idle_timeout = 60
+    culled = []
+
+    async def shutdown(kernel_id, *args, **kwargs):
+        culled.append(kernel_id)
+
+    manager.shutdown_kernel = shutdown
+    asyncio.run(manager.cull_kernel_if_idle("k"))
+    assert culled == []
+    starting.last_activity = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    starting.execution_state = "idle"
+    manager._kernel_connections = {"k": 0}
+    asyncio.run(manager.cull_kernel_if_idle("k"))
+    assert culled == ["k"]
